@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The configuration: parsed with libconfig into a validated, immutable struct. */
+#ifndef UL_CONFIG_H
+#define UL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <net/if.h>
+
+#include "addr.h"
+
+#define UL_MAX_LINKS 8
+#define UL_MAX_TARGETS 16
+#define UL_NAME_MAX 16          /* link names: [a-z0-9_-]{1,15} */
+#define UL_RULE_NAME_MAX 33     /* rule / port-forward names: [A-Za-z0-9_-]{1,32} */
+#define UL_MAX_LAN_IFS 16
+#define UL_DEFAULT_CONFIG "/etc/uplinkd/uplinkd.conf"
+#define UL_DEFAULT_SOCKET "/run/uplinkd/control.sock"
+
+enum ul_check_method { UL_CHECK_ICMP, UL_CHECK_DNS, UL_CHECK_TCP, UL_CHECK_HTTP };
+enum ul_gw_mode { UL_GW_NONE, UL_GW_STATIC, UL_GW_AUTO };   /* NONE: point-to-point, dev route */
+enum ul_fallback { UL_FALLBACK_BALANCE, UL_FALLBACK_DROP };
+enum ul_proto { UL_PROTO_ANY = 0, UL_PROTO_ICMP = 1, UL_PROTO_TCP = 6, UL_PROTO_UDP = 17 };
+
+struct ul_check {
+	enum ul_check_method method;
+	struct ul_addr targets[UL_MAX_TARGETS];
+	size_t n_targets;
+	uint16_t port;                  /* tcp/http default 80, dns 53 */
+	char dns_name[256];             /* dns: default "example.com" */
+	char http_path[256];            /* http: default "/" */
+	uint32_t interval_ms;           /* default 1000, 50..3600000 */
+	uint32_t timeout_ms;            /* default 1000, 10..60000 */
+	uint32_t quorum;                /* default 1, 1..n_targets */
+	uint32_t down_after;            /* default 3, 1..100 */
+	uint32_t up_after;              /* default 3, 1..100 */
+	uint32_t max_rtt_ms;            /* 0 = off */
+	uint32_t max_loss_pct;          /* 0 = off, 1..100 */
+};
+
+struct ul_link_conf {
+	char name[UL_NAME_MAX];
+	char ifname[IFNAMSIZ];
+	enum ul_gw_mode gw_mode;
+	struct ul_addr gateway;         /* UL_GW_STATIC only */
+	uint32_t weight;                /* 1..256, default 1 */
+	uint32_t tier;                  /* >= 1, default 1 */
+	uint32_t table;                 /* default 200 + position (1-based) */
+	bool masquerade;                /* default true */
+	struct ul_check check;
+	int line;
+};
+
+struct ul_port_range { uint16_t lo, hi; };
+
+struct ul_rule_conf {
+	char name[UL_RULE_NAME_MAX];
+	struct ul_addr *src; size_t n_src;
+	struct ul_addr *dst; size_t n_dst;
+	uint8_t proto;                  /* enum ul_proto; ANY when absent */
+	struct ul_port_range *sport; size_t n_sport;
+	struct ul_port_range *dport; size_t n_dport;
+	uint8_t via[UL_MAX_LINKS];      /* link indices, in order of preference */
+	size_t n_via;                   /* 0: exclusion (main table, not balanced) */
+	enum ul_fallback fallback;
+	int line;
+};
+
+struct ul_pf_conf {
+	char name[UL_RULE_NAME_MAX];
+	uint8_t proto;                  /* UL_PROTO_TCP or UL_PROTO_UDP */
+	uint16_t port;                  /* outside port */
+	struct ul_addr to;              /* inside host */
+	uint16_t to_port;               /* default: port */
+	uint32_t links;                 /* bit i = link i; default all */
+	int line;
+};
+
+struct ul_daemon_conf {
+	int log_level;                  /* syslog priority, default LOG_INFO */
+	char control_socket[108];
+	char control_group[64];         /* "" = root */
+	char hook[4096];                /* "" = none */
+	uint32_t hook_timeout_s;        /* default 10 */
+	uint32_t rule_priority;         /* default 1000; uses [p, p + 99] */
+	uint32_t mark_mask;             /* default 0xff00; contiguous, >= 4 bits */
+	uint32_t balance_table;         /* default 250 */
+};
+
+struct ul_lan_conf {
+	char ifnames[UL_MAX_LAN_IFS][IFNAMSIZ];
+	size_t n_ifnames;
+	struct ul_addr *networks; size_t n_networks;
+};
+
+struct ul_sticky_conf {
+	bool enabled;                   /* by = "source" */
+	uint32_t timeout_s;             /* default 600 */
+};
+
+struct ul_config {
+	char *path;
+	struct ul_daemon_conf daemon;
+	struct ul_lan_conf lan;
+	struct ul_link_conf links[UL_MAX_LINKS];
+	size_t n_links;
+	struct ul_rule_conf *rules; size_t n_rules;
+	struct ul_pf_conf *pfs; size_t n_pfs;
+	struct ul_sticky_conf sticky;
+};
+
+/* Collected errors, each "FILE:LINE: message". */
+struct ul_diag {
+	char **msgs;
+	size_t n;
+};
+
+void ul_diag_add(struct ul_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ul_diag_free(struct ul_diag *d);
+
+/* Load and validate. On success *out is a new config and 0 is returned.
+ * On failure every error found is in diag and -EINVAL (or -errno) is returned. */
+int ul_config_load(const char *path, struct ul_config **out, struct ul_diag *diag);
+/* Same from a string; name is used in messages (and to resolve @include). */
+int ul_config_parse_string(const char *text, const char *name, struct ul_config **out,
+			   struct ul_diag *diag);
+void ul_config_free(struct ul_config *c);
+/* Link index by name, or -1. */
+int ul_config_link_index(const struct ul_config *c, const char *name);
+/* Name of a log level / check method (for status and dumps). */
+const char *ul_check_method_name(enum ul_check_method m);
+
+#endif

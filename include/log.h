@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One line per event: "<N>message" on stderr (journald reads the priority), or
+ * structured journal fields when built with libsystemd and running under journald. */
+#ifndef UL_LOG_H
+#define UL_LOG_H
+
+#include <syslog.h>
+
+void ul_log_init(const char *ident);
+void ul_log_set_level(int level);
+int ul_log_get_level(void);
+/* "error|warning|notice|info|debug" -> LOG_*, or -1. */
+int ul_log_level_parse(const char *s);
+const char *ul_log_level_name(int level);
+void ul_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* `link isp1: up -> down (reason)`, with LINK=/STATE= fields in the journal. */
+void ul_log_transition(const char *link, const char *from, const char *to, const char *reason);
+
+#define ul_err(...) ul_log(LOG_ERR, __VA_ARGS__)
+#define ul_warn(...) ul_log(LOG_WARNING, __VA_ARGS__)
+#define ul_notice(...) ul_log(LOG_NOTICE, __VA_ARGS__)
+#define ul_info(...) ul_log(LOG_INFO, __VA_ARGS__)
+#define ul_debug(...) ul_log(LOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+
+size_t ul_addr_len(int family)
+{
+	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+}
+
+int ul_addr_parse(const char *s, bool allow_prefix, struct ul_addr *out)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t hlen = slash ? (size_t)(slash - s) : strlen(s);
+	struct ul_addr a = { 0 };
+
+	if (hlen == 0 || hlen >= sizeof(host) || (slash && !allow_prefix))
+		return -EINVAL;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, a.bytes) == 1)
+		a.family = AF_INET;
+	else if (inet_pton(AF_INET6, host, a.bytes) == 1)
+		a.family = AF_INET6;
+	else
+		return -EINVAL;
+	a.plen = (uint8_t)(ul_addr_len(a.family) * 8);
+	if (slash) {
+		const char *p = slash + 1;
+		char *end;
+		long n;
+
+		if (*p < '0' || *p > '9' || strlen(p) > 3)
+			return -EINVAL;
+		n = strtol(p, &end, 10);
+		if (*end || n < 0 || n > a.plen)
+			return -EINVAL;
+		a.plen = (uint8_t)n;
+		/* host bits must be zero */
+		for (unsigned bit = a.plen; bit < ul_addr_len(a.family) * 8; bit++)
+			if (a.bytes[bit / 8] & (0x80 >> (bit % 8)))
+				return -EINVAL;
+	}
+	*out = a;
+	return 0;
+}
+
+char *ul_addr_format(const struct ul_addr *a, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (!ul_addr_len(a->family) || !inet_ntop(a->family, a->bytes, host, sizeof(host))) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
+	if (ul_addr_is_host(a))
+		snprintf(buf, len, "%s", host);
+	else
+		snprintf(buf, len, "%s/%u", host, a->plen);
+	return buf;
+}
+
+bool ul_addr_eq(const struct ul_addr *a, const struct ul_addr *b)
+{
+	return a->family == b->family && a->plen == b->plen &&
+	       !memcmp(a->bytes, b->bytes, ul_addr_len(a->family));
+}
+
+bool ul_addr_is_host(const struct ul_addr *a)
+{
+	return a->plen == ul_addr_len(a->family) * 8;
+}
+
+void ul_addr_from_raw(struct ul_addr *a, int family, const void *raw)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = (uint8_t)family;
+	a->plen = (uint8_t)(ul_addr_len(family) * 8);
+	memcpy(a->bytes, raw, ul_addr_len(family));
+}
+
+void ul_addr_last(const struct ul_addr *a, uint8_t out[16])
+{
+	memcpy(out, a->bytes, 16);
+	for (unsigned bit = a->plen; bit < ul_addr_len(a->family) * 8; bit++)
+		out[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef HAVE_LIBSYSTEMD
+#include <systemd/sd-journal.h>
+#endif
+
+#include "log.h"
+
+static int g_level = LOG_INFO;
+static const char *g_ident = "uplinkd";
+#ifdef HAVE_LIBSYSTEMD
+static int g_journal;   /* 1: stderr is the journal stream, send structured entries */
+#endif
+
+static const char *const names[] = {
+	[LOG_ERR] = "error", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+};
+
+void ul_log_init(const char *ident)
+{
+	g_ident = ident;
+#ifdef HAVE_LIBSYSTEMD
+	/* JOURNAL_STREAM is set by systemd when stderr is connected to the journal. */
+	g_journal = getenv("JOURNAL_STREAM") != NULL;
+#endif
+}
+
+void ul_log_set_level(int level)
+{
+	g_level = level;
+}
+
+int ul_log_get_level(void)
+{
+	return g_level;
+}
+
+int ul_log_level_parse(const char *s)
+{
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i] && !strcmp(s, names[i]))
+			return (int)i;
+	return -1;
+}
+
+const char *ul_log_level_name(int level)
+{
+	if (level >= 0 && (size_t)level < sizeof(names) / sizeof(names[0]) && names[level])
+		return names[level];
+	return "?";
+}
+
+static void emit(int prio, const char *link, const char *state, const char *msg)
+{
+#ifdef HAVE_LIBSYSTEMD
+	if (g_journal) {
+		if (link)
+			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio,
+					"SYSLOG_IDENTIFIER=%s", g_ident, "UPLINK_LINK=%s", link,
+					"UPLINK_STATE=%s", state, NULL);
+		else
+			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio,
+					"SYSLOG_IDENTIFIER=%s", g_ident, NULL);
+		return;
+	}
+#else
+	(void)link;
+	(void)state;
+#endif
+	fprintf(stderr, "<%d>%s\n", prio, msg);
+}
+
+void ul_log(int prio, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int saved = errno;
+
+	if (prio > g_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	emit(prio, NULL, NULL, msg);
+	errno = saved;
+}
+
+void ul_log_transition(const char *link, const char *from, const char *to, const char *reason)
+{
+	char msg[512];
+
+	if (LOG_NOTICE > g_level)
+		return;
+	snprintf(msg, sizeof(msg), "link %s: %s -> %s (%s)", link, from, to, reason);
+	emit(LOG_NOTICE, link, to, msg);
+}

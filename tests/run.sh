@@ -1,0 +1,44 @@
+#!/bin/bash
+# Run the suite: cmocka unit binaries, then integration scripts (each in its own
+# namespaces). Prints one line per test and a closing "N passed, N failed, N skipped".
+# usage: tests/run.sh BUILD_DIR [unit|integration] [NAME-FILTER]
+set -u
+B=${1:?build dir}; what=${2:-all}; filter=${3:-}
+cd "$(dirname "$0")/.." || exit 2
+case $B in /*) export UL_BUILD="$B" ;; *) export UL_BUILD="$PWD/$B" ;; esac
+pass=0; fail=0; skip=0; failed=""
+log_dir="$B/test-logs"; mkdir -p "$log_dir"
+
+run_one() {  # name, command...
+	local name=$1; shift
+	local log="$log_dir/$name.log" t0 t1 rc
+	mkdir -p "$(dirname "$log")"
+	t0=${EPOCHREALTIME/./}
+	"$@" >"$log" 2>&1; rc=$?
+	t1=${EPOCHREALTIME/./}
+	local ms=$(( (t1 - t0) / 1000 )) dt
+	dt="$((ms / 1000)).$(( (ms % 1000) / 100 ))"
+	if [ $rc = 0 ]; then pass=$((pass+1)); echo "PASS $name (${dt}s)"
+	elif [ $rc = 77 ]; then skip=$((skip+1)); echo "SKIP $name: $(tail -n1 "$log")"
+	else fail=$((fail+1)); failed="$failed $name"; echo "FAIL $name (rc $rc, ${dt}s), last lines of $log:"
+		tail -n 25 "$log" | sed 's/^/    /'
+	fi
+}
+
+if [ "$what" = all ] || [ "$what" = unit ]; then
+	for t in "$B"/tests/test_*; do
+		[ -x "$t" ] || continue
+		n=$(basename "$t"); [ -n "$filter" ] && [[ $n != *$filter* ]] && continue
+		run_one "unit/$n" "$t"
+	done
+fi
+if [ "$what" = all ] || [ "$what" = integration ]; then
+	for t in tests/integration/*.sh; do
+		[ -e "$t" ] || continue
+		n=$(basename "$t" .sh); [ -n "$filter" ] && [[ $n != *$filter* ]] && continue
+		run_one "integration/$n" timeout -k 10 300 bash "$t"
+	done
+fi
+[ -n "$failed" ] && echo "failed:$failed"
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail = 0 ]
