@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Turn the installed routes and rules into the wanted ones with as few changes as possible,
+ * in an order that never leaves traffic without a route: routes are replaced in place before
+ * stale ones are deleted, missing rules are added before stale ones are deleted. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "reconcile.h"
+
+static bool same_key(const struct ul_route *a, const struct ul_route *b)
+{
+	return a->family == b->family && a->table == b->table && ul_addr_eq(&a->dst, &b->dst);
+}
+
+static void note(int *changes, int *first_err, int err)
+{
+	if (err < 0 && !*first_err)
+		*first_err = err;
+	(*changes)++;
+}
+
+int ul_diff_routes(const struct ul_route *have, size_t n_have, const struct ul_route *want,
+		   size_t n_want, const struct ul_diff_ops *ops)
+{
+	bool *kept = n_have ? calloc(n_have, sizeof(*kept)) : NULL;
+	int changes = 0, err = 0;
+
+	if (n_have && !kept)
+		return -ENOMEM;
+
+	/* 1. every wanted route: leave an equal one alone, else replace in place. The
+	 *    first installed route with that (table, destination) is the one replaced. */
+	for (size_t i = 0; i < n_want; i++) {
+		size_t same = n_have, eq = n_have;
+
+		for (size_t j = 0; j < n_have; j++) {
+			if (kept[j] || !same_key(&have[j], &want[i]))
+				continue;
+			if (same == n_have)
+				same = j;
+			if (ul_route_eq(&have[j], &want[i])) {
+				eq = j;
+				break;
+			}
+		}
+		if (eq < n_have) {
+			kept[eq] = true;
+			continue;
+		}
+		if (same < n_have)
+			kept[same] = true;
+		note(&changes, &err, ops->route_replace(ops->ctx, &want[i]));
+	}
+
+	/* 2. what is left: unwanted destinations and duplicates */
+	for (size_t j = 0; j < n_have; j++)
+		if (!kept[j])
+			note(&changes, &err, ops->route_del(ops->ctx, &have[j]));
+
+	free(kept);
+	return err ? err : changes;
+}
+
+int ul_diff_rules(const struct ul_iprule *have, size_t n_have, const struct ul_iprule *want,
+		  size_t n_want, const struct ul_diff_ops *ops)
+{
+	bool *kept = n_have ? calloc(n_have, sizeof(*kept)) : NULL;
+	int changes = 0, err = 0;
+
+	if (n_have && !kept)
+		return -ENOMEM;
+
+	/* 1. add the missing ones (each installed rule matches one wanted rule at most) */
+	for (size_t i = 0; i < n_want; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < n_have && !found; j++) {
+			if (!kept[j] && ul_iprule_eq(&have[j], &want[i])) {
+				kept[j] = true;
+				found = true;
+			}
+		}
+		if (!found)
+			note(&changes, &err, ops->rule_add(ops->ctx, &want[i]));
+	}
+
+	/* 2. then delete the stale ones and the duplicates */
+	for (size_t j = 0; j < n_have; j++)
+		if (!kept[j])
+			note(&changes, &err, ops->rule_del(ops->ctx, &have[j]));
+
+	free(kept);
+	return err ? err : changes;
+}
+
+/* ---- applying through rtnetlink ---------------------------------------------------------- */
+
+static int op_route_replace(void *ctx, const struct ul_route *r)
+{
+	char txt[1024];
+	int err;
+
+	ul_route_format(r, txt, sizeof(txt));
+	err = ul_rtnl_route_replace(ctx, r);
+	if (err)
+		ul_err("route replace %s: %s", txt, strerror(-err));
+	else
+		ul_debug("route replace %s", txt);
+	return err;
+}
+
+static int op_route_del(void *ctx, const struct ul_route *r)
+{
+	char txt[1024];
+	int err;
+
+	ul_route_format(r, txt, sizeof(txt));
+	err = ul_rtnl_route_del(ctx, r);
+	if (err == -ENOENT || err == -ESRCH) {
+		ul_debug("route del %s: already gone", txt);
+		return 0;
+	}
+	if (err)
+		ul_err("route del %s: %s", txt, strerror(-err));
+	else
+		ul_debug("route del %s", txt);
+	return err;
+}
+
+static int op_rule_add(void *ctx, const struct ul_iprule *r)
+{
+	char txt[256];
+	int err;
+
+	ul_iprule_format(r, txt, sizeof(txt));
+	err = ul_rtnl_rule_add(ctx, r);
+	if (err == -EEXIST) {
+		ul_debug("rule add %s: already there", txt);
+		return 0;
+	}
+	if (err)
+		ul_err("rule add %s: %s", txt, strerror(-err));
+	else
+		ul_debug("rule add %s", txt);
+	return err;
+}
+
+static int op_rule_del(void *ctx, const struct ul_iprule *r)
+{
+	char txt[256];
+	int err;
+
+	ul_iprule_format(r, txt, sizeof(txt));
+	err = ul_rtnl_rule_del(ctx, r);
+	if (err == -ENOENT) {
+		ul_debug("rule del %s: already gone", txt);
+		return 0;
+	}
+	if (err)
+		ul_err("rule del %s: %s", txt, strerror(-err));
+	else
+		ul_debug("rule del %s", txt);
+	return err;
+}
+
+static bool table_owned(uint32_t table, const uint32_t *tables, size_t n_tables)
+{
+	for (size_t i = 0; i < n_tables; i++)
+		if (tables[i] == table)
+			return true;
+	return false;
+}
+
+static int add_changes(int total, int ret, int *first_err)
+{
+	if (ret < 0) {
+		if (!*first_err)
+			*first_err = ret;
+		return total;
+	}
+	return total + ret;
+}
+
+int ul_reconcile(struct ul_rtnl *h, const struct ul_plan *want, const uint32_t *tables,
+		 size_t n_tables, uint32_t lo, uint32_t hi)
+{
+	struct ul_diff_ops ops = { op_route_replace, op_route_del, op_rule_add, op_rule_del, h };
+	struct ul_route *have_routes = NULL, *want_routes = NULL;
+	struct ul_iprule *have_rules = NULL, *want_rules = NULL;
+	size_t n_have_routes = 0, n_have_rules = 0, n_want_routes = 0, n_want_rules = 0;
+	int changes = 0, err = 0, ret;
+
+	/* only what uplinkd owns can be compared with what is installed */
+	want_routes = calloc(want->n_routes + 1, sizeof(*want_routes));
+	want_rules = calloc(want->n_rules + 1, sizeof(*want_rules));
+	if (!want_routes || !want_rules) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < want->n_routes; i++) {
+		char txt[1024];
+
+		if (table_owned(want->routes[i].table, tables, n_tables)) {
+			want_routes[n_want_routes++] = want->routes[i];
+			continue;
+		}
+		ul_route_format(&want->routes[i], txt, sizeof(txt));
+		ul_warn("route %s: table not owned by uplinkd, skipped", txt);
+	}
+	for (size_t i = 0; i < want->n_rules; i++) {
+		char txt[256];
+
+		if (want->rules[i].prio >= lo && want->rules[i].prio <= hi) {
+			want_rules[n_want_rules++] = want->rules[i];
+			continue;
+		}
+		ul_iprule_format(&want->rules[i], txt, sizeof(txt));
+		ul_warn("rule %s: priority outside %u-%u, skipped", txt, lo, hi);
+	}
+
+	ret = ul_rtnl_dump_routes(h, tables, n_tables, &have_routes, &n_have_routes);
+	if (ret < 0) {
+		err = ret;
+		goto out;
+	}
+	ret = ul_rtnl_dump_rules(h, lo, hi, &have_rules, &n_have_rules);
+	if (ret < 0) {
+		err = ret;
+		goto out;
+	}
+	/* routes first: a new rule finds its table filled */
+	ret = ul_diff_routes(have_routes, n_have_routes, want_routes, n_want_routes, &ops);
+	changes = add_changes(changes, ret, &err);
+	ret = ul_diff_rules(have_rules, n_have_rules, want_rules, n_want_rules, &ops);
+	changes = add_changes(changes, ret, &err);
+	if (changes)
+		ul_debug("reconcile: %d change(s)", changes);
+out:
+	free(have_routes);
+	free(have_rules);
+	free(want_routes);
+	free(want_rules);
+	return err ? err : changes;
+}
+
+int ul_reconcile_remove_all(struct ul_rtnl *h, const uint32_t *tables, size_t n_tables,
+			    uint32_t lo, uint32_t hi)
+{
+	struct ul_diff_ops ops = { op_route_replace, op_route_del, op_rule_add, op_rule_del, h };
+	struct ul_route *routes = NULL;
+	struct ul_iprule *rules = NULL;
+	size_t n_routes = 0, n_rules = 0;
+	int changes = 0, err = 0, ret;
+
+	/* rules first: traffic falls through to the main table, never into an empty one */
+	ret = ul_rtnl_dump_rules(h, lo, hi, &rules, &n_rules);
+	if (ret < 0) {
+		err = ret;
+	} else {
+		ret = ul_diff_rules(rules, n_rules, NULL, 0, &ops);
+		changes = add_changes(changes, ret, &err);
+	}
+	ret = ul_rtnl_dump_routes(h, tables, n_tables, &routes, &n_routes);
+	if (ret < 0) {
+		if (!err)
+			err = ret;
+	} else {
+		ret = ul_diff_routes(routes, n_routes, NULL, 0, &ops);
+		changes = add_changes(changes, ret, &err);
+	}
+	free(routes);
+	free(rules);
+	return err ? err : changes;
+}
