@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* nftables over libnftnl: table inet uplinkd, changed only in whole transactions. */
+#ifndef UL_NFT_H
+#define UL_NFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ruleset.h"
+
+struct mnl_nlmsg_batch;
+
+/* What the kernel already has in table inet uplinkd (from a dump before each apply). */
+struct ul_nft_existing {
+	bool table;
+	char (*chains)[UL_NFT_NAME_MAX]; size_t n_chains;
+	/* Parallel to chains (NULL: unknown, every existing chain is taken as compatible). A
+	 * base chain whose type, hook or priority differs from the wanted one is re-created. */
+	struct ul_nft_existing_chain {
+		bool base;
+		char type[16];          /* "filter", "nat", "route" */
+		uint32_t hooknum;       /* NF_INET_* */
+		int32_t prio;
+	} *chain_info;
+	struct ul_nft_existing_set {
+		char name[UL_NFT_NAME_MAX];
+		uint32_t key_type, key_len, flags, timeout_ms;
+	} *sets;
+	size_t n_sets;
+};
+
+/* Build the one transaction that turns `ex` into `rs`: the table is created if missing,
+ * every rule flushed and re-added, chains and sets no longer wanted deleted, static sets
+ * re-filled, dynamic sets kept (their entries survive) unless their spec changed or
+ * rs asks for a flush. Pure (no socket). Returns 0 or -errno. */
+int ul_nft_build_batch(const struct ul_ruleset *rs, const struct ul_nft_existing *ex,
+		       struct mnl_nlmsg_batch *b, uint32_t *seq);
+/* Batch that deletes the table (if ex->table). */
+int ul_nft_build_remove(const struct ul_nft_existing *ex, struct mnl_nlmsg_batch *b,
+			uint32_t *seq);
+void ul_nft_existing_free(struct ul_nft_existing *ex);
+
+struct ul_nft;
+int ul_nft_open(struct ul_nft **out);
+void ul_nft_close(struct ul_nft *h);
+int ul_nft_dump_existing(struct ul_nft *h, struct ul_nft_existing *ex);
+/* Dump, build, send, check every ACK. All or nothing. */
+int ul_nft_apply(struct ul_nft *h, const struct ul_ruleset *rs);
+int ul_nft_remove(struct ul_nft *h);
+
+#endif

@@ -1,0 +1,1573 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* nftables over libnftnl/libmnl: table inet uplinkd, changed only in whole transactions.
+ *
+ * Batch buffers: every message is at most UL_NFT_MSG_MAX (MNL_SOCKET_BUFFER_SIZE) bytes, and,
+ * as libmnl expects, the buffer of a batch started with limit L must hold L + UL_NFT_MSG_MAX
+ * bytes. A batch that outgrows its limit makes ul_nft_build_batch return -ENOSPC. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "log.h"
+#include "nft.h"
+
+#define UL_NFT_MSG_MAX ((size_t)MNL_SOCKET_BUFFER_SIZE)
+#define SCRATCH_SIZE (64 * 1024)
+#ifndef MNL_SOCKET_DUMP_SIZE
+#define MNL_SOCKET_DUMP_SIZE 32768
+#endif
+
+/* nft userspace datatype ids, so that `nft list` prints the sets nicely. */
+#define NFT_TYPE_IPADDR 7
+#define NFT_TYPE_IP6ADDR 8
+#define NFT_TYPE_INET_SERVICE 13
+#define NFT_TYPE_IFNAME 41
+#define DYN_SET_SIZE 65535
+/* nft's enum byteorder, in the set's userdata */
+#define NFT_BYTEORDER_HOST 1
+#define NFT_BYTEORDER_BIG 2
+
+/* ------------------------------------------------------------------------------------------ */
+/* Batch building */
+
+struct bctx {
+	struct mnl_nlmsg_batch *b;
+	uint32_t *seq;
+	char *scratch;
+};
+
+static struct nlmsghdr *msg_hdr(struct bctx *c, uint16_t type, uint16_t flags)
+{
+	memset(c->scratch, 0, 64);
+	return nftnl_nlmsg_build_hdr(c->scratch, type, NFPROTO_INET, flags | NLM_F_ACK,
+				     (*c->seq)++);
+}
+
+static int msg_commit(struct bctx *c, const struct nlmsghdr *nlh)
+{
+	if (nlh->nlmsg_len > UL_NFT_MSG_MAX)
+		return -EMSGSIZE;
+	memcpy(mnl_nlmsg_batch_current(c->b), nlh, nlh->nlmsg_len);
+	if (!mnl_nlmsg_batch_next(c->b))
+		return -ENOSPC;
+	return 0;
+}
+
+static size_t key_len(enum ul_set_key k)
+{
+	switch (k) {
+	case UL_KEY_IFNAME:
+		return IFNAMSIZ;
+	case UL_KEY_IPV4:
+		return 4;
+	case UL_KEY_IPV6:
+		return 16;
+	case UL_KEY_PORT:
+		return 2;
+	}
+	return 0;
+}
+
+static uint32_t key_type(enum ul_set_key k)
+{
+	switch (k) {
+	case UL_KEY_IFNAME:
+		return NFT_TYPE_IFNAME;
+	case UL_KEY_IPV4:
+		return NFT_TYPE_IPADDR;
+	case UL_KEY_IPV6:
+		return NFT_TYPE_IP6ADDR;
+	case UL_KEY_PORT:
+		return NFT_TYPE_INET_SERVICE;
+	}
+	return 0;
+}
+
+static uint32_t set_flags(const struct ul_set *s)
+{
+	uint32_t f = 0;
+
+	if (s->interval)
+		f |= NFT_SET_INTERVAL;
+	if (s->dynamic)
+		f |= NFT_SET_TIMEOUT | NFT_SET_EVAL;
+	return f;
+}
+
+static bool key_is_max(const uint8_t *k, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (k[i] != 0xff)
+			return false;
+	return true;
+}
+
+static bool key_is_zero(const uint8_t *k, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (k[i])
+			return false;
+	return true;
+}
+
+/* k + 1 (the caller checks k is not the maximum). */
+static void key_inc(uint8_t *k, size_t len)
+{
+	for (size_t i = len; i-- > 0;)
+		if (++k[i])
+			break;
+}
+
+static int elem_add(struct nftnl_set *ns, const uint8_t *key, size_t len, uint32_t flags,
+		    bool open)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
+	if (flags)
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, flags);
+	if (open) {
+		/* what nft stores for a range running to the end of the key space */
+		struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(16);
+
+		if (!ud || !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_ELEM_FLAGS,
+						NFTNL_SET_ELEM_F_INTERVAL_OPEN)) {
+			nftnl_udata_buf_free(ud);
+			nftnl_set_elem_free(e);
+			return -ENOMEM;
+		}
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(ud),
+				   nftnl_udata_buf_len(ud));
+		nftnl_udata_buf_free(ud);
+	}
+	nftnl_set_elem_add(ns, e);
+	return 0;
+}
+
+static struct nftnl_set *nset_alloc(const char *name, uint32_t id)
+{
+	struct nftnl_set *ns = nftnl_set_alloc();
+
+	if (!ns)
+		return NULL;
+	nftnl_set_set_str(ns, NFTNL_SET_TABLE, UL_NFT_TABLE);
+	nftnl_set_set_str(ns, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, NFPROTO_INET);
+	if (id)
+		nftnl_set_set_u32(ns, NFTNL_SET_ID, id);
+	return ns;
+}
+
+/* One NEWSETELEM message with the elements collected in *ns, then a fresh *ns. */
+static int flush_elems(struct bctx *c, struct nftnl_set **ns, const char *name, uint32_t id)
+{
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nlh = msg_hdr(c, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	nftnl_set_elems_nlmsg_build_payload(nlh, *ns);
+	ret = msg_commit(c, nlh);
+	nftnl_set_free(*ns);
+	*ns = ret ? NULL : nset_alloc(name, id);
+	if (!ret && !*ns)
+		ret = -ENOMEM;
+	return ret;
+}
+
+static int build_elems(struct bctx *c, const struct ul_set *s, uint32_t id)
+{
+	size_t len = key_len(s->key), n = 0, in_msg = 0, per_msg;
+	struct nftnl_set *ns = NULL;
+	struct ul_set_range *r = NULL;
+	uint8_t key[16];
+	int ret;
+
+	/* attribute bytes of one element, generously: nest + key nest + key + flags + udata */
+	per_msg = (UL_NFT_MSG_MAX - 512) / (NLA_ALIGN(len) + 48);
+	ret = ul_set_ranges(s, &r, &n);
+	if (ret == -EINVAL)
+		ul_err("nft: set %s: an element does not fit its type", s->name);
+	if (ret || !n)
+		goto out;
+	ns = nset_alloc(s->name, id);
+	if (!ns) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (s->interval && !key_is_zero(r[0].lo, len)) {
+		/* like nft: everything below the first range is outside */
+		memset(key, 0, sizeof(key));
+		ret = elem_add(ns, key, len, NFT_SET_ELEM_INTERVAL_END, false);
+		if (ret)
+			goto out;
+		in_msg++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool open = s->interval && key_is_max(r[i].hi, len);
+
+		if (in_msg + 2 > per_msg) {
+			ret = flush_elems(c, &ns, s->name, id);
+			if (ret)
+				goto out;
+			in_msg = 0;
+		}
+		ret = elem_add(ns, r[i].lo, len, 0, open);
+		if (ret)
+			goto out;
+		in_msg++;
+		if (s->interval && !open) {
+			memcpy(key, r[i].hi, 16);
+			key_inc(key, len);
+			ret = elem_add(ns, key, len, NFT_SET_ELEM_INTERVAL_END, false);
+			if (ret)
+				goto out;
+			in_msg++;
+		}
+	}
+	if (in_msg)
+		ret = flush_elems(c, &ns, s->name, id);
+out:
+	if (ns)
+		nftnl_set_free(ns);
+	free(r);
+	return ret;
+}
+
+static int build_set(struct bctx *c, const struct ul_set *s, uint32_t id)
+{
+	struct nftnl_set *ns = nset_alloc(s->name, id);
+	struct nftnl_udata_buf *ud;
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!ns)
+		return -ENOMEM;
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, key_type(s->key));
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, (uint32_t)key_len(s->key));
+	nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, set_flags(s));
+	/* the key byte order nft records, so that `nft list` prints the elements right */
+	ud = nftnl_udata_buf_alloc(64);
+	if (!ud || !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER,
+					s->key == UL_KEY_IFNAME ? NFT_BYTEORDER_HOST :
+								  NFT_BYTEORDER_BIG)) {
+		nftnl_udata_buf_free(ud);
+		nftnl_set_free(ns);
+		return -ENOMEM;
+	}
+	nftnl_set_set_data(ns, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
+			   nftnl_udata_buf_len(ud));
+	nftnl_udata_buf_free(ud);
+	if (s->dynamic) {
+		nftnl_set_set_u64(ns, NFTNL_SET_TIMEOUT, s->timeout_ms);
+		nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, DYN_SET_SIZE);
+	}
+	nlh = msg_hdr(c, NFT_MSG_NEWSET, NLM_F_CREATE);
+	nftnl_set_nlmsg_build_payload(nlh, ns);
+	nftnl_set_free(ns);
+	ret = msg_commit(c, nlh);
+	if (ret)
+		return ret;
+	return build_elems(c, s, id);
+}
+
+static int build_del_set(struct bctx *c, const char *name)
+{
+	struct nftnl_set *ns = nset_alloc(name, 0);
+	struct nlmsghdr *nlh;
+
+	if (!ns)
+		return -ENOMEM;
+	nlh = msg_hdr(c, NFT_MSG_DELSET, 0);
+	nftnl_set_nlmsg_build_payload(nlh, ns);
+	nftnl_set_free(ns);
+	return msg_commit(c, nlh);
+}
+
+/* DELSETELEM without a list of elements: the kernel flushes the set. */
+static int build_flush_set(struct bctx *c, const char *name)
+{
+	struct nlmsghdr *nlh = msg_hdr(c, NFT_MSG_DELSETELEM, 0);
+
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, UL_NFT_TABLE);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, name);
+	return msg_commit(c, nlh);
+}
+
+static const char *chain_type(enum ul_chain_kind k)
+{
+	switch (k) {
+	case UL_CHAIN_FILTER:
+		return "filter";
+	case UL_CHAIN_NAT:
+		return "nat";
+	case UL_CHAIN_ROUTE:
+		return "route";
+	}
+	return NULL;
+}
+
+static int hook_num(enum ul_hook h)
+{
+	switch (h) {
+	case UL_HOOK_PREROUTING:
+		return NF_INET_PRE_ROUTING;
+	case UL_HOOK_OUTPUT:
+		return NF_INET_LOCAL_OUT;
+	case UL_HOOK_POSTROUTING:
+		return NF_INET_POST_ROUTING;
+	case UL_HOOK_FORWARD:
+		return NF_INET_FORWARD;
+	case UL_HOOK_NONE:
+		break;
+	}
+	return -1;
+}
+
+static struct nftnl_chain *nchain_alloc(const char *name)
+{
+	struct nftnl_chain *nc = nftnl_chain_alloc();
+
+	if (!nc)
+		return NULL;
+	nftnl_chain_set_str(nc, NFTNL_CHAIN_TABLE, UL_NFT_TABLE);
+	nftnl_chain_set_str(nc, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(nc, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	return nc;
+}
+
+static int build_chain(struct bctx *c, const struct ul_chain *ch)
+{
+	struct nftnl_chain *nc = nchain_alloc(ch->name);
+	struct nlmsghdr *nlh;
+
+	if (!nc)
+		return -ENOMEM;
+	if (ch->hook != UL_HOOK_NONE) {
+		nftnl_chain_set_u32(nc, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook_num(ch->hook));
+		nftnl_chain_set_s32(nc, NFTNL_CHAIN_PRIO, ch->prio);
+		nftnl_chain_set_str(nc, NFTNL_CHAIN_TYPE, chain_type(ch->kind));
+		nftnl_chain_set_u32(nc, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	nlh = msg_hdr(c, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+	nftnl_chain_nlmsg_build_payload(nlh, nc);
+	nftnl_chain_free(nc);
+	return msg_commit(c, nlh);
+}
+
+static int build_del_chain_name(struct bctx *c, const char *name)
+{
+	struct nftnl_chain *nc = nchain_alloc(name);
+	struct nlmsghdr *nlh;
+
+	if (!nc)
+		return -ENOMEM;
+	nlh = msg_hdr(c, NFT_MSG_DELCHAIN, 0);
+	nftnl_chain_nlmsg_build_payload(nlh, nc);
+	nftnl_chain_free(nc);
+	return msg_commit(c, nlh);
+}
+
+/* --- expressions --- */
+
+static int add_expr(struct nftnl_rule *r, struct nftnl_expr *e)
+{
+	if (!e)
+		return -ENOMEM;
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+static int e_meta_load(struct nftnl_rule *r, uint32_t key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	}
+	return add_expr(r, e);
+}
+
+static int e_meta_set(struct nftnl_rule *r, uint32_t key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
+	}
+	return add_expr(r, e);
+}
+
+static int e_ct_load(struct nftnl_rule *r, uint32_t key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	return add_expr(r, e);
+}
+
+static int e_ct_set(struct nftnl_rule *r, uint32_t key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+	}
+	return add_expr(r, e);
+}
+
+static int e_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	}
+	return add_expr(r, e);
+}
+
+static int e_bitwise(struct nftnl_rule *r, uint32_t mask, uint32_t xor)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &xor, sizeof(xor));
+	}
+	return add_expr(r, e);
+}
+
+static int e_lookup(struct nftnl_rule *r, const char *set)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	}
+	return add_expr(r, e);
+}
+
+static int e_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	}
+	return add_expr(r, e);
+}
+
+static int e_imm_data(struct nftnl_rule *r, uint32_t reg, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, reg);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
+	}
+	return add_expr(r, e);
+}
+
+static int e_verdict(struct nftnl_rule *r, int verdict, const char *chain)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+		if (chain)
+			nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	}
+	return add_expr(r, e);
+}
+
+static int e_simple(struct nftnl_rule *r, const char *name)
+{
+	return add_expr(r, nftnl_expr_alloc(name));
+}
+
+static int e_addr_payload(struct nftnl_rule *r, uint8_t family, bool src)
+{
+	if (family == AF_INET6)
+		return e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, src ? 8 : 24, 16);
+	return e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, src ? 12 : 16, 4);
+}
+
+static uint8_t nfproto_of(uint8_t family)
+{
+	return family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+}
+
+/* Family of an address statement: its own, else its set's key, else its address. */
+static uint8_t stmt_family(const struct ul_ruleset *rs, const struct ul_stmt *s)
+{
+	const struct ul_set *set;
+
+	if (s->family)
+		return s->family;
+	if (s->kind == UL_S_DNAT)
+		return s->addr.family;
+	set = ul_ruleset_find_set(rs, s->str);
+	if (set && set->key == UL_KEY_IPV6)
+		return AF_INET6;
+	return AF_INET;
+}
+
+static bool needs_family(enum ul_stmt_kind k)
+{
+	return k == UL_M_SADDR_SET || k == UL_M_DADDR_SET || k == UL_M_SADDR_IN_DYN ||
+	       k == UL_S_SET_UPDATE || k == UL_S_DNAT;
+}
+
+static int check_set(const struct ul_ruleset *rs, const struct ul_chain *ch,
+		     const struct ul_stmt *s, enum ul_set_key key, bool need_dynamic)
+{
+	const struct ul_set *set = ul_ruleset_find_set(rs, s->str);
+
+	if (!set) {
+		ul_err("nft: chain %s: rule refers to unknown set '%s'", ch->name, s->str);
+		return -EINVAL;
+	}
+	if (set->key != key || (need_dynamic && !set->dynamic)) {
+		ul_err("nft: chain %s: set '%s' has the wrong type for its use", ch->name, s->str);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_stmt(const struct ul_ruleset *rs, const struct ul_chain *ch,
+		      const struct ul_stmt *s)
+{
+	uint8_t fam = needs_family(s->kind) ? stmt_family(rs, s) : AF_INET;
+	enum ul_set_key ipkey = fam == AF_INET6 ? UL_KEY_IPV6 : UL_KEY_IPV4;
+
+	if (fam != AF_INET && fam != AF_INET6) {
+		ul_err("nft: chain %s: bad address family %u", ch->name, fam);
+		return -EINVAL;
+	}
+	switch (s->kind) {
+	case UL_M_IIFNAME:
+	case UL_M_OIFNAME:
+		if (!s->str[0] || strnlen(s->str, sizeof(s->str)) >= IFNAMSIZ) {
+			ul_err("nft: chain %s: bad interface name '%.*s'", ch->name,
+			       (int)sizeof(s->str), s->str);
+			return -EINVAL;
+		}
+		return 0;
+	case UL_M_IIFNAME_SET:
+	case UL_M_OIFNAME_SET:
+		return check_set(rs, ch, s, UL_KEY_IFNAME, false);
+	case UL_M_SADDR_SET:
+	case UL_M_DADDR_SET:
+	case UL_M_SADDR_IN_DYN:
+		return check_set(rs, ch, s, ipkey, false);
+	case UL_S_SET_UPDATE:
+		return check_set(rs, ch, s, ipkey, true);
+	case UL_M_SPORT_SET:
+	case UL_M_DPORT_SET:
+		return check_set(rs, ch, s, UL_KEY_PORT, false);
+	case UL_M_NFPROTO:
+		if (s->family != AF_INET && s->family != AF_INET6) {
+			ul_err("nft: chain %s: meta nfproto needs AF_INET or AF_INET6", ch->name);
+			return -EINVAL;
+		}
+		return 0;
+	case UL_S_DNAT:
+		if (s->addr.family != fam || !ul_addr_is_host(&s->addr)) {
+			ul_err("nft: chain %s: dnat needs a host address of its family", ch->name);
+			return -EINVAL;
+		}
+		return 0;
+	case UL_V_JUMP:
+	case UL_V_GOTO:
+		if (!ul_ruleset_find_chain(rs, s->str)) {
+			ul_err("nft: chain %s: jump to unknown chain '%s'", ch->name, s->str);
+			return -EINVAL;
+		}
+		return 0;
+	case UL_M_CT_NEW:
+	case UL_M_CTMARK:
+	case UL_M_MARK:
+	case UL_M_L4PROTO:
+	case UL_M_DPORT:
+	case UL_S_COUNTER:
+	case UL_S_MARK:
+	case UL_S_CTMARK:
+	case UL_S_MASQUERADE:
+	case UL_V_ACCEPT:
+	case UL_V_DROP:
+	case UL_V_RETURN:
+		return 0;
+	}
+	ul_err("nft: chain %s: unknown statement kind %d", ch->name, (int)s->kind);
+	return -EINVAL;
+}
+
+static int add_stmt(struct nftnl_rule *r, const struct ul_ruleset *rs, const struct ul_stmt *s,
+		    uint8_t *l3ctx)
+{
+	uint8_t fam = 0, b8;
+	uint16_t b16;
+	uint32_t b32;
+	char ifname[IFNAMSIZ];
+	int ret;
+
+	if (needs_family(s->kind)) {
+		/* the dependency nft adds too: never read IPv4 offsets of an IPv6 packet */
+		fam = stmt_family(rs, s);
+		if (*l3ctx != fam) {
+			b8 = nfproto_of(fam);
+			ret = e_meta_load(r, NFT_META_NFPROTO);
+			if (!ret)
+				ret = e_cmp(r, NFT_CMP_EQ, &b8, 1);
+			if (ret)
+				return ret;
+			*l3ctx = fam;
+		}
+	}
+	switch (s->kind) {
+	case UL_M_IIFNAME:
+	case UL_M_OIFNAME:
+		memset(ifname, 0, sizeof(ifname));
+		memcpy(ifname, s->str, strnlen(s->str, IFNAMSIZ - 1));
+		ret = e_meta_load(r, s->kind == UL_M_IIFNAME ? NFT_META_IIFNAME : NFT_META_OIFNAME);
+		return ret ? ret : e_cmp(r, NFT_CMP_EQ, ifname, IFNAMSIZ);
+	case UL_M_IIFNAME_SET:
+	case UL_M_OIFNAME_SET:
+		ret = e_meta_load(r, s->kind == UL_M_IIFNAME_SET ? NFT_META_IIFNAME :
+								   NFT_META_OIFNAME);
+		return ret ? ret : e_lookup(r, s->str);
+	case UL_M_CT_NEW:
+		b32 = 0;
+		ret = e_ct_load(r, NFT_CT_STATE);
+		if (!ret)
+			ret = e_bitwise(r, NF_CT_STATE_BIT(IP_CT_NEW), 0);
+		return ret ? ret : e_cmp(r, NFT_CMP_NEQ, &b32, 4);
+	case UL_M_CTMARK:
+	case UL_M_MARK:
+		b32 = s->value & s->mask;
+		ret = s->kind == UL_M_CTMARK ? e_ct_load(r, NFT_CT_MARK) :
+					       e_meta_load(r, NFT_META_MARK);
+		if (!ret)
+			ret = e_bitwise(r, s->mask, 0);
+		if (!ret && (s->value & ~s->mask)) {
+			/* bits outside the mask can never match */
+			b32 = ~s->mask;
+			ul_warn("nft: mark match value 0x%08" PRIx32 " has bits outside mask 0x%08"
+				PRIx32, s->value, s->mask);
+		}
+		return ret ? ret : e_cmp(r, s->neg ? NFT_CMP_NEQ : NFT_CMP_EQ, &b32, 4);
+	case UL_M_NFPROTO:
+		b8 = nfproto_of(s->family);
+		*l3ctx = s->family;
+		ret = e_meta_load(r, NFT_META_NFPROTO);
+		return ret ? ret : e_cmp(r, NFT_CMP_EQ, &b8, 1);
+	case UL_M_L4PROTO:
+		ret = e_meta_load(r, NFT_META_L4PROTO);
+		return ret ? ret : e_cmp(r, NFT_CMP_EQ, &s->proto, 1);
+	case UL_M_SADDR_SET:
+	case UL_M_DADDR_SET:
+	case UL_M_SADDR_IN_DYN:
+		ret = e_addr_payload(r, fam, s->kind != UL_M_DADDR_SET);
+		return ret ? ret : e_lookup(r, s->str);
+	case UL_M_SPORT_SET:
+	case UL_M_DPORT_SET:
+		ret = e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, s->kind == UL_M_SPORT_SET ? 0 : 2,
+				2);
+		return ret ? ret : e_lookup(r, s->str);
+	case UL_M_DPORT:
+		b16 = htons(s->port);
+		ret = e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+		return ret ? ret : e_cmp(r, NFT_CMP_EQ, &b16, 2);
+	case UL_S_COUNTER:
+		return e_simple(r, "counter");
+	case UL_S_MARK:
+	case UL_S_CTMARK:
+		/* (x & ~mask) | value == (x & ~(mask | value)) ^ value */
+		ret = s->kind == UL_S_MARK ? e_meta_load(r, NFT_META_MARK) :
+					     e_ct_load(r, NFT_CT_MARK);
+		if (!ret)
+			ret = e_bitwise(r, ~(s->mask | s->value), s->value);
+		if (ret)
+			return ret;
+		return s->kind == UL_S_MARK ? e_meta_set(r, NFT_META_MARK) :
+					      e_ct_set(r, NFT_CT_MARK);
+	case UL_S_SET_UPDATE: {
+		struct nftnl_expr *e;
+
+		ret = e_addr_payload(r, fam, true);
+		if (ret)
+			return ret;
+		e = nftnl_expr_alloc("dynset");
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+			nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, s->str);
+		}
+		return add_expr(r, e);
+	}
+	case UL_S_MASQUERADE:
+		return e_simple(r, "masq");
+	case UL_S_DNAT: {
+		struct nftnl_expr *e;
+
+		ret = e_imm_data(r, NFT_REG_1, s->addr.bytes, (uint32_t)ul_addr_len(fam));
+		if (ret)
+			return ret;
+		if (s->port) {
+			b16 = htons(s->port);
+			ret = e_imm_data(r, NFT_REG_2, &b16, 2);
+			if (ret)
+				return ret;
+		}
+		e = nftnl_expr_alloc("nat");
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, nfproto_of(fam));
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+			if (s->port) {
+				nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
+				nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS,
+						   NF_NAT_RANGE_PROTO_SPECIFIED);
+			}
+		}
+		return add_expr(r, e);
+	}
+	case UL_V_ACCEPT:
+		return e_verdict(r, NF_ACCEPT, NULL);
+	case UL_V_DROP:
+		return e_verdict(r, NF_DROP, NULL);
+	case UL_V_RETURN:
+		return e_verdict(r, NFT_RETURN, NULL);
+	case UL_V_JUMP:
+		return e_verdict(r, NFT_JUMP, s->str);
+	case UL_V_GOTO:
+		return e_verdict(r, NFT_GOTO, s->str);
+	}
+	return -EINVAL;
+}
+
+static int build_rule(struct bctx *c, const struct ul_ruleset *rs, const struct ul_chain *ch,
+		      const struct ul_nrule *ur)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_udata_buf *ud = NULL;
+	struct nlmsghdr *nlh;
+	uint8_t l3ctx = 0;
+	int ret = 0;
+
+	if (!r)
+		return -ENOMEM;
+	if (ur->n > UL_STMT_MAX) {
+		ret = -EINVAL;
+		goto out;
+	}
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, UL_NFT_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, ch->name);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	for (size_t i = 0; i < ur->n && !ret; i++) {
+		ret = check_stmt(rs, ch, &ur->s[i]);
+		if (!ret)
+			ret = add_stmt(r, rs, &ur->s[i], &l3ctx);
+	}
+	if (ret)
+		goto out;
+	if (ur->comment[0]) {
+		char cm[UL_NFT_NAME_MAX];
+
+		snprintf(cm, sizeof(cm), "%.*s", (int)sizeof(ur->comment) - 1, ur->comment);
+		ud = nftnl_udata_buf_alloc(NFTNL_UDATA_COMMENT_MAXLEN + 16);
+		if (!ud || !nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, cm)) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
+				    nftnl_udata_buf_len(ud));
+	}
+	nlh = msg_hdr(c, NFT_MSG_NEWRULE, NLM_F_APPEND | NLM_F_CREATE);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	ret = msg_commit(c, nlh);
+out:
+	nftnl_udata_buf_free(ud);
+	nftnl_rule_free(r);
+	return ret;
+}
+
+static int build_simple(struct bctx *c, uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr *nlh = msg_hdr(c, type, flags);
+
+	if (type == NFT_MSG_DELRULE)
+		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, UL_NFT_TABLE);
+	else
+		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, UL_NFT_TABLE);
+	return msg_commit(c, nlh);
+}
+
+static int batch_mark(struct bctx *c, bool begin)
+{
+	struct nlmsghdr *nlh;
+
+	memset(c->scratch, 0, 64);
+	nlh = begin ? nftnl_batch_begin(c->scratch, (*c->seq)++) :
+		      nftnl_batch_end(c->scratch, (*c->seq)++);
+	return msg_commit(c, nlh);
+}
+
+static const struct ul_nft_existing_set *ex_set(const struct ul_nft_existing *ex,
+						const char *name)
+{
+	for (size_t i = 0; ex->table && i < ex->n_sets; i++)
+		if (!strcmp(ex->sets[i].name, name))
+			return &ex->sets[i];
+	return NULL;
+}
+
+/* A dynamic set that can be kept as it is (its entries survive). */
+static bool keep_dynamic(const struct ul_set *s, const struct ul_nft_existing_set *e)
+{
+	uint32_t d;
+
+	if (!s->dynamic || !e)
+		return false;
+	d = e->timeout_ms > s->timeout_ms ? e->timeout_ms - s->timeout_ms :
+					    s->timeout_ms - e->timeout_ms;
+	/* the kernel keeps timeouts in jiffies: allow for its rounding */
+	return e->key_type == key_type(s->key) && e->key_len == key_len(s->key) &&
+	       e->flags == set_flags(s) && d <= 20;
+}
+
+/* An existing chain that must be deleted before the wanted one is (re-)created. */
+static bool chain_incompatible(const struct ul_nft_existing *ex, size_t i, const struct ul_chain *w)
+{
+	const struct ul_nft_existing_chain *e;
+
+	if (!ex->chain_info)
+		return false;
+	e = &ex->chain_info[i];
+	if (w->hook == UL_HOOK_NONE)
+		return e->base;
+	return !e->base || e->hooknum != (uint32_t)hook_num(w->hook) || e->prio != w->prio ||
+	       strcmp(e->type, chain_type(w->kind));
+}
+
+static int validate(const struct ul_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->n_sets; i++) {
+		const struct ul_set *s = &rs->sets[i];
+
+		if (!s->name[0] || !key_len(s->key) || (s->dynamic && s->interval)) {
+			ul_err("nft: set '%s': bad name, key type or flags", s->name);
+			return -EINVAL;
+		}
+		if (ul_ruleset_find_set(rs, s->name) != s) {
+			ul_err("nft: set '%s' defined twice", s->name);
+			return -EINVAL;
+		}
+		if (ul_ruleset_find_chain(rs, s->name)) {
+			/* allowed by nft, but confusing: refuse */
+			ul_err("nft: '%s' names both a set and a chain", s->name);
+			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct ul_chain *ch = &rs->chains[i];
+
+		if (!ch->name[0] || ul_ruleset_find_chain(rs, ch->name) != ch) {
+			ul_err("nft: chain '%s': empty or duplicate name", ch->name);
+			return -EINVAL;
+		}
+		if (ch->hook != UL_HOOK_NONE && (hook_num(ch->hook) < 0 || !chain_type(ch->kind))) {
+			ul_err("nft: chain '%s': bad type or hook", ch->name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int ul_nft_build_batch(const struct ul_ruleset *rs, const struct ul_nft_existing *ex,
+		       struct mnl_nlmsg_batch *b, uint32_t *seq)
+{
+	static const struct ul_nft_existing none;
+	struct bctx c = { .b = b, .seq = seq };
+	bool *keep = NULL;
+	int ret;
+
+	if (!ex)
+		ex = &none;
+	ret = validate(rs);
+	if (ret)
+		return ret;
+	c.scratch = malloc(SCRATCH_SIZE);
+	keep = calloc(rs->n_sets + 1, sizeof(*keep));
+	if (!c.scratch || !keep) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = batch_mark(&c, true);
+	if (!ret)
+		ret = build_simple(&c, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	if (!ret && ex->table)
+		ret = build_simple(&c, NFT_MSG_DELRULE, 0);
+	if (ret)
+		goto out;
+
+	/* sets: delete what is not wanted, static ones, and dynamic ones whose spec changed */
+	for (size_t i = 0; i < rs->n_sets; i++)
+		keep[i] = keep_dynamic(&rs->sets[i], ex_set(ex, rs->sets[i].name));
+	for (size_t i = 0; ex->table && i < ex->n_sets; i++) {
+		const struct ul_set *w = ul_ruleset_find_set(rs, ex->sets[i].name);
+
+		if (w && keep[w - rs->sets])
+			continue;
+		ret = build_del_set(&c, ex->sets[i].name);
+		if (ret)
+			goto out;
+	}
+	/* chains: delete what is not wanted, or base chains whose hook changed */
+	for (size_t i = 0; ex->table && i < ex->n_chains; i++) {
+		const struct ul_chain *w = ul_ruleset_find_chain(rs, ex->chains[i]);
+
+		if (w && !chain_incompatible(ex, i, w))
+			continue;
+		ret = build_del_chain_name(&c, ex->chains[i]);
+		if (ret)
+			goto out;
+	}
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		ret = build_chain(&c, &rs->chains[i]);
+		if (ret)
+			goto out;
+	}
+	for (size_t i = 0; i < rs->n_sets; i++) {
+		const struct ul_set *s = &rs->sets[i];
+
+		if (keep[i])
+			ret = s->flush ? build_flush_set(&c, s->name) : 0;
+		else
+			ret = build_set(&c, s, (uint32_t)i + 1);
+		if (ret)
+			goto out;
+	}
+	for (size_t i = 0; i < rs->n_chains; i++) {
+		const struct ul_chain *ch = &rs->chains[i];
+
+		for (size_t j = 0; j < ch->n_rules; j++) {
+			ret = build_rule(&c, rs, ch, &ch->rules[j]);
+			if (ret) {
+				if (ret == -EINVAL)
+					ul_err("nft: chain %s: rule %zu refused", ch->name, j + 1);
+				goto out;
+			}
+		}
+	}
+	ret = batch_mark(&c, false);
+out:
+	free(keep);
+	free(c.scratch);
+	return ret;
+}
+
+int ul_nft_build_remove(const struct ul_nft_existing *ex, struct mnl_nlmsg_batch *b,
+			uint32_t *seq)
+{
+	struct bctx c = { .b = b, .seq = seq };
+	int ret;
+
+	if (!ex || !ex->table)
+		return 0;
+	c.scratch = malloc(SCRATCH_SIZE);
+	if (!c.scratch)
+		return -ENOMEM;
+	ret = batch_mark(&c, true);
+	if (!ret)
+		ret = build_simple(&c, NFT_MSG_DELTABLE, 0);
+	if (!ret)
+		ret = batch_mark(&c, false);
+	free(c.scratch);
+	return ret;
+}
+
+void ul_nft_existing_free(struct ul_nft_existing *ex)
+{
+	if (!ex)
+		return;
+	free(ex->chains);
+	free(ex->chain_info);
+	free(ex->sets);
+	memset(ex, 0, sizeof(*ex));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The socket */
+
+struct ul_nft {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;
+};
+
+int ul_nft_open(struct ul_nft **out)
+{
+	struct ul_nft *h = calloc(1, sizeof(*h));
+	int one = 1, ret;
+
+	*out = NULL;
+	if (!h)
+		return -ENOMEM;
+	h->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!h->nl) {
+		ret = -errno;
+		goto err;
+	}
+	if (mnl_socket_bind(h->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto err;
+	}
+	/* short acks, with the kernel's error text when it has one */
+	mnl_socket_setsockopt(h->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(h->nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	h->portid = mnl_socket_get_portid(h->nl);
+	h->seq = (uint32_t)time(NULL);
+	*out = h;
+	return 0;
+err:
+	ul_err("nft: netlink socket: %s", strerror(-ret));
+	if (h->nl)
+		mnl_socket_close(h->nl);
+	free(h);
+	return ret;
+}
+
+void ul_nft_close(struct ul_nft *h)
+{
+	if (!h)
+		return;
+	mnl_socket_close(h->nl);
+	free(h);
+}
+
+/* One request, then its replies through cb until the end of the dump or the ack. */
+static int request(struct ul_nft *h, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	char *buf;
+	uint32_t seq = nlh->nlmsg_seq;
+	ssize_t n;
+	int ret;
+
+	buf = malloc(MNL_SOCKET_DUMP_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	/* late answers to an earlier request must not be taken for this one's */
+	while (recv(mnl_socket_get_fd(h->nl), buf, MNL_SOCKET_DUMP_SIZE, MSG_DONTWAIT) > 0)
+		;
+	if (mnl_socket_sendto(h->nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		free(buf);
+		return ret;
+	}
+	for (;;) {
+		n = mnl_socket_recvfrom(h->nl, buf, MNL_SOCKET_DUMP_SIZE);
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		ret = mnl_cb_run(buf, (size_t)n, seq, h->portid, cb, data);
+		if (ret < 0) {
+			ret = errno ? -errno : -EIO;
+			break;
+		}
+		if (ret == MNL_CB_STOP) {
+			ret = 0;
+			break;
+		}
+	}
+	free(buf);
+	return ret;
+}
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	bool *found = data;
+	const char *name;
+
+	if (!t)
+		return MNL_CB_ERROR;
+	if (nftnl_table_nlmsg_parse(nlh, t) == 0) {
+		name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
+		if (name && !strcmp(name, UL_NFT_TABLE) &&
+		    nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) == NFPROTO_INET)
+			*found = true;
+	}
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+static bool name_ok(const char *name, const char *what)
+{
+	if (!name || !name[0] || strlen(name) >= UL_NFT_NAME_MAX) {
+		ul_warn("nft: ignoring a %s with an unusable name in table %s", what, UL_NFT_TABLE);
+		return false;
+	}
+	return true;
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ul_nft_existing *ex = data;
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct ul_nft_existing_chain *ci;
+	const char *name, *table, *type;
+	char (*names)[UL_NFT_NAME_MAX];
+	int ret = MNL_CB_OK;
+
+	if (!c)
+		return MNL_CB_ERROR;
+	if (nftnl_chain_nlmsg_parse(nlh, c) < 0)
+		goto out;       /* not a chain we can read: skip it */
+	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+	table = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE);
+	if (!table || strcmp(table, UL_NFT_TABLE) ||
+	    nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) != NFPROTO_INET || !name_ok(name, "chain"))
+		goto out;
+	names = realloc(ex->chains, (ex->n_chains + 1) * sizeof(*names));
+	if (!names) {
+		ret = MNL_CB_ERROR;
+		goto out;
+	}
+	ex->chains = names;
+	ci = realloc(ex->chain_info, (ex->n_chains + 1) * sizeof(*ci));
+	if (!ci) {
+		ret = MNL_CB_ERROR;
+		goto out;
+	}
+	ex->chain_info = ci;
+	ci = &ex->chain_info[ex->n_chains];
+	memset(ci, 0, sizeof(*ci));
+	snprintf(ex->chains[ex->n_chains], UL_NFT_NAME_MAX, "%s", name);
+	if (nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM)) {
+		ci->base = true;
+		ci->hooknum = nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM);
+		ci->prio = nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
+		type = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
+		snprintf(ci->type, sizeof(ci->type), "%s", type ? type : "");
+	}
+	ex->n_chains++;
+out:
+	nftnl_chain_free(c);
+	if (ret == MNL_CB_ERROR)
+		errno = ENOMEM;
+	return ret;
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ul_nft_existing *ex = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct ul_nft_existing_set *es;
+	const char *name, *table;
+	uint64_t to;
+	int ret = MNL_CB_OK;
+
+	if (!s)
+		return MNL_CB_ERROR;
+	if (nftnl_set_nlmsg_parse(nlh, s) < 0)
+		goto out;
+	name = nftnl_set_get_str(s, NFTNL_SET_NAME);
+	table = nftnl_set_get_str(s, NFTNL_SET_TABLE);
+	if (!table || strcmp(table, UL_NFT_TABLE) ||
+	    nftnl_set_get_u32(s, NFTNL_SET_FAMILY) != NFPROTO_INET || !name_ok(name, "set"))
+		goto out;
+	es = realloc(ex->sets, (ex->n_sets + 1) * sizeof(*es));
+	if (!es) {
+		ret = MNL_CB_ERROR;
+		goto out;
+	}
+	ex->sets = es;
+	es = &ex->sets[ex->n_sets++];
+	memset(es, 0, sizeof(*es));
+	snprintf(es->name, sizeof(es->name), "%s", name);
+	es->key_type = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE);
+	es->key_len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN);
+	es->flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+	to = nftnl_set_is_set(s, NFTNL_SET_TIMEOUT) ? nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT) : 0;
+	es->timeout_ms = to > UINT32_MAX ? UINT32_MAX : (uint32_t)to;
+out:
+	nftnl_set_free(s);
+	if (ret == MNL_CB_ERROR)
+		errno = ENOMEM;
+	return ret;
+}
+
+int ul_nft_dump_existing(struct ul_nft *h, struct ul_nft_existing *ex)
+{
+	char buf[512];
+	struct nlmsghdr *nlh;
+	int ret;
+
+	memset(ex, 0, sizeof(*ex));
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, ++h->seq);
+	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, UL_NFT_TABLE);
+	ret = request(h, nlh, table_cb, &ex->table);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		goto err;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_INET, NLM_F_DUMP, ++h->seq);
+	mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, UL_NFT_TABLE);
+	ret = request(h, nlh, chain_cb, ex);
+	if (ret && ret != -ENOENT)
+		goto err;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, NFPROTO_INET, NLM_F_DUMP, ++h->seq);
+	mnl_attr_put_strz(nlh, NFTA_SET_TABLE, UL_NFT_TABLE);
+	ret = request(h, nlh, set_cb, ex);
+	if (ret && ret != -ENOENT)
+		goto err;
+	return 0;
+err:
+	ul_err("nft: reading table inet %s: %s", UL_NFT_TABLE, strerror(-ret));
+	ul_nft_existing_free(ex);
+	return ret;
+}
+
+/* --- sending a batch --- */
+
+static const char *msg_name(uint16_t type)
+{
+	switch (type) {
+	case NFT_MSG_NEWTABLE:
+		return "add table";
+	case NFT_MSG_DELTABLE:
+		return "delete table";
+	case NFT_MSG_NEWCHAIN:
+		return "add chain";
+	case NFT_MSG_DELCHAIN:
+		return "delete chain";
+	case NFT_MSG_NEWRULE:
+		return "add rule";
+	case NFT_MSG_DELRULE:
+		return "flush rules";
+	case NFT_MSG_NEWSET:
+		return "add set";
+	case NFT_MSG_DELSET:
+		return "delete set";
+	case NFT_MSG_NEWSETELEM:
+		return "add elements to set";
+	case NFT_MSG_DELSETELEM:
+		return "flush set";
+	}
+	return "message";
+}
+
+/* A top-level string attribute of a message of the batch, or NULL. */
+static const char *attr_str(const struct nlmsghdr *nlh, uint16_t type)
+{
+	const struct nlattr *a;
+
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg))
+		return NULL;
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == type && !mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
+			return mnl_attr_get_str(a);
+	return NULL;
+}
+
+static const char *msg_object(const struct nlmsghdr *nlh, uint16_t type)
+{
+	switch (type) {
+	case NFT_MSG_NEWRULE:
+		return attr_str(nlh, NFTA_RULE_CHAIN);
+	case NFT_MSG_NEWCHAIN:
+	case NFT_MSG_DELCHAIN:
+		return attr_str(nlh, NFTA_CHAIN_NAME);
+	case NFT_MSG_NEWSET:
+	case NFT_MSG_DELSET:
+		return attr_str(nlh, NFTA_SET_NAME);
+	case NFT_MSG_NEWSETELEM:
+	case NFT_MSG_DELSETELEM:
+		return attr_str(nlh, NFTA_SET_ELEM_LIST_SET);
+	}
+	return NULL;
+}
+
+/* "add rule #3 to chain pre", "add set lan_ifs", ... for the batch message with this seq. */
+static void describe(const void *batch, size_t len, uint32_t seq, char *out, size_t outlen)
+{
+	const struct nlmsghdr *nlh = batch, *target = NULL;
+	const char *name = NULL, *chain;
+	uint16_t type = 0;
+	unsigned nrule = 0;
+	int rem = (int)len;
+
+	snprintf(out, outlen, "batch message %" PRIu32, seq);
+	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem))
+		if (nlh->nlmsg_seq == seq &&
+		    NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_NFTABLES) {
+			target = nlh;
+			type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+			name = msg_object(nlh, type);
+			break;
+		}
+	if (!target)
+		return;
+	if (type != NFT_MSG_NEWRULE || !name) {
+		snprintf(out, outlen, "%s%s%s", msg_name(type), name ? " " : "", name ? name : "");
+		return;
+	}
+	rem = (int)len;
+	for (nlh = batch; mnl_nlmsg_ok(nlh, rem) && nlh != target; nlh = mnl_nlmsg_next(nlh, &rem))
+		if (NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_NFTABLES &&
+		    NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWRULE &&
+		    (chain = attr_str(nlh, NFTA_RULE_CHAIN)) && !strcmp(chain, name))
+			nrule++;
+	snprintf(out, outlen, "add rule #%u to chain %s", nrule + 1, name);
+}
+
+struct acks {
+	size_t n;
+	int err;
+	uint32_t err_seq;
+	char msg[256];
+};
+
+static int ext_ack_cb(const struct nlattr *a, void *data)
+{
+	struct acks *k = data;
+
+	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+		snprintf(k->msg, sizeof(k->msg), "%s", mnl_attr_get_str(a));
+	return MNL_CB_OK;
+}
+
+static void read_acks(const char *buf, size_t len, struct acks *k)
+{
+	const struct nlmsghdr *nlh = (const void *)buf;
+	int rem = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+		const struct nlmsgerr *e;
+		size_t off;
+
+		if (nlh->nlmsg_type != NLMSG_ERROR)
+			continue;
+		if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*e))
+			continue;
+		e = mnl_nlmsg_get_payload(nlh);
+		k->n++;
+		if (!e->error || k->err)
+			continue;
+		k->err = e->error;
+		k->err_seq = e->msg.nlmsg_seq;
+		if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+			continue;
+		off = sizeof(*e);
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+			off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+		if (NLMSG_HDRLEN + off <= nlh->nlmsg_len)
+			mnl_attr_parse(nlh, (unsigned)off, ext_ack_cb, k);
+	}
+}
+
+static void grow_sockbuf(struct ul_nft *h, int opt_force, int opt, size_t want)
+{
+	int fd = mnl_socket_get_fd(h->nl), v = want > INT32_MAX / 2 ? INT32_MAX / 2 : (int)want;
+
+	if (setsockopt(fd, SOL_SOCKET, opt_force, &v, sizeof(v)) < 0)
+		setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
+}
+
+/* Send one batch, read an ack for each of its n_acked messages. */
+static int send_batch(struct ul_nft *h, struct mnl_nlmsg_batch *b, size_t n_acked)
+{
+	const void *head = mnl_nlmsg_batch_head(b);
+	size_t len = mnl_nlmsg_batch_size(b);
+	struct acks k = { 0 };
+	char *buf = NULL, what[160];
+	int fd = mnl_socket_get_fd(h->nl), ret = 0;
+
+	grow_sockbuf(h, SO_SNDBUFFORCE, SO_SNDBUF, len + 65536);
+	/* every ack is a small skb, but the kernel counts its whole truesize */
+	grow_sockbuf(h, SO_RCVBUFFORCE, SO_RCVBUF, n_acked * 1024 + 65536);
+	if (mnl_socket_sendto(h->nl, head, len) < 0) {
+		ret = -errno;
+		ul_err("nft: sending the transaction (%zu bytes): %s", len, strerror(-ret));
+		return ret;
+	}
+	buf = malloc(MNL_SOCKET_DUMP_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	while (k.n < n_acked) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n = recv(fd, buf, MNL_SOCKET_DUMP_SIZE, MSG_DONTWAIT);
+
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* the kernel answers before sendmsg returns; wait a little anyway */
+			n = poll(&p, 1, 2000);
+			if (n == 0) {
+				ret = k.err ? k.err : -ETIMEDOUT;
+				break;
+			}
+			continue;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		read_acks(buf, (size_t)n, &k);
+	}
+	/* anything left (a commit failure is acked on the batch header) */
+	for (;;) {
+		ssize_t n = recv(fd, buf, MNL_SOCKET_DUMP_SIZE, MSG_DONTWAIT);
+
+		if (n <= 0)
+			break;
+		read_acks(buf, (size_t)n, &k);
+	}
+	if (k.err) {
+		describe(head, len, k.err_seq, what, sizeof(what));
+		ul_err("nft: transaction refused at %s: %s%s%s", what, strerror(-k.err),
+		       k.msg[0] ? ": " : "", k.msg);
+		ret = k.err;
+	} else if (ret) {
+		ul_err("nft: reading the answers to the transaction: %s", strerror(-ret));
+	}
+	free(buf);
+	return ret;
+}
+
+static size_t count_acked(struct mnl_nlmsg_batch *b)
+{
+	const struct nlmsghdr *nlh = mnl_nlmsg_batch_head(b);
+	int rem = (int)mnl_nlmsg_batch_size(b);
+	size_t n = 0;
+
+	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem))
+		if (nlh->nlmsg_flags & NLM_F_ACK)
+			n++;
+	return n;
+}
+
+static size_t estimate(const struct ul_ruleset *rs)
+{
+	size_t n = 64 * 1024;
+
+	for (size_t i = 0; i < rs->n_sets; i++)
+		n += 512 + rs->sets[i].n_elems * 2 * 64;
+	for (size_t i = 0; i < rs->n_chains; i++)
+		n += 512 + rs->chains[i].n_rules * 2048;
+	return n;
+}
+
+typedef int (*build_fn)(const struct ul_ruleset *rs, const struct ul_nft_existing *ex,
+			struct mnl_nlmsg_batch *b, uint32_t *seq);
+
+static int build_remove_fn(const struct ul_ruleset *rs, const struct ul_nft_existing *ex,
+			   struct mnl_nlmsg_batch *b, uint32_t *seq)
+{
+	return ul_nft_build_remove(ex, b, seq);
+}
+
+static int build_and_send(struct ul_nft *h, const struct ul_ruleset *rs,
+			  const struct ul_nft_existing *ex, build_fn fn, size_t limit)
+{
+	struct mnl_nlmsg_batch *b = NULL;
+	char *buf = NULL;
+	int ret;
+
+	for (;;) {
+		uint32_t seq = h->seq + 1;
+
+		buf = malloc(limit + UL_NFT_MSG_MAX);
+		b = buf ? mnl_nlmsg_batch_start(buf, limit) : NULL;
+		if (!b) {
+			ret = -ENOMEM;
+			break;
+		}
+		ret = fn(rs, ex, b, &seq);
+		h->seq = seq;
+		if (ret != -ENOSPC || limit > (SIZE_MAX / 4))
+			break;
+		mnl_nlmsg_batch_stop(b);
+		free(buf);
+		b = NULL;
+		buf = NULL;
+		limit *= 2;
+	}
+	if (!ret && mnl_nlmsg_batch_size(b)) {
+		ret = send_batch(h, b, count_acked(b));
+		if (!ret)
+			ul_debug("nft: %zu messages (%zu bytes) applied", count_acked(b),
+				 mnl_nlmsg_batch_size(b));
+	}
+	if (b)
+		mnl_nlmsg_batch_stop(b);
+	free(buf);
+	return ret;
+}
+
+int ul_nft_apply(struct ul_nft *h, const struct ul_ruleset *rs)
+{
+	struct ul_nft_existing ex;
+	int ret;
+
+	ret = ul_nft_dump_existing(h, &ex);
+	if (ret)
+		return ret;
+	ret = build_and_send(h, rs, &ex, ul_nft_build_batch, estimate(rs));
+	ul_nft_existing_free(&ex);
+	return ret;
+}
+
+int ul_nft_remove(struct ul_nft *h)
+{
+	struct ul_nft_existing ex;
+	int ret;
+
+	ret = ul_nft_dump_existing(h, &ex);
+	if (ret)
+		return ret;
+	ret = build_and_send(h, NULL, &ex, build_remove_fn, 16 * 1024);
+	ul_nft_existing_free(&ex);
+	return ret;
+}

@@ -1,0 +1,976 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* nft.c, pure part: the batch is built into a buffer, walked and parsed back. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <cmocka.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "log.h"
+#include "nft.h"
+
+#define BATCH_LIMIT (4u << 20)
+
+static char *batch_buf;
+
+struct elem {
+	uint8_t key[16];
+	uint32_t len, flags;
+	bool has_udata;
+};
+
+struct msg {
+	uint16_t type;          /* NFT_MSG_* or NFNL_MSG_BATCH_BEGIN/END */
+	uint16_t flags;
+	uint32_t seq;
+	const struct nlmsghdr *nlh;
+	char name[UL_NFT_NAME_MAX];     /* table/chain/set name, rule: its chain */
+};
+
+struct built {
+	struct msg *m;
+	size_t n;
+	size_t bytes;
+	struct mnl_nlmsg_batch *b;
+};
+
+static void built_free(struct built *bt)
+{
+	free(bt->m);
+	if (bt->b)
+		mnl_nlmsg_batch_stop(bt->b);
+	memset(bt, 0, sizeof(*bt));
+}
+
+static void msg_name(struct msg *m)
+{
+	const char *n = NULL;
+
+	switch (m->type) {
+	case NFT_MSG_NEWTABLE:
+	case NFT_MSG_DELTABLE: {
+		struct nftnl_table *t = nftnl_table_alloc();
+
+		assert_int_equal(nftnl_table_nlmsg_parse(m->nlh, t), 0);
+		n = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
+		snprintf(m->name, sizeof(m->name), "%s", n ? n : "");
+		nftnl_table_free(t);
+		return;
+	}
+	case NFT_MSG_NEWCHAIN:
+	case NFT_MSG_DELCHAIN: {
+		struct nftnl_chain *c = nftnl_chain_alloc();
+
+		assert_int_equal(nftnl_chain_nlmsg_parse(m->nlh, c), 0);
+		n = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+		snprintf(m->name, sizeof(m->name), "%s", n ? n : "");
+		nftnl_chain_free(c);
+		return;
+	}
+	case NFT_MSG_NEWSET:
+	case NFT_MSG_DELSET: {
+		struct nftnl_set *s = nftnl_set_alloc();
+
+		assert_int_equal(nftnl_set_nlmsg_parse(m->nlh, s), 0);
+		n = nftnl_set_get_str(s, NFTNL_SET_NAME);
+		snprintf(m->name, sizeof(m->name), "%s", n ? n : "");
+		nftnl_set_free(s);
+		return;
+	}
+	case NFT_MSG_NEWSETELEM:
+	case NFT_MSG_DELSETELEM: {
+		const struct nlattr *a;
+
+		mnl_attr_for_each(a, m->nlh, sizeof(struct nfgenmsg))
+			if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_SET)
+				snprintf(m->name, sizeof(m->name), "%s", mnl_attr_get_str(a));
+		return;
+	}
+	case NFT_MSG_NEWRULE: {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+
+		assert_int_equal(nftnl_rule_nlmsg_parse(m->nlh, r), 0);
+		n = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+		snprintf(m->name, sizeof(m->name), "%s", n ? n : "");
+		nftnl_rule_free(r);
+		return;
+	}
+	}
+}
+
+static int build(const struct ul_ruleset *rs, const struct ul_nft_existing *ex, uint32_t limit,
+		 struct built *bt)
+{
+	const struct nlmsghdr *nlh;
+	uint32_t seq = 100;
+	int rem, ret;
+
+	memset(bt, 0, sizeof(*bt));
+	bt->b = mnl_nlmsg_batch_start(batch_buf, limit);
+	assert_non_null(bt->b);
+	ret = ul_nft_build_batch(rs, ex, bt->b, &seq);
+	if (ret)
+		return ret;
+	nlh = mnl_nlmsg_batch_head(bt->b);
+	rem = (int)mnl_nlmsg_batch_size(bt->b);
+	bt->bytes = (size_t)rem;
+	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+		struct msg *m;
+
+		bt->m = realloc(bt->m, (bt->n + 1) * sizeof(*bt->m));
+		assert_non_null(bt->m);
+		m = &bt->m[bt->n++];
+		memset(m, 0, sizeof(*m));
+		m->nlh = nlh;
+		m->flags = nlh->nlmsg_flags;
+		m->seq = nlh->nlmsg_seq;
+		if (nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN ||
+		    nlh->nlmsg_type == NFNL_MSG_BATCH_END) {
+			m->type = nlh->nlmsg_type;
+		} else {
+			assert_int_equal(NFNL_SUBSYS_ID(nlh->nlmsg_type), NFNL_SUBSYS_NFTABLES);
+			m->type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+			/* every message is acked, in family inet, and small */
+			assert_true(m->flags & NLM_F_ACK);
+			assert_int_equal(((const struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))
+						 ->nfgen_family, NFPROTO_INET);
+			assert_true(nlh->nlmsg_len <= (uint32_t)MNL_SOCKET_BUFFER_SIZE);
+			msg_name(m);
+		}
+		assert_int_equal(m->seq, 100 + bt->n - 1);
+	}
+	assert_int_equal(rem, 0);
+	assert_int_equal(seq, 100 + bt->n);
+	return 0;
+}
+
+/* Compact "TYPE:name" list of the batch, e.g. "B NT DR DS:x NC:pre ... E". */
+static char *sequence(const struct built *bt)
+{
+	static char s[16384];
+	size_t off = 0;
+
+	s[0] = '\0';
+	for (size_t i = 0; i < bt->n; i++) {
+		const struct msg *m = &bt->m[i];
+		const char *t;
+
+		switch (m->type) {
+		case NFNL_MSG_BATCH_BEGIN:
+			t = "B";
+			break;
+		case NFNL_MSG_BATCH_END:
+			t = "E";
+			break;
+		case NFT_MSG_NEWTABLE:
+			t = "NT";
+			break;
+		case NFT_MSG_DELTABLE:
+			t = "DT";
+			break;
+		case NFT_MSG_DELRULE:
+			t = "DR";
+			break;
+		case NFT_MSG_NEWRULE:
+			t = "NR";
+			break;
+		case NFT_MSG_NEWCHAIN:
+			t = "NC";
+			break;
+		case NFT_MSG_DELCHAIN:
+			t = "DC";
+			break;
+		case NFT_MSG_NEWSET:
+			t = "NS";
+			break;
+		case NFT_MSG_DELSET:
+			t = "DS";
+			break;
+		case NFT_MSG_NEWSETELEM:
+			t = "NE";
+			break;
+		case NFT_MSG_DELSETELEM:
+			t = "FE";
+			break;
+		default:
+			t = "?";
+		}
+		off += (size_t)snprintf(s + off, sizeof(s) - off, "%s%s%s%s", i ? " " : "", t,
+					m->name[0] && m->type != NFT_MSG_NEWTABLE &&
+					m->type != NFT_MSG_DELTABLE ? ":" : "",
+					m->type != NFT_MSG_NEWTABLE && m->type != NFT_MSG_DELTABLE ?
+					m->name : "");
+		assert_true(off < sizeof(s));
+	}
+	return s;
+}
+
+static const struct msg *find(const struct built *bt, uint16_t type, const char *name)
+{
+	for (size_t i = 0; i < bt->n; i++)
+		if (bt->m[i].type == type && (!name || !strcmp(bt->m[i].name, name)))
+			return &bt->m[i];
+	return NULL;
+}
+
+/* The elements of a NEWSETELEM message, read straight from the attributes. */
+static size_t parse_elems(const struct nlmsghdr *nlh, struct elem *out, size_t max)
+{
+	const struct nlattr *a, *e, *x, *d;
+	size_t n = 0;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
+			continue;
+		mnl_attr_for_each_nested(e, a) {
+			struct elem *el = &out[n];
+
+			assert_true(n < max);
+			memset(el, 0, sizeof(*el));
+			mnl_attr_for_each_nested(x, e) {
+				switch (mnl_attr_get_type(x)) {
+				case NFTA_SET_ELEM_KEY:
+					mnl_attr_for_each_nested(d, x) {
+						assert_int_equal(mnl_attr_get_type(d),
+								 NFTA_DATA_VALUE);
+						el->len = mnl_attr_get_payload_len(d);
+						assert_true(el->len <= 16);
+						memcpy(el->key, mnl_attr_get_payload(d), el->len);
+					}
+					break;
+				case NFTA_SET_ELEM_FLAGS:
+					el->flags = ntohl(mnl_attr_get_u32(x));
+					break;
+				case NFTA_SET_ELEM_USERDATA:
+					el->has_udata = true;
+					break;
+				}
+			}
+			n++;
+		}
+	}
+	return n;
+}
+
+static size_t all_elems(const struct built *bt, const char *set, struct elem *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < bt->n; i++)
+		if (bt->m[i].type == NFT_MSG_NEWSETELEM && !strcmp(bt->m[i].name, set))
+			n += parse_elems(bt->m[i].nlh, out + n, max - n);
+	return n;
+}
+
+/* libnftnl's own listing of a rule's expressions (what `nft --debug=netlink` shows). */
+static char *rule_text(const struct msg *m, char *comment, size_t clen)
+{
+	static char s[8192];
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	const struct nftnl_udata *ud;
+	uint32_t len = 0;
+	const void *data;
+
+	assert_int_equal(nftnl_rule_nlmsg_parse(m->nlh, r), 0);
+	nftnl_rule_snprintf(s, sizeof(s), r, NFTNL_OUTPUT_DEFAULT, 0);
+	if (comment) {
+		comment[0] = '\0';
+		data = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
+		if (data) {
+			nftnl_udata_for_each_data(data, len, ud) {
+				if (nftnl_udata_type(ud) == NFTNL_UDATA_RULE_COMMENT)
+					snprintf(comment, clen, "%s",
+						 (const char *)nftnl_udata_get(ud));
+			}
+		}
+	}
+	nftnl_rule_free(r);
+	return s;
+}
+
+static void add_addr(struct ul_set *s, const char *a)
+{
+	union ul_set_elem e;
+
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(ul_addr_parse(a, true, &e.prefix), 0);
+	assert_int_equal(ul_set_add_elem(s, &e), 0);
+}
+
+static void add_port(struct ul_set *s, uint16_t lo, uint16_t hi)
+{
+	union ul_set_elem e;
+
+	memset(&e, 0, sizeof(e));
+	e.port.lo = lo;
+	e.port.hi = hi;
+	assert_int_equal(ul_set_add_elem(s, &e), 0);
+}
+
+static void add_if(struct ul_set *s, const char *n)
+{
+	union ul_set_elem e;
+
+	memset(&e, 0, sizeof(e));
+	snprintf(e.ifname, sizeof(e.ifname), "%s", n);
+	assert_int_equal(ul_set_add_elem(s, &e), 0);
+}
+
+static struct ul_stmt *st(struct ul_nrule *r, enum ul_stmt_kind k, const char *str)
+{
+	struct ul_stmt *s = ul_rule_add(r, k);
+
+	assert_non_null(s);
+	if (str)
+		snprintf(s->str, sizeof(s->str), "%s", str);
+	return s;
+}
+
+static struct ul_nrule *rule(struct ul_ruleset *rs, const char *chain)
+{
+	struct ul_chain *c = (struct ul_chain *)ul_ruleset_find_chain(rs, chain);
+
+	assert_non_null(c);
+	return ul_chain_add_rule(c);
+}
+
+/* The small ruleset most tests use. */
+static void small(struct ul_ruleset *rs)
+{
+	struct ul_set *s;
+	struct ul_nrule *r;
+
+	memset(rs, 0, sizeof(*rs));
+	s = ul_ruleset_add_set(rs, "lan_ifs", UL_KEY_IFNAME, false);
+	add_if(s, "lan0");
+	s = ul_ruleset_add_set(rs, "sticky", UL_KEY_IPV4, false);
+	s->dynamic = true;
+	s->timeout_ms = 600000;
+	assert_non_null(ul_ruleset_add_chain(rs, "pre", UL_CHAIN_FILTER, UL_HOOK_PREROUTING, -150));
+	assert_non_null(ul_ruleset_add_chain(rs, "sub", UL_CHAIN_FILTER, UL_HOOK_NONE, 0));
+	r = rule(rs, "pre");
+	st(r, UL_M_IIFNAME_SET, "lan_ifs");
+	st(r, UL_V_JUMP, "sub");
+	r = rule(rs, "sub");
+	st(r, UL_S_SET_UPDATE, "sticky");
+	r = rule(rs, "pre");
+	st(r, UL_V_ACCEPT, NULL);
+}
+
+static void test_fresh_batch(void **state)
+{
+	struct ul_ruleset rs;
+	struct built bt;
+	const struct msg *m;
+	struct nftnl_chain *c;
+	struct nftnl_set *s;
+	struct elem el[4];
+
+	small(&rs);
+	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), 0);
+	assert_string_equal(sequence(&bt), "B NT NC:pre NC:sub NS:lan_ifs NE:lan_ifs NS:sticky "
+					   "NR:pre NR:pre NR:sub E");
+	/* the table: created, idempotent (no EXCL), and not owned (fail-static) */
+	m = find(&bt, NFT_MSG_NEWTABLE, NULL);
+	assert_string_equal(m->name, "uplinkd");
+	assert_true(m->flags & NLM_F_CREATE);
+	assert_false(m->flags & NLM_F_EXCL);
+	{
+		struct nftnl_table *t = nftnl_table_alloc();
+
+		assert_int_equal(nftnl_table_nlmsg_parse(m->nlh, t), 0);
+		assert_false(nftnl_table_is_set(t, NFTNL_TABLE_FLAGS) &&
+			     (nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS) & NFT_TABLE_F_OWNER));
+		nftnl_table_free(t);
+	}
+	/* base and regular chains */
+	c = nftnl_chain_alloc();
+	assert_int_equal(nftnl_chain_nlmsg_parse(find(&bt, NFT_MSG_NEWCHAIN, "pre")->nlh, c), 0);
+	assert_string_equal(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), "uplinkd");
+	assert_int_equal(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM), NF_INET_PRE_ROUTING);
+	assert_int_equal(nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO), -150);
+	assert_string_equal(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE), "filter");
+	assert_int_equal(nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY), NF_ACCEPT);
+	nftnl_chain_free(c);
+	c = nftnl_chain_alloc();
+	assert_int_equal(nftnl_chain_nlmsg_parse(find(&bt, NFT_MSG_NEWCHAIN, "sub")->nlh, c), 0);
+	assert_false(nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM));
+	assert_false(nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE));
+	nftnl_chain_free(c);
+	/* sets: nft's key types */
+	s = nftnl_set_alloc();
+	assert_int_equal(nftnl_set_nlmsg_parse(find(&bt, NFT_MSG_NEWSET, "lan_ifs")->nlh, s), 0);
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), 41);
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 16);
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), 0);
+	assert_false(nftnl_set_is_set(s, NFTNL_SET_TIMEOUT));
+	nftnl_set_free(s);
+	s = nftnl_set_alloc();
+	assert_int_equal(nftnl_set_nlmsg_parse(find(&bt, NFT_MSG_NEWSET, "sticky")->nlh, s), 0);
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), 7);
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 4);
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), NFT_SET_TIMEOUT | NFT_SET_EVAL);
+	assert_int_equal(nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT), 600000);
+	assert_true(nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE) >= 65535);
+	nftnl_set_free(s);
+	/* ifname elements: 16 bytes, zero-padded */
+	assert_int_equal(all_elems(&bt, "lan_ifs", el, 4), 1);
+	assert_int_equal(el[0].len, 16);
+	assert_memory_equal(el[0].key, "lan0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+	assert_int_equal(el[0].flags, 0);
+	/* rules are appended */
+	m = find(&bt, NFT_MSG_NEWRULE, "sub");
+	assert_true(m->flags & NLM_F_APPEND);
+	assert_true(m->flags & NLM_F_CREATE);
+	built_free(&bt);
+	ul_ruleset_free(&rs);
+}
+
+static void test_rule_bytecode(void **state)
+{
+	struct ul_ruleset rs;
+	struct ul_set *s;
+	struct ul_nrule *r;
+	struct ul_stmt *x;
+	struct built bt;
+	char comment[128];
+	const struct msg *rules[16];
+	size_t nr = 0;
+
+	memset(&rs, 0, sizeof(rs));
+	s = ul_ruleset_add_set(&rs, "s4", UL_KEY_IPV4, true);
+	add_addr(s, "10.0.0.0/24");
+	s = ul_ruleset_add_set(&rs, "s6", UL_KEY_IPV6, true);
+	add_addr(s, "2001:db8::/32");
+	s = ul_ruleset_add_set(&rs, "p", UL_KEY_PORT, true);
+	add_port(s, 25, 25);
+	s = ul_ruleset_add_set(&rs, "ifs", UL_KEY_IFNAME, false);
+	add_if(s, "lan0");
+	s = ul_ruleset_add_set(&rs, "dyn", UL_KEY_IPV4, false);
+	s->dynamic = true;
+	s->timeout_ms = 600000;
+	assert_non_null(ul_ruleset_add_chain(&rs, "pre", UL_CHAIN_FILTER, UL_HOOK_PREROUTING,
+					     -150));
+	assert_non_null(ul_ruleset_add_chain(&rs, "c", UL_CHAIN_FILTER, UL_HOOK_NONE, 0));
+
+	/* 0 */
+	r = rule(&rs, "pre");
+	st(r, UL_M_IIFNAME, "lan0");
+	st(r, UL_M_CT_NEW, NULL);
+	x = st(r, UL_M_CTMARK, NULL);
+	x->mask = 0xff00;
+	x->value = 0x100;
+	st(r, UL_S_COUNTER, NULL);
+	/* 1 */
+	r = rule(&rs, "pre");
+	x = st(r, UL_M_MARK, NULL);
+	x->mask = 0xff00;
+	x->value = 0x100;
+	x->neg = true;
+	st(r, UL_M_NFPROTO, NULL)->family = AF_INET;
+	st(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
+	st(r, UL_M_DPORT_SET, "p");
+	st(r, UL_M_SADDR_SET, "s4")->family = AF_INET;
+	st(r, UL_M_DADDR_SET, "s4")->family = AF_INET;
+	st(r, UL_M_SPORT_SET, "p");
+	st(r, UL_V_RETURN, NULL);
+	/* 2 */
+	r = rule(&rs, "pre");
+	st(r, UL_M_IIFNAME_SET, "ifs");
+	st(r, UL_M_SADDR_IN_DYN, "dyn")->family = AF_INET;
+	x = st(r, UL_S_MARK, NULL);
+	x->mask = 0xff00;
+	x->value = 0x100;
+	x = st(r, UL_S_CTMARK, NULL);
+	x->mask = 0xff00;
+	x->value = 0x100;
+	snprintf(r->comment, sizeof(r->comment), "hi");
+	/* 3 */
+	r = rule(&rs, "pre");
+	st(r, UL_S_SET_UPDATE, "dyn")->family = AF_INET;
+	st(r, UL_V_JUMP, "c");
+	/* 4 */
+	r = rule(&rs, "pre");
+	st(r, UL_M_OIFNAME, "wan1");
+	st(r, UL_S_MASQUERADE, NULL);
+	/* 5 */
+	r = rule(&rs, "pre");
+	st(r, UL_M_NFPROTO, NULL)->family = AF_INET;
+	st(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
+	st(r, UL_M_DPORT, NULL)->port = 8080;
+	x = st(r, UL_S_DNAT, NULL);
+	x->family = AF_INET;
+	assert_int_equal(ul_addr_parse("10.0.0.5", false, &x->addr), 0);
+	x->port = 80;
+	/* 6: family left 0, taken from the set; and a change of family mid-rule */
+	r = rule(&rs, "pre");
+	st(r, UL_M_SADDR_SET, "s6");
+	st(r, UL_M_DADDR_SET, "s4");
+	st(r, UL_V_DROP, NULL);
+	/* 7 */
+	r = rule(&rs, "c");
+	st(r, UL_M_OIFNAME_SET, "ifs");
+	st(r, UL_V_GOTO, "c");
+	r = rule(&rs, "c");
+	st(r, UL_V_ACCEPT, NULL);
+
+	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), 0);
+	for (size_t i = 0; i < bt.n; i++)
+		if (bt.m[i].type == NFT_MSG_NEWRULE)
+			rules[nr++] = &bt.m[i];
+	assert_int_equal(nr, 9);
+
+	/* the expected texts are what `nft --debug=netlink` printed for the same rules */
+	assert_string_equal(rule_text(rules[0], comment, sizeof(comment)),
+		"inet uplinkd pre\n"
+		"  [ meta load iifname => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x306e616c 0x00000000 0x00000000 0x00000000 ]\n"
+		"  [ ct load state => reg 1 ]\n"
+		"  [ bitwise reg 1 = ( reg 1 & 0x00000008 ) ^ 0x00000000 ]\n"
+		"  [ cmp neq reg 1 0x00000000 ]\n"
+		"  [ ct load mark => reg 1 ]\n"
+		"  [ bitwise reg 1 = ( reg 1 & 0x0000ff00 ) ^ 0x00000000 ]\n"
+		"  [ cmp eq reg 1 0x00000100 ]\n"
+		"  [ counter pkts 0 bytes 0 ]\n");
+	assert_string_equal(comment, "");
+	assert_string_equal(rule_text(rules[1], NULL, 0),
+		"inet uplinkd pre\n"
+		"  [ meta load mark => reg 1 ]\n"
+		"  [ bitwise reg 1 = ( reg 1 & 0x0000ff00 ) ^ 0x00000000 ]\n"
+		"  [ cmp neq reg 1 0x00000100 ]\n"
+		"  [ meta load nfproto => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x00000002 ]\n"
+		"  [ meta load l4proto => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x00000006 ]\n"
+		"  [ payload load 2b @ transport header + 2 => reg 1 ]\n"
+		"  [ lookup reg 1 set p ]\n"
+		"  [ payload load 4b @ network header + 12 => reg 1 ]\n"
+		"  [ lookup reg 1 set s4 ]\n"
+		"  [ payload load 4b @ network header + 16 => reg 1 ]\n"
+		"  [ lookup reg 1 set s4 ]\n"
+		"  [ payload load 2b @ transport header + 0 => reg 1 ]\n"
+		"  [ lookup reg 1 set p ]\n"
+		"  [ immediate reg 0 return ]\n");
+	assert_string_equal(rule_text(rules[2], comment, sizeof(comment)),
+		"inet uplinkd pre\n"
+		"  [ meta load iifname => reg 1 ]\n"
+		"  [ lookup reg 1 set ifs ]\n"
+		"  [ meta load nfproto => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x00000002 ]\n"
+		"  [ payload load 4b @ network header + 12 => reg 1 ]\n"
+		"  [ lookup reg 1 set dyn ]\n"
+		"  [ meta load mark => reg 1 ]\n"
+		"  [ bitwise reg 1 = ( reg 1 & 0xffff00ff ) ^ 0x00000100 ]\n"
+		"  [ meta set mark with reg 1 ]\n"
+		"  [ ct load mark => reg 1 ]\n"
+		"  [ bitwise reg 1 = ( reg 1 & 0xffff00ff ) ^ 0x00000100 ]\n"
+		"  [ ct set mark with reg 1 ]\n"
+		"  userdata = { \\x00\\x03hi\\x00 }");
+	assert_string_equal(comment, "hi");
+	assert_string_equal(rule_text(rules[3], NULL, 0),
+		"inet uplinkd pre\n"
+		"  [ meta load nfproto => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x00000002 ]\n"
+		"  [ payload load 4b @ network header + 12 => reg 1 ]\n"
+		"  [ dynset update reg_key 1 set dyn ]\n"
+		"  [ immediate reg 0 jump -> c ]\n");
+	assert_string_equal(rule_text(rules[4], NULL, 0),
+		"inet uplinkd pre\n"
+		"  [ meta load oifname => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x316e6177 0x00000000 0x00000000 0x00000000 ]\n"
+		"  [ masq ]\n");
+	assert_string_equal(rule_text(rules[5], NULL, 0),
+		"inet uplinkd pre\n"
+		"  [ meta load nfproto => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x00000002 ]\n"
+		"  [ meta load l4proto => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x00000006 ]\n"
+		"  [ payload load 2b @ transport header + 2 => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x0000901f ]\n"
+		"  [ immediate reg 1 0x0500000a ]\n"
+		"  [ immediate reg 2 0x00005000 ]\n"
+		"  [ nat dnat ip addr_min reg 1 proto_min reg 2 flags 0x2 ]\n");
+	assert_string_equal(rule_text(rules[6], NULL, 0),
+		"inet uplinkd pre\n"
+		"  [ meta load nfproto => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x0000000a ]\n"
+		"  [ payload load 16b @ network header + 8 => reg 1 ]\n"
+		"  [ lookup reg 1 set s6 ]\n"
+		"  [ meta load nfproto => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x00000002 ]\n"
+		"  [ payload load 4b @ network header + 16 => reg 1 ]\n"
+		"  [ lookup reg 1 set s4 ]\n"
+		"  [ immediate reg 0 drop ]\n");
+	assert_string_equal(rule_text(rules[7], NULL, 0),
+		"inet uplinkd c\n"
+		"  [ meta load oifname => reg 1 ]\n"
+		"  [ lookup reg 1 set ifs ]\n"
+		"  [ immediate reg 0 goto -> c ]\n");
+	assert_string_equal(rule_text(rules[8], NULL, 0),
+		"inet uplinkd c\n"
+		"  [ immediate reg 0 accept ]\n");
+	built_free(&bt);
+	ul_ruleset_free(&rs);
+}
+
+static void test_existing_kept_and_replaced(void **state)
+{
+	struct ul_ruleset rs;
+	struct ul_set *s;
+	struct built bt;
+	const struct msg *m;
+	const struct nlattr *a;
+	char chains[3][UL_NFT_NAME_MAX] = { "pre", "old", "sub" };
+	struct ul_nft_existing_set sets[5] = {
+		{ "gone", 7, 4, 0, 0 },
+		{ "sticky", 7, 4, NFT_SET_TIMEOUT | NFT_SET_EVAL, 600004 },     /* jiffies */
+		{ "lan_ifs", 41, 16, 0, 0 },
+		{ "sticky2", 7, 4, NFT_SET_TIMEOUT | NFT_SET_EVAL, 300000 },
+		{ "sticky3", 7, 4, NFT_SET_TIMEOUT | NFT_SET_EVAL, 1000 },
+	};
+	struct ul_nft_existing ex = {
+		.table = true, .chains = chains, .n_chains = 3, .sets = sets, .n_sets = 5,
+	};
+	int attrs = 0;
+
+	small(&rs);
+	s = ul_ruleset_add_set(&rs, "sticky2", UL_KEY_IPV4, false);    /* timeout changed */
+	s->dynamic = true;
+	s->timeout_ms = 600000;
+	s = ul_ruleset_add_set(&rs, "sticky3", UL_KEY_IPV4, false);    /* kept, flushed */
+	s->dynamic = true;
+	s->timeout_ms = 1000;
+	s->flush = true;
+	assert_int_equal(build(&rs, &ex, BATCH_LIMIT, &bt), 0);
+	assert_string_equal(sequence(&bt),
+		"B NT DR DS:gone DS:lan_ifs DS:sticky2 DC:old NC:pre NC:sub NS:lan_ifs NE:lan_ifs "
+		"NS:sticky2 FE:sticky3 NR:pre NR:pre NR:sub E");
+	/* the flush of all rules names only the table */
+	m = find(&bt, NFT_MSG_DELRULE, NULL);
+	mnl_attr_for_each(a, m->nlh, sizeof(struct nfgenmsg)) {
+		assert_int_equal(mnl_attr_get_type(a), NFTA_RULE_TABLE);
+		assert_string_equal(mnl_attr_get_str(a), "uplinkd");
+		attrs++;
+	}
+	assert_int_equal(attrs, 1);
+	/* the flush of a set has no element list */
+	m = find(&bt, NFT_MSG_DELSETELEM, "sticky3");
+	mnl_attr_for_each(a, m->nlh, sizeof(struct nfgenmsg))
+		assert_int_not_equal(mnl_attr_get_type(a), NFTA_SET_ELEM_LIST_ELEMENTS);
+	built_free(&bt);
+
+	/* the same set with another key type is re-created too */
+	sets[1].key_type = 8;
+	sets[1].key_len = 16;
+	assert_int_equal(build(&rs, &ex, BATCH_LIMIT, &bt), 0);
+	assert_non_null(find(&bt, NFT_MSG_DELSET, "sticky"));
+	assert_non_null(find(&bt, NFT_MSG_NEWSET, "sticky"));
+	built_free(&bt);
+
+	/* no table: nothing to flush or delete, whatever ex lists */
+	ex.table = false;
+	assert_int_equal(build(&rs, &ex, BATCH_LIMIT, &bt), 0);
+	assert_null(find(&bt, NFT_MSG_DELRULE, NULL));
+	assert_null(find(&bt, NFT_MSG_DELSET, NULL));
+	assert_null(find(&bt, NFT_MSG_DELCHAIN, NULL));
+	assert_null(find(&bt, NFT_MSG_DELSETELEM, NULL));
+	assert_non_null(find(&bt, NFT_MSG_NEWSET, "sticky3"));
+	built_free(&bt);
+	ul_ruleset_free(&rs);
+}
+
+static void test_existing_chain_hooks(void **state)
+{
+	struct ul_ruleset rs;
+	struct built bt;
+	char chains[2][UL_NFT_NAME_MAX] = { "pre", "sub" };
+	struct ul_nft_existing_chain info[2] = {
+		{ .base = true, .type = "filter", .hooknum = NF_INET_PRE_ROUTING, .prio = -150 },
+		{ .base = false },
+	};
+	struct ul_nft_existing ex = { .table = true, .chains = chains, .n_chains = 2 };
+
+	small(&rs);
+	/* unknown hooks: taken as compatible */
+	assert_int_equal(build(&rs, &ex, BATCH_LIMIT, &bt), 0);
+	assert_null(find(&bt, NFT_MSG_DELCHAIN, NULL));
+	built_free(&bt);
+	/* same hooks */
+	ex.chain_info = info;
+	assert_int_equal(build(&rs, &ex, BATCH_LIMIT, &bt), 0);
+	assert_null(find(&bt, NFT_MSG_DELCHAIN, NULL));
+	built_free(&bt);
+	/* another priority, another type, a base chain that must become regular */
+	info[0].prio = -140;
+	info[1] = info[0];
+	assert_int_equal(build(&rs, &ex, BATCH_LIMIT, &bt), 0);
+	assert_string_equal(sequence(&bt), "B NT DR DC:pre DC:sub NC:pre NC:sub NS:lan_ifs "
+					   "NE:lan_ifs NS:sticky NR:pre NR:pre NR:sub E");
+	built_free(&bt);
+	info[0].prio = -150;
+	snprintf(info[0].type, sizeof(info[0].type), "route");
+	info[1].base = false;
+	assert_int_equal(build(&rs, &ex, BATCH_LIMIT, &bt), 0);
+	assert_non_null(find(&bt, NFT_MSG_DELCHAIN, "pre"));
+	assert_null(find(&bt, NFT_MSG_DELCHAIN, "sub"));
+	built_free(&bt);
+	ul_ruleset_free(&rs);
+}
+
+static uint32_t be32(const uint8_t *k)
+{
+	return (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
+}
+
+static void test_interval_elements(void **state)
+{
+	struct ul_ruleset rs;
+	struct ul_set *s;
+	struct built bt;
+	struct elem el[16];
+	size_t n;
+
+	memset(&rs, 0, sizeof(rs));
+	s = ul_ruleset_add_set(&rs, "v4", UL_KEY_IPV4, true);
+	add_addr(s, "10.0.1.0/24");
+	add_addr(s, "10.0.0.128/25");
+	add_addr(s, "10.0.0.0/24");
+	add_addr(s, "10.0.1.0/24");
+	add_addr(s, "10.0.3.5");
+	s = ul_ruleset_add_set(&rs, "ports", UL_KEY_PORT, true);
+	add_port(s, 65000, 65535);
+	add_port(s, 0, 10);
+	add_port(s, 5, 11);
+	s = ul_ruleset_add_set(&rs, "v6", UL_KEY_IPV6, true);
+	add_addr(s, "2001:db8::/32");
+	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), 0);
+
+	/* a leading interval end at 0, then [start, end) pairs of the merged ranges */
+	n = all_elems(&bt, "v4", el, 16);
+	assert_int_equal(n, 5);
+	assert_int_equal(be32(el[0].key), 0);
+	assert_int_equal(el[0].flags, NFT_SET_ELEM_INTERVAL_END);
+	assert_int_equal(be32(el[1].key), 0x0a000000);
+	assert_int_equal(el[1].flags, 0);
+	assert_int_equal(be32(el[2].key), 0x0a000200);
+	assert_int_equal(el[2].flags, NFT_SET_ELEM_INTERVAL_END);
+	assert_int_equal(be32(el[3].key), 0x0a000305);
+	assert_int_equal(el[3].flags, 0);
+	assert_int_equal(be32(el[4].key), 0x0a000306);
+	assert_int_equal(el[4].flags, NFT_SET_ELEM_INTERVAL_END);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(el[i].len, 4);
+
+	/* starting at 0: no leading end; reaching 65535: no end, marked open */
+	n = all_elems(&bt, "ports", el, 16);
+	assert_int_equal(n, 3);
+	assert_int_equal(el[0].len, 2);
+	assert_int_equal(el[0].key[0] << 8 | el[0].key[1], 0);
+	assert_int_equal(el[0].flags, 0);
+	assert_int_equal(el[1].key[0] << 8 | el[1].key[1], 12);
+	assert_int_equal(el[1].flags, NFT_SET_ELEM_INTERVAL_END);
+	assert_int_equal(el[2].key[0] << 8 | el[2].key[1], 65000);
+	assert_int_equal(el[2].flags, 0);
+	assert_true(el[2].has_udata);
+
+	n = all_elems(&bt, "v6", el, 16);
+	assert_int_equal(n, 3);
+	assert_int_equal(el[1].len, 16);
+	assert_int_equal(be32(el[1].key), 0x20010db8);
+	assert_int_equal(be32(el[2].key), 0x20010db9);
+	assert_int_equal(el[2].flags, NFT_SET_ELEM_INTERVAL_END);
+	built_free(&bt);
+	ul_ruleset_free(&rs);
+}
+
+static void test_10000_prefixes(void **state)
+{
+	struct ul_ruleset rs;
+	struct ul_set *s;
+	struct built bt;
+	struct elem *el;
+	union ul_set_elem e;
+	struct timespec t0, t1;
+	size_t n, msgs = 0;
+
+	memset(&rs, 0, sizeof(rs));
+	s = ul_ruleset_add_set(&rs, "big", UL_KEY_IPV4, true);
+	for (unsigned i = 0; i < 10000; i++) {
+		memset(&e, 0, sizeof(e));
+		e.prefix.family = AF_INET;
+		e.prefix.plen = 24;
+		e.prefix.bytes[0] = 10;
+		e.prefix.bytes[1] = (uint8_t)((i * 2) >> 8);
+		e.prefix.bytes[2] = (uint8_t)(i * 2);
+		assert_int_equal(ul_set_add_elem(s, &e), 0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	print_message("10000 prefixes: %zu messages, %zu bytes, built in %.1f ms\n", bt.n, bt.bytes,
+		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+			      (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	el = calloc(30000, sizeof(*el));
+	assert_non_null(el);
+	n = all_elems(&bt, "big", el, 30000);
+	assert_int_equal(n, 20001);
+	for (size_t i = 1; i < n; i++) {
+		assert_true(be32(el[i].key) > be32(el[i - 1].key));
+		assert_int_equal(el[i].flags, i % 2 ? 0 : NFT_SET_ELEM_INTERVAL_END);
+	}
+	for (size_t i = 0; i < bt.n; i++)
+		msgs += bt.m[i].type == NFT_MSG_NEWSETELEM;
+	assert_true(msgs > 1);
+	free(el);
+	built_free(&bt);
+
+	/* too small a batch: a clear error, not an overflow */
+	assert_int_equal(build(&rs, NULL, 64 * 1024, &bt), -ENOSPC);
+	built_free(&bt);
+	ul_ruleset_free(&rs);
+}
+
+static void test_refused(void **state)
+{
+	struct ul_ruleset rs;
+	struct ul_set *s;
+	struct ul_nrule *r;
+	struct built bt;
+
+	/* unknown set */
+	small(&rs);
+	st(rule(&rs, "pre"), UL_M_SADDR_SET, "nope");
+	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), -EINVAL);
+	built_free(&bt);
+	ul_ruleset_free(&rs);
+	/* set of the wrong type */
+	small(&rs);
+	st(rule(&rs, "pre"), UL_M_DPORT_SET, "lan_ifs");
+	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), -EINVAL);
+	built_free(&bt);
+	ul_ruleset_free(&rs);
+	/* update of a set that is not dynamic */
+	small(&rs);
+	s = ul_ruleset_add_set(&rs, "static4", UL_KEY_IPV4, false);
+	st(rule(&rs, "pre"), UL_S_SET_UPDATE, "static4");
+	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), -EINVAL);
+	built_free(&bt);
+	ul_ruleset_free(&rs);
+	/* jump to nowhere */
+	small(&rs);
+	st(rule(&rs, "pre"), UL_V_JUMP, "nowhere");
+	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), -EINVAL);
+	built_free(&bt);
+	ul_ruleset_free(&rs);
+	/* duplicate set */
+	small(&rs);
+	assert_non_null(ul_ruleset_add_set(&rs, "lan_ifs", UL_KEY_IFNAME, false));
+	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), -EINVAL);
+	built_free(&bt);
+	ul_ruleset_free(&rs);
+	/* interface name too long for IFNAMSIZ */
+	small(&rs);
+	r = rule(&rs, "pre");
+	st(r, UL_M_IIFNAME, "0123456789abcdef");
+	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), -EINVAL);
+	built_free(&bt);
+	ul_ruleset_free(&rs);
+	/* dnat to a prefix */
+	small(&rs);
+	r = rule(&rs, "pre");
+	assert_int_equal(ul_addr_parse("10.0.0.0/24", true, &st(r, UL_S_DNAT, NULL)->addr), 0);
+	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), -EINVAL);
+	built_free(&bt);
+	ul_ruleset_free(&rs);
+	/* an element smuggled past ul_set_add_elem */
+	small(&rs);
+	s = &rs.sets[0];
+	memset(s->elems[0].ifname, 'x', IFNAMSIZ);
+	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), -EINVAL);
+	built_free(&bt);
+	ul_ruleset_free(&rs);
+	(void)s;
+}
+
+static void test_remove_batch(void **state)
+{
+	struct ul_nft_existing ex = { .table = false };
+	struct mnl_nlmsg_batch *b;
+	const struct nlmsghdr *nlh;
+	uint32_t seq = 7;
+	int rem;
+
+	b = mnl_nlmsg_batch_start(batch_buf, BATCH_LIMIT);
+	assert_int_equal(ul_nft_build_remove(&ex, b, &seq), 0);
+	assert_int_equal(mnl_nlmsg_batch_size(b), 0);
+	assert_int_equal(seq, 7);
+	ex.table = true;
+	assert_int_equal(ul_nft_build_remove(&ex, b, &seq), 0);
+	assert_int_equal(seq, 10);
+	nlh = mnl_nlmsg_batch_head(b);
+	rem = (int)mnl_nlmsg_batch_size(b);
+	assert_int_equal(nlh->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
+	nlh = mnl_nlmsg_next(nlh, &rem);
+	assert_int_equal(nlh->nlmsg_type, NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_DELTABLE);
+	assert_true(nlh->nlmsg_flags & NLM_F_ACK);
+	{
+		struct nftnl_table *t = nftnl_table_alloc();
+
+		assert_int_equal(nftnl_table_nlmsg_parse(nlh, t), 0);
+		assert_string_equal(nftnl_table_get_str(t, NFTNL_TABLE_NAME), "uplinkd");
+		assert_int_equal(nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY), NFPROTO_INET);
+		nftnl_table_free(t);
+	}
+	nlh = mnl_nlmsg_next(nlh, &rem);
+	assert_int_equal(nlh->nlmsg_type, NFNL_MSG_BATCH_END);
+	nlh = mnl_nlmsg_next(nlh, &rem);
+	assert_false(mnl_nlmsg_ok(nlh, rem));
+	mnl_nlmsg_batch_stop(b);
+}
+
+static int setup(void **state)
+{
+	ul_log_set_level(LOG_EMERG);    /* the refusals are expected */
+	batch_buf = malloc(BATCH_LIMIT + MNL_SOCKET_BUFFER_SIZE);
+	return batch_buf ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	free(batch_buf);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fresh_batch),
+		cmocka_unit_test(test_rule_bytecode),
+		cmocka_unit_test(test_existing_kept_and_replaced),
+		cmocka_unit_test(test_existing_chain_hooks),
+		cmocka_unit_test(test_interval_elements),
+		cmocka_unit_test(test_10000_prefixes),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_remove_batch),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* ruleset.c: builders, look-ups, set ranges and the nft-syntax printer. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <cmocka.h>
+
+#include "ruleset.h"
+
+static void add_addr(struct ul_set *s, const char *a, int want)
+{
+	union ul_set_elem e;
+
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(ul_addr_parse(a, true, &e.prefix), 0);
+	assert_int_equal(ul_set_add_elem(s, &e), want);
+}
+
+static void add_port(struct ul_set *s, uint16_t lo, uint16_t hi, int want)
+{
+	union ul_set_elem e;
+
+	memset(&e, 0, sizeof(e));
+	e.port.lo = lo;
+	e.port.hi = hi;
+	assert_int_equal(ul_set_add_elem(s, &e), want);
+}
+
+static void add_if(struct ul_set *s, const char *n, int want)
+{
+	union ul_set_elem e;
+
+	memset(&e, 0, sizeof(e));
+	snprintf(e.ifname, sizeof(e.ifname), "%s", n);
+	assert_int_equal(ul_set_add_elem(s, &e), want);
+}
+
+static struct ul_stmt *st(struct ul_nrule *r, enum ul_stmt_kind k, const char *str)
+{
+	struct ul_stmt *s = ul_rule_add(r, k);
+
+	assert_non_null(s);
+	if (str)
+		snprintf(s->str, sizeof(s->str), "%s", str);
+	return s;
+}
+
+static void test_builders(void **state)
+{
+	struct ul_ruleset rs;
+	struct ul_set *s;
+	struct ul_chain *c;
+	struct ul_nrule *r;
+	char name[16];
+
+	memset(&rs, 0, sizeof(rs));
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "set%d", i);
+		s = ul_ruleset_add_set(&rs, name, UL_KEY_IPV4, i % 2);
+		assert_non_null(s);
+		assert_string_equal(s->name, name);
+		assert_int_equal(s->interval, i % 2);
+		assert_int_equal(s->n_elems, 0);
+		assert_false(s->dynamic);
+	}
+	assert_int_equal(rs.n_sets, 20);
+	assert_true(rs.cap_sets >= 20);
+	for (int i = 0; i < 11; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		c = ul_ruleset_add_chain(&rs, name, UL_CHAIN_NAT, i ? UL_HOOK_NONE : UL_HOOK_OUTPUT,
+					 -i);
+		assert_non_null(c);
+		assert_int_equal(c->prio, -i);
+	}
+	c = (struct ul_chain *)ul_ruleset_find_chain(&rs, "c3");
+	assert_non_null(c);
+	assert_int_equal(c->prio, -3);
+	assert_int_equal(c->hook, UL_HOOK_NONE);
+	assert_ptr_equal(ul_ruleset_find_chain(&rs, "c0"), &rs.chains[0]);
+	assert_null(ul_ruleset_find_chain(&rs, "c11"));
+	assert_ptr_equal(ul_ruleset_find_set(&rs, "set19"), &rs.sets[19]);
+	assert_null(ul_ruleset_find_set(&rs, "set20"));
+	assert_null(ul_ruleset_find_set(&rs, "c1"));
+
+	for (int i = 0; i < 30; i++) {
+		r = ul_chain_add_rule(c);
+		assert_non_null(r);
+		assert_int_equal(r->n, 0);
+	}
+	assert_int_equal(c->n_rules, 30);
+	r = &c->rules[29];
+	for (int i = 0; i < UL_STMT_MAX; i++) {
+		struct ul_stmt *x = ul_rule_add(r, UL_S_COUNTER);
+
+		assert_non_null(x);
+		assert_int_equal(x->kind, UL_S_COUNTER);
+		assert_int_equal(x->mask, 0);
+		assert_int_equal(x->str[0], '\0');
+	}
+	assert_null(ul_rule_add(r, UL_V_ACCEPT));
+	assert_int_equal(r->n, UL_STMT_MAX);
+
+	/* names are bounded */
+	memset(name, 0, sizeof(name));
+	{
+		char longname[200];
+
+		memset(longname, 'x', sizeof(longname) - 1);
+		longname[sizeof(longname) - 1] = '\0';
+		s = ul_ruleset_add_set(&rs, longname, UL_KEY_PORT, false);
+		assert_non_null(s);
+		assert_int_equal(strlen(s->name), UL_NFT_NAME_MAX - 1);
+	}
+	ul_ruleset_free(&rs);
+	assert_int_equal(rs.n_sets, 0);
+	assert_null(rs.sets);
+	assert_null(rs.chains);
+	ul_ruleset_free(&rs);   /* twice is harmless */
+}
+
+static void test_add_elem_checks(void **state)
+{
+	struct ul_ruleset rs;
+	struct ul_set *v4, *v4i, *v6, *p, *pi, *ifs;
+	union ul_set_elem e;
+
+	memset(&rs, 0, sizeof(rs));
+	v4 = ul_ruleset_add_set(&rs, "v4", UL_KEY_IPV4, false);
+	add_addr(v4, "10.0.0.1", 0);
+	add_addr(v4, "10.0.0.0/24", -EINVAL);      /* prefix in a plain set */
+	add_addr(v4, "2001:db8::1", -EINVAL);      /* wrong family */
+	v4i = ul_ruleset_add_set(&rs, "v4i", UL_KEY_IPV4, true);
+	add_addr(v4i, "10.0.0.0/24", 0);
+	add_addr(v4i, "0.0.0.0/0", 0);
+	v6 = ul_ruleset_add_set(&rs, "v6", UL_KEY_IPV6, true);
+	add_addr(v6, "2001:db8::/32", 0);
+	add_addr(v6, "10.0.0.0/8", -EINVAL);
+	p = ul_ruleset_add_set(&rs, "p", UL_KEY_PORT, false);
+	add_port(p, 80, 80, 0);
+	add_port(p, 80, 81, -EINVAL);              /* range in a plain set */
+	pi = ul_ruleset_add_set(&rs, "pi", UL_KEY_PORT, true);
+	add_port(pi, 80, 81, 0);
+	add_port(pi, 81, 80, -EINVAL);
+	ifs = ul_ruleset_add_set(&rs, "ifs", UL_KEY_IFNAME, false);
+	add_if(ifs, "wan1", 0);
+	add_if(ifs, "", -EINVAL);
+	memset(&e, 'a', sizeof(e));                 /* not NUL-terminated */
+	assert_int_equal(ul_set_add_elem(ifs, &e), -EINVAL);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(ul_set_add_elem(v4, &e), -EINVAL);    /* family unset */
+
+	assert_int_equal(v4->n_elems, 1);
+	assert_int_equal(v4i->n_elems, 2);
+	assert_int_equal(v6->n_elems, 1);
+	assert_int_equal(p->n_elems, 1);
+	assert_int_equal(pi->n_elems, 1);
+	assert_int_equal(ifs->n_elems, 1);
+	assert_string_equal(ifs->elems[0].ifname, "wan1");
+
+	/* many elements keep their values through the growth */
+	for (unsigned i = 0; i < 1000; i++)
+		add_port(p, (uint16_t)(i + 1000), (uint16_t)(i + 1000), 0);
+	assert_int_equal(p->n_elems, 1001);
+	for (unsigned i = 0; i < 1000; i++)
+		assert_int_equal(p->elems[i + 1].port.lo, i + 1000);
+	ul_ruleset_free(&rs);
+}
+
+static uint32_t be32(const uint8_t *k)
+{
+	return (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
+}
+
+static void test_ranges_coalesce(void **state)
+{
+	struct ul_ruleset rs;
+	struct ul_set *s;
+	struct ul_set_range *r;
+	size_t n;
+
+	memset(&rs, 0, sizeof(rs));
+	s = ul_ruleset_add_set(&rs, "s", UL_KEY_IPV4, true);
+	add_addr(s, "10.0.1.0/24", 0);      /* adjacent to 10.0.0.0/24 */
+	add_addr(s, "10.0.0.0/24", 0);
+	add_addr(s, "10.0.0.128/25", 0);    /* inside */
+	add_addr(s, "10.0.0.0/24", 0);      /* duplicate */
+	add_addr(s, "10.0.3.5", 0);
+	add_addr(s, "10.0.3.6", 0);         /* adjacent host */
+	add_addr(s, "10.0.5.0/24", 0);
+	add_addr(s, "10.0.4.255", 0);       /* adjacent below */
+	add_addr(s, "192.168.0.0/16", 0);
+	assert_int_equal(ul_set_ranges(s, &r, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(be32(r[0].lo), 0x0a000000);
+	assert_int_equal(be32(r[0].hi), 0x0a0001ff);
+	assert_int_equal(be32(r[1].lo), 0x0a000305);
+	assert_int_equal(be32(r[1].hi), 0x0a000306);
+	assert_int_equal(be32(r[2].lo), 0x0a0004ff);
+	assert_int_equal(be32(r[2].hi), 0x0a0005ff);
+	assert_int_equal(be32(r[3].lo), 0xc0a80000);
+	assert_int_equal(be32(r[3].hi), 0xc0a8ffff);
+	free(r);
+
+	/* a range reaching the end swallows everything after it */
+	s = ul_ruleset_add_set(&rs, "p", UL_KEY_PORT, true);
+	add_port(s, 60000, 65535, 0);
+	add_port(s, 65535, 65535, 0);
+	add_port(s, 25, 25, 0);
+	add_port(s, 26, 30, 0);
+	add_port(s, 0, 0, 0);
+	assert_int_equal(ul_set_ranges(s, &r, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(r[0].lo[1], 0);
+	assert_int_equal(r[0].hi[1], 0);
+	assert_int_equal(r[1].lo[1], 25);
+	assert_int_equal(r[1].hi[1], 30);
+	assert_int_equal(r[2].lo[0] << 8 | r[2].lo[1], 60000);
+	assert_int_equal(r[2].hi[0] << 8 | r[2].hi[1], 65535);
+	free(r);
+
+	/* plain sets only lose duplicates */
+	s = ul_ruleset_add_set(&rs, "h", UL_KEY_IPV4, false);
+	add_addr(s, "10.0.0.2", 0);
+	add_addr(s, "10.0.0.1", 0);
+	add_addr(s, "10.0.0.2", 0);
+	assert_int_equal(ul_set_ranges(s, &r, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(be32(r[0].lo), 0x0a000001);
+	assert_int_equal(be32(r[1].lo), 0x0a000002);
+	free(r);
+
+	/* IPv6: 2001:db8::/33 + 2001:db8:8000::/33 = 2001:db8::/32 */
+	s = ul_ruleset_add_set(&rs, "v6", UL_KEY_IPV6, true);
+	add_addr(s, "2001:db8:8000::/33", 0);
+	add_addr(s, "2001:db8::/33", 0);
+	assert_int_equal(ul_set_ranges(s, &r, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(be32(r[0].lo), 0x20010db8);
+	assert_int_equal(be32(r[0].hi), 0x20010db8);
+	assert_int_equal(be32(r[0].hi + 4), 0xffffffff);
+	assert_int_equal(be32(r[0].hi + 12), 0xffffffff);
+	free(r);
+
+	/* empty */
+	s = ul_ruleset_add_set(&rs, "e", UL_KEY_IFNAME, false);
+	assert_int_equal(ul_set_ranges(s, &r, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(r);
+	ul_ruleset_free(&rs);
+}
+
+static char *print(const struct ul_ruleset *rs)
+{
+	char *p = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&p, &len);
+
+	assert_non_null(f);
+	ul_ruleset_print(f, rs);
+	fclose(f);
+	return p;
+}
+
+static void test_print(void **state)
+{
+	struct ul_ruleset rs;
+	struct ul_set *s;
+	struct ul_chain *c;
+	struct ul_nrule *r;
+	struct ul_stmt *x;
+	char *out;
+
+	memset(&rs, 0, sizeof(rs));
+	s = ul_ruleset_add_set(&rs, "lan_ifs", UL_KEY_IFNAME, false);
+	add_if(s, "lan1", 0);
+	add_if(s, "lan0", 0);
+	s = ul_ruleset_add_set(&rs, "nets", UL_KEY_IPV4, true);
+	add_addr(s, "10.0.1.5", 0);
+	add_addr(s, "10.0.0.0/24", 0);
+	add_addr(s, "10.0.2.0/24", 0);
+	add_addr(s, "10.0.3.0/24", 0);
+	add_addr(s, "10.0.4.0/24", 0);      /* 10.0.2.0 - 10.0.4.255 is no prefix */
+	s = ul_ruleset_add_set(&rs, "v6", UL_KEY_IPV6, true);
+	add_addr(s, "2001:db8::/32", 0);
+	s = ul_ruleset_add_set(&rs, "ports", UL_KEY_PORT, true);
+	add_port(s, 993, 995, 0);
+	add_port(s, 25, 25, 0);
+	s = ul_ruleset_add_set(&rs, "sticky_isp1", UL_KEY_IPV4, false);
+	s->dynamic = true;
+	s->timeout_ms = 600000;
+	s = ul_ruleset_add_set(&rs, "fast", UL_KEY_IPV4, false);
+	s->dynamic = true;
+	s->timeout_ms = 1500;
+
+	c = ul_ruleset_add_chain(&rs, "pre", UL_CHAIN_FILTER, UL_HOOK_PREROUTING, -150);
+	r = ul_chain_add_rule(c);
+	x = st(r, UL_M_CTMARK, NULL);
+	x->mask = 0xff00;
+	x->neg = true;
+	x = st(r, UL_S_MARK, NULL);
+	x->mask = 0xff00;
+	x->value = 0x100;
+	st(r, UL_V_RETURN, NULL);
+	r = ul_chain_add_rule(c);
+	st(r, UL_M_IIFNAME, "lan0");
+	st(r, UL_M_CT_NEW, NULL);
+	st(r, UL_M_NFPROTO, NULL)->family = AF_INET;
+	st(r, UL_M_SADDR_IN_DYN, "sticky_isp1")->family = AF_INET;
+	x = st(r, UL_S_CTMARK, NULL);
+	x->mask = 0xff00;
+	x->value = 0x200;
+	st(r, UL_S_SET_UPDATE, "sticky_isp1")->family = AF_INET;
+	st(r, UL_V_JUMP, "policy");
+	snprintf(r->comment, sizeof(r->comment), "sticky \"isp1\"");
+	r = ul_chain_add_rule(c);
+	st(r, UL_M_IIFNAME_SET, "lan_ifs");
+	st(r, UL_M_OIFNAME_SET, "lan_ifs");
+	st(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
+	st(r, UL_M_SPORT_SET, "ports");
+	st(r, UL_M_DPORT_SET, "ports");
+	st(r, UL_M_SADDR_SET, "nets")->family = AF_INET;
+	st(r, UL_M_DADDR_SET, "v6");     /* family from the set */
+	x = st(r, UL_M_MARK, NULL);
+	x->mask = 0xff;
+	x->value = 3;
+	st(r, UL_S_COUNTER, NULL);
+	st(r, UL_V_GOTO, "policy");
+	c = ul_ruleset_add_chain(&rs, "policy", UL_CHAIN_FILTER, UL_HOOK_NONE, 0);
+	r = ul_chain_add_rule(c);
+	st(r, UL_M_L4PROTO, NULL)->proto = 47;
+	st(r, UL_M_NFPROTO, NULL)->family = AF_INET6;
+	st(r, UL_V_DROP, NULL);
+	r = ul_chain_add_rule(c);
+	st(r, UL_V_ACCEPT, NULL);
+	c = ul_ruleset_add_chain(&rs, "out", UL_CHAIN_ROUTE, UL_HOOK_OUTPUT, -150);
+	c = ul_ruleset_add_chain(&rs, "fwd", UL_CHAIN_NAT, UL_HOOK_PREROUTING, -100);
+	r = ul_chain_add_rule(c);
+	st(r, UL_M_OIFNAME, "wan1");
+	st(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_UDP;
+	st(r, UL_M_DPORT, NULL)->port = 8080;
+	x = st(r, UL_S_DNAT, NULL);
+	x->family = AF_INET;
+	assert_int_equal(ul_addr_parse("10.0.0.5", false, &x->addr), 0);
+	x->port = 80;
+	r = ul_chain_add_rule(c);
+	x = st(r, UL_S_DNAT, NULL);
+	x->family = AF_INET6;
+	assert_int_equal(ul_addr_parse("2001:db8::5", false, &x->addr), 0);
+	x->port = 443;
+	c = ul_ruleset_add_chain(&rs, "nat", UL_CHAIN_NAT, UL_HOOK_POSTROUTING, 100);
+	r = ul_chain_add_rule(c);
+	st(r, UL_M_OIFNAME, "wan1");
+	st(r, UL_S_MASQUERADE, NULL);
+
+	out = print(&rs);
+	assert_string_equal(out,
+		"table inet uplinkd {\n"
+		"\tset lan_ifs { type ifname; elements = { \"lan0\", \"lan1\" } }\n"
+		"\tset nets { type ipv4_addr; flags interval; elements = { 10.0.0.0/24, 10.0.1.5, "
+		"10.0.2.0-10.0.4.255 } }\n"
+		"\tset v6 { type ipv6_addr; flags interval; elements = { 2001:db8::/32 } }\n"
+		"\tset ports { type inet_service; flags interval; elements = { 25, 993-995 } }\n"
+		"\tset sticky_isp1 { type ipv4_addr; flags dynamic,timeout; timeout 600s; }\n"
+		"\tset fast { type ipv4_addr; flags dynamic,timeout; timeout 1500ms; }\n"
+		"\tchain pre {\n"
+		"\t\ttype filter hook prerouting priority -150; policy accept;\n"
+		"\t\tct mark & 0x0000ff00 != 0x00000000 "
+		"meta mark set meta mark & 0xffff00ff | 0x00000100 return\n"
+		"\t\tiifname \"lan0\" ct state new meta nfproto ipv4 ip saddr @sticky_isp1 "
+		"ct mark set ct mark & 0xffff00ff | 0x00000200 update @sticky_isp1 { ip saddr } "
+		"jump policy comment \"sticky 'isp1'\"\n"
+		"\t\tiifname @lan_ifs oifname @lan_ifs meta l4proto tcp th sport @ports "
+		"th dport @ports ip saddr @nets ip6 daddr @v6 meta mark & 0x000000ff == 0x00000003 "
+		"counter goto policy\n"
+		"\t}\n"
+		"\tchain policy {\n"
+		"\t\tmeta l4proto 47 meta nfproto ipv6 drop\n"
+		"\t\taccept\n"
+		"\t}\n"
+		"\tchain out {\n"
+		"\t\ttype route hook output priority -150; policy accept;\n"
+		"\t}\n"
+		"\tchain fwd {\n"
+		"\t\ttype nat hook prerouting priority -100; policy accept;\n"
+		"\t\toifname \"wan1\" meta l4proto udp th dport 8080 dnat ip to 10.0.0.5:80\n"
+		"\t\tdnat ip6 to [2001:db8::5]:443\n"
+		"\t}\n"
+		"\tchain nat {\n"
+		"\t\ttype nat hook postrouting priority 100; policy accept;\n"
+		"\t\toifname \"wan1\" masquerade\n"
+		"\t}\n"
+		"}\n");
+	free(out);
+
+	/* deterministic */
+	out = print(&rs);
+	assert_non_null(strstr(out, "10.0.2.0-10.0.4.255"));
+	free(out);
+	ul_ruleset_free(&rs);
+
+	out = print(&rs);
+	assert_string_equal(out, "table inet uplinkd {\n}\n");
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_builders),
+		cmocka_unit_test(test_add_elem_checks),
+		cmocka_unit_test(test_ranges_coalesce),
+		cmocka_unit_test(test_print),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
