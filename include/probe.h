@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Health probes (icmp, dns, tcp, http), one prober per link, in the event loop.
+ * Every probe socket is bound to the link's address and device and carries the link's
+ * mark, so it leaves by that link whatever the main table says. Rounds never overlap:
+ * a round sends one probe to every target, ends when all answered or timeout_ms passed,
+ * and the next starts interval_ms after the previous start (or at its end, if later). */
+#ifndef UL_PROBE_H
+#define UL_PROBE_H
+
+#include <stdint.h>
+#include <net/if.h>
+
+#include "addr.h"
+#include "config.h"
+#include "linkstate.h"
+#include "loop.h"
+
+struct ul_probe_stats {
+	uint64_t rounds, sent, answered, timeouts, errors;
+};
+
+struct ul_prober;
+
+typedef void (*ul_round_cb)(void *data, const struct ul_round *r);
+
+/* The check is copied. mark: the link's fwmark (SO_MARK). Not started until bound. */
+struct ul_prober *ul_prober_new(struct ul_loop *loop, const struct ul_check *chk,
+				const char *ifname, uint32_t mark, ul_round_cb cb, void *data);
+/* (Re)bind to the link's current source address and start probing; NULL stops probing
+ * (no address: nothing can be sent). Rebinding to the same address is a no-op. */
+int ul_prober_bind(struct ul_prober *p, const struct ul_addr *src);
+const struct ul_probe_stats *ul_prober_stats(const struct ul_prober *p);
+void ul_prober_free(struct ul_prober *p);
+
+/* Wire formats, pure (unit-tested and fuzzed). */
+/* ICMP echo request; returns its length. */
+size_t ul_probe_icmp_build(uint8_t *buf, size_t len, uint16_t id, uint16_t seq);
+/* Echo reply for (id, seq)? buf starts at the ICMP header (raw socket: after the IP
+ * header; ul_probe_icmp_strip_ip finds it). Returns 1 match, 0 other. */
+int ul_probe_icmp_match(const uint8_t *buf, size_t len, uint16_t id, uint16_t *seq);
+const uint8_t *ul_probe_icmp_strip_ip(const uint8_t *buf, size_t *len);
+/* DNS query for name, type A, RD; returns length or 0 if the name is invalid. */
+size_t ul_probe_dns_build(uint8_t *buf, size_t len, uint16_t id, const char *name);
+/* Any well-formed response with that id (any rcode) is alive: 1, else 0. */
+int ul_probe_dns_match(const uint8_t *buf, size_t len, uint16_t id);
+/* "HTTP/1.x NNN" at the start: 1; not yet enough bytes: 0; garbage: -1. */
+int ul_probe_http_match(const char *buf, size_t len);
+
+#endif

@@ -1,0 +1,171 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The prober against real sockets, in two namespaces of its own:
+#   a: va 10.99.0.1/24 (the link); vd 10.55.0.1/24 (a veth whose peer stays idle) carries the
+#      main table's default route via 10.55.0.254, which does not exist: a decoy, whatever
+#      leaves by it is lost; table 77: 10.77.0.0/24 via 10.99.0.2 dev va; rule "from 10.99.0.1
+#      lookup 77"
+#   b: vb 10.99.0.2/24; lo 10.77.0.1 (tcp/http server on 80, dns server on 53) and
+#      10.77.0.2 (dropped by nftables), 10.77.0.3 (rejected: ICMP host unreachable);
+#      arp_ignore=1 so b answers ARP only for 10.99.0.2
+# so a probe reaches 10.77.0.1 only when it leaves by va through table 77.
+set -u
+B=${UL_BUILD:-build}
+T="$B/lab/probe_tool"
+
+if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
+if [ ! -x "$T" ]; then echo "FAIL: $T is not built"; exit 1; fi
+
+NA=ulp$$a
+NB=ulp$$b
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	ip netns del "$NA" 2>/dev/null
+	ip netns del "$NB" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if ! ip netns add "$NA" 2>/dev/null; then echo "SKIP: ip netns add failed"; exit 77; fi
+ip netns add "$NB" || { echo "SKIP: ip netns add failed"; exit 77; }
+
+must() { "$@" || { echo "FAIL: setup: $*"; exit 1; }; }
+must ip -n "$NA" link set lo up
+must ip -n "$NB" link set lo up
+must ip -n "$NA" link add va type veth peer name vb netns "$NB"
+must ip -n "$NA" addr add 10.99.0.1/24 dev va
+must ip -n "$NA" link set va up
+must ip -n "$NB" addr add 10.99.0.2/24 dev vb
+must ip -n "$NB" link set vb up
+must ip -n "$NB" addr add 10.77.0.1/32 dev lo
+must ip -n "$NB" addr add 10.77.0.2/32 dev lo
+must ip -n "$NB" addr add 10.77.0.3/32 dev lo
+must ip netns exec "$NB" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.vb.arp_ignore=1
+# no ICMP error rate limit: every rejected probe gets its host unreachable
+must ip netns exec "$NB" sysctl -qw net.ipv4.icmp_ratelimit=0
+must ip -n "$NA" link add vd type veth peer name vdp
+must ip -n "$NA" addr add 10.55.0.1/24 dev vd
+must ip -n "$NA" link set vd up
+must ip -n "$NA" link set vdp up
+must ip -n "$NA" route add default via 10.55.0.254 dev vd
+must ip -n "$NA" route add 10.77.0.0/24 via 10.99.0.2 dev va table 77
+must ip -n "$NA" rule add from 10.99.0.1 lookup 77 pref 1000
+must ip netns exec "$NA" sysctl -qw net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.va.rp_filter=2
+must ip netns exec "$NB" nft -f - <<'EOF'
+table inet ulp {
+	chain in {
+		type filter hook input priority 0; policy accept;
+		ip daddr 10.77.0.2 drop
+		ip daddr 10.77.0.3 reject with icmp type host-unreachable
+	}
+}
+EOF
+
+ip netns exec "$NB" "$T" serve-tcp 10.77.0.1 80 & pids+=($!)
+ip netns exec "$NB" "$T" serve-dns 10.77.0.1 53 & pids+=($!)
+for _ in $(seq 50); do
+	ip netns exec "$NB" ss -Hltn 'sport = :80' | grep -q . &&
+		ip netns exec "$NB" ss -Hlun 'sport = :53' | grep -q . && break
+	sleep 0.1
+done
+
+pass=0; fail=0
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+# probe NAME EXPECT_ROUNDS EXPECT_SENT EXPECT_ANSWERED MIN_LAST_END MAX_LAST_END ARGS...
+# Runs probe_tool in a with -t and checks each round line and the last round's end (ms).
+# Also checks that consecutive round ends are at least GAP ms apart (GAP env, default 0).
+probe() {
+	local name=$1 rounds=$2 sent=$3 answered=$4 min_end=$5 max_end=$6 out rc
+	shift 6
+	out=$(ip netns exec "$NA" "$T" run -t "$@" 2>"$tmp/err"); rc=$?
+	while IFS= read -r l; do echo "     $name: $l"; done <<<"$out"
+	if [ $rc != 0 ]; then bad "$name: exit $rc: $(tr '\n' ' ' <"$tmp/err")"; return; fi
+	if ! echo "$out" | awk -v n="$rounds" -v s="$sent" -v a="$answered" \
+		-v lo="$min_end" -v hi="$max_end" -v gap="${GAP:-0}" '
+		$1 != "round" || $3 != "sent" || $5 != "answered" || $7 != "rtt_us" { exit 1 }
+		{ k++; if ($2 != k || $4 != s || $6 != a) exit 1
+		  if (a > 0 && $8 <= 0) exit 1
+		  if (a == 0 && $8 != 0) exit 1
+		  if (k > 1 && $10 - last < gap) exit 1
+		  last = $10 }
+		END { if (k != n || last < lo || last > hi) exit 1 }'; then
+		bad "$name: want $rounds rounds of sent $sent answered $answered," \
+			"last end in [$min_end, $max_end] ms, gap >= ${GAP:-0} ms"
+		return
+	fi
+	ok "$name ($(grep -o 'errors [0-9]*' "$tmp/err"))"
+	last_out=$out
+}
+tmp=$(mktemp -d)
+trap 'cleanup; rm -rf "$tmp"' EXIT
+
+SRC=(va 10.99.0.1 0)
+# Reachable target: every round answered; 5 rounds, one every 200 ms: the 5th ends near 800 ms.
+for m in icmp tcp http dns; do
+	probe "$m reachable" 5 1 1 750 2500 "$m" "${SRC[@]}" 5 200 1000 10.77.0.1
+	rtt=$(echo "$last_out" | awk '{ s += $8 } END { if (NR) printf "%d", s / NR }')
+	echo "     $m average rtt_us $rtt"
+done
+# Dropped target: nothing answered, each round lasts its timeout (300 ms > interval 100 ms),
+# so the rounds never overlap: ends at about 300, 600, 900 ms.
+for m in icmp tcp http dns; do
+	GAP=280 probe "$m dropped" 3 1 0 850 2500 "$m" "${SRC[@]}" 3 100 300 10.77.0.2
+done
+# Two icmp probers at once on the same link: each raw socket also sees the other's echo
+# replies, and counts only its own (id, seq and source address).
+ip netns exec "$NA" "$T" run icmp "${SRC[@]}" 8 50 300 10.77.0.1 >"$tmp/other" 2>&1 &
+other=$!
+GAP=280 probe "icmp dropped beside a busy prober" 3 1 0 850 2500 icmp "${SRC[@]}" 3 100 300 10.77.0.2
+if wait "$other" && [ "$(grep -c 'sent 1 answered 1 ' "$tmp/other")" = 8 ]; then
+	ok "icmp busy prober beside it: 8 of 8 rounds answered"
+else
+	bad "icmp busy prober: $(tr '\n' ' ' <"$tmp/other")"
+fi
+# Two targets, one dropped: half answered.
+probe "icmp half" 3 2 1 650 2500 icmp "${SRC[@]}" 3 100 300 10.77.0.1 10.77.0.2
+probe "tcp half" 3 2 1 650 2500 tcp "${SRC[@]}" 3 100 300 10.77.0.1 10.77.0.2
+# A closed port answers with RST: alive for tcp, fast failure for http (rounds end before
+# their 1000 ms timeout: 3 rounds every 200 ms end near 400 ms).
+probe "tcp closed port" 3 1 1 350 900 tcp "${SRC[@]}" 3 200 1000 10.77.0.1:81
+probe "http closed port" 3 1 0 350 900 http "${SRC[@]}" 3 200 1000 10.77.0.1:81
+# DNS on a port without a server: ICMP port unreachable, fast failure.
+probe "dns closed port" 3 1 0 350 900 dns "${SRC[@]}" 3 200 1000 10.77.0.1:54
+# Rejected with ICMP host unreachable: a fast failure (the icmp prober reads it from its
+# error queue), rounds end long before their 1000 ms timeout.
+for m in icmp tcp dns; do
+	probe "$m rejected" 3 1 0 350 900 "$m" "${SRC[@]}" 3 200 1000 10.77.0.3
+done
+# No TIME_WAIT left in a by all the tcp/http probes (they close with SO_LINGER 0).
+tw=$(ip netns exec "$NA" ss -Htan state time-wait | wc -l)
+if [ "$tw" = 0 ]; then ok "no TIME_WAIT sockets"; else bad "$tw TIME_WAIT sockets in a"; fi
+# Unbind after round 1 and rebind 200 ms later: no round while unbound (rounds end near 0,
+# 200 and 300 ms instead of 0, 100, 200), no fd left behind.
+probe "icmp rebind" 3 1 1 280 2500 -r icmp "${SRC[@]}" 3 100 1000 10.77.0.1
+probe "http rebind" 3 1 1 280 2500 -r http "${SRC[@]}" 3 100 1000 10.77.0.1
+# A device that does not exist: every probe is an error, rounds still come at their interval
+# (no busy loop, no crash).
+for m in icmp tcp dns; do
+	probe "$m no device" 3 1 0 350 900 $m nosuchdev0 10.99.0.1 0 3 200 1000 10.77.0.1
+done
+
+# The mark alone steers the probe: rule by fwmark instead of by source.
+ip -n "$NA" rule del from 10.99.0.1 lookup 77 pref 1000
+ip -n "$NA" rule add fwmark 0x100/0xff00 lookup 77 pref 1000
+probe "icmp mark 0x100" 3 1 1 350 2500 icmp va 10.99.0.1 0x100 3 200 500 10.77.0.1
+probe "tcp mark 0x100" 3 1 1 350 2500 tcp va 10.99.0.1 0x100 3 200 500 10.77.0.1
+# Without the mark the main table (default via vd) does not reach the target.
+probe "icmp no mark" 2 1 0 900 2500 icmp va 10.99.0.1 0 2 200 500 10.77.0.1
+
+# IPv6, by construction, on a's loopback: tcp to a closed port is alive (RST); icmp is a
+# clear error (ICMPv6 probes are not supported yet) counted per probe.
+probe "tcp ipv6" 2 1 1 150 900 tcp lo ::1 0 2 200 1000 '[::1]:81'
+probe "icmp ipv6" 2 1 0 150 900 icmp lo ::1 0 2 200 1000 ::1
+if grep -q "ICMPv6 probes are not supported yet" "$tmp/err"; then ok "icmp ipv6 says why"
+else bad "icmp ipv6: no clear error: $(cat "$tmp/err")"; fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
