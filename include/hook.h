@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The state-change hook: fork/exec without a shell, one at a time in event order,
+ * never blocking the loop, killed after its timeout. */
+#ifndef UL_HOOK_H
+#define UL_HOOK_H
+
+#include <stdint.h>
+
+#include "loop.h"
+
+struct ul_hooks;
+
+int ul_hooks_new(struct ul_loop *loop, struct ul_hooks **out);
+/* path "" disables; takes effect for events queued afterwards. */
+int ul_hooks_configure(struct ul_hooks *h, const char *path, uint32_t timeout_s);
+/* Queue one event (copied). */
+int ul_hooks_event(struct ul_hooks *h, const char *name, const char *ifname, const char *state,
+		   const char *prev, const char *active_csv);
+/* Call on SIGCHLD: reaps, logs the exit, starts the next. */
+void ul_hooks_reap(struct ul_hooks *h);
+/* Kill a running hook and drop the queue (shutdown). */
+void ul_hooks_free(struct ul_hooks *h);
+
+#endif

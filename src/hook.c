@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The state-change hook. Events are queued (bounded; overflow drops the oldest) and run
+ * one at a time, in order, with fork + execve (no shell) and exactly the contract's
+ * environment. The child gets its own process group so a hook that outlives its
+ * timeout is killed together with whatever it started. The daemon calls
+ * ul_hooks_reap on SIGCHLD; only our own child's pid is waited for. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hook.h"
+#include "log.h"
+
+#define HOOK_QUEUE_MAX 256
+#define HOOK_PATH_ENV "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+
+enum { E_NAME, E_IFACE, E_STATE, E_PREV, E_ACTIVE, N_ENV };
+
+static const char *const env_names[N_ENV] = {
+	"UPLINK_NAME", "UPLINK_INTERFACE", "UPLINK_STATE", "UPLINK_PREVIOUS_STATE",
+	"UPLINK_ACTIVE",
+};
+
+struct hook_event {
+	char *path;                     /* the hook configured when the event was queued */
+	uint32_t timeout_s;
+	char *env[N_ENV + 2];           /* "NAME=value"..., PATH, NULL */
+};
+
+struct ul_hooks {
+	struct ul_loop *loop;
+	char *path;                     /* NULL: no hook */
+	uint32_t timeout_s;
+	struct hook_event *queue[HOOK_QUEUE_MAX];
+	size_t head, n;
+	struct hook_event *cur;         /* running, or NULL */
+	pid_t pid;
+	bool killed;
+	uint64_t started_ms;
+	struct ul_timer timer;
+};
+
+/* The value part of an environment entry, for messages. */
+static const char *val(const struct hook_event *e, int i)
+{
+	return e->env[i] + strlen(env_names[i]) + 1;
+}
+
+static void event_free(struct hook_event *e)
+{
+	if (!e)
+		return;
+	free(e->path);
+	for (int i = 0; i < N_ENV; i++)
+		free(e->env[i]);
+	free(e);
+}
+
+static void kill_timeout(struct ul_timer *t)
+{
+	struct ul_hooks *h = t->data;
+
+	if (!h->pid)
+		return;
+	if (kill(-h->pid, SIGKILL) && kill(h->pid, SIGKILL))
+		ul_warn("hook %s: kill: %s", h->cur->path, strerror(errno));
+	h->killed = true;
+	ul_warn("hook %s (%s %s) killed after %us", h->cur->path, val(h->cur, E_NAME),
+		val(h->cur, E_STATE), h->cur->timeout_s);
+}
+
+static void close_other_fds(void)
+{
+#ifdef SYS_close_range
+	if (!syscall(SYS_close_range, 3U, ~0U, 0U))
+		return;
+#endif
+	long max = sysconf(_SC_OPEN_MAX);
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = 3; fd < max; fd++)
+		close(fd);
+}
+
+/* In the child: never returns. */
+static void child_exec(const struct hook_event *e)
+{
+	char *argv[2] = { e->path, NULL };
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigset_t none;
+	int fd;
+
+	setpgid(0, 0);
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL);      /* fails harmlessly for KILL, STOP, RT holes */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	fd = open("/dev/null", O_RDONLY);
+	if (fd < 0 || (fd != 0 && dup2(fd, 0) < 0))
+		_exit(126);
+	close_other_fds();
+	execve(e->path, argv, e->env);
+	dprintf(2, "<%d>hook %s: cannot execute: %s\n", LOG_ERR, e->path, strerror(errno));
+	_exit(127);
+}
+
+/* Start queued events until one runs (or the queue is empty). */
+static void start_next(struct ul_hooks *h)
+{
+	while (!h->pid && h->n) {
+		struct hook_event *e = h->queue[h->head];
+		pid_t pid;
+
+		h->queue[h->head] = NULL;
+		h->head = (h->head + 1) % HOOK_QUEUE_MAX;
+		h->n--;
+		fflush(stderr);
+		pid = fork();
+		if (pid < 0) {
+			ul_err("hook %s: fork: %s", e->path, strerror(errno));
+			event_free(e);
+			continue;
+		}
+		if (pid == 0)
+			child_exec(e);
+		setpgid(pid, pid);      /* also in the parent: no race with kill(-pid) */
+		h->cur = e;
+		h->pid = pid;
+		h->killed = false;
+		h->started_ms = ul_now_ms();
+		ul_debug("hook %s started (pid %d, %s %s)", e->path, (int)pid, val(e, E_NAME),
+			 val(e, E_STATE));
+		if (e->timeout_s &&
+		    ul_timer_arm(h->loop, &h->timer, h->started_ms + e->timeout_s * 1000ull))
+			ul_warn("hook %s: cannot arm its timeout", e->path);
+	}
+}
+
+static void finished(struct ul_hooks *h, int status)
+{
+	struct hook_event *e = h->cur;
+	uint64_t ms = ul_now_ms() - h->started_ms;
+
+	ul_timer_cancel(h->loop, &h->timer);
+	if (h->killed)
+		ul_debug("hook %s: reaped after kill", e->path);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		ul_debug("hook %s: exit 0 after %llu ms", e->path, (unsigned long long)ms);
+	else if (WIFEXITED(status))
+		ul_warn("hook %s: exit status %d (%s %s)", e->path, WEXITSTATUS(status),
+			val(e, E_NAME), val(e, E_STATE));
+	else if (WIFSIGNALED(status))
+		ul_warn("hook %s: killed by signal %d (%s %s)", e->path, WTERMSIG(status),
+			val(e, E_NAME), val(e, E_STATE));
+	event_free(e);
+	h->cur = NULL;
+	h->pid = 0;
+	h->killed = false;
+}
+
+void ul_hooks_reap(struct ul_hooks *h)
+{
+	while (h && h->pid) {
+		int status = 0;
+		pid_t r = waitpid(h->pid, &status, WNOHANG);
+
+		if (r == 0)
+			return;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			ul_warn("hook %s: waitpid: %s", h->cur->path, strerror(errno));
+			status = 0;
+		}
+		finished(h, status);
+		start_next(h);
+	}
+}
+
+int ul_hooks_new(struct ul_loop *loop, struct ul_hooks **out)
+{
+	struct ul_hooks *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	h->loop = loop;
+	h->timer.cb = kill_timeout;
+	h->timer.data = h;
+	*out = h;
+	return 0;
+}
+
+int ul_hooks_configure(struct ul_hooks *h, const char *path, uint32_t timeout_s)
+{
+	char *p = NULL;
+
+	if (path && *path) {
+		p = strdup(path);
+		if (!p)
+			return -ENOMEM;
+	}
+	free(h->path);
+	h->path = p;
+	h->timeout_s = timeout_s;
+	return 0;
+}
+
+int ul_hooks_event(struct ul_hooks *h, const char *name, const char *ifname, const char *state,
+		   const char *prev, const char *active_csv)
+{
+	const char *vals[N_ENV] = { name, ifname, state, prev, active_csv };
+	struct hook_event *e;
+
+	if (!h->path)
+		return 0;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->path = strdup(h->path);
+	e->timeout_s = h->timeout_s;
+	for (int i = 0; i < N_ENV; i++)
+		if (asprintf(&e->env[i], "%s=%s", env_names[i], vals[i] ? vals[i] : "") < 0)
+			e->env[i] = NULL;
+	e->env[N_ENV] = (char *)HOOK_PATH_ENV;
+	e->env[N_ENV + 1] = NULL;
+	for (int i = 0; i < N_ENV; i++) {
+		if (!e->env[i] || !e->path) {
+			event_free(e);
+			return -ENOMEM;
+		}
+	}
+	if (h->n == HOOK_QUEUE_MAX) {
+		struct hook_event *old = h->queue[h->head];
+
+		ul_warn("hook queue full (%d events): dropping the oldest (%s %s)", HOOK_QUEUE_MAX,
+			val(old, E_NAME), val(old, E_STATE));
+		event_free(old);
+		h->queue[h->head] = NULL;
+		h->head = (h->head + 1) % HOOK_QUEUE_MAX;
+		h->n--;
+	}
+	h->queue[(h->head + h->n) % HOOK_QUEUE_MAX] = e;
+	h->n++;
+	start_next(h);
+	return 0;
+}
+
+void ul_hooks_free(struct ul_hooks *h)
+{
+	if (!h)
+		return;
+	if (h->pid) {
+		if (kill(-h->pid, SIGKILL))
+			kill(h->pid, SIGKILL);
+		while (waitpid(h->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		ul_info("hook %s: killed at shutdown", h->cur->path);
+		event_free(h->cur);
+	}
+	ul_timer_cancel(h->loop, &h->timer);
+	while (h->n) {
+		event_free(h->queue[h->head]);
+		h->head = (h->head + 1) % HOOK_QUEUE_MAX;
+		h->n--;
+	}
+	free(h->path);
+	free(h);
+}
