@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The heart: config + link states -> desired kernel state. Pure: no I/O. */
+#ifndef UL_PLAN_H
+#define UL_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <net/if.h>
+
+#include "addr.h"
+#include "config.h"
+#include "linkstate.h"
+#include "ruleset.h"
+
+#define UL_MAX_NEXTHOPS UL_MAX_LINKS
+#define UL_PLAN_MAX_ROUTES (2 * UL_MAX_LINKS + 4)
+#define UL_PLAN_MAX_RULES 64
+#define UL_RULE_PROTO 157              /* rtm_protocol / FRA_PROTOCOL of what uplinkd installs;
+					 * named by /etc/iproute2/rt_protos.d/uplinkd.conf */
+#define UL_NO_SUPPRESS 0xff            /* ul_iprule.suppress_prefixlen unset */
+
+/* What the planner needs to know of a link at run time. */
+struct ul_link_rt {
+	enum ul_state state;
+	bool present;                   /* interface exists */
+	bool carrier;                   /* IFF_UP and IFF_LOWER_UP */
+	int ifindex;
+	bool has_addr;
+	struct ul_addr addr;            /* primary address (host) */
+	bool has_gw;
+	struct ul_addr gw;              /* static or learned gateway */
+};
+
+struct ul_nexthop {
+	bool has_gw;
+	struct ul_addr gw;
+	int ifindex;
+	char ifname[IFNAMSIZ];
+	uint16_t weight;                /* 1..256 */
+};
+
+struct ul_route {
+	uint8_t family;
+	uint32_t table;
+	struct ul_addr dst;             /* default: plen 0 */
+	struct ul_nexthop nh[UL_MAX_NEXTHOPS];
+	size_t n_nh;
+};
+
+struct ul_iprule {
+	uint8_t family;
+	uint32_t prio;
+	struct ul_addr src;             /* family 0: any source */
+	uint32_t fwmark, fwmask;        /* fwmask 0: no fwmark match */
+	uint32_t table;
+	uint8_t suppress_prefixlen;     /* UL_NO_SUPPRESS: none */
+};
+
+struct ul_plan {
+	struct ul_route routes[UL_PLAN_MAX_ROUTES];
+	size_t n_routes;
+	struct ul_iprule rules[UL_PLAN_MAX_RULES];
+	size_t n_rules;
+	struct ul_ruleset nft;
+	uint32_t active;                /* bit i: link i carries new balanced connections */
+	uint32_t usable;                /* bit i: link i may carry traffic (up or degraded) */
+	uint32_t carrying;              /* bit i: its connections are routed by its table (not
+					 * down, or active as a last resort) */
+	bool last_resort;               /* no link usable: balancing over every link with carrier */
+};
+
+/* Mark of link i (0-based) under the mask: (i + 1) << shift. */
+uint32_t ul_link_mark(const struct ul_config *c, size_t i);
+/* Mark that sends traffic to the main table (rules without via). */
+uint32_t ul_exclude_mark(const struct ul_config *c);
+
+/* Links whose established connections are routed by their own table. */
+uint32_t ul_plan_carrying(const struct ul_plan *p);
+/* Compute the desired state. Returns 0 or -ENOMEM. Free with ul_plan_free. */
+int ul_plan_build(const struct ul_config *c, const struct ul_link_rt *rt, struct ul_plan *out);
+void ul_plan_free(struct ul_plan *p);
+
+/* Human-readable dump (uplinkd -n): routes and rules in ip(8) notation, then the ruleset. */
+void ul_plan_print(FILE *f, const struct ul_config *c, const struct ul_plan *p);
+void ul_route_format(const struct ul_route *r, char *buf, size_t len);
+void ul_iprule_format(const struct ul_iprule *r, char *buf, size_t len);
+bool ul_route_eq(const struct ul_route *a, const struct ul_route *b);
+bool ul_iprule_eq(const struct ul_iprule *a, const struct ul_iprule *b);
+
+#endif

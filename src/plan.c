@@ -1,0 +1,670 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The planner: config + link states -> routes, ip rules and the nftables ruleset.
+ * Pure: no I/O, no clock. Same input, same output.
+ *
+ * Rules, from P = daemon.rule_priority:
+ *   P+0      lookup main suppress_prefixlength 0     connected and specific routes first
+ *   P+1+i    from <address of link i> lookup T(i)    router traffic from a link's address
+ *   P+10+i   fwmark M(i)/mask lookup T(i)            connections of link i (while it carries)
+ *   P+20     fwmark EXCLUDE/mask lookup main         rules without via
+ *   P+99     lookup balance_table                    weighted multipath default
+ * T(i) holds the default route of link i whenever the link has an address (and gateway);
+ * the balance table the active links of the best tier.
+ *
+ * nftables (table inet uplinkd): see ul_plan_build_ruleset. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "plan.h"
+
+#define PRIO_MAIN 0
+#define PRIO_FROM 1
+#define PRIO_MARK 10
+#define PRIO_EXCLUDE 20
+#define PRIO_BALANCE 99
+#define STICKY_PREFIX "sticky_"
+
+static uint32_t carrying(const struct ul_plan *p);
+
+static unsigned mask_shift(uint32_t mask)
+{
+	return mask ? (unsigned)__builtin_ctz(mask) : 0;
+}
+
+uint32_t ul_link_mark(const struct ul_config *c, size_t i)
+{
+	return (uint32_t)(i + 1) << mask_shift(c->daemon.mark_mask);
+}
+
+uint32_t ul_plan_carrying(const struct ul_plan *p)
+{
+	return carrying(p);
+}
+
+uint32_t ul_exclude_mark(const struct ul_config *c)
+{
+	return 0xfu << mask_shift(c->daemon.mark_mask);
+}
+
+/* Connections that must not leave at all (rule with fallback "drop", none of via up). */
+static uint32_t drop_mark(const struct ul_config *c)
+{
+	return 0xeu << mask_shift(c->daemon.mark_mask);
+}
+
+/* A route to the link's table can be installed (the kernel refuses nexthops on a device
+ * that is down). */
+static bool routable(const struct ul_config *c, const struct ul_link_rt *rt, size_t i)
+{
+	return rt[i].present && rt[i].carrier && rt[i].has_addr &&
+	       (c->links[i].gw_mode == UL_GW_NONE || rt[i].has_gw);
+}
+
+/* Choose which links carry new balanced connections: links that are up, else degraded,
+ * in the lowest tier that has any; with none usable at all (start-up, or every check
+ * failing), every link with carrier of the lowest tier: better to try than to blackhole. */
+static void choose_active(const struct ul_config *c, const struct ul_link_rt *rt,
+			  struct ul_plan *p)
+{
+	static const enum ul_state order[] = { UL_ST_UP, UL_ST_DEGRADED };
+	uint32_t best_tier = UINT32_MAX;
+
+	/* Every working link keeps routing its established connections by its own table,
+	 * also when it takes no new ones (a backup tier, init after "enable", disabled for
+	 * maintenance: it drains). Only a link that is down loses them. */
+	p->usable = p->carrying = 0;
+	for (size_t i = 0; i < c->n_links; i++) {
+		if (ul_state_usable(rt[i].state) && routable(c, rt, i))
+			p->usable |= 1u << i;
+		if (rt[i].state != UL_ST_DOWN && routable(c, rt, i))
+			p->carrying |= 1u << i;
+	}
+
+	for (size_t o = 0; o < 2 && best_tier == UINT32_MAX; o++)
+		for (size_t i = 0; i < c->n_links; i++)
+			if (rt[i].state == order[o] && routable(c, rt, i) &&
+			    c->links[i].tier < best_tier)
+				best_tier = c->links[i].tier;
+	if (best_tier != UINT32_MAX) {
+		for (size_t o = 0; o < 2 && !p->active; o++)
+			for (size_t i = 0; i < c->n_links; i++)
+				if (rt[i].state == order[o] && routable(c, rt, i) &&
+				    c->links[i].tier == best_tier)
+					p->active |= 1u << i;
+		p->carrying |= p->active;
+		return;
+	}
+	p->last_resort = true;
+	for (size_t i = 0; i < c->n_links; i++)
+		if (rt[i].state != UL_ST_DISABLED && rt[i].carrier && routable(c, rt, i) &&
+		    c->links[i].tier < best_tier)
+			best_tier = c->links[i].tier;
+	for (size_t i = 0; i < c->n_links; i++)
+		if (rt[i].state != UL_ST_DISABLED && rt[i].carrier && routable(c, rt, i) &&
+		    c->links[i].tier == best_tier)
+			p->active |= 1u << i;
+	p->carrying |= p->active;
+}
+
+/* Links whose marked connections are routed by their own table. */
+static uint32_t carrying(const struct ul_plan *p)
+{
+	return p->carrying;
+}
+
+/* The link a rule's via list selects now, or -1. */
+static int via_choice(const struct ul_rule_conf *r, const struct ul_link_rt *rt,
+		      const struct ul_plan *p)
+{
+	for (size_t i = 0; i < r->n_via; i++)
+		if (rt[r->via[i]].state == UL_ST_UP && (p->usable & (1u << r->via[i])))
+			return r->via[i];
+	for (size_t i = 0; i < r->n_via; i++)
+		if (p->usable & (1u << r->via[i]))
+			return r->via[i];
+	if (p->last_resort)
+		for (size_t i = 0; i < r->n_via; i++)
+			if (p->active & (1u << r->via[i]))
+				return r->via[i];
+	return -1;
+}
+
+static void fill_nexthop(const struct ul_config *c, const struct ul_link_rt *rt, size_t i,
+			 struct ul_nexthop *nh, uint16_t weight)
+{
+	memset(nh, 0, sizeof(*nh));
+	nh->has_gw = c->links[i].gw_mode != UL_GW_NONE;
+	if (nh->has_gw)
+		nh->gw = rt[i].gw;
+	nh->ifindex = rt[i].ifindex;
+	snprintf(nh->ifname, sizeof(nh->ifname), "%s", c->links[i].ifname);
+	nh->weight = weight;
+}
+
+static void default_dst(struct ul_addr *a, int family)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = (uint8_t)family;
+	a->plen = 0;
+}
+
+static void plan_routes(const struct ul_config *c, const struct ul_link_rt *rt, struct ul_plan *p)
+{
+	struct ul_route *bal;
+
+	for (size_t i = 0; i < c->n_links; i++) {
+		struct ul_route *r;
+
+		if (!routable(c, rt, i))
+			continue;
+		r = &p->routes[p->n_routes++];
+		memset(r, 0, sizeof(*r));
+		r->family = AF_INET;
+		r->table = c->links[i].table;
+		default_dst(&r->dst, AF_INET);
+		fill_nexthop(c, rt, i, &r->nh[0], 1);
+		r->n_nh = 1;
+	}
+	if (!p->active)
+		return;
+	bal = &p->routes[p->n_routes++];
+	memset(bal, 0, sizeof(*bal));
+	bal->family = AF_INET;
+	bal->table = c->daemon.balance_table;
+	default_dst(&bal->dst, AF_INET);
+	for (size_t i = 0; i < c->n_links; i++)
+		if (p->active & (1u << i))
+			fill_nexthop(c, rt, i, &bal->nh[bal->n_nh++], (uint16_t)c->links[i].weight);
+	if (bal->n_nh == 1)
+		bal->nh[0].weight = 1;
+}
+
+static struct ul_iprule *add_iprule(struct ul_plan *p, uint32_t prio, uint32_t table)
+{
+	struct ul_iprule *r = &p->rules[p->n_rules++];
+
+	memset(r, 0, sizeof(*r));
+	r->family = AF_INET;
+	r->prio = prio;
+	r->table = table;
+	r->suppress_prefixlen = UL_NO_SUPPRESS;
+	return r;
+}
+
+static void plan_rules(const struct ul_config *c, const struct ul_link_rt *rt, struct ul_plan *p)
+{
+	uint32_t base = c->daemon.rule_priority, mask = c->daemon.mark_mask;
+	struct ul_iprule *r;
+
+	r = add_iprule(p, base + PRIO_MAIN, 254);
+	r->suppress_prefixlen = 0;
+	for (size_t i = 0; i < c->n_links; i++) {
+		if (!routable(c, rt, i))
+			continue;
+		r = add_iprule(p, base + PRIO_FROM + (uint32_t)i, c->links[i].table);
+		r->src = rt[i].addr;
+		r->src.plen = (uint8_t)(ul_addr_len(r->src.family) * 8);
+	}
+	for (size_t i = 0; i < c->n_links; i++) {
+		if (!(carrying(p) & (1u << i)))
+			continue;
+		r = add_iprule(p, base + PRIO_MARK + (uint32_t)i, c->links[i].table);
+		r->fwmark = ul_link_mark(c, i);
+		r->fwmask = mask;
+	}
+	for (size_t i = 0; i < c->n_rules; i++)
+		if (!c->rules[i].n_via) {
+			r = add_iprule(p, base + PRIO_EXCLUDE, 254);
+			r->fwmark = ul_exclude_mark(c);
+			r->fwmask = mask;
+			break;
+		}
+	add_iprule(p, base + PRIO_BALANCE, c->daemon.balance_table);
+}
+
+/* ---- nftables ---- */
+
+struct rb {             /* ruleset builder with sticky allocation failure */
+	struct ul_ruleset *rs;
+	int err;
+};
+
+static struct ul_stmt *st(struct rb *b, struct ul_nrule *r, enum ul_stmt_kind k)
+{
+	struct ul_stmt *s;
+
+	if (!r) {
+		b->err = -ENOMEM;
+		return NULL;
+	}
+	s = ul_rule_add(r, k);
+	if (!s)
+		b->err = -E2BIG;
+	return s;
+}
+
+/* Shorthands that tolerate a NULL rule/statement (the error is in b->err). */
+static void m_str(struct rb *b, struct ul_nrule *r, enum ul_stmt_kind k, const char *str)
+{
+	struct ul_stmt *s = st(b, r, k);
+
+	if (s)
+		snprintf(s->str, sizeof(s->str), "%s", str);
+}
+
+static void m_mark(struct rb *b, struct ul_nrule *r, enum ul_stmt_kind k, uint32_t mask,
+		   uint32_t value, bool neg)
+{
+	struct ul_stmt *s = st(b, r, k);
+
+	if (s) {
+		s->mask = mask;
+		s->value = value;
+		s->neg = neg;
+	}
+}
+
+static void m_set(struct rb *b, struct ul_nrule *r, enum ul_stmt_kind k, int family,
+		  const char *set)
+{
+	struct ul_stmt *s = st(b, r, k);
+
+	if (s) {
+		s->family = (uint8_t)family;
+		snprintf(s->str, sizeof(s->str), "%s", set);
+	}
+}
+
+static void m_plain(struct rb *b, struct ul_nrule *r, enum ul_stmt_kind k)
+{
+	st(b, r, k);
+}
+
+/* Rule comment: "<what> <name>". */
+static void comment(struct ul_nrule *r, const char *what, const char *name)
+{
+	if (r)
+		snprintf(r->comment, sizeof(r->comment), "%s%s%s", what, name[0] ? " " : "", name);
+}
+
+static struct ul_nrule *rule(struct rb *b, struct ul_chain *c)
+{
+	struct ul_nrule *r = c ? ul_chain_add_rule(c) : NULL;
+
+	if (!r)
+		b->err = -ENOMEM;
+	return r;
+}
+
+static void set_elem_prefixes(struct rb *b, struct ul_set *s, const struct ul_addr *a, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++) {
+		union ul_set_elem e;
+
+		memset(&e, 0, sizeof(e));
+		e.prefix = a[i];
+		if (ul_set_add_elem(s, &e))
+			b->err = -ENOMEM;
+	}
+}
+
+static void set_elem_ports(struct rb *b, struct ul_set *s, const struct ul_port_range *pr,
+			   size_t n)
+{
+	for (size_t i = 0; s && i < n; i++) {
+		union ul_set_elem e;
+
+		memset(&e, 0, sizeof(e));
+		e.port.lo = pr[i].lo;
+		e.port.hi = pr[i].hi;
+		if (ul_set_add_elem(s, &e))
+			b->err = -ENOMEM;
+	}
+}
+
+static struct ul_set *add_set(struct rb *b, const char *name, enum ul_set_key key, bool interval)
+{
+	struct ul_set *s = ul_ruleset_add_set(b->rs, name, key, interval);
+
+	if (!s)
+		b->err = -ENOMEM;
+	return s;
+}
+
+/* Prefix sets of one family from a mixed list; returns whether any element was added. */
+static bool family_set(struct rb *b, const char *name, const struct ul_addr *a, size_t n,
+		       int family)
+{
+	struct ul_set *s = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (a[i].family != family)
+			continue;
+		if (!s)
+			s = add_set(b, name, family == AF_INET ? UL_KEY_IPV4 : UL_KEY_IPV6, true);
+		set_elem_prefixes(b, s, &a[i], 1);
+	}
+	return s != NULL;
+}
+
+static void mark_set(struct rb *b, struct ul_nrule *r, enum ul_stmt_kind k, uint32_t mask,
+		     uint32_t value)
+{
+	m_mark(b, r, k, mask, value, false);
+}
+
+/* The policy chain: config rules, first match wins. */
+static void plan_policy(struct rb *b, const struct ul_config *c, const struct ul_link_rt *rt,
+			const struct ul_plan *p, struct ul_chain *policy)
+{
+	uint32_t mask = c->daemon.mark_mask;
+
+	for (size_t i = 0; i < c->n_rules; i++) {
+		const struct ul_rule_conf *cr = &c->rules[i];
+		char name[UL_NFT_NAME_MAX];
+		bool src4, dst4;
+		struct ul_nrule *r;
+		int k;
+
+		snprintf(name, sizeof(name), "r_%s_src4", cr->name);
+		src4 = family_set(b, name, cr->src, cr->n_src, AF_INET);
+		snprintf(name, sizeof(name), "r_%s_dst4", cr->name);
+		dst4 = family_set(b, name, cr->dst, cr->n_dst, AF_INET);
+		/* A rule that lists addresses only of another family cannot match IPv4. */
+		if ((cr->n_src && !src4) || (cr->n_dst && !dst4))
+			continue;
+		r = rule(b, policy);
+		comment(r, "rule", cr->name);
+		if (src4 || dst4)
+			m_set(b, r, UL_M_NFPROTO, AF_INET, "");
+		if (src4) {
+			snprintf(name, sizeof(name), "r_%s_src4", cr->name);
+			m_set(b, r, UL_M_SADDR_SET, AF_INET, name);
+		}
+		if (dst4) {
+			snprintf(name, sizeof(name), "r_%s_dst4", cr->name);
+			m_set(b, r, UL_M_DADDR_SET, AF_INET, name);
+		}
+		if (cr->proto) {
+			struct ul_stmt *s = st(b, r, UL_M_L4PROTO);
+
+			if (s)
+				s->proto = cr->proto;
+		}
+		if (cr->n_sport) {
+			snprintf(name, sizeof(name), "r_%s_sport", cr->name);
+			set_elem_ports(b, add_set(b, name, UL_KEY_PORT, true), cr->sport,
+				       cr->n_sport);
+			m_set(b, r, UL_M_SPORT_SET, 0, name);
+		}
+		if (cr->n_dport) {
+			snprintf(name, sizeof(name), "r_%s_dport", cr->name);
+			set_elem_ports(b, add_set(b, name, UL_KEY_PORT, true), cr->dport,
+				       cr->n_dport);
+			m_set(b, r, UL_M_DPORT_SET, 0, name);
+		}
+		if (!cr->n_via) {
+			mark_set(b, r, UL_S_CTMARK, mask, ul_exclude_mark(c));
+			mark_set(b, r, UL_S_MARK, mask, ul_exclude_mark(c));
+		} else if ((k = via_choice(cr, rt, p)) >= 0) {
+			mark_set(b, r, UL_S_MARK, mask, ul_link_mark(c, (size_t)k));
+		} else if (cr->fallback == UL_FALLBACK_DROP) {
+			mark_set(b, r, UL_S_MARK, mask, drop_mark(c));
+		}
+		m_plain(b, r, UL_V_RETURN);
+	}
+}
+
+static bool any_drop_fallback(const struct ul_config *c)
+{
+	for (size_t i = 0; i < c->n_rules; i++)
+		if (c->rules[i].n_via && c->rules[i].fallback == UL_FALLBACK_DROP)
+			return true;
+	return false;
+}
+
+/* Restore the packet mark from the connection's mark, one rule per value (constant
+ * operands keep the other mark bits intact). */
+static void plan_restore(struct rb *b, const struct ul_config *c, struct ul_chain *ch)
+{
+	uint32_t mask = c->daemon.mark_mask;
+
+	for (size_t i = 0; i <= c->n_links; i++) {
+		uint32_t v = i < c->n_links ? ul_link_mark(c, i) : ul_exclude_mark(c);
+		struct ul_nrule *r;
+
+		if (i == c->n_links && !c->n_rules)
+			break;
+		r = rule(b, ch);
+		m_mark(b, r, UL_M_CTMARK, mask, v, false);
+		mark_set(b, r, UL_S_MARK, mask, v);
+		m_plain(b, r, UL_V_RETURN);
+	}
+}
+
+static int plan_ruleset(const struct ul_config *c, const struct ul_link_rt *rt, struct ul_plan *p)
+{
+	struct rb b = { .rs = &p->nft };
+	uint32_t mask = c->daemon.mark_mask;
+	struct ul_chain *pre, *post, *out, *nat, *dnat, *policy;
+	bool lan_ifs = c->lan.n_ifnames > 0, lan_nets = false;
+	char name[UL_NFT_NAME_MAX];
+	struct ul_nrule *r;
+
+	/* sets */
+	if (lan_ifs) {
+		struct ul_set *s = add_set(&b, "lan_ifs", UL_KEY_IFNAME, false);
+
+		for (size_t i = 0; s && i < c->lan.n_ifnames; i++) {
+			union ul_set_elem e;
+
+			memset(&e, 0, sizeof(e));
+			snprintf(e.ifname, sizeof(e.ifname), "%s", c->lan.ifnames[i]);
+			if (ul_set_add_elem(s, &e))
+				b.err = -ENOMEM;
+		}
+	}
+	if (c->lan.n_networks)
+		lan_nets = family_set(&b, "lan_nets4", c->lan.networks, c->lan.n_networks,
+				      AF_INET);
+	if (c->sticky.enabled)
+		for (size_t i = 0; i < c->n_links; i++) {
+			struct ul_set *s;
+
+			snprintf(name, sizeof(name), STICKY_PREFIX "%s", c->links[i].name);
+			s = add_set(&b, name, UL_KEY_IPV4, false);
+			if (!s)
+				break;
+			s->dynamic = true;
+			s->timeout_ms = c->sticky.timeout_s * 1000u;
+			/* A link that stops carrying balanced traffic forgets its sources, so
+			 * they pick a live link now and do not snap back on its return. */
+			s->flush = !(p->active & (1u << i));
+		}
+
+	pre = ul_ruleset_add_chain(&p->nft, "pre", UL_CHAIN_FILTER, UL_HOOK_PREROUTING, -150);
+	policy = ul_ruleset_add_chain(&p->nft, "pick", UL_CHAIN_FILTER, UL_HOOK_NONE, 0);
+	post = ul_ruleset_add_chain(&p->nft, "post", UL_CHAIN_FILTER, UL_HOOK_POSTROUTING, -150);
+	out = ul_ruleset_add_chain(&p->nft, "out", UL_CHAIN_ROUTE, UL_HOOK_OUTPUT, -150);
+	dnat = c->n_pfs ? ul_ruleset_add_chain(&p->nft, "portfwd", UL_CHAIN_NAT, UL_HOOK_PREROUTING,
+					       -100) : NULL;
+	nat = ul_ruleset_add_chain(&p->nft, "nat", UL_CHAIN_NAT, UL_HOOK_POSTROUTING, 100);
+	if (!pre || !policy || !post || !out || !nat || (c->n_pfs && !dnat))
+		return -ENOMEM;
+
+	/* pre: connections arriving on a link belong to it (port forwards, the router's own
+	 * services), then every packet of a known connection gets its link back. */
+	for (size_t i = 0; i < c->n_links; i++) {
+		r = rule(&b, pre);
+		m_str(&b, r, UL_M_IIFNAME, c->links[i].ifname);
+		m_plain(&b, r, UL_M_CT_NEW);
+		mark_set(&b, r, UL_S_CTMARK, mask, ul_link_mark(c, i));
+		comment(r, "inbound on", c->links[i].name);
+	}
+	plan_restore(&b, c, pre);
+	/* new connections from the LAN: policy rules, then stickiness, then the balance
+	 * table's multipath route decides */
+	if (c->n_rules) {
+		r = rule(&b, pre);
+		m_plain(&b, r, UL_M_CT_NEW);
+		if (lan_ifs)
+			m_set(&b, r, UL_M_IIFNAME_SET, 0, "lan_ifs");
+		if (lan_nets) {
+			m_set(&b, r, UL_M_NFPROTO, AF_INET, "");
+			m_set(&b, r, UL_M_SADDR_SET, AF_INET, "lan_nets4");
+		}
+		m_str(&b, r, UL_V_JUMP, "pick");
+		plan_policy(&b, c, rt, p, policy);
+	}
+	if (c->sticky.enabled)
+		for (size_t i = 0; i < c->n_links; i++) {
+			if (!(p->active & (1u << i)))
+				continue;
+			snprintf(name, sizeof(name), STICKY_PREFIX "%s", c->links[i].name);
+			r = rule(&b, pre);
+			m_plain(&b, r, UL_M_CT_NEW);
+			m_mark(&b, r, UL_M_MARK, mask, 0, false);
+			if (lan_ifs)
+				m_set(&b, r, UL_M_IIFNAME_SET, 0, "lan_ifs");
+			m_set(&b, r, UL_M_NFPROTO, AF_INET, "");
+			m_set(&b, r, UL_M_SADDR_IN_DYN, AF_INET, name);
+			mark_set(&b, r, UL_S_MARK, mask, ul_link_mark(c, i));
+			m_set(&b, r, UL_S_SET_UPDATE, AF_INET, name);
+			m_plain(&b, r, UL_V_RETURN);
+			comment(r, "sticky", c->links[i].name);
+		}
+
+	/* post: connections a rule refuses to send elsewhere ("fallback drop") are dropped
+	 * when they would leave by a link (traffic to the LAN is not concerned) */
+	if (any_drop_fallback(c)) {
+		struct ul_set *s = add_set(&b, "link_ifs", UL_KEY_IFNAME, false);
+
+		for (size_t i = 0; s && i < c->n_links; i++) {
+			union ul_set_elem e;
+
+			memset(&e, 0, sizeof(e));
+			snprintf(e.ifname, sizeof(e.ifname), "%s", c->links[i].ifname);
+			if (ul_set_add_elem(s, &e))
+				b.err = -ENOMEM;
+		}
+		r = rule(&b, post);
+		m_mark(&b, r, UL_M_MARK, mask, drop_mark(c), false);
+		m_set(&b, r, UL_M_OIFNAME_SET, 0, "link_ifs");
+		m_plain(&b, r, UL_V_DROP);
+		comment(r, "fallback drop", "");
+	}
+	/* post: a new connection's link is the interface it leaves by (unless it arrived on
+	 * a link or a rule already set it); balanced LAN sources become sticky to it */
+	for (size_t i = 0; i < c->n_links; i++) {
+		r = rule(&b, post);
+		m_plain(&b, r, UL_M_CT_NEW);
+		m_mark(&b, r, UL_M_CTMARK, mask, 0, false);
+		m_str(&b, r, UL_M_OIFNAME, c->links[i].ifname);
+		mark_set(&b, r, UL_S_CTMARK, mask, ul_link_mark(c, i));
+	}
+	if (c->sticky.enabled)
+		for (size_t i = 0; i < c->n_links; i++) {
+			if (!(p->active & (1u << i)))
+				continue;
+			snprintf(name, sizeof(name), STICKY_PREFIX "%s", c->links[i].name);
+			r = rule(&b, post);
+			m_plain(&b, r, UL_M_CT_NEW);
+			m_mark(&b, r, UL_M_MARK, mask, 0, false);
+			if (lan_ifs)
+				m_set(&b, r, UL_M_IIFNAME_SET, 0, "lan_ifs");
+			m_str(&b, r, UL_M_OIFNAME, c->links[i].ifname);
+			m_set(&b, r, UL_M_NFPROTO, AF_INET, "");
+			m_set(&b, r, UL_S_SET_UPDATE, AF_INET, name);
+		}
+
+	/* out: the router's own connections follow the same policy (probes carry their
+	 * link's mark already and are left alone) */
+	r = rule(&b, out);
+	m_mark(&b, r, UL_M_MARK, mask, 0, true);
+	m_plain(&b, r, UL_V_RETURN);
+	plan_restore(&b, c, out);
+	if (c->n_rules) {
+		r = rule(&b, out);
+		m_plain(&b, r, UL_M_CT_NEW);
+		m_str(&b, r, UL_V_JUMP, "pick");
+	}
+
+	/* port forwards, on every listed link */
+	for (size_t i = 0; i < c->n_pfs; i++) {
+		const struct ul_pf_conf *pf = &c->pfs[i];
+
+		if (pf->to.family != AF_INET)
+			continue;
+		for (size_t k = 0; k < c->n_links; k++) {
+			struct ul_stmt *s;
+
+			if (!(pf->links & (1u << k)))
+				continue;
+			r = rule(&b, dnat);
+			m_str(&b, r, UL_M_IIFNAME, c->links[k].ifname);
+			s = st(&b, r, UL_M_L4PROTO);
+			if (s)
+				s->proto = pf->proto;
+			s = st(&b, r, UL_M_DPORT);
+			if (s)
+				s->port = pf->port;
+			s = st(&b, r, UL_S_DNAT);
+			if (s) {
+				s->family = AF_INET;
+				s->addr = pf->to;
+				s->port = pf->to_port;
+			}
+			comment(r, "forward", pf->name);
+		}
+	}
+
+	for (size_t i = 0; i < c->n_links; i++) {
+		if (!c->links[i].masquerade)
+			continue;
+		r = rule(&b, nat);
+		m_str(&b, r, UL_M_OIFNAME, c->links[i].ifname);
+		m_plain(&b, r, UL_S_MASQUERADE);
+	}
+	return b.err;
+}
+
+int ul_plan_build(const struct ul_config *c, const struct ul_link_rt *rt, struct ul_plan *p)
+{
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	choose_active(c, rt, p);
+	plan_routes(c, rt, p);
+	plan_rules(c, rt, p);
+	err = plan_ruleset(c, rt, p);
+	if (err)
+		ul_plan_free(p);
+	return err;
+}
+
+void ul_plan_free(struct ul_plan *p)
+{
+	ul_ruleset_free(&p->nft);
+	memset(p, 0, sizeof(*p));
+}
+
+void ul_plan_print(FILE *f, const struct ul_config *c, const struct ul_plan *p)
+{
+	char buf[512];
+
+	fprintf(f, "# routes\n");
+	for (size_t i = 0; i < p->n_routes; i++) {
+		ul_route_format(&p->routes[i], buf, sizeof(buf));
+		fprintf(f, "%s\n", buf);
+	}
+	fprintf(f, "\n# rules\n");
+	for (size_t i = 0; i < p->n_rules; i++) {
+		ul_iprule_format(&p->rules[i], buf, sizeof(buf));
+		fprintf(f, "%s\n", buf);
+	}
+	fprintf(f, "\n# nftables\n");
+	ul_ruleset_print(f, &p->nft);
+	(void)c;
+}

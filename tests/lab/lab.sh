@@ -1,0 +1,566 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash disable=SC2015
+#
+# The namespace lab: a LAN host, the gateway where uplinkd runs, N ISP routers and "the
+# Internet", each in a network namespace of its own. Sourced by the integration tests, the
+# demo and the benchmarks:
+#
+#	. "$(dirname "$0")/../lab/lab.sh"
+#	lab_require_root
+#	lab_create 2 --bcp38
+#	lab_gw tcpsrc count 203.0.113.10 5001 10
+#
+#   $LAB-lan   lan0 10.0.0.2/24 + 10.0.1.2/24, default via 10.0.0.1
+#   $LAB-gw    lan0 10.0.0.1/24 + 10.0.1.1/24, wanK 192.168.K.2/24,
+#              main table: default via 192.168.1.1 dev wan1 (+ connected), ip_forward 0
+#   $LAB-ispK  cK 192.168.K.1/24, nK 100.64.K.1/24, ip_forward 1,
+#              203.0.113.0/24 via 100.64.K.2; nft inet labctl (cut/loss), inet lab (--bcp38)
+#   $LAB-net   iK 100.64.K.2/24, 203.0.113.10-19/32 on lo, 192.168.K.0/24 via 100.64.K.1,
+#              no default route; "tcpsrc serve 0.0.0.0 5001" runs there
+#
+# Sourcing this file only defines functions and variables; lab_create builds the lab and
+# installs the EXIT/INT/TERM traps that call lab_cleanup. A test that needs exit actions of
+# its own registers them with lab_on_exit instead of replacing the trap.
+#
+# Background commands: "lab_bg gw tcpsrc hold ... >file" sets $LAB_BG_PID to the command's
+# own PID (signal it, wait for it). "lab_gw cmd &" works too, but its $! is a subshell's, so
+# a SIGTERM sent there does not reach cmd. lab_cleanup ends whatever still runs in the lab.
+# $PATH has $UL_BUILD/lab and $UL_BUILD first, so tcpsrc, uplinkd... are found by name.
+
+LAB=${LAB:-ul$$}
+_LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+UL_BUILD=${UL_BUILD:-$_LAB_ROOT/build}
+LAB_TCPSRC=${LAB_TCPSRC:-$UL_BUILD/lab/tcpsrc}
+LAB_PORT=5001			# the service port of tcpsrc serve in $LAB-net
+LAB_SERVICE=203.0.113.10	# the first service address
+LABDIR=${LABDIR:-}
+LAB_NLINKS=0
+LAB_UPLINKD_PID=
+_LAB_PIDS=()
+_LAB_ON_EXIT=()
+_LAB_LOG_DUMPED=0
+_LAB_T0=${EPOCHREALTIME/./}
+export UL_BUILD LAB
+# tests may call the lab tools (tcpsrc, probe_tool) and the daemon by name
+PATH="$UL_BUILD/lab:$UL_BUILD:$PATH"
+
+# ---------------------------------------------------------------------------------------
+# logging and assertions
+
+lab_log() {
+	local now=${EPOCHREALTIME/./} ms
+	ms=$(( (now - _LAB_T0) / 1000 ))
+	printf '[%d.%03d] %s\n' $((ms / 1000)) $((ms % 1000)) "$*" >&2
+}
+
+lab_dump_log() {
+	_LAB_LOG_DUMPED=1
+	local f=${LABDIR:+$LABDIR/uplinkd.log}
+	if [ -n "$f" ] && [ -s "$f" ]; then
+		echo "----- $f (last 200 lines) -----" >&2
+		tail -n 200 "$f" >&2
+		echo "----- end of uplinkd log -----" >&2
+	fi
+}
+
+# lab_fail MSG: print, dump the daemon's log, exit 1 (the EXIT trap cleans up).
+lab_fail() {
+	echo "FAIL: $*" >&2
+	lab_dump_log
+	exit 1
+}
+
+# lab_assert MSG COMMAND [ARGS...]   e.g. lab_assert "10 via isp1" [ "$n" = 10 ]
+# lab_assert MSG 'EXPRESSION'        one string: evaluated, e.g. lab_assert "x" '[ $n = 10 ]'
+lab_assert() {
+	local msg=$1 rc=0
+	shift
+	[ $# -gt 0 ] || lab_fail "lab_assert: no condition for: $msg"
+	if [ $# -eq 1 ]; then
+		eval "$1" || rc=$?
+	else
+		"$@" || rc=$?
+	fi
+	[ $rc = 0 ] || lab_fail "assertion failed: $msg"
+	lab_log "ok: $msg"
+}
+
+# ---------------------------------------------------------------------------------------
+# setup and cleanup
+
+lab_require_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP: needs root and network namespaces"
+		exit 77
+	fi
+	if ! ip netns add "$LAB-chk" >/dev/null 2>&1; then
+		echo "SKIP: needs root and network namespaces"
+		exit 77
+	fi
+	ip netns del "$LAB-chk" >/dev/null 2>&1
+	return 0
+}
+
+# The namespaces of this lab that exist now.
+_lab_namespaces() {
+	ip netns list 2>/dev/null | awk -v p="$LAB-" 'index($1, p) == 1 { print $1 }'
+}
+
+# _lab_reap TIMEOUT_S PID...: wait (bounded) until the processes are gone, then SIGKILL.
+_lab_reap() {
+	local t=$1 pid left i
+	shift
+	for ((i = 0; i < t * 10; i++)); do
+		left=0
+		for pid in "$@"; do
+			kill -0 "$pid" 2>/dev/null && left=1
+		done
+		[ $left = 0 ] && return 0
+		sleep 0.1
+	done
+	for pid in "$@"; do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	return 0
+}
+
+# lab_on_exit COMMAND...: run (as one eval'd string) by lab_cleanup before the teardown.
+lab_on_exit() {
+	_LAB_ON_EXIT+=("$*")
+}
+
+lab_cleanup() {
+	local pid ns cmd pids=()
+
+	for cmd in "${_LAB_ON_EXIT[@]}"; do
+		eval "$cmd" || true
+	done
+	_LAB_ON_EXIT=()
+	if [ -n "$LAB_UPLINKD_PID" ]; then
+		lab_uplinkd_stop >/dev/null 2>&1 || true
+	fi
+	for pid in "${_LAB_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
+	done
+	# anything else still running inside the lab (tests' background tcpsrc, probes...)
+	for ns in $(_lab_namespaces); do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
+		done
+	done
+	# (stderr off: no "Killed" notices from the shell's job control)
+	[ ${#pids[@]} -gt 0 ] && { _lab_reap 3 "${pids[@]}"; } 2>/dev/null
+	_LAB_PIDS=()
+	for ns in $(_lab_namespaces); do
+		ip netns del "$ns" 2>/dev/null || lab_log "lab_cleanup: cannot delete netns $ns"
+	done
+	if [ -n "$LABDIR" ] && [ -d "$LABDIR" ]; then
+		if [ "${UL_KEEP_LOGS:-0}" = 1 ]; then
+			lab_log "logs kept in $LABDIR"
+		else
+			rm -rf "$LABDIR"
+		fi
+	fi
+	LABDIR=
+	LAB_NLINKS=0
+	return 0
+}
+
+_lab_on_exit_trap() {
+	local rc=$?
+	trap - EXIT
+	if [ $rc != 0 ] && [ $rc != 77 ] && [ $_LAB_LOG_DUMPED = 0 ]; then
+		lab_dump_log
+	fi
+	lab_cleanup
+	exit $rc
+}
+
+_lab_on_signal() {
+	lab_log "interrupted by SIG$1, cleaning up"
+	trap - EXIT INT TERM
+	lab_cleanup
+	[ "$1" = INT ] && exit 130
+	exit 143
+}
+
+# _lab_run NS CMD...: run a command in a namespace; on failure end the test (lab_fail).
+_lab_run() {
+	local ns=$1 out
+	shift
+	out=$(ip netns exec "$LAB-$ns" "$@" 2>&1) || lab_fail "lab: in $LAB-$ns: $* failed: $out"
+}
+
+# _lab_ip NS: run "ip -batch -" in a namespace with the commands on stdin.
+_lab_ip() {
+	local ns=$1 out
+	out=$(ip -n "$LAB-$ns" -batch - 2>&1) || lab_fail "lab: ip batch in $LAB-$ns failed: $out"
+}
+
+# lab_create NLINKS [--bcp38]
+lab_create() {
+	local n=${1:-} bcp38=0 k a t0 i ok v6 v6d
+	shift || true
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--bcp38) bcp38=1 ;;
+		*) lab_fail "lab_create: unknown option '$1'" ;;
+		esac
+		shift
+	done
+	[[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 32 ] ||
+		lab_fail "lab_create: NLINKS must be 1..32, not '$n'"
+	[ -x "$LAB_TCPSRC" ] || lab_fail "lab_create: $LAB_TCPSRC missing (run make all-tests)"
+	command -v nft >/dev/null || lab_fail "lab_create: nft missing (make deps)"
+	t0=${EPOCHREALTIME/./}
+	# a stale lab of the same name (PID reuse after a killed run) goes first
+	lab_cleanup
+	trap _lab_on_exit_trap EXIT
+	trap '_lab_on_signal INT' INT
+	trap '_lab_on_signal TERM' TERM
+	LABDIR=$(mktemp -d "${TMPDIR:-/tmp}/ul-lab.XXXXXX") || lab_fail "lab_create: mktemp failed"
+	LAB_NLINKS=$n
+
+	for a in lan gw net $(seq -f 'isp%g' 1 "$n"); do
+		ip netns add "$LAB-$a" || lab_fail "lab_create: ip netns add $LAB-$a failed"
+	done
+	# sysctls before the interfaces exist, so that new interfaces inherit "all"/"default".
+	# IPv6 is off unless LAB_IPV6=1: link-local addresses appear a second or two after the
+	# lab is up and would make routing snapshots differ; uplinkd is IPv4 only.
+	v6=net.ipv6.conf.all.disable_ipv6=1
+	v6d=net.ipv6.conf.default.disable_ipv6=1
+	if [ "${LAB_IPV6:-0}" = 1 ]; then
+		v6=${v6%1}0
+		v6d=${v6d%1}0
+	fi
+	for a in gw net lan; do
+		_lab_run "$a" sysctl -e -qw net.ipv4.ip_forward=0 "$v6" "$v6d"
+	done
+	for ((k = 1; k <= n; k++)); do
+		_lab_run "isp$k" sysctl -e -qw net.ipv4.ip_forward=1 "$v6" "$v6d"
+	done
+
+	# veths, created in one namespace with the peer put straight into the other
+	ip -n "$LAB-gw" link add lan0 type veth peer name lan0 netns "$LAB-lan" ||
+		lab_fail "lab_create: veth lan0 failed"
+	for ((k = 1; k <= n; k++)); do
+		ip -n "$LAB-gw" link add "wan$k" type veth peer name "c$k" netns "$LAB-isp$k" ||
+			lab_fail "lab_create: veth wan$k failed"
+		ip -n "$LAB-net" link add "i$k" type veth peer name "n$k" netns "$LAB-isp$k" ||
+			lab_fail "lab_create: veth i$k failed"
+	done
+
+	_lab_ip lan <<-EOF
+		link set lo up
+		addr add 10.0.0.2/24 dev lan0
+		addr add 10.0.1.2/24 dev lan0
+		link set lan0 up
+		route add default via 10.0.0.1 dev lan0
+	EOF
+	{
+		echo "link set lo up"
+		echo "addr add 10.0.0.1/24 dev lan0"
+		echo "addr add 10.0.1.1/24 dev lan0"
+		echo "link set lan0 up"
+		for ((k = 1; k <= n; k++)); do
+			echo "addr add 192.168.$k.2/24 dev wan$k"
+			echo "link set wan$k up"
+		done
+		echo "route add default via 192.168.1.1 dev wan1"
+	} | _lab_ip gw
+	for ((k = 1; k <= n; k++)); do
+		_lab_ip "isp$k" <<-EOF
+			link set lo up
+			addr add 192.168.$k.1/24 dev c$k
+			addr add 100.64.$k.1/24 dev n$k
+			link set c$k up
+			link set n$k up
+			route add 203.0.113.0/24 via 100.64.$k.2 dev n$k
+		EOF
+	done
+	{
+		echo "link set lo up"
+		for ((i = 10; i <= 19; i++)); do
+			echo "addr add 203.0.113.$i/32 dev lo"
+		done
+		for ((k = 1; k <= n; k++)); do
+			echo "addr add 100.64.$k.2/24 dev i$k"
+			echo "link set i$k up"
+			echo "route add 192.168.$k.0/24 via 100.64.$k.1 dev i$k"
+		done
+	} | _lab_ip net
+
+	for ((k = 1; k <= n; k++)); do
+		{
+			cat <<-EOF
+				table inet labctl {
+					chain cut {
+					}
+					chain loss {
+					}
+					chain forward {
+						type filter hook forward priority -10; policy accept;
+						jump cut
+						jump loss
+					}
+				}
+			EOF
+			if [ $bcp38 = 1 ]; then
+				cat <<-EOF
+					table inet lab {
+						chain forward {
+							type filter hook forward priority 0; policy accept;
+							iifname "c$k" ip saddr != 192.168.$k.0/24 counter drop
+						}
+					}
+				EOF
+			fi
+		} | _lab_nft "isp$k"
+	done
+
+	# "the Internet": the TCP service on every 203.0.113.x address
+	ip netns exec "$LAB-net" "$LAB_TCPSRC" serve 0.0.0.0 "$LAB_PORT" \
+		>>"$LABDIR/tcpsrc-serve.log" 2>&1 &
+	_LAB_PIDS+=($!)
+	ok=0
+	for ((i = 0; i < 50; i++)); do
+		if ip netns exec "$LAB-net" "$LAB_TCPSRC" count "$LAB_SERVICE" "$LAB_PORT" 1 \
+			-t 200 2>/dev/null | grep -qx 'fail 0'; then
+			ok=1
+			break
+		fi
+		sleep 0.1
+	done
+	[ $ok = 1 ] || lab_fail "lab_create: tcpsrc serve did not come up: $(cat "$LABDIR/tcpsrc-serve.log")"
+	lab_log "lab $LAB: $n link(s)$([ $bcp38 = 1 ] && echo ', bcp38') ready in" \
+		"$(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms, logs in $LABDIR"
+	return 0
+}
+
+# _lab_nft NS: load the nft script on stdin in a namespace (one transaction).
+_lab_nft() {
+	local ns=$1 out
+	out=$(ip netns exec "$LAB-$ns" nft -f - 2>&1) || lab_fail "lab: nft in $LAB-$ns failed: $out"
+}
+
+# ---------------------------------------------------------------------------------------
+# running things in the lab
+
+lab_ns() {
+	local ns=${1:?lab_ns NAME CMD...}
+	shift
+	ip netns exec "$LAB-$ns" "$@"
+}
+lab_gw() { lab_ns gw "$@"; }
+lab_lan() { lab_ns lan "$@"; }
+lab_net() { lab_ns net "$@"; }
+lab_isp() {
+	local k=${1:?lab_isp K CMD...}
+	shift
+	lab_ns "isp$k" "$@"
+}
+
+# lab_bg NAME CMD...: start CMD in $LAB-NAME in the background, killed by lab_cleanup.
+# The PID is in $LAB_BG_PID.
+lab_bg() {
+	local ns=${1:?lab_bg NAME CMD...}
+	shift
+	ip netns exec "$LAB-$ns" "$@" &
+	LAB_BG_PID=$!
+	_LAB_PIDS+=("$LAB_BG_PID")
+}
+
+_lab_check_link() {
+	[[ ${1:-} =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ] && [ "$1" -le "$LAB_NLINKS" ] ||
+		lab_fail "lab: no link '${1:-}' (lab has $LAB_NLINKS)"
+}
+
+# lab_cut K: ISP K silently drops everything it forwards (both directions); carrier stays up.
+lab_cut() {
+	_lab_check_link "${1:-}"
+	printf 'flush chain inet labctl cut\nadd rule inet labctl cut counter drop\n' |
+		_lab_nft "isp$1"
+}
+
+lab_heal() {
+	_lab_check_link "${1:-}"
+	echo 'flush chain inet labctl cut' | _lab_nft "isp$1"
+}
+
+# lab_loss K PCT: drop PCT % of what ISP K forwards from cK towards the Internet; 0 removes it.
+lab_loss() {
+	local k=${1:-} pct=${2:-}
+	_lab_check_link "$k"
+	[[ $pct =~ ^[0-9]+$ ]] && [ "$pct" -le 100 ] || lab_fail "lab_loss: PCT 0..100, not '$pct'"
+	{
+		echo 'flush chain inet labctl loss'
+		if [ "$pct" -ge 100 ]; then
+			echo "add rule inet labctl loss iifname \"c$k\" counter drop"
+		elif [ "$pct" -gt 0 ]; then
+			echo "add rule inet labctl loss iifname \"c$k\" numgen random mod 100 < $pct counter drop"
+		fi
+	} | _lab_nft "isp$k"
+}
+
+lab_carrier_down() {
+	_lab_check_link "${1:-}"
+	ip -n "$LAB-isp$1" link set "c$1" down || lab_fail "lab_carrier_down $1 failed"
+}
+
+lab_carrier_up() {
+	_lab_check_link "${1:-}"
+	ip -n "$LAB-isp$1" link set "c$1" up || lab_fail "lab_carrier_up $1 failed"
+}
+
+# ---------------------------------------------------------------------------------------
+# waiting
+
+# lab_wait_file FILE TIMEOUT_S: until FILE exists; 1 on timeout.
+lab_wait_file() {
+	local f=${1:?lab_wait_file FILE TIMEOUT_S} t=${2:-10} end
+	end=$(( ${EPOCHREALTIME/./} + t * 1000000 ))
+	while [ ! -e "$f" ]; do
+		[ "${EPOCHREALTIME/./}" -ge $end ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# lab_wait_cmd TIMEOUT_S CMD...: until CMD succeeds; 1 on timeout.
+lab_wait_cmd() {
+	local t=${1:?lab_wait_cmd TIMEOUT_S CMD...} end
+	shift
+	end=$(( ${EPOCHREALTIME/./} + t * 1000000 ))
+	until "$@"; do
+		[ "${EPOCHREALTIME/./}" -ge $end ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# ---------------------------------------------------------------------------------------
+# the daemon
+
+# lab_ctl ARGS...: uplinkctl against the lab's daemon (bounded: $LAB_CTL_TIMEOUT, 10 s).
+lab_ctl() {
+	timeout -k 2 "${LAB_CTL_TIMEOUT:-10}" ip netns exec "$LAB-gw" "$UL_BUILD/uplinkctl" -s "$LABDIR/ctl.sock" "$@"
+}
+
+# lab_uplinkd_start CONFIG_FILE [ARGS...]: start uplinkd in the gateway, wait until it answers.
+lab_uplinkd_start() {
+	local cfg=${1:-} i rc=0
+	shift || true
+	[ -n "$LABDIR" ] || lab_fail "lab_uplinkd_start: no lab (call lab_create first)"
+	[ -n "$cfg" ] && [ -r "$cfg" ] || lab_fail "lab_uplinkd_start: cannot read config '$cfg'"
+	[ -x "$UL_BUILD/uplinkd" ] || lab_fail "lab_uplinkd_start: $UL_BUILD/uplinkd missing"
+	[ -x "$UL_BUILD/uplinkctl" ] || lab_fail "lab_uplinkd_start: $UL_BUILD/uplinkctl missing"
+	[ -z "$LAB_UPLINKD_PID" ] || lab_fail "lab_uplinkd_start: uplinkd already running"
+	rm -f "$LABDIR/ctl.sock"	# a killed daemon's socket must not answer for the new one
+	echo "=== $(date '+%T') uplinkd -c $cfg -s $LABDIR/ctl.sock $*" >>"$LABDIR/uplinkd.log"
+	ip netns exec "$LAB-gw" "$UL_BUILD/uplinkd" -c "$cfg" -s "$LABDIR/ctl.sock" "$@" \
+		>>"$LABDIR/uplinkd.log" 2>&1 &
+	LAB_UPLINKD_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		if ! kill -0 "$LAB_UPLINKD_PID" 2>/dev/null; then
+			wait "$LAB_UPLINKD_PID" 2>/dev/null || rc=$?
+			LAB_UPLINKD_PID=
+			lab_fail "uplinkd exited during start-up (status $rc)"
+		fi
+		if [ -S "$LABDIR/ctl.sock" ] && lab_ctl status >/dev/null 2>&1; then
+			lab_log "uplinkd started (pid $LAB_UPLINKD_PID)"
+			return 0
+		fi
+		sleep 0.1
+	done
+	lab_fail "uplinkd did not answer 'uplinkctl status' within 10 s"
+}
+
+# lab_uplinkd_stop: SIGTERM, wait up to 10 s; returns the daemon's exit status (124 when it
+# had to be killed, 0 when none was running).
+lab_uplinkd_stop() {
+	local pid=$LAB_UPLINKD_PID i rc=0
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		lab_log "uplinkd (pid $pid) ignored SIGTERM for 10 s: killing it"
+		{
+			kill -KILL "$pid" || true
+			wait "$pid" || true
+		} 2>/dev/null
+		rc=124
+	else
+		wait "$pid" 2>/dev/null || rc=$?
+	fi
+	LAB_UPLINKD_PID=
+	[ -z "$LABDIR" ] || echo "=== $(date '+%T') uplinkd exited with status $rc" >>"$LABDIR/uplinkd.log"
+	return $rc
+}
+
+# lab_uplinkd_kill [SIGNAL]: crash the daemon (default SIGKILL) and reap it; returns the
+# status the shell saw (128 + signal).
+lab_uplinkd_kill() {
+	local pid=$LAB_UPLINKD_PID sig=${1:-KILL} rc=0
+	[ -n "$pid" ] || return 0
+	{
+		kill -"$sig" "$pid" || true
+		_lab_reap 5 "$pid"
+		wait "$pid" || rc=$?
+	} 2>/dev/null
+	LAB_UPLINKD_PID=
+	[ -z "$LABDIR" ] || echo "=== $(date '+%T') uplinkd killed by SIG$sig (status $rc)" >>"$LABDIR/uplinkd.log"
+	return $rc
+}
+
+# lab_json_link_field JSON LINK FIELD: a field of one link object of "status --json"
+# (strings without quotes, numbers and booleans as written). 1 when absent.
+lab_json_link_field() {
+	local json=$1 link=$2 field=$3 obj v
+	obj=$(printf '%s' "$json" | tr -d '\n' | tr '{}' '\n\n' |
+		grep -E "\"name\"[[:space:]]*:[[:space:]]*\"$link\"([[:space:]]|,|$)" | head -n 1) || true
+	[ -n "$obj" ] || return 1
+	v=$(printf '%s\n' "$obj" | tr ',' '\n' |
+		sed -nE "s/^[[:space:]]*\"$field\"[[:space:]]*:[[:space:]]*(\"([^\"]*)\"|([^[:space:]]+))[[:space:]]*$/\2\3/p" |
+		head -n 1) || true
+	[ -n "$v" ] || return 1
+	printf '%s\n' "$v"
+}
+
+# lab_link_field LINK FIELD: the same, asking the running daemon.
+lab_link_field() {
+	local json
+	json=$(lab_ctl status --json 2>/dev/null) || return 1
+	lab_json_link_field "$json" "$1" "$2"
+}
+
+# lab_wait_state LINK STATE TIMEOUT_S: poll the daemon until LINK is in STATE; 1 on timeout.
+lab_wait_state() {
+	local link=${1:?} state=${2:?} t=${3:-10} end cur='' LAB_CTL_TIMEOUT=3
+	end=$(( ${EPOCHREALTIME/./} + t * 1000000 ))
+	while :; do
+		cur=$(lab_link_field "$link" state) || cur=
+		[ "$cur" = "$state" ] && return 0
+		[ "${EPOCHREALTIME/./}" -ge $end ] && break
+		sleep 0.1
+	done
+	lab_log "lab_wait_state: $link is '${cur:-?}', not '$state', after ${t}s"
+	return 1
+}
+
+# lab_snapshot FILE: the gateway's rules, routes and nftables ruleset.
+lab_snapshot() {
+	local f=${1:?lab_snapshot FILE}
+	{
+		echo "# ip rule"
+		lab_gw ip rule show
+		echo "# ip -6 rule"
+		lab_gw ip -6 rule show
+		echo "# ip route show table all"
+		lab_gw ip route show table all
+		echo "# nft list ruleset"
+		lab_gw nft list ruleset
+	} >"$f" 2>&1
+}

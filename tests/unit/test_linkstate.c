@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The link state machine, as transcripts: one event per line, and after "=>" the
+ * transition it must cause ("from -> to (reason)"), or nothing when there is no "=>".
+ * Events: "round A/S RTTms" (A of S probes answered), "carrier down [why]",
+ * "carrier up", "disable", "enable", "wait MS" (advance the clock). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "linkstate.h"
+
+static void run(const struct ul_fsm_params *p, const char *script)
+{
+	struct ul_fsm f;
+	uint64_t now = 1000;
+	char *copy = strdup(script), *save = NULL, *line;
+	int lineno = 0;
+
+	assert_non_null(copy);
+	ul_fsm_init(&f, now);
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct ul_transition t;
+		char got[160] = "", *want = strstr(line, "=>");
+		bool changed = false;
+		unsigned a, n, ms;
+
+		lineno++;
+		if (want) {
+			*want = '\0';
+			want += 2;
+			while (*want == ' ')
+				want++;
+		}
+		if (sscanf(line, "round %u/%u %ums", &a, &n, &ms) == 3) {
+			struct ul_round r = { .sent = n, .answered = a, .rtt_us = ms * 1000 };
+
+			changed = ul_fsm_round(&f, p, &r, now, &t);
+			now += 200;
+		} else if (!strncmp(line, "carrier down", 12)) {
+			const char *why = line[12] == ' ' ? line + 13 : NULL;
+			char buf[64] = "";
+
+			if (why) {
+				snprintf(buf, sizeof(buf), "%s", why);
+				/* trim trailing blanks */
+				for (size_t k = strlen(buf); k && buf[k - 1] == ' '; k--)
+					buf[k - 1] = '\0';
+			}
+			changed = ul_fsm_carrier(&f, p, false, why && buf[0] ? buf : NULL, now, &t);
+		} else if (!strncmp(line, "carrier up", 10)) {
+			changed = ul_fsm_carrier(&f, p, true, NULL, now, &t);
+		} else if (!strncmp(line, "disable", 7)) {
+			changed = ul_fsm_admin(&f, p, true, now, &t);
+		} else if (!strncmp(line, "enable", 6)) {
+			changed = ul_fsm_admin(&f, p, false, now, &t);
+		} else if (sscanf(line, "wait %u", &ms) == 1) {
+			now += ms;
+		} else {
+			fail_msg("line %d: bad transcript line '%s'", lineno, line);
+		}
+		if (changed)
+			snprintf(got, sizeof(got), "%s -> %s (%s)", ul_state_name(t.from),
+				 ul_state_name(t.to), t.reason);
+		if (want && strcmp(got, want))
+			fail_msg("line %d '%s': expected '%s', got '%s'", lineno, line, want,
+				 got[0] ? got : "no transition");
+		if (!want && changed)
+			fail_msg("line %d '%s': unexpected transition '%s'", lineno, line, got);
+		if (changed) {
+			assert_int_equal(f.since_ms, now - (strncmp(line, "round", 5) ? 0 : 200));
+		}
+	}
+	free(copy);
+}
+
+static const struct ul_fsm_params P = { .down_after = 3, .up_after = 3, .quorum = 1 };
+
+static void startup_and_silent_failure(void **state)
+{
+	run(&P,
+	    "round 1/1 10ms => init -> up (first round answered)\n"
+	    "round 1/1 10ms\n"
+	    "round 0/1 0ms\n"
+	    "round 0/1 0ms\n"
+	    "round 0/1 0ms => up -> down (3 of 3 rounds failed)\n"
+	    "round 0/1 0ms\n"
+	    "round 1/1 10ms\n"
+	    "round 1/1 10ms\n"
+	    "round 0/1 0ms\n"
+	    "round 1/1 10ms\n"
+	    "round 1/1 10ms\n"
+	    "round 1/1 10ms => down -> up (3 of 3 rounds answered)\n");
+}
+
+static void init_fails(void **state)
+{
+	run(&P,
+	    "round 0/2 0ms\n"
+	    "round 0/2 0ms\n"
+	    "round 0/2 0ms => init -> down (3 of 3 rounds failed)\n");
+}
+
+static void lossy_link_does_not_flap(void **state)
+{
+	/* isolated failed rounds never add up to down_after in a row */
+	run(&P,
+	    "round 1/1 5ms => init -> up (first round answered)\n"
+	    "round 0/1 0ms\nround 1/1 5ms\nround 0/1 0ms\nround 0/1 0ms\nround 1/1 5ms\n"
+	    "round 0/1 0ms\nround 1/1 5ms\nround 0/1 0ms\nround 0/1 0ms\nround 1/1 5ms\n");
+}
+
+static void quorum(void **state)
+{
+	struct ul_fsm_params q = P;
+
+	q.quorum = 2;
+	run(&q,
+	    "round 1/3 5ms\n"
+	    "round 2/3 5ms => init -> up (first round answered)\n"
+	    "round 1/3 5ms\nround 1/3 5ms\nround 0/3 0ms => up -> down (3 of 3 rounds failed)\n");
+}
+
+static void carrier(void **state)
+{
+	run(&P,
+	    "round 1/1 5ms => init -> up (first round answered)\n"
+	    "carrier down => up -> down (carrier lost)\n"
+	    "round 1/1 5ms\n"     /* no carrier: a stray answer does not count */
+	    "carrier up\n"
+	    "round 1/1 5ms\nround 1/1 5ms\n"
+	    "round 1/1 5ms => down -> up (3 of 3 rounds answered)\n"
+	    "carrier down interface removed => up -> down (interface removed)\n"
+	    "carrier down\n");
+}
+
+static void carrier_only_link(void **state)
+{
+	struct ul_fsm_params c = P;
+
+	c.carrier_only = true;
+	run(&c,
+	    "carrier down => init -> down (carrier lost)\n"
+	    "carrier up => down -> up (carrier up)\n");
+}
+
+static void admin(void **state)
+{
+	run(&P,
+	    "round 1/1 5ms => init -> up (first round answered)\n"
+	    "disable => up -> disabled (disabled by administrator)\n"
+	    "round 0/1 0ms\nround 0/1 0ms\nround 0/1 0ms\n"
+	    "carrier down\n"
+	    "disable\n"
+	    "enable => disabled -> down (enabled, no carrier)\n"
+	    "carrier up\n"
+	    "disable => down -> disabled (disabled by administrator)\n"
+	    "enable => disabled -> init (enabled by administrator)\n"
+	    "round 1/1 5ms => init -> up (first round answered)\n");
+}
+
+static void rtt_degraded_with_margin(void **state)
+{
+	struct ul_fsm_params q = P;
+
+	q.max_rtt_ms = 100;
+	/* window of 10: average must exceed 100 ms to degrade, fall to 80 ms to recover */
+	run(&q,
+	    "round 1/1 50ms => init -> up (first round answered)\n"
+	    "round 1/1 150ms\n"                                   /* avg 100.0: not above */
+	    "round 1/1 200ms => up -> degraded (rtt 133.3 ms > 100 ms)\n"
+	    "round 1/1 90ms\nround 1/1 90ms\nround 1/1 90ms\nround 1/1 90ms\n"
+	    "round 1/1 90ms\nround 1/1 90ms\nround 1/1 90ms\n"   /* 10 rounds: avg 102 */
+	    "round 1/1 90ms\n"                                    /* 50 dropped: avg 106 */
+	    "round 1/1 50ms\nround 1/1 50ms\n"                    /* avg 85 */
+	    "round 1/1 50ms => degraded -> up (quality recovered)\n" /* avg 71 */
+	    "round 1/1 90ms\n");
+}
+
+static void loss_degraded(void **state)
+{
+	struct ul_fsm_params q = P;
+
+	q.max_loss_pct = 20;
+	q.quorum = 1;
+	run(&q,
+	    "round 4/4 5ms => init -> up (first round answered)\n"
+	    "round 2/4 5ms => up -> degraded (loss 25% > 20%)\n"
+	    "round 4/4 5ms\n"       /* 2 of 12 lost: 16.7%, not yet <= 10 */
+	    "round 4/4 5ms\n"       /* 2 of 16: 12.5% */
+	    "round 4/4 5ms => degraded -> up (quality recovered)\n"    /* 2 of 20: 10% */
+	    "round 3/4 5ms\n");     /* 3 of 24: 12.5%, within the margin: stays up */
+}
+
+static void recovery_after_outage_starts_clean(void **state)
+{
+	struct ul_fsm_params q = P;
+
+	q.max_loss_pct = 20;
+	run(&q,
+	    "round 1/1 5ms => init -> up (first round answered)\n"
+	    "round 0/1 0ms\nround 0/1 0ms\n"
+	    "round 0/1 0ms => up -> down (3 of 3 rounds failed)\n"
+	    "round 0/1 0ms\nround 1/1 5ms\nround 1/1 5ms\n"
+	    "round 1/1 5ms => down -> up (3 of 3 rounds answered)\n");
+}
+
+static void quality_helpers(void **state)
+{
+	struct ul_fsm f;
+	struct ul_transition t;
+	struct ul_round r = { .sent = 2, .answered = 1, .rtt_us = 3000 };
+
+	ul_fsm_init(&f, 0);
+	assert_true(ul_fsm_rtt_ms(&f) < 0);
+	assert_true(ul_fsm_loss_pct(&f) == 0.0);
+	ul_fsm_round(&f, &P, &r, 1, &t);
+	assert_true(ul_fsm_rtt_ms(&f) > 2.999 && ul_fsm_rtt_ms(&f) < 3.001);
+	assert_true(ul_fsm_loss_pct(&f) > 49.9 && ul_fsm_loss_pct(&f) < 50.1);
+	assert_string_equal(ul_state_name(UL_ST_DEGRADED), "degraded");
+	assert_true(ul_state_usable(UL_ST_UP) && ul_state_usable(UL_ST_DEGRADED));
+	assert_false(ul_state_usable(UL_ST_INIT) || ul_state_usable(UL_ST_DOWN) ||
+		     ul_state_usable(UL_ST_DISABLED));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(startup_and_silent_failure),
+		cmocka_unit_test(init_fails),
+		cmocka_unit_test(lossy_link_does_not_flap),
+		cmocka_unit_test(quorum),
+		cmocka_unit_test(carrier),
+		cmocka_unit_test(carrier_only_link),
+		cmocka_unit_test(admin),
+		cmocka_unit_test(rtt_degraded_with_margin),
+		cmocka_unit_test(loss_degraded),
+		cmocka_unit_test(recovery_after_outage_starts_clean),
+		cmocka_unit_test(quality_helpers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
