@@ -72,21 +72,6 @@ static int msg_commit(struct bctx *c, const struct nlmsghdr *nlh)
 	return 0;
 }
 
-static size_t key_len(enum ul_set_key k)
-{
-	switch (k) {
-	case UL_KEY_IFNAME:
-		return IFNAMSIZ;
-	case UL_KEY_IPV4:
-		return 4;
-	case UL_KEY_IPV6:
-		return 16;
-	case UL_KEY_PORT:
-		return 2;
-	}
-	return 0;
-}
-
 static uint32_t key_type(enum ul_set_key k)
 {
 	switch (k) {
@@ -197,7 +182,7 @@ static int flush_elems(struct bctx *c, struct nftnl_set **ns, const char *name, 
 
 static int build_elems(struct bctx *c, const struct ul_set *s, uint32_t id)
 {
-	size_t len = key_len(s->key), n = 0, in_msg = 0, per_msg;
+	size_t len = ul_set_key_len(s->key), n = 0, in_msg = 0, per_msg;
 	struct nftnl_set *ns = NULL;
 	struct ul_set_range *r = NULL;
 	uint8_t key[16];
@@ -264,7 +249,7 @@ static int build_set(struct bctx *c, const struct ul_set *s, uint32_t id)
 	if (!ns)
 		return -ENOMEM;
 	nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, key_type(s->key));
-	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, (uint32_t)key_len(s->key));
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, (uint32_t)ul_set_key_len(s->key));
 	nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, set_flags(s));
 	/* the key byte order nft records, so that `nft list` prints the elements right */
 	ud = nftnl_udata_buf_alloc(64);
@@ -868,7 +853,7 @@ static bool keep_dynamic(const struct ul_set *s, const struct ul_nft_existing_se
 	d = e->timeout_ms > s->timeout_ms ? e->timeout_ms - s->timeout_ms :
 					    s->timeout_ms - e->timeout_ms;
 	/* the kernel keeps timeouts in jiffies: allow for its rounding */
-	return e->key_type == key_type(s->key) && e->key_len == key_len(s->key) &&
+	return e->key_type == key_type(s->key) && e->key_len == ul_set_key_len(s->key) &&
 	       e->flags == set_flags(s) && d <= 20;
 }
 
@@ -891,7 +876,7 @@ static int validate(const struct ul_ruleset *rs)
 	for (size_t i = 0; i < rs->n_sets; i++) {
 		const struct ul_set *s = &rs->sets[i];
 
-		if (!s->name[0] || !key_len(s->key) || (s->dynamic && s->interval)) {
+		if (!s->name[0] || !ul_set_key_len(s->key) || (s->dynamic && s->interval)) {
 			ul_err("nft: set '%s': bad name, key type or flags", s->name);
 			return -EINVAL;
 		}

@@ -97,18 +97,27 @@ int ul_diff_rules(const struct ul_iprule *have, size_t n_have, const struct ul_i
 
 /* ---- applying through rtnetlink ---------------------------------------------------------- */
 
+/* Log one change. A benign error (the object is already as wanted: gone, or there)
+ * counts as success. */
+static int report(int err, int benign, const char *what, const char *txt)
+{
+	if (err && err == benign) {
+		ul_debug("%s %s: already %s", what, txt, err == -EEXIST ? "there" : "gone");
+		return 0;
+	}
+	if (err)
+		ul_err("%s %s: %s", what, txt, strerror(-err));
+	else
+		ul_debug("%s %s", what, txt);
+	return err;
+}
+
 static int op_route_replace(void *ctx, const struct ul_route *r)
 {
 	char txt[1024];
-	int err;
 
 	ul_route_format(r, txt, sizeof(txt));
-	err = ul_rtnl_route_replace(ctx, r);
-	if (err)
-		ul_err("route replace %s: %s", txt, strerror(-err));
-	else
-		ul_debug("route replace %s", txt);
-	return err;
+	return report(ul_rtnl_route_replace(ctx, r), 0, "route replace", txt);
 }
 
 static int op_route_del(void *ctx, const struct ul_route *r)
@@ -118,51 +127,23 @@ static int op_route_del(void *ctx, const struct ul_route *r)
 
 	ul_route_format(r, txt, sizeof(txt));
 	err = ul_rtnl_route_del(ctx, r);
-	if (err == -ENOENT || err == -ESRCH) {
-		ul_debug("route del %s: already gone", txt);
-		return 0;
-	}
-	if (err)
-		ul_err("route del %s: %s", txt, strerror(-err));
-	else
-		ul_debug("route del %s", txt);
-	return err;
+	return report(err == -ESRCH ? -ENOENT : err, -ENOENT, "route del", txt);
 }
 
 static int op_rule_add(void *ctx, const struct ul_iprule *r)
 {
 	char txt[256];
-	int err;
 
 	ul_iprule_format(r, txt, sizeof(txt));
-	err = ul_rtnl_rule_add(ctx, r);
-	if (err == -EEXIST) {
-		ul_debug("rule add %s: already there", txt);
-		return 0;
-	}
-	if (err)
-		ul_err("rule add %s: %s", txt, strerror(-err));
-	else
-		ul_debug("rule add %s", txt);
-	return err;
+	return report(ul_rtnl_rule_add(ctx, r), -EEXIST, "rule add", txt);
 }
 
 static int op_rule_del(void *ctx, const struct ul_iprule *r)
 {
 	char txt[256];
-	int err;
 
 	ul_iprule_format(r, txt, sizeof(txt));
-	err = ul_rtnl_rule_del(ctx, r);
-	if (err == -ENOENT) {
-		ul_debug("rule del %s: already gone", txt);
-		return 0;
-	}
-	if (err)
-		ul_err("rule del %s: %s", txt, strerror(-err));
-	else
-		ul_debug("rule del %s", txt);
-	return err;
+	return report(ul_rtnl_rule_del(ctx, r), -ENOENT, "rule del", txt);
 }
 
 static bool table_owned(uint32_t table, const uint32_t *tables, size_t n_tables)

@@ -162,7 +162,7 @@ void ul_ruleset_free(struct ul_ruleset *rs)
 
 /* Sets as ranges */
 
-static size_t set_key_len(enum ul_set_key k)
+size_t ul_set_key_len(enum ul_set_key k)
 {
 	switch (k) {
 	case UL_KEY_IFNAME:
@@ -207,7 +207,7 @@ static int elem_range(const struct ul_set *s, const union ul_set_elem *e, struct
 		return 0;
 	case UL_KEY_IPV4:
 	case UL_KEY_IPV6:
-		bits = (unsigned)set_key_len(s->key) * 8;
+		bits = (unsigned)ul_set_key_len(s->key) * 8;
 		if (e->prefix.family != (s->key == UL_KEY_IPV4 ? AF_INET : AF_INET6) ||
 		    e->prefix.plen > bits || (!s->interval && e->prefix.plen != bits))
 			return -EINVAL;
@@ -233,7 +233,7 @@ static int elem_range(const struct ul_set *s, const union ul_set_elem *e, struct
 
 int ul_set_ranges(const struct ul_set *s, struct ul_set_range **out, size_t *n_out)
 {
-	size_t len = set_key_len(s->key), n = 0;
+	size_t len = ul_set_key_len(s->key), n = 0;
 	struct ul_set_range *r;
 	int ret;
 
@@ -361,7 +361,7 @@ static void print_range(FILE *f, const struct ul_set *s, const struct ul_set_ran
 {
 	char a[UL_ADDR_STRLEN], b[UL_ADDR_STRLEN];
 	int family = s->key == UL_KEY_IPV6 ? AF_INET6 : AF_INET;
-	unsigned bits = (unsigned)set_key_len(s->key) * 8;
+	unsigned bits = (unsigned)ul_set_key_len(s->key) * 8;
 	struct ul_addr x;
 	unsigned lo, hi;
 	int plen;

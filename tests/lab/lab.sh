@@ -564,3 +564,89 @@ lab_snapshot() {
 		lab_gw nft list ruleset
 	} >"$f" 2>&1
 }
+
+# ---------------------------------------------------------------------------------------
+# faults (tests/integration/faults_*.sh)
+
+# lab_wan_del K: delete the veth pair wanK <-> cK (the gateway's interface disappears).
+lab_wan_del() {
+	_lab_check_link "${1:-}"
+	ip -n "$LAB-gw" link del "wan$1" || lab_fail "lab_wan_del $1 failed"
+}
+
+# lab_wan_add K: re-create wanK <-> cK as lab_create made it: same names and addresses, up,
+# and for K = 1 the main table's default route via 192.168.1.1 (it went with the interface).
+lab_wan_add() {
+	local k=${1:-}
+	_lab_check_link "$k"
+	ip -n "$LAB-gw" link add "wan$k" type veth peer name "c$k" netns "$LAB-isp$k" ||
+		lab_fail "lab_wan_add $k: veth failed"
+	_lab_ip "isp$k" <<-EOF
+		addr add 192.168.$k.1/24 dev c$k
+		link set c$k up
+	EOF
+	{
+		echo "addr add 192.168.$k.2/24 dev wan$k"
+		echo "link set wan$k up"
+		[ "$k" = 1 ] && echo "route add default via 192.168.1.1 dev wan1"
+	} | _lab_ip gw
+}
+
+# lab_owned FILE: what uplinkd owns in the gateway (rules in 1000..1099, the routes of the
+# link tables 201.. and the balance table 250, table inet uplinkd without its dynamic set
+# elements), normalized: fit for comparing two moments.
+lab_owned() {
+	local f=${1:?lab_owned FILE} k
+	{
+		echo "# rules"
+		lab_gw ip rule show | awk -F: '$1 >= 1000 && $1 <= 1099'
+		for ((k = 1; k <= LAB_NLINKS; k++)); do
+			echo "# table $((200 + k))"
+			lab_gw ip route show table $((200 + k))
+		done
+		echo "# table 250"
+		lab_gw ip route show table 250
+		echo "# nft tables"
+		lab_gw nft list tables
+	} >"$f" 2>&1
+}
+
+# lab_no_dups: fail when the gateway has duplicate ip rules or routes, or more than one
+# table inet uplinkd.
+lab_no_dups() {
+	local d
+	d=$(lab_gw ip rule show | sort | uniq -d)
+	[ -z "$d" ] || lab_fail "duplicate ip rules: $d"
+	d=$(lab_gw ip route show table all | sort | uniq -d)
+	[ -z "$d" ] || lab_fail "duplicate routes: $d"
+	d=$(lab_gw ip rule show | awk -F: '$1 >= 1000 && $1 <= 1099 { print $1 }' | sort | uniq -d)
+	[ -z "$d" ] || lab_fail "two uplinkd rules share a priority: $d"
+	[ "$(lab_gw nft list tables | grep -c '^table inet uplinkd$')" -le 1 ] ||
+		lab_fail "table inet uplinkd is there more than once"
+}
+
+# lab_san_check: fail when the daemon's log has a sanitizer report.
+lab_san_check() {
+	local f=${LABDIR:+$LABDIR/uplinkd.log}
+	[ -n "$f" ] && [ -e "$f" ] || return 0
+	if grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$f"; then
+		grep -m 5 -E 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$f" >&2
+		lab_fail "sanitizer report in the uplinkd log"
+	fi
+	return 0
+}
+
+# lab_fd_count PID: number of open file descriptors of a process.
+lab_fd_count() {
+	ls "/proc/${1:?lab_fd_count PID}/fd" 2>/dev/null | wc -l
+}
+
+# lab_traffic_via K N: N new LAN connections; fail unless all succeed and some leave by
+# link K (seen as 192.168.K.2 by the server, or as the address given as a 3rd argument).
+lab_traffic_via() {
+	local k=${1:?} n=${2:-40} a=${3:-192.168.$1.2} out
+	out=$(lab_lan "$LAB_TCPSRC" count "$LAB_SERVICE" "$LAB_PORT" "$n" -p 4 -t 2000)
+	echo "$out" | grep -q "^fail 0$" || { echo "$out" >&2; return 1; }
+	echo "$out" | grep -q "^$a " || { echo "$out" >&2; return 1; }
+	return 0
+}

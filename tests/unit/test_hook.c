@@ -210,7 +210,15 @@ static void test_three_in_order(void **state)
 			    "UPLINK_PREVIOUS_STATE=init\n"
 			    "UPLINK_STATE=up\n");
 	snprintf(file, sizeof(file), "%s/sig.isp1", f->dir);
-	assert_string_equal(slurp(file), "SigBlk:0000000000000000\nSigIgn:0000000000000000\n");
+	{
+		/* Signals 32 and 33 are glibc's own (SIGCANCEL, SIGSETXID): libc's sigaction
+		 * cannot touch them, and some runtimes (ASan) leave them ignored. */
+		unsigned long long blk = 1, ign = 1;
+
+		assert_int_equal(sscanf(slurp(file), "SigBlk:%llx\nSigIgn:%llx", &blk, &ign), 2);
+		assert_true(blk == 0);
+		assert_true((ign & ~0x180000000ULL) == 0);
+	}
 	snprintf(file, sizeof(file), "%s/stdin.isp3", f->dir);
 	assert_string_equal(slurp(file), "/dev/null\n");
 }

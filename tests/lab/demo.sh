@@ -1,0 +1,484 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# demo.sh [BUILD_DIR]: the live uplinkd demo in the namespace lab ("make demo").
+#
+# Builds a lab of network namespaces (a LAN host, the gateway where uplinkd runs, two ISP
+# routers and "the Internet"), starts uplinkd with two links weighted 40:60, and narrates:
+#   1. new connections are balanced over both links
+#   2. isp1's upstream dies silently (carrier stays up): detection time, failed attempts
+#   3. new connections all leave by isp2
+#   4. isp1 heals: failback time; connections opened during the outage survive it
+#   5. balance restored
+#   6. carrier loss on isp2: detection time, traffic by isp1; carrier back
+#   7. the transition log, uplinkd stops, the kernel is left as it was found
+# Needs root. Everything is removed at the end, also on failure or Ctrl-C (lab.sh's traps).
+# Environment: DEMO_FAST=1 shortens the pauses; UL_KEEP_LOGS=1 keeps the lab's logs.
+# Exit status: 0 when every step behaved as expected, 1 otherwise.
+
+DEMO_T0=${EPOCHREALTIME/./}
+NSTEPS=7
+
+if [ "$(id -u)" != 0 ]; then
+	echo "demo.sh: the demo creates network namespaces and must run as root" \
+		"(try: sudo make demo)" >&2
+	exit 1
+fi
+
+# ---------------------------------------------------------------------------------------
+# build directory, lab library
+
+_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+_b=${1:-build}
+case $_b in
+/*) ;;
+*) _b=$PWD/$_b ;;
+esac
+if [ ! -x "$_b/uplinkd" ] || [ ! -x "$_b/uplinkctl" ] || [ ! -x "$_b/lab/tcpsrc" ]; then
+	echo "demo.sh: $_b/uplinkd, uplinkctl or lab/tcpsrc missing (run: make demo)" >&2
+	exit 1
+fi
+for _t in ip nft jq timeout; do
+	if ! command -v "$_t" >/dev/null; then
+		echo "demo.sh: '$_t' not found (run: make deps)" >&2
+		exit 1
+	fi
+done
+UL_BUILD=$(cd "$_b" && pwd)
+LAB=${LAB:-uldemo$$}
+# shellcheck source=tests/lab/lab.sh
+. "$_root/tests/lab/lab.sh"
+# shellcheck source=tests/lab/conf.sh
+. "$_root/tests/lab/conf.sh"
+
+if ! ip netns add "$LAB-chk" >/dev/null 2>&1; then
+	echo "demo.sh: cannot create network namespaces here" >&2
+	exit 1
+fi
+ip netns del "$LAB-chk" >/dev/null 2>&1
+
+# The lab library's progress messages go to a file, not to the audience (lab_fail still
+# prints its FAIL line).
+lab_log() {
+	local now=${EPOCHREALTIME/./}
+	if [ -n "$LABDIR" ] && [ -d "$LABDIR" ]; then
+		printf '[%d ms] %s\n' $(((now - _LAB_T0) / 1000)) "$*" >>"$LABDIR/lab.log"
+	elif [ "${DEMO_VERBOSE:-0}" = 1 ]; then
+		printf '%s\n' "$*" >&2
+	fi
+}
+
+# ---------------------------------------------------------------------------------------
+# presentation
+
+if [ -t 1 ]; then
+	TTY=1
+	B=$'\e[1m' D=$'\e[2m' R=$'\e[31m' G=$'\e[32m' Y=$'\e[33m' C=$'\e[36m' N=$'\e[0m'
+else
+	TTY=0
+	B='' D='' R='' G='' Y='' C='' N=''
+fi
+case ${LC_ALL:-${LC_CTYPE:-${LANG:-}}} in
+*UTF-8* | *utf8* | *UTF8* | *utf-8*) OK='✔' ;;
+*) OK='ok' ;;
+esac
+if [ "${DEMO_FAST:-0}" = 1 ]; then
+	PAUSE=0.3
+else
+	PAUSE=${DEMO_PAUSE:-4}
+fi
+STEP=0
+TCPSRC=$UL_BUILD/lab/tcpsrc
+SERVICE=$LAB_SERVICE
+PORT=$LAB_PORT
+
+now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+
+# elapsed since the demo started, "12.3s"
+elapsed() {
+	local ms=$(($(now_ms) - DEMO_T0 / 1000))
+	printf '%d.%ds' $((ms / 1000)) $((ms % 1000 / 100))
+}
+
+# fmt_ms MS: "640 ms" or "1.24 s"
+fmt_ms() {
+	local ms=$1
+	if [ "$ms" -lt 1000 ]; then
+		printf '%d ms' "$ms"
+	else
+		printf '%d.%02d s' $((ms / 1000)) $((ms % 1000 / 10))
+	fi
+}
+
+say() { printf '  %s\n' "$*"; }
+ok() { printf '  %s%s%s %s\n' "$G" "$OK" "$N" "$*"; }
+note() { printf '  %s%s%s\n' "$D" "$*" "$N"; }
+
+step() {
+	STEP=$((STEP + 1))
+	local head
+	head=$(printf '[step %d/%d] %s' "$STEP" "$NSTEPS" "$1")
+	printf '\n%s%s%s %s%*s%s\n' "$B$C" "$head" "$N" "$D" $((72 - ${#head})) "$(elapsed)" "$N"
+}
+
+# die MSG: what went wrong, the end of uplinkd's log, exit 1 (the trap removes the lab).
+die() {
+	live_end
+	printf '\n%sDEMO FAILED in step %d:%s %s\n' "$R$B" "$STEP" "$N" "$*" >&2
+	if [ -n "$LABDIR" ] && [ -s "$LABDIR/uplinkd.log" ]; then
+		echo "--- last lines of uplinkd's log ---" >&2
+		tail -n 15 "$LABDIR/uplinkd.log" >&2
+		echo "---" >&2
+	fi
+	_LAB_LOG_DUMPED=1	# lab.sh's exit trap need not dump the whole log again
+	exit 1
+}
+
+# pause [SECONDS]: let the audience read (the live table keeps refreshing meanwhile).
+pause() {
+	live_for "${1:-$PAUSE}" ""
+}
+
+# ---------------------------------------------------------------------------------------
+# the live status table
+#
+# On a terminal the table (uplinkctl status) is redrawn in place below the narration, with
+# a progress line under it; elsewhere only the final frame of each wait is printed.
+
+_LIVE_LINES=0
+
+colorize_table() {
+	if [ $TTY = 1 ]; then
+		sed -E "2,\$ s/^([^ ]+ +[^ ]+ +)(up)( |$)/\1$G\2$N\3/;
+			2,\$ s/^([^ ]+ +[^ ]+ +)(down)( |$)/\1$R\2$N\3/;
+			2,\$ s/^([^ ]+ +[^ ]+ +)(init|degraded|disabled)( |$)/\1$Y\2$N\3/;
+			1 s/^.*$/$D&$N/"
+	else
+		cat
+	fi
+}
+
+# status_table: the daemon's table, indented; fails when the daemon does not answer
+status_table() {
+	local t
+	t=$(LAB_CTL_TIMEOUT=3 lab_ctl status 2>&1) || return 1
+	printf '%s\n' "$t" | colorize_table | sed 's/^/    /'
+}
+
+# live_draw TEXT: replace the previous frame on a terminal
+live_draw() {
+	local text=$1 n
+	[ $TTY = 1 ] || return 0
+	[ $_LIVE_LINES -gt 0 ] && printf '\e[%dA\e[J' "$_LIVE_LINES"
+	printf '%s\n' "$text"
+	n=$(printf '%s\n' "$text" | wc -l)
+	_LIVE_LINES=$n
+}
+
+# live_end: keep the last frame on screen, the next output goes below it
+live_end() {
+	_LIVE_LINES=0
+}
+
+# live_erase: remove the last frame
+live_erase() {
+	[ $TTY = 1 ] && [ $_LIVE_LINES -gt 0 ] && printf '\e[%dA\e[J' "$_LIVE_LINES"
+	_LIVE_LINES=0
+}
+
+check_daemon() {
+	if [ -z "$LAB_UPLINKD_PID" ] || ! kill -0 "$LAB_UPLINKD_PID" 2>/dev/null; then
+		die "uplinkd is not running any more"
+	fi
+}
+
+# live_for SECONDS MSG: refresh the table for a while (no output at all when not a tty)
+live_for() {
+	local secs=$1 msg=$2 end tbl
+	end=$(($(now_ms) + $(awk -v s="$secs" 'BEGIN { printf "%d", s * 1000 }')))
+	[ $TTY = 1 ] || { sleep "$secs"; return 0; }
+	while [ "$(now_ms)" -lt $end ]; do
+		check_daemon
+		tbl=$(status_table) || die "uplinkctl status failed: $tbl"
+		live_draw "$tbl
+  $D[step $STEP/$NSTEPS $(elapsed)]$N $msg"
+		sleep 0.2
+	done
+	live_erase
+}
+
+# watch_state LINK STATE TIMEOUT_S T0_MS WHAT: refresh the table until LINK is in STATE.
+# Sets WATCH_MS to the time from T0_MS to the transition (the daemon's since_s makes it
+# exact to a few ms, whatever the polling interval). Dies on timeout.
+WATCH_MS=0
+watch_state() {
+	local link=$1 want=$2 t=$3 t0=$4 what=$5 end json cur since now tbl n=0
+	end=$((t0 + t * 1000))
+	while :; do
+		check_daemon
+		json=$(LAB_CTL_TIMEOUT=3 lab_ctl status --json 2>&1) ||
+			die "uplinkctl status --json failed: $json"
+		now=$(now_ms)
+		cur=$(jq -r --arg l "$link" '.links[] | select(.name == $l) | .state' <<<"$json") ||
+			die "cannot parse uplinkctl status --json: $json"
+		if [ "$cur" = "$want" ]; then
+			since=$(jq -r --arg l "$link" \
+				'.links[] | select(.name == $l) | .since_s * 1000 | floor' <<<"$json")
+			WATCH_MS=$((now - t0 - since))
+			[ $WATCH_MS -lt 0 ] && WATCH_MS=0
+			break
+		fi
+		[ "$now" -ge $end ] && {
+			status_table
+			die "$link is still '$cur' after ${t} s (expected '$want')"
+		}
+		# redraw every other poll: polls are fast, the table need not be
+		if [ $TTY = 1 ] && [ $((n++ % 2)) = 0 ]; then
+			tbl=$(status_table) || die "uplinkctl status failed"
+			live_draw "$tbl
+  $D[step $STEP/$NSTEPS $(elapsed)]$N $what: $link is $cur ($(fmt_ms $((now - t0))))"
+		fi
+		sleep 0.03
+	done
+	tbl=$(status_table) || die "uplinkctl status failed"
+	live_draw "$tbl"
+	[ $TTY = 1 ] || printf '%s\n' "$tbl"
+	live_end
+}
+
+# ---------------------------------------------------------------------------------------
+# traffic
+
+# wait_pid PID TIMEOUT_S WHAT: bounded wait for a background command; its status in WAIT_RC
+WAIT_RC=0
+wait_pid() {
+	local pid=$1 t=$2 what=$3 end
+	end=$(($(now_ms) + t * 1000))
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ "$(now_ms)" -ge $end ]; then
+			kill -TERM "$pid" 2>/dev/null
+			die "$what did not finish within $t s"
+		fi
+		sleep 0.05
+	done
+	WAIT_RC=0
+	wait "$pid" 2>/dev/null || WAIT_RC=$?
+}
+
+# count_conns N: N new connections from the LAN host; sets C1 C2 CF (via isp1, isp2, failed)
+count_conns() {
+	local n=$1 out
+	out=$(timeout -k 2 30 ip netns exec "$LAB-lan" "$TCPSRC" count "$SERVICE" "$PORT" "$n" \
+		-p 8 -t 2000 2>&1) || die "tcpsrc count failed: $out"
+	C1=$(awk '$1 == "192.168.1.2" { print $2 }' <<<"$out")
+	C2=$(awk '$1 == "192.168.2.2" { print $2 }' <<<"$out")
+	CF=$(awk '$1 == "fail" { print $2 }' <<<"$out")
+	C1=${C1:-0} C2=${C2:-0}
+	[ -n "$CF" ] || die "unexpected tcpsrc output: $out"
+}
+
+bar() {
+	local n=$1 total=$2 w=36 len i s=''
+	[ "$total" -gt 0 ] || total=1
+	len=$(((n * w + total / 2) / total))
+	for ((i = 0; i < len; i++)); do s+='#'; done
+	printf '%-*s' $w "$s"
+}
+
+# show_counts N: the table of where N connections left
+show_counts() {
+	local n=$1
+	say "$n new connections from the LAN host to $SERVICE:$PORT, as the Internet"
+	say "host saw them:"
+	printf '    isp1  from 192.168.1.2  %4d  %s%s%s %3d%%\n' "$C1" "$G" "$(bar "$C1" "$n")" \
+		"$N" $((C1 * 100 / n))
+	printf '    isp2  from 192.168.2.2  %4d  %s%s%s %3d%%\n' "$C2" "$G" "$(bar "$C2" "$n")" \
+		"$N" $((C2 * 100 / n))
+	if [ "$CF" = 0 ]; then
+		printf '    failed                     0\n'
+	else
+		printf '    %sfailed                  %4d%s\n' "$R" "$CF" "$N"
+	fi
+}
+
+# ---------------------------------------------------------------------------------------
+# the demo
+
+printf '%suplinkd live demo%s: multi-WAN balancing, failover and failback\n' "$B" "$N"
+cat <<'EOF'
+
+    LAN host ----- gateway ---+-- wan1 -- isp1 router --+
+    10.0.0.2       uplinkd    |                         +-- "Internet"
+                   10.0.0.1   +-- wan2 -- isp2 router --+   203.0.113.10-19
+
+  Every box is a network namespace on this machine. The gateway balances new
+  connections 40:60 over its two links and probes 203.0.113.11 and .12 through
+  each of them every 200 ms (ICMP); 3 failed rounds make a link down, 3 good
+  ones bring it back. The Internet host tells each client the address it saw:
+  192.168.1.2 means the connection left by isp1, 192.168.2.2 by isp2.
+EOF
+
+lab_create 2 --bcp38
+conf=$LABDIR/uplinkd.conf
+lab_conf 2 weights=40,60 interval=200 timeout=200 down=3 up=3 quorum=1 level=info \
+	targets=203.0.113.11,203.0.113.12 >"$conf" || die "cannot write the configuration"
+$UL_BUILD/uplinkd -t -c "$conf" >/dev/null 2>"$LABDIR/conf-check.err" ||
+	die "the demo configuration is refused: $(cat "$LABDIR/conf-check.err")"
+lab_snapshot "$LABDIR/before.snap"
+gw_sysctls() {
+	lab_gw sysctl net.ipv4.ip_forward net.ipv4.fib_multipath_hash_policy \
+		net.ipv4.conf.wan1.rp_filter net.ipv4.conf.wan2.rp_filter 2>&1
+}
+gw_sysctls >>"$LABDIR/before.snap"
+t0=$(now_ms)
+lab_uplinkd_start "$conf"
+note "lab up, uplinkd started; its log goes to $LABDIR/uplinkd.log"
+watch_state isp1 up 10 "$t0" "starting"
+lab_wait_state isp2 up 5 || die "isp2 did not come up"
+
+# --- 1
+step "Traffic is balanced over both links (weights 40:60)"
+pause
+count_conns 200
+show_counts 200
+[ "$CF" = 0 ] || die "$CF connections failed with both links up"
+[ "$C1" -gt 0 ] && [ "$C2" -gt 0 ] || die "one link carried nothing"
+[ "$C1" -ge 50 ] && [ "$C1" -le 110 ] || die "isp1 carried $C1 of 200, expected about 80"
+ok "both links carry new connections, roughly 40:60"
+pause
+
+# --- 2
+step "isp1's upstream dies silently (its cable stays up)"
+say "The LAN host opens a new connection every 50 ms (each may take 1.5 s)."
+say "In a second, isp1's router starts dropping everything it forwards. uplinkd"
+say "sees no carrier change: only its probes through isp1 stop being answered."
+rm -f "$LABDIR/burst.out"
+t_burst=$(now_ms)
+lab_bg lan "$TCPSRC" burst "$SERVICE" "$PORT" 5 -i 50 -t 1500 >"$LABDIR/burst.out" 2>&1
+burst_pid=$LAB_BG_PID
+live_for 1 "connections flowing"
+t_cut=$(now_ms)
+lab_cut 1
+say "${R}isp1 cut${N} at $(elapsed)"
+watch_state isp1 down 10 "$t_cut" "isp1 cut"
+detect_ms=$WATCH_MS
+ok "isp1 declared down $(fmt_ms $detect_ms) after the cut"
+live_for 5 "new connections keep coming until the 5 s burst ends"
+wait_pid "$burst_pid" 10 "tcpsrc burst"
+bo=$LABDIR/burst.out
+cut_off=$((t_cut - t_burst))
+b_ok=$(awk '$1 == "ok" { print $2 }' "$bo")
+b_fail=$(awk '$1 == "fail" { print $2 }' "$bo")
+[ -n "$b_ok" ] && [ -n "$b_fail" ] || die "unexpected tcpsrc burst output: $(tail -n 5 "$bo")"
+b_last=$(awk '$1 == "last_fail" { print $2 }' "$bo")
+b_after=$(awk -v c=$cut_off '$1 == "attempt" && $2 >= c + 2000 && $3 == "fail"' "$bo" | wc -l)
+b_late=$(awk -v c=$cut_off '$1 == "attempt" && $2 >= c + 2000' "$bo" | wc -l)
+say "$((b_ok + b_fail)) connection attempts during 5 s: $b_ok succeeded, $b_fail failed."
+if [ "$b_fail" -gt 0 ]; then
+	say "Failed were those sent to isp1 in the detection window; the last one"
+	say "started $(fmt_ms $((b_last - cut_off))) after the cut."
+fi
+[ "$b_after" = 0 ] || die "$b_after new connections failed more than 2 s after the cut"
+ok "all $b_late attempts started 2 s or more after the cut succeeded"
+pause
+
+# --- 3
+step "During the outage, new connections all leave by isp2"
+rm -f "$LABDIR/hold.ready"
+lab_bg lan "$TCPSRC" hold "$SERVICE" "$PORT" 20 60 -f "$LABDIR/hold.ready" \
+	>"$LABDIR/hold.out" 2>"$LABDIR/hold.err"
+hold_pid=$LAB_BG_PID
+lab_wait_file "$LABDIR/hold.ready" 5 || die "tcpsrc hold did not open its connections"
+count_conns 100
+show_counts 100
+[ "$CF" = 0 ] || die "$CF connections failed with isp1 down"
+[ "$C1" = 0 ] && [ "$C2" = 100 ] || die "isp1 still got $C1 new connections while down"
+say "The LAN host also opened 20 long-lived connections now (echoing a byte"
+say "every 200 ms); they must survive isp1's return."
+ok "no new connection is sent into the dead link"
+pause
+
+# --- 4
+step "isp1 heals: failback"
+t_heal=$(now_ms)
+lab_heal 1
+say "${G}isp1 healed${N} at $(elapsed)"
+watch_state isp1 up 10 "$t_heal" "isp1 healed"
+fb_ms=$WATCH_MS
+ok "isp1 back up $(fmt_ms $fb_ms) after healing (3 good rounds of 200 ms)"
+live_for 2 "the 20 long-lived connections keep echoing"
+kill -TERM "$hold_pid" 2>/dev/null
+wait_pid "$hold_pid" 5 "tcpsrc hold"
+h_ok=$(awk '$1 == "ok" { print $2 }' "$LABDIR/hold.out")
+h_broken=$(awk '$1 == "broken" { print $2 }' "$LABDIR/hold.out")
+h_seen=$(awk '$1 == "seen" && $2 == "192.168.2.2" { print $3 }' "$LABDIR/hold.out")
+[ -n "$h_ok" ] && [ -n "$h_broken" ] ||
+	die "unexpected tcpsrc hold output: $(cat "$LABDIR/hold.out" "$LABDIR/hold.err")"
+say "Connections opened during the outage: ${h_seen:-0} of 20 via isp2;" \
+	"after the failback $h_ok alive, $h_broken broken."
+[ "${h_seen:-0}" = 20 ] || die "only ${h_seen:-0} of the 20 outage connections left by isp2"
+[ "$h_broken" = 0 ] && [ "$WAIT_RC" = 0 ] ||
+	die "connections opened during the outage broke: $(cat "$LABDIR/hold.err")"
+ok "established connections stay on their link: none moved, none broke"
+pause
+
+# --- 5
+step "Balance restored"
+count_conns 200
+show_counts 200
+[ "$CF" = 0 ] || die "$CF connections failed after the failback"
+[ "$C1" -gt 0 ] && [ "$C2" -gt 0 ] || die "one link carried nothing after the failback"
+ok "isp1 carries its share again"
+pause
+
+# --- 6
+step "isp2 loses its carrier (cable pulled)"
+t_cd=$(now_ms)
+lab_carrier_down 2
+say "${R}isp2 carrier down${N} at $(elapsed)"
+watch_state isp2 down 5 "$t_cd" "carrier lost"
+cd_ms=$WATCH_MS
+ok "isp2 declared down $(fmt_ms $cd_ms) after the carrier loss (no probes needed)"
+[ "$cd_ms" -lt 1000 ] || die "carrier loss took $(fmt_ms $cd_ms) to detect"
+count_conns 100
+show_counts 100
+[ "$CF" = 0 ] && [ "$C1" = 100 ] || die "traffic did not all go via isp1 with isp2's carrier down"
+pause 2
+t_cu=$(now_ms)
+lab_carrier_up 2
+say "${G}isp2 carrier back${N} at $(elapsed)"
+watch_state isp2 up 10 "$t_cu" "carrier back"
+ok "isp2 up again $(fmt_ms $WATCH_MS) after the carrier returned"
+pause
+
+# --- 7
+step "The transition log; uplinkd stops and leaves the kernel as it found it"
+say "Transitions in uplinkd's log (one line each, fixed form):"
+grep -E 'link [a-z0-9_-]+: [a-z]+ -> [a-z]+ \(' "$LABDIR/uplinkd.log" |
+	sed -E 's/^<[0-9]>//; s/^/    /' || die "no transition lines in uplinkd's log"
+lab_snapshot "$LABDIR/running.snap"
+n_rules=$(lab_gw ip rule show | awk -F: '$1 >= 1000 && $1 <= 1099' | wc -l)
+n_nft=$(grep -c . <(lab_gw nft list table inet uplinkd 2>/dev/null))
+say "While running: $n_rules ip rules on the gateway, 'inet uplinkd' has $n_nft lines."
+lab_uplinkd_stop
+rc=$?
+[ $rc = 0 ] || die "uplinkd exited with status $rc on SIGTERM"
+say "uplinkd stopped (SIGTERM, exit status 0)."
+lab_snapshot "$LABDIR/after.snap"
+gw_sysctls >>"$LABDIR/after.snap"
+if ! diff -u "$LABDIR/before.snap" "$LABDIR/after.snap" >"$LABDIR/snap.diff"; then
+	sed 's/^/    /' "$LABDIR/snap.diff"
+	die "the kernel differs from before uplinkd started (diff above)"
+fi
+say "diff of the gateway's rules, routes, nftables ruleset and sysctls before"
+say "start and after stop: empty."
+ok "the kernel is left as uplinkd found it"
+
+lab_cleanup
+left=$(ip netns list 2>/dev/null | awk -v p="$LAB-" 'index($1, p) == 1' | wc -l)
+[ "$left" = 0 ] || die "$left lab namespaces are left behind"
+trap - EXIT INT TERM
+printf '\n%sDemo complete%s in %s: detection %s (silent failure), %s (carrier),\n' \
+	"$G$B" "$N" "$(elapsed)" "$(fmt_ms $detect_ms)" "$(fmt_ms $cd_ms)"
+printf 'failback %s, 0 established connections broken. Lab removed.\n' "$(fmt_ms $fb_ms)"
+exit 0
