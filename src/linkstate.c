@@ -8,6 +8,9 @@
  *   down     --up_after good rounds in a row, with carrier--> up (or degraded)
  *   any      --carrier lost / interface gone--> down      (at once)
  *   any      --disable--> disabled --enable--> init (down without carrier)
+ *
+ * The quality window keeps recording while a link is down (status shows the outage's
+ * loss); when an outage ends, it restarts from the good rounds that ended it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +37,21 @@ static void window_clear(struct ul_fsm *f)
 {
 	memset(f->window, 0, sizeof(f->window));
 	f->n_window = f->window_pos = 0;
+}
+
+/* Keep only the newest n rounds of the window. */
+static void window_keep_last(struct ul_fsm *f, uint32_t n)
+{
+	struct ul_round keep[UL_QUALITY_WINDOW];
+
+	if (n >= f->n_window)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		keep[i] = f->window[(f->window_pos + UL_QUALITY_WINDOW - n + i) % UL_QUALITY_WINDOW];
+	window_clear(f);
+	memcpy(f->window, keep, n * sizeof(keep[0]));
+	f->n_window = n;
+	f->window_pos = n % UL_QUALITY_WINDOW;
 }
 
 void ul_fsm_init(struct ul_fsm *f, uint64_t now_ms)
@@ -124,14 +142,10 @@ bool ul_fsm_round(struct ul_fsm *f, const struct ul_fsm_params *p, const struct 
 
 	if (f->state == UL_ST_DISABLED)
 		return false;
-	if (f->state == UL_ST_DOWN && !good) {
-		window_clear(f);        /* history restarts with the good run that ends an outage */
-	} else {
-		f->window[f->window_pos] = *r;
-		f->window_pos = (f->window_pos + 1) % UL_QUALITY_WINDOW;
-		if (f->n_window < UL_QUALITY_WINDOW)
-			f->n_window++;
-	}
+	f->window[f->window_pos] = *r;
+	f->window_pos = (f->window_pos + 1) % UL_QUALITY_WINDOW;
+	if (f->n_window < UL_QUALITY_WINDOW)
+		f->n_window++;
 
 	if (!good) {
 		f->good_run = 0;
@@ -151,6 +165,8 @@ bool ul_fsm_round(struct ul_fsm *f, const struct ul_fsm_params *p, const struct 
 	case UL_ST_DOWN:
 		if (f->good_run < p->up_after)
 			return false;
+		/* quality is judged on the good run that ends the outage, not on the outage */
+		window_keep_last(f, p->up_after);
 		if (quality_bad(f, p, why, sizeof(why)))
 			return go(f, UL_ST_DEGRADED, now_ms, t, "%u of %u rounds answered, %s",
 				  p->up_after, p->up_after, why);
@@ -177,10 +193,8 @@ bool ul_fsm_carrier(struct ul_fsm *f, const struct ul_fsm_params *p, bool carrie
 	f->carrier = carrier;
 	if (f->state == UL_ST_DISABLED || was == carrier)
 		return false;
-	if (!carrier) {
-		window_clear(f);
+	if (!carrier)
 		return go(f, UL_ST_DOWN, now_ms, t, "%s", why ? why : "carrier lost");
-	}
 	/* Carrier back: probes have to prove the link (up_after rounds) unless there are none. */
 	f->good_run = f->bad_run = 0;
 	if (p->carrier_only)

@@ -208,6 +208,29 @@ static void recovery_after_outage_starts_clean(void **state)
 	    "round 1/1 5ms => down -> up (3 of 3 rounds answered)\n");
 }
 
+static void window_during_and_after_outage(void **state)
+{
+	struct ul_fsm f;
+	struct ul_transition t;
+	struct ul_round bad = { .sent = 2, .answered = 0 }, good = { .sent = 2, .answered = 2,
+								   .rtt_us = 1000 };
+
+	ul_fsm_init(&f, 0);
+	assert_true(ul_fsm_round(&f, &P, &good, 1, &t));
+	for (int i = 0; i < 5; i++)
+		ul_fsm_round(&f, &P, &bad, 2, &t);
+	assert_int_equal(f.state, UL_ST_DOWN);
+	/* a dead link shows its loss, not 0% */
+	assert_true(ul_fsm_loss_pct(&f) > 83.0);
+	ul_fsm_round(&f, &P, &good, 3, &t);
+	ul_fsm_round(&f, &P, &good, 4, &t);
+	assert_true(ul_fsm_round(&f, &P, &good, 5, &t));
+	assert_int_equal(f.state, UL_ST_UP);
+	/* after the outage only the good run counts */
+	assert_true(ul_fsm_loss_pct(&f) == 0.0);
+	assert_int_equal(f.n_window, 3);
+}
+
 static void quality_helpers(void **state)
 {
 	struct ul_fsm f;
@@ -239,6 +262,7 @@ int main(void)
 		cmocka_unit_test(rtt_degraded_with_margin),
 		cmocka_unit_test(loss_degraded),
 		cmocka_unit_test(recovery_after_outage_starts_clean),
+		cmocka_unit_test(window_during_and_after_outage),
 		cmocka_unit_test(quality_helpers),
 	};
 
