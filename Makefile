@@ -22,15 +22,19 @@ SAN        ?=
 WITH_SYSTEMD ?= $(shell $(PKG_CONFIG) --exists libsystemd 2>/dev/null && echo 1 || echo 0)
 
 PKGS       := libmnl libnftnl libconfig
-CPPFLAGS   += -Iinclude -DUL_VERSION=\"$(VERSION)\" -D_GNU_SOURCE
+# gcc's -Wformat-truncation flags snprintf calls whose truncation is intended; clang has none.
+NOTRUNC    := $(if $(findstring clang,$(CC)),,-Wno-format-truncation)
+# "override": CFLAGS=... on the command line (make check-asan, make fuzz) sets the
+# optimisation, and the warnings and sanitizers below are still added.
+override CPPFLAGS += -Iinclude -DUL_VERSION=\"$(VERSION)\" -D_GNU_SOURCE
 CFLAGS     ?= -O2 -g
-CFLAGS     += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter -Wno-format-truncation \
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter $(NOTRUNC) \
 	      -fno-strict-aliasing $(SAN) $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-LDLIBS     += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
-LDFLAGS    += $(SAN)
+override LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
+override LDFLAGS += $(SAN)
 ifeq ($(WITH_SYSTEMD),1)
-CPPFLAGS   += -DHAVE_LIBSYSTEMD
-LDLIBS     += $(shell $(PKG_CONFIG) --libs libsystemd)
+override CPPFLAGS += -DHAVE_LIBSYSTEMD
+override LDLIBS += $(shell $(PKG_CONFIG) --libs libsystemd)
 endif
 TEST_LIBS  := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 

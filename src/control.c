@@ -537,6 +537,10 @@ int ul_control_request(const char *path, const char *req, struct ul_buf *body)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			/* A busy server answers "ERR busy" and closes before reading: the
+			 * reply is still there to read. */
+			if (errno == EPIPE || errno == ECONNRESET)
+				break;
 			err = errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 			goto out;
 		}

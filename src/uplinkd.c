@@ -41,6 +41,8 @@
 #define MAX_ADDRS 8
 #define MAX_GWS 64
 #define RETRY_MS 1000
+#define RESYNC_RETRY_MS 200
+#define SETTLE_MS 20                    /* an interface being deleted is first set down */
 #define SYSCTL_STATE_NAME "sysctl.saved"      /* beside the control socket */
 
 /* ---- the kernel as seen through rtnetlink ---- */
@@ -64,6 +66,7 @@ struct kview {
 	size_t n_ifs;
 	struct kgw gws[MAX_GWS];
 	size_t n_gws;
+	bool gw_dirty;                  /* a main default route was added: resync the gateways */
 };
 
 static struct kif *kv_if(struct kview *v, int ifindex, bool create)
@@ -130,7 +133,14 @@ static void kv_apply(struct kview *v, const struct ul_kev *ev)
 		break;
 	case UL_KEV_ROUTE:
 	case UL_KEV_ROUTE_DEL:
-		if (ev->addr.family != AF_INET || ev->addr.plen != 0 || !ev->has_gw)
+		if (ev->addr.family != AF_INET || ev->addr.plen != 0)
+			return;
+		/* "ip route replace" (NLM_F_REPLACE) announces the new route only, not the end
+		 * of the one it replaced, which may even be on another interface: after any new
+		 * default route the list is read again from the kernel (on_rtnl) */
+		if (ev->type == UL_KEV_ROUTE)
+			v->gw_dirty = true;
+		if (!ev->has_gw)
 			return;
 		for (size_t i = 0; i < v->n_gws; i++)
 			if (v->gws[i].ifindex == ev->ifindex && v->gws[i].metric == ev->metric &&
@@ -190,7 +200,7 @@ struct ul_daemon {
 	bool have_plan;
 	char *nft_text;                 /* printed ruleset last applied */
 	uint32_t carried;               /* links carrying traffic at the last apply */
-	struct ul_timer apply_t, watchdog_t;
+	struct ul_timer apply_t, watchdog_t, settle_t, resync_t;
 	uint64_t watchdog_ms;
 	struct pending_hook hooks_pending[64];
 	size_t n_hooks_pending;
@@ -295,9 +305,14 @@ static void refresh_link(struct ul_daemon *d, struct link *l)
 		transition(d, l, &t);
 	rt->state = l->fsm.state;
 
-	/* probes follow the address (DHCP renew, PPPoE reconnect) */
-	if (l->prober)
+	/* probes follow the address (DHCP renew, PPPoE reconnect), and the interface: a
+	 * socket bound to a device stays bound to its ifindex, so an interface deleted and
+	 * re-created (perhaps faster than a refresh, same address) needs new sockets */
+	if (l->prober) {
+		if (old.ifindex && rt->ifindex != old.ifindex)
+			ul_prober_bind(l->prober, NULL);
 		ul_prober_bind(l->prober, rt->has_addr && rt->present ? &rt->addr : NULL);
+	}
 
 	if (memcmp(&old, rt, sizeof(old)))
 		schedule_apply(d, 0);
@@ -314,15 +329,57 @@ static void on_kev(const struct ul_kev *ev, void *data)
 	kv_apply(data, ev);
 }
 
+/* Read the kernel's view again. Into a new view, taken only when the dump succeeded: a
+ * failed one (interrupted again and again in an event storm) would leave a partial view in
+ * which interfaces seem gone; then the old view stays and the dump is retried soon. */
 static int resync(struct ul_daemon *d)
 {
+	struct kview *v = calloc(1, sizeof(*v));
 	int err;
 
-	memset(&d->view, 0, sizeof(d->view));
-	err = ul_rtnl_dump_all(d->rtnl, on_kev, &d->view);
-	if (err)
+	if (!v)
+		err = -ENOMEM;
+	else
+		err = ul_rtnl_dump_all(d->rtnl, on_kev, v);
+	if (err) {
+		free(v);
 		ul_err("netlink dump failed: %s", strerror(-err));
-	return err;
+		if (d->loop && !d->resync_t.armed)
+			ul_timer_arm(d->loop, &d->resync_t, ul_now_ms() + RESYNC_RETRY_MS);
+		return err;
+	}
+	v->gw_dirty = false;
+	d->view = *v;
+	free(v);
+	if (d->resync_t.armed)
+		ul_timer_cancel(d->loop, &d->resync_t);
+	return 0;
+}
+
+static void on_settle(struct ul_timer *t)
+{
+	refresh_all(t->data);
+}
+
+static void on_resync(struct ul_timer *t)
+{
+	struct ul_daemon *d = t->data;
+
+	if (!resync(d))
+		refresh_all(d);
+}
+
+/* A link whose interface is there but was just set down: the kernel does that first when
+ * it deletes an interface, and the deletion follows within a millisecond or so. */
+static bool admin_down_pending(const struct ul_daemon *d)
+{
+	for (size_t i = 0; i < d->cfg->n_links; i++) {
+		const struct kif *k = kv_if_by_name(&d->view, d->cfg->links[i].ifname);
+
+		if (k && !(k->flags & IFF_UP) && d->links[i].fsm.carrier)
+			return true;
+	}
+	return false;
 }
 
 static void on_rtnl(struct ul_watch *w, uint32_t events)
@@ -335,7 +392,17 @@ static void on_rtnl(struct ul_watch *w, uint32_t events)
 		resync(d);
 	} else if (err < 0 && err != -EAGAIN) {
 		ul_err("netlink events: %s", strerror(-err));
+	} else if (d->view.gw_dirty) {
+		ul_debug("netlink: default route added, reading the main table again");
+		resync(d);
 	}
+	/* wait a moment before acting on "interface down", so that a deletion is reported as
+	 * such ("interface removed"), not as the down that precedes it; the timer is not
+	 * pushed back by further events, so a storm cannot starve the refresh */
+	if (d->settle_t.armed)
+		return;
+	if (admin_down_pending(d) && !ul_timer_arm(d->loop, &d->settle_t, ul_now_ms() + SETTLE_MS))
+		return;
 	refresh_all(d);
 }
 
@@ -842,6 +909,10 @@ static int run(struct ul_daemon *d)
 	d->start_ms = ul_now_ms();
 	d->apply_t.cb = on_apply;
 	d->apply_t.data = d;
+	d->settle_t.cb = on_settle;
+	d->settle_t.data = d;
+	d->resync_t.cb = on_resync;
+	d->resync_t.data = d;
 	err = ul_loop_new(&d->loop);
 	if (err)
 		goto out;

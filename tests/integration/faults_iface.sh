@@ -4,7 +4,7 @@
 # a new ifindex). The link goes down at once ("interface removed"), its rules and routes go;
 # after re-creation it comes back up, everything is reinstalled exactly as before (no
 # leftovers, no duplicates) and new connections use it again. Twice, to catch state kept
-# from the first round.
+# from the first round; then once more within a few milliseconds (one ip batch).
 . "$(dirname "$0")/../lab/lab.sh"
 . "$(dirname "$0")/../lab/conf.sh"
 lab_require_root
@@ -55,6 +55,37 @@ for round in 1 2; do
 	lab_traffic_via 1 40 || lab_fail "round $round: isp1 carries no new connections after re-creation"
 	[ "$(lab_link_field isp1 active)" = true ] || lab_fail "isp1 not active"
 done
+# 3. deleted and re-created within a few milliseconds (one ip batch): the daemon may never
+# see wan1 gone, only its new ifindex; the probes must not stay on the old device
+idx_old=$(lab_gw cat /sys/class/net/wan1/ifindex)
+n0=$(grep -c "link isp1: .* -> up" "$LABDIR/uplinkd.log")
+ip -n "$LAB-gw" -batch - <<EOB || lab_fail "quick re-creation failed"
+link del wan1
+link add wan1 type veth peer name c1 netns $LAB-isp1
+addr add 192.168.1.2/24 dev wan1
+link set wan1 up
+route add default via 192.168.1.1 dev wan1
+EOB
+ip -n "$LAB-isp1" -batch - <<EOB || lab_fail "quick re-creation (ISP side) failed"
+addr add 192.168.1.1/24 dev c1
+link set c1 up
+EOB
+idx_new=$(lab_gw cat /sys/class/net/wan1/ifindex)
+lab_log "quick re-creation: ifindex $idx_old -> $idx_new"
+sleep 1.5	# longer than down_after rounds: stale probes would have taken it down by now
+lab_wait_state isp1 up 10 || lab_fail "isp1 not up after a quick re-creation of wan1"
+for _ in $(seq 30); do
+	lab_owned "$LABDIR/owned.after"
+	cmp -s "$LABDIR/owned.before" "$LABDIR/owned.after" && break
+	sleep 0.1
+done
+diff "$LABDIR/owned.before" "$LABDIR/owned.after" || lab_fail "quick re-creation: state differs"
+lab_no_dups
+lab_traffic_via 1 40 || lab_fail "isp1 carries nothing after a quick re-creation"
+sleep 1
+[ "$(lab_link_field isp1 state)" = up ] || lab_fail "isp1 fell after a quick re-creation"
+echo "quick re-creation (ifindex $idx_old -> $idx_new): isp1 up, state as before"
+
 lab_ctl status >/dev/null || lab_fail "daemon does not answer"
 lab_san_check
 lab_uplinkd_stop || lab_fail "uplinkd exit status $?"

@@ -592,37 +592,43 @@ lab_wan_add() {
 	} | _lab_ip gw
 }
 
-# lab_owned FILE: what uplinkd owns in the gateway (rules in 1000..1099, the routes of the
-# link tables 201.. and the balance table 250, table inet uplinkd without its dynamic set
-# elements), normalized: fit for comparing two moments.
+# lab_owned FILE [--nft]: what uplinkd owns in the gateway (rules in 1000..1099, the routes
+# of the link tables 201.. and the balance table 250, the list of nftables tables; with
+# --nft also table inet uplinkd, without the elements of its sets), fit for comparing two
+# moments.
 lab_owned() {
-	local f=${1:?lab_owned FILE} k
-	{
+	local f=${1:?lab_owned FILE} nft=${2:-}
+	# one entry into the namespace: this runs often, on loaded machines too
+	lab_gw sh -c '
 		echo "# rules"
-		lab_gw ip rule show | awk -F: '$1 >= 1000 && $1 <= 1099'
-		for ((k = 1; k <= LAB_NLINKS; k++)); do
+		ip rule show | awk -F: "\$1 >= 1000 && \$1 <= 1099"
+		k=1
+		while [ $k -le $1 ]; do
 			echo "# table $((200 + k))"
-			lab_gw ip route show table $((200 + k))
+			ip route show table $((200 + k))
+			k=$((k + 1))
 		done
 		echo "# table 250"
-		lab_gw ip route show table 250
+		ip route show table 250
 		echo "# nft tables"
-		lab_gw nft list tables
-	} >"$f" 2>&1
+		nft list tables
+		if [ "$2" = --nft ]; then
+			echo "# table inet uplinkd"
+			nft list table inet uplinkd | awk "/elements = /{ s = 1 } s { if (/}/) s = 0; next } 1"
+		fi' sh "$LAB_NLINKS" "$nft" >"$f" 2>&1
 }
 
 # lab_no_dups: fail when the gateway has duplicate ip rules or routes, or more than one
 # table inet uplinkd.
 lab_no_dups() {
 	local d
-	d=$(lab_gw ip rule show | sort | uniq -d)
-	[ -z "$d" ] || lab_fail "duplicate ip rules: $d"
-	d=$(lab_gw ip route show table all | sort | uniq -d)
-	[ -z "$d" ] || lab_fail "duplicate routes: $d"
-	d=$(lab_gw ip rule show | awk -F: '$1 >= 1000 && $1 <= 1099 { print $1 }' | sort | uniq -d)
-	[ -z "$d" ] || lab_fail "two uplinkd rules share a priority: $d"
-	[ "$(lab_gw nft list tables | grep -c '^table inet uplinkd$')" -le 1 ] ||
-		lab_fail "table inet uplinkd is there more than once"
+	d=$(lab_gw sh -c 'ip rule show | sort | uniq -d
+		ip rule show | awk -F: "\$1 >= 1000 && \$1 <= 1099 { print \$1 }" | sort | uniq -d |
+			sed "s/^/same priority: /"
+		ip route show table all | sort | uniq -d
+		[ "$(nft list tables | grep -c "^table inet uplinkd$")" -le 1 ] ||
+			echo "table inet uplinkd more than once"')
+	[ -z "$d" ] || lab_fail "duplicates in the gateway: $d"
 }
 
 # lab_san_check: fail when the daemon's log has a sanitizer report.
@@ -639,6 +645,24 @@ lab_san_check() {
 # lab_fd_count PID: number of open file descriptors of a process.
 lab_fd_count() {
 	ls "/proc/${1:?lab_fd_count PID}/fd" 2>/dev/null | wc -l
+}
+
+# lab_all_up TIMEOUT_S: until every link of the lab is up (one status request per poll).
+lab_all_up() {
+	local t=${1:-10} end json k ok LAB_CTL_TIMEOUT=3
+	end=$(( ${EPOCHREALTIME/./} + t * 1000000 ))
+	while :; do
+		json=$(lab_ctl status --json 2>/dev/null) || json=
+		ok=1
+		for ((k = 1; k <= LAB_NLINKS; k++)); do
+			[ "$(lab_json_link_field "$json" "isp$k" state)" = up ] || { ok=0; break; }
+		done
+		[ $ok = 1 ] && return 0
+		[ "${EPOCHREALTIME/./}" -ge $end ] && break
+		sleep 0.05
+	done
+	lab_log "lab_all_up: not all links up after ${t}s: $json"
+	return 1
 }
 
 # lab_traffic_via K N: N new LAN connections; fail unless all succeed and some leave by
