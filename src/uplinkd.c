@@ -678,10 +678,8 @@ static int adopt_config(struct ul_daemon *d, struct ul_config *nc)
 			return err;
 		if (is_disabled(d, nc->links[i].name) && ul_fsm_admin(&l->fsm, &p, true, now, &t))
 			transition(d, l, &t);
-		if (l->prober)
-			ul_prober_bind(l->prober, NULL);        /* rebinds in refresh_link */
 	}
-	refresh_all(d);
+	refresh_all(d);         /* binds new probers; kept ones go on with their round */
 	schedule_apply(d, 0);
 	return 0;
 }
