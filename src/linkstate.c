@@ -191,7 +191,12 @@ bool ul_fsm_carrier(struct ul_fsm *f, const struct ul_fsm_params *p, bool carrie
 	bool was = f->carrier;
 
 	f->carrier = carrier;
-	if (f->state == UL_ST_DISABLED || was == carrier)
+	if (f->state == UL_ST_DISABLED)
+		return false;
+	/* a link without checks starts up as soon as its carrier is known to be there */
+	if (carrier && p->carrier_only && f->state == UL_ST_INIT)
+		return go(f, UL_ST_UP, now_ms, t, "%s", "carrier up");
+	if (was == carrier)
 		return false;
 	if (!carrier)
 		return go(f, UL_ST_DOWN, now_ms, t, "%s", why ? why : "carrier lost");

@@ -297,8 +297,7 @@ static void refresh_link(struct ul_daemon *d, struct link *l)
 	if (!k)
 		l->sysctl_done = false;
 
-	if (rt->carrier != l->fsm.carrier &&
-	    ul_fsm_carrier(&l->fsm, &p, rt->carrier,
+	if (ul_fsm_carrier(&l->fsm, &p, rt->carrier,
 			   !k ? "interface removed" : !(k->flags & IFF_UP) ? "interface down"
 									   : "carrier lost",
 			   ul_now_ms(), &t))

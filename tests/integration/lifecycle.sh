@@ -60,4 +60,17 @@ lab_snapshot "$LABDIR/after"
 diff "$LABDIR/before" "$LABDIR/after" || lab_fail "kernel state differs after SIGTERM"
 [ "$(lab_gw sysctl -n net.ipv4.ip_forward)" = "$fwd_before" ] || lab_fail "ip_forward not restored"
 [ "$(lab_gw sysctl -n net.ipv4.conf.wan2.rp_filter)" = "$rpf_before" ] || lab_fail "rp_filter not restored"
+# links without a check are judged by their carrier alone
+cat > "$conf" <<'EOC'
+lan = { interfaces = [ "lan0" ]; };
+links = ( { name = "isp1"; interface = "wan1"; gateway = "192.168.1.1"; },
+          { name = "isp2"; interface = "wan2"; gateway = "192.168.2.1"; } );
+EOC
+lab_uplinkd_start "$conf"
+lab_wait_state isp1 up 3 && lab_wait_state isp2 up 3 || lab_fail "links without check not up"
+lab_carrier_down 2
+lab_wait_state isp2 down 2 || lab_fail "carrier-only link not down on carrier loss"
+lab_carrier_up 2
+lab_wait_state isp2 up 2 || lab_fail "carrier-only link not up on carrier return"
+lab_uplinkd_stop || lab_fail "uplinkd exit status $?"
 echo "lifecycle: ok"

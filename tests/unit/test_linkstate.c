@@ -145,6 +145,10 @@ static void carrier_only_link(void **state)
 	run(&c,
 	    "carrier down => init -> down (carrier lost)\n"
 	    "carrier up => down -> up (carrier up)\n");
+	/* started with its carrier already there */
+	run(&c,
+	    "carrier up => init -> up (carrier up)\n"
+	    "carrier up\n");
 }
 
 static void admin(void **state)
