@@ -575,7 +575,7 @@ done
 # 8: the tutorial ping loop vs uplinkd, primary/backup, silent failure of the primary
 
 lab_log "=== 8: ping-loop failover ($PL_RUNS runs, check every $PL_INTERVAL s) vs uplinkd"
-PL_OUT=() PL_FAILS=() PL_DETECT=() PL_BACK=() PL_BROKEN=() PL_HELD=() PL_PHASE=()
+PL_OUT=() PL_FAILS=() PL_DETECT=() PL_BACK=() PL_BROKEN=() PL_HELD=() PL_PHASE=() PL_HPHASE=()
 # wait_pl WHAT SINCE_US TIMEOUT_S: timestamp of the first pingloop log line WHAT after SINCE
 wait_pl() {
 	local what=$1 since=$2 t=$3 end ts
@@ -620,9 +620,16 @@ for ((r = 1; r <= PL_RUNS; r++)); do
 		-f "$LABDIR/hold.ready" >"$LABDIR/hold.out" 2>/dev/null
 	hpid=$LAB_BG_PID
 	lab_wait_file "$LABDIR/hold.ready" 10 || lab_fail "tcpsrc hold did not start"
+	# the heal is stratified too, in the opposite order: (N - r + 0.5) / N of the interval
+	# after the check that switched to the backup (at least 2.5 s, for the hold's set-up)
+	hphase=$(( (2 * (PL_RUNS - r) + 1) * PL_INTERVAL * 1000 / (2 * PL_RUNS) ))
+	[ "$hphase" -ge 2500 ] || hphase=2500
+	wait_ms=$(( hphase - ($(now_us) - t_sw) / 1000 ))
+	[ "$wait_ms" -gt 0 ] && sleep_ms "$wait_ms"
 	t_heal0=$(now_us)
 	lab_heal 1
 	t_heal=$(cut_event "$t_heal0" delete) || lab_fail "nft monitor did not see the heal"
+	PL_HPHASE+=($(( (t_heal - t_sw) / 1000 )))
 	t_back=$(wait_pl "switch primary" "$t_heal" $((PL_INTERVAL + 10))) ||
 		lab_fail "ping loop did not switch back"
 	sleep 3
@@ -677,6 +684,15 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 TOTAL_S=$(( ($(now_us) - T_START) / 1000000 ))
 lab_log "writing $OUT"
 
+# pairs UL_ARRAY BASE_ARRAY: "median (min-max)" of the per-round ratios
+pairs() {
+	local -n pu=$1 pb=$2
+	local i v=()
+	for ((i = 0; i < ${#pu[@]} && i < ${#pb[@]}; i++)); do
+		v+=("$(awk -v a="${pu[i]}" -v b="${pb[i]}" 'BEGIN { printf "%.3f", a / b }')")
+	done
+	printf '%s (%s-%s)' "$(median "${v[@]}")" "$(best "${v[@]}")" "$(worst "${v[@]}")"
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "n/a" }'; }
 pct() { awk -v a="$1" -v n="$2" 'BEGIN { printf "%.1f", a * 100 / n }'; }
 row_mw() { local s; s=$(stats "$@"); echo "$(echo "$s" | cut -d' ' -f1) | $(echo "$s" | cut -d' ' -f2)"; }
@@ -810,6 +826,10 @@ Two links, weights 1:1, isp1 cut while new connections keep coming.
 | iperf3, 4 streams (Mbit/s) | $fb4 | $fu4 | $(ratio "$fu4" "$fb4") |
 | new connections per second | $fbc | $fuc | $(ratio "$fuc" "$fbc") |
 
+Paired ratios (uplinkd / bare kernel of the same round), median and range: 1 stream
+$(pairs F_ul_1 F_base_1); 4 streams $(pairs F_ul_4 F_base_4); connections/s
+$(pairs F_ul_cr F_base_cr).
+
 - Per round, bare kernel: 1 stream ${F_base_1[*]}; 4 streams ${F_base_4[*]}; conn/s ${F_base_cr[*]}
 - Per round, uplinkd: 1 stream ${F_ul_1[*]}; 4 streams ${F_ul_4[*]}; conn/s ${F_ul_cr[*]}
 - How: iperf3 -t 3 (receiver's rate) from the LAN host to 203.0.113.10, and
@@ -819,7 +839,9 @@ Two links, weights 1:1, isp1 cut while new connections keep coming.
   its default 1 s icmp checks (so the datapath has its prerouting/postrouting/route chains, ip
   rules and conntrack marks). The two alternate (bare first in odd rounds, uplinkd first in
   even ones), the gateway's conntrack table is flushed before each, and the medians are
-  compared. Goal: ratio >= 0.95.
+  compared. Goal: ratio >= 0.95. The spread between rounds of the same mode (see the per-round
+  numbers) is larger than the difference between the modes, above all for 4 streams and for
+  connections/s: read a ratio within about +-0.1 of 1 as "no measurable difference".
 - Caveat: all of it is veth pairs between namespaces on a $NCPU-CPU machine: the sender, the
   gateway, the ISP router and the receiver share the same CPUs, so the numbers measure CPU
   cost per packet, not a NIC, and are noisy while other jobs run.
@@ -874,7 +896,8 @@ is healed while 20 connections opened during the outage are open.
 | connections broken by the swap back (total) | $(sum "${PL_BROKEN[@]}") of $(sum "${PL_HELD[@]}") | $(sum "${U8_BROKEN[@]}") of $(sum "${U8_HELD[@]}") | $(sum "${U8D_BROKEN[@]}") of $(sum "${U8D_HELD[@]}") |
 
 - Ping loop per run: cut ${PL_PHASE[*]} ms after its last check; outage ${PL_OUT[*]} ms
-  (failed attempts ${PL_FAILS[*]}); swap back ${PL_BACK[*]} ms after healing; broken
+  (failed attempts ${PL_FAILS[*]}); healed ${PL_HPHASE[*]} ms after the check that switched to
+  the backup; swap back ${PL_BACK[*]} ms after healing; broken
   ${PL_BROKEN[*]} (of 20 each)
 - uplinkd (200 ms) per run: detection ${U8_DET[*]} ms; outage ${U8_OUT[*]} ms; back
   ${U8_BACK[*]} ms; broken ${U8_BROKEN[*]}
@@ -884,8 +907,9 @@ is healed while 20 connections opened during the outage are open.
   route for the check target via the primary, plain nft masquerade on wan1 and wan2, and every
   ${PL_INTERVAL} s one \`ping -c 1 -W 1\`; on failure \`ip route replace default via\` the
   backup, back when the ping answers again; no connection marking. Its cuts are placed
-  (r - 0.5) / $PL_RUNS of the interval after a check (stratified), so the expected outage is
-  about half the interval plus the ping timeout. Outage measured as in 1(b); the broken count
+  (r - 0.5) / $PL_RUNS of the interval after a check and the heals ($PL_RUNS - r + 0.5) / $PL_RUNS after one
+  (stratified, r = 1..$PL_RUNS), so the expected outage and the expected time back are about
+  half the interval (plus up to the 1 s ping timeout for the outage). Outage measured as in 1(b); the broken count
   as in 3 (held 20 connections echoing every 200 ms, timeout 1 s), observed for 3 s after the
   swap back. The ping loop breaks them because their masqueraded source address (of isp2)
   leaves by isp1 after the swap and the ISP's anti-spoofing filter drops it; uplinkd keeps
