@@ -387,6 +387,7 @@ base_down() {
 	lab_gw nft delete table ip benchbase
 	lab_gw ip route replace default via 192.168.1.1 dev wan1
 	lab_gw sysctl -qw net.ipv4.ip_forward=0 net.ipv4.fib_multipath_hash_policy=0
+	lab_gw conntrack -F >/dev/null 2>&1	# no unmarked entries left for uplinkd
 }
 
 # iperf STREAMS: receiver throughput LAN -> Internet in Mbit/s (3 s)
@@ -645,6 +646,11 @@ for ((r = 1; r <= PL_RUNS; r++)); do
 		"held flows broken ${PL_BROKEN[-1]} of ${PL_HELD[-1]}"
 done
 lab_gw ip route show default | grep -q 'via 192.168.1.1 dev wan1' || lab_fail "ping loop left the route changed"
+# The ping loop's masquerade leaves unmarked conntrack entries behind (failed SYNs of its
+# outage, NATed to isp1's address, live for 2 min). uplinkd does not flush unmarked entries
+# when a link goes down, and a new connection that happens to reuse such a tuple loses its
+# first SYN (1 s late; see the report). They are not uplinkd's, so they go here.
+lab_gw conntrack -F >/dev/null 2>&1
 
 # uplinkd, the same scenario: isp1 primary (tier 1), isp2 backup (tier 2)
 U8_RUNS=5

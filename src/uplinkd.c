@@ -297,9 +297,12 @@ static void refresh_link(struct ul_daemon *d, struct link *l)
 	if (!k)
 		l->sysctl_done = false;
 
-	if (ul_fsm_carrier(&l->fsm, &p, rt->carrier,
+	/* Without an address (DHCP lease lost, not yet obtained) nothing can be sent: that
+	 * is as down as a lost carrier, and the address's return must be proven by probes.
+	 * (A missing gateway is not: the link just takes no traffic until it is learned.) */
+	if (ul_fsm_carrier(&l->fsm, &p, rt->carrier && rt->has_addr,
 			   !k ? "interface removed" : !(k->flags & IFF_UP) ? "interface down"
-									   : "carrier lost",
+			   : !rt->carrier ? "carrier lost" : "no address",
 			   ul_now_ms(), &t))
 		transition(d, l, &t);
 	rt->state = l->fsm.state;

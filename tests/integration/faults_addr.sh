@@ -3,7 +3,8 @@
 # Fault: the address of a WAN interface changes (DHCP gave another lease). wan1 goes from
 # 192.168.1.2 to 192.168.1.3, first the way a DHCP client does it (old address deleted, new
 # one added), then back with the new one added before the old one is deleted (promoted
-# secondary). Each time the from-rule follows, the probes rebind (the link is up again),
+# secondary). Without an address the link is down ("no address"). Each time the from-rule
+# follows, the probes rebind (the link is up again),
 # new connections leave with the new address, and nothing is left of the old one.
 . "$(dirname "$0")/../lab/lab.sh"
 . "$(dirname "$0")/../lab/conf.sh"
@@ -48,6 +49,9 @@ check_addr() {
 lab_gw ip addr del 192.168.1.2/24 dev wan1
 sleep 0.3
 lab_gw ip rule | grep -q "from 192.168.1.2 " && lab_fail "from-rule of a deleted address stays"
+# without an address nothing can be sent: the link is down, and says why
+lab_wait_state isp1 down 2 || lab_fail "isp1 not down without an address"
+grep -q "link isp1: up -> down (no address)" "$LABDIR/uplinkd.log" || lab_fail "no 'no address' transition"
 lab_gw ip addr add 192.168.1.3/24 dev wan1
 lab_gw ip route replace default via 192.168.1.1 dev wan1	# went with the old address
 check_addr 192.168.1.2 192.168.1.3
