@@ -300,9 +300,11 @@ static void refresh_link(struct ul_daemon *d, struct link *l)
 	/* Without an address (DHCP lease lost, not yet obtained) nothing can be sent: that
 	 * is as down as a lost carrier, and the address's return must be proven by probes.
 	 * (A missing gateway is not: the link just takes no traffic until it is learned.) */
-	if (ul_fsm_carrier(&l->fsm, &p, rt->carrier && rt->has_addr,
-			   !k ? "interface removed" : !(k->flags & IFF_UP) ? "interface down"
-			   : !rt->carrier ? "carrier lost" : "no address",
+	bool ok = rt->carrier && rt->has_addr;
+
+	if (ul_fsm_carrier(&l->fsm, &p, ok,
+			   ok ? NULL : !k ? "interface removed" : !(k->flags & IFF_UP) ?
+			   "interface down" : !rt->carrier ? "carrier lost" : "no address",
 			   ul_now_ms(), &t))
 		transition(d, l, &t);
 	rt->state = l->fsm.state;

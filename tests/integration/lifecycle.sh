@@ -72,5 +72,6 @@ lab_carrier_down 2
 lab_wait_state isp2 down 2 || lab_fail "carrier-only link not down on carrier loss"
 lab_carrier_up 2
 lab_wait_state isp2 up 2 || lab_fail "carrier-only link not up on carrier return"
+grep -q "link isp2: down -> up (carrier up)" "$LABDIR/uplinkd.log" || lab_fail "carrier return reason"
 lab_uplinkd_stop || lab_fail "uplinkd exit status $?"
 echo "lifecycle: ok"
