@@ -116,6 +116,8 @@ struct ul_chain *ul_ruleset_add_chain(struct ul_ruleset *rs, const char *name,
 struct ul_nrule *ul_chain_add_rule(struct ul_chain *c);
 /* Append one statement to a rule; returns it (zeroed but for kind), NULL when full. */
 struct ul_stmt *ul_rule_add(struct ul_nrule *r, enum ul_stmt_kind kind);
+/* nft's name of a chain type ("filter", "nat", "route"), NULL for an unknown one. */
+const char *ul_chain_kind_name(enum ul_chain_kind k);
 /* Bytes of one key of this type (ifname 16, ipv4 4, ipv6 16, port 2). */
 size_t ul_set_key_len(enum ul_set_key k);
 const struct ul_set *ul_ruleset_find_set(const struct ul_ruleset *rs, const char *name);

@@ -299,19 +299,6 @@ static int build_flush_set(struct bctx *c, const char *name)
 	return msg_commit(c, nlh);
 }
 
-static const char *chain_type(enum ul_chain_kind k)
-{
-	switch (k) {
-	case UL_CHAIN_FILTER:
-		return "filter";
-	case UL_CHAIN_NAT:
-		return "nat";
-	case UL_CHAIN_ROUTE:
-		return "route";
-	}
-	return NULL;
-}
-
 static int hook_num(enum ul_hook h)
 {
 	switch (h) {
@@ -351,7 +338,7 @@ static int build_chain(struct bctx *c, const struct ul_chain *ch)
 	if (ch->hook != UL_HOOK_NONE) {
 		nftnl_chain_set_u32(nc, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook_num(ch->hook));
 		nftnl_chain_set_s32(nc, NFTNL_CHAIN_PRIO, ch->prio);
-		nftnl_chain_set_str(nc, NFTNL_CHAIN_TYPE, chain_type(ch->kind));
+		nftnl_chain_set_str(nc, NFTNL_CHAIN_TYPE, ul_chain_kind_name(ch->kind));
 		nftnl_chain_set_u32(nc, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
 	nlh = msg_hdr(c, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
@@ -868,7 +855,7 @@ static bool chain_incompatible(const struct ul_nft_existing *ex, size_t i, const
 	if (w->hook == UL_HOOK_NONE)
 		return e->base;
 	return !e->base || e->hooknum != (uint32_t)hook_num(w->hook) || e->prio != w->prio ||
-	       strcmp(e->type, chain_type(w->kind));
+	       strcmp(e->type, ul_chain_kind_name(w->kind));
 }
 
 static int validate(const struct ul_ruleset *rs)
@@ -897,7 +884,7 @@ static int validate(const struct ul_ruleset *rs)
 			ul_err("nft: chain '%s': empty or duplicate name", ch->name);
 			return -EINVAL;
 		}
-		if (ch->hook != UL_HOOK_NONE && (hook_num(ch->hook) < 0 || !chain_type(ch->kind))) {
+		if (ch->hook != UL_HOOK_NONE && (hook_num(ch->hook) < 0 || !ul_chain_kind_name(ch->kind))) {
 			ul_err("nft: chain '%s': bad type or hook", ch->name);
 			return -EINVAL;
 		}

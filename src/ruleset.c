@@ -297,7 +297,7 @@ static const char *key_name(enum ul_set_key k)
 	return "?";
 }
 
-static const char *kind_name(enum ul_chain_kind k)
+const char *ul_chain_kind_name(enum ul_chain_kind k)
 {
 	switch (k) {
 	case UL_CHAIN_FILTER:
@@ -307,7 +307,7 @@ static const char *kind_name(enum ul_chain_kind k)
 	case UL_CHAIN_ROUTE:
 		return "route";
 	}
-	return "?";
+	return NULL;
 }
 
 static const char *hook_name(enum ul_hook h)
@@ -562,7 +562,7 @@ static void print_chain(FILE *f, const struct ul_ruleset *rs, const struct ul_ch
 {
 	fprintf(f, "\tchain %s {\n", c->name);
 	if (c->hook != UL_HOOK_NONE)
-		fprintf(f, "\t\ttype %s hook %s priority %d; policy accept;\n", kind_name(c->kind),
+		fprintf(f, "\t\ttype %s hook %s priority %d; policy accept;\n", ul_chain_kind_name(c->kind) ?: "?",
 			hook_name(c->hook), c->prio);
 	for (size_t i = 0; i < c->n_rules; i++) {
 		const struct ul_nrule *r = &c->rules[i];
