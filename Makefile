@@ -21,34 +21,55 @@ B          ?= build
 SAN        ?=
 WITH_SYSTEMD ?= $(shell $(PKG_CONFIG) --exists libsystemd 2>/dev/null && echo 1 || echo 0)
 
+# The layers (see README, "Layout"): each is a static library of its own.
+#   core    pure: config, planner, link state machine, ruleset model, status, diff, values.
+#           Built without libmnl/libnftnl headers and linked without them: a netlink call in
+#           the core breaks the build. Its unit tests link libul-core.a alone.
+#   kernel  adapters: rtnetlink, nftables, ctnetlink, sysctl.
+#   daemon  runtime: loop, probes, control socket, hooks, notify, log.
+#   cmd     the two programs' mains.
+CORE_PKGS  := libconfig
 PKGS       := libmnl libnftnl libconfig
 # gcc's -Wformat-truncation flags snprintf calls whose truncation is intended; clang has none.
 NOTRUNC    := $(if $(findstring clang,$(CC)),,-Wno-format-truncation)
 # "override": CFLAGS=... on the command line (make check-asan, make fuzz) sets the
 # optimisation, and the warnings and sanitizers below are still added.
-override CPPFLAGS += -Iinclude -DUL_VERSION=\"$(VERSION)\" -D_GNU_SOURCE
+override CPPFLAGS += -DUL_VERSION=\"$(VERSION)\" -D_GNU_SOURCE
 CFLAGS     ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter $(NOTRUNC) \
-	      -fno-strict-aliasing $(SAN) $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-override LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
+	      -fno-strict-aliasing $(SAN)
 override LDFLAGS += $(SAN)
+CORE_INC   := -Iinclude/core
+ALL_INC    := -Iinclude/core -Iinclude/kernel -Iinclude/daemon
+CORE_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(CORE_PKGS) 2>/dev/null)
+ALL_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+CORE_LIBS  := $(shell $(PKG_CONFIG) --libs $(CORE_PKGS) 2>/dev/null) -lm
+override LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
 ifeq ($(WITH_SYSTEMD),1)
 override CPPFLAGS += -DHAVE_LIBSYSTEMD
 override LDLIBS += $(shell $(PKG_CONFIG) --libs libsystemd)
 endif
 TEST_LIBS  := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
-MAINS      := src/uplinkd.c src/uplinkctl.c
-LIB_SRCS   := $(filter-out $(MAINS),$(wildcard src/*.c))
-LIB_OBJS   := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
-UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
-UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+CORE_SRCS  := $(wildcard src/core/*.c)
+KERNEL_SRCS := $(wildcard src/kernel/*.c)
+DAEMON_SRCS := $(wildcard src/daemon/*.c)
+CORE_LIB   := $(B)/libul-core.a
+KERNEL_LIB := $(B)/libul-kernel.a
+DAEMON_LIB := $(B)/libul-daemon.a
+# Link order: a library before those it uses (the kernel adapters still log through the
+# daemon's log.c).
+LIBS_ALL   := $(KERNEL_LIB) $(DAEMON_LIB) $(CORE_LIB)
+UNIT_CORE_SRCS := $(wildcard tests/unit/core/test_*.c)
+UNIT_REST_SRCS := $(wildcard tests/unit/kernel/test_*.c tests/unit/daemon/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_CORE_SRCS) $(UNIT_REST_SRCS))
 KT_SRCS    := $(wildcard tests/kernel/kt_*.c)
 KT_BINS    := $(KT_SRCS:tests/kernel/%.c=$(B)/kernel/%)
 LAB_SRCS   := $(wildcard tests/lab/*.c)
 LAB_BINS   := $(LAB_SRCS:tests/lab/%.c=$(B)/lab/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
-HDRS       := $(wildcard include/*.h)
+CORE_HDRS  := $(wildcard include/core/*.h)
+HDRS       := $(wildcard include/*/*.h)
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS   := gcc make pkg-config libmnl-dev libnftnl-dev libconfig-dev libcmocka-dev \
@@ -62,30 +83,45 @@ all: $(B)/uplinkd $(B)/uplinkctl
 deps:
 	@tests/lab/deps.sh $(DEB_PKGS)
 
-$(B)/obj/%.o: src/%.c $(HDRS) | $(B)/obj
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+$(B)/obj/core/%.o: src/core/%.c $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CORE_INC) $(CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
 
-$(B)/libuplinkd.a: $(LIB_OBJS)
+$(B)/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(CORE_LIB): $(CORE_SRCS:src/%.c=$(B)/obj/%.o)
+	$(AR) rcs $@ $^
+$(KERNEL_LIB): $(KERNEL_SRCS:src/%.c=$(B)/obj/%.o)
+	$(AR) rcs $@ $^
+$(DAEMON_LIB): $(DAEMON_SRCS:src/%.c=$(B)/obj/%.o)
 	$(AR) rcs $@ $^
 
-$(B)/uplinkd: $(B)/obj/uplinkd.o $(B)/libuplinkd.a
+$(B)/uplinkd: $(B)/obj/cmd/uplinkd.o $(LIBS_ALL)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/uplinkctl: $(B)/obj/uplinkctl.o $(B)/libuplinkd.a
+$(B)/uplinkctl: $(B)/obj/cmd/uplinkctl.o $(LIBS_ALL)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libuplinkd.a $(HDRS) | $(B)/tests
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-error=unused-function -o $@ $< $(B)/libuplinkd.a \
-		$(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+# Core unit tests: the core's headers and library only.
+$(B)/tests/core/%: tests/unit/core/%.c $(CORE_LIB) $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CORE_INC) $(CFLAGS) $(CORE_CFLAGS) -Wno-error=unused-function -o $@ $< \
+		$(CORE_LIB) $(LDFLAGS) $(CORE_LIBS) $(TEST_LIBS)
 
-$(B)/kernel/%: tests/kernel/%.c $(B)/libuplinkd.a $(HDRS) | $(B)/kernel
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libuplinkd.a $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+$(B)/tests/%: tests/unit/%.c $(LIBS_ALL) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -Wno-error=unused-function -o $@ $< \
+		$(LIBS_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
-$(B)/lab/%: tests/lab/%.c $(B)/libuplinkd.a $(HDRS) | $(B)/lab
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libuplinkd.a $(LDFLAGS) $(LDLIBS)
+$(B)/kernel/%: tests/kernel/%.c $(LIBS_ALL) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIBS_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
-$(B)/obj $(B)/tests $(B)/kernel $(B)/lab:
-	mkdir -p $@
+$(B)/lab/%: tests/lab/%.c $(LIBS_ALL) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIBS_ALL) $(LDFLAGS) $(LDLIBS)
 
 # The suite: unit tests, then integration tests in namespaces (root; SKIP elsewhere).
 check: deps
@@ -108,20 +144,24 @@ check-asan: deps
 
 fuzz: deps
 	$(MAKE) B=build-fuzz CC=clang SAN="-fsanitize=fuzzer-no-link,address,undefined" \
-		CFLAGS="-O1 -g" build-fuzz/libuplinkd.a
+		CFLAGS="-O1 -g" build-fuzz/libul-daemon.a build-fuzz/libul-kernel.a build-fuzz/libul-core.a
 	@mkdir -p build-fuzz/fuzz
 	@set -e; for f in $(FUZZ_SRCS); do \
 		n=$$(basename $$f .c); \
 		echo "  FUZZ $$n"; \
-		clang $(CPPFLAGS) -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined \
-			$$($(PKG_CONFIG) --cflags $(PKGS)) -o build-fuzz/fuzz/$$n $$f \
-			build-fuzz/libuplinkd.a $(LDLIBS); \
+		clang $(CPPFLAGS) $(ALL_INC) -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined \
+			$(ALL_CFLAGS) -o build-fuzz/fuzz/$$n $$f \
+			build-fuzz/libul-daemon.a build-fuzz/libul-kernel.a build-fuzz/libul-core.a $(LDLIBS); \
 	done
 
-demo: deps all $(LAB_BINS)
+# demo and bench build in a sub-make, after deps: WITH_SYSTEMD and the pkg-config flags are
+# then read with the packages deps has just installed (a fresh machine builds as later ones).
+demo: deps
+	$(MAKE) all $(LAB_BINS)
 	tests/lab/demo.sh $(B)
 
-bench: deps all $(LAB_BINS)
+bench: deps
+	$(MAKE) all $(LAB_BINS)
 	bench/run.sh $(B)
 
 install: all

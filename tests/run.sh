@@ -26,9 +26,9 @@ run_one() {  # name, command...
 }
 
 if [ "$what" = all ] || [ "$what" = unit ]; then
-	for t in "$B"/tests/test_*; do
+	for t in "$B"/tests/*/test_*; do
 		[ -x "$t" ] || continue
-		n=$(basename "$t"); [ -n "$filter" ] && [[ $n != *$filter* ]] && continue
+		n=${t#"$B"/tests/}; [ -n "$filter" ] && [[ $n != *$filter* ]] && continue
 		run_one "unit/$n" "$t"
 	done
 fi

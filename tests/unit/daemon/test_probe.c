@@ -11,7 +11,7 @@
 
 #include "probe.h"
 
-/* Reference Internet checksum (RFC 1071), written independently of src/probe.c. */
+/* Reference Internet checksum (RFC 1071), written independently of src/daemon/probe.c. */
 static uint16_t ref_csum(const uint8_t *b, size_t len)
 {
 	uint64_t sum = 0;

@@ -9,8 +9,9 @@
 #include <net/if.h>
 
 #include "addr.h"
+#include "types.h"
 
-#define UL_MAX_LINKS 8
+
 #define UL_MAX_TARGETS 16
 #define UL_NAME_MAX 16          /* link names: [a-z0-9_-]{1,15} */
 #define UL_RULE_NAME_MAX 33     /* rule / port-forward names: [A-Za-z0-9_-]{1,32} */

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "reconcile.h"
+#include "diff.h"
 
 enum op { REPLACE, RDEL, ADD, DEL };
 

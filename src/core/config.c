@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "log.h"
+#include "names.h"
 
 #define MAX_FILE_SIZE (4 << 20)
 #define MAX_INCLUDE_DEPTH 10    /* libconfig 1.5's own limit */

@@ -15,10 +15,6 @@
 #include "linkstate.h"
 #include "loop.h"
 
-struct ul_probe_stats {
-	uint64_t rounds, sent, answered, timeouts, errors;
-};
-
 struct ul_prober;
 
 typedef void (*ul_round_cb)(void *data, const struct ul_round *r);

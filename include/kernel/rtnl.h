@@ -11,7 +11,7 @@
 #include <linux/netlink.h>
 
 #include "addr.h"
-#include "plan.h"
+#include "types.h"
 
 enum ul_kev_type {
 	UL_KEV_LINK,                    /* new or changed interface */

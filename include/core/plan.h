@@ -12,13 +12,10 @@
 #include "config.h"
 #include "linkstate.h"
 #include "ruleset.h"
+#include "types.h"
 
-#define UL_MAX_NEXTHOPS UL_MAX_LINKS
 #define UL_PLAN_MAX_ROUTES (2 * UL_MAX_LINKS + 4)
 #define UL_PLAN_MAX_RULES 64
-#define UL_RULE_PROTO 157              /* rtm_protocol / FRA_PROTOCOL of what uplinkd installs;
-					 * named by /etc/iproute2/rt_protos.d/uplinkd.conf */
-#define UL_NO_SUPPRESS 0xff            /* ul_iprule.suppress_prefixlen unset */
 
 /* What the planner needs to know of a link at run time. */
 struct ul_link_rt {
@@ -30,31 +27,6 @@ struct ul_link_rt {
 	struct ul_addr addr;            /* primary address (host) */
 	bool has_gw;
 	struct ul_addr gw;              /* static or learned gateway */
-};
-
-struct ul_nexthop {
-	bool has_gw;
-	struct ul_addr gw;
-	int ifindex;
-	char ifname[IFNAMSIZ];
-	uint16_t weight;                /* 1..256 */
-};
-
-struct ul_route {
-	uint8_t family;
-	uint32_t table;
-	struct ul_addr dst;             /* default: plen 0 */
-	struct ul_nexthop nh[UL_MAX_NEXTHOPS];
-	size_t n_nh;
-};
-
-struct ul_iprule {
-	uint8_t family;
-	uint32_t prio;
-	struct ul_addr src;             /* family 0: any source */
-	uint32_t fwmark, fwmask;        /* fwmask 0: no fwmark match */
-	uint32_t table;
-	uint8_t suppress_prefixlen;     /* UL_NO_SUPPRESS: none */
 };
 
 struct ul_plan {
@@ -83,9 +55,4 @@ void ul_plan_free(struct ul_plan *p);
 
 /* Human-readable dump (uplinkd -n): routes and rules in ip(8) notation, then the ruleset. */
 void ul_plan_print(FILE *f, const struct ul_config *c, const struct ul_plan *p);
-void ul_route_format(const struct ul_route *r, char *buf, size_t len);
-void ul_iprule_format(const struct ul_iprule *r, char *buf, size_t len);
-bool ul_route_eq(const struct ul_route *a, const struct ul_route *b);
-bool ul_iprule_eq(const struct ul_iprule *a, const struct ul_iprule *b);
-
 #endif

@@ -9,7 +9,7 @@
 #include "buf.h"
 #include "config.h"
 #include "linkstate.h"
-#include "probe.h"
+#include "types.h"
 
 struct ul_status_link {
 	char name[UL_NAME_MAX];

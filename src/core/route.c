@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "plan.h"
+#include "types.h"
 
 static bool nh_eq(const struct ul_nexthop *a, const struct ul_nexthop *b)
 {

@@ -6,12 +6,11 @@
 
 #include <syslog.h>
 
+#include "names.h"
+
 void ul_log_init(const char *ident);
 void ul_log_set_level(int level);
 int ul_log_get_level(void);
-/* "error|warning|notice|info|debug" -> LOG_*, or -1. */
-int ul_log_level_parse(const char *s);
-const char *ul_log_level_name(int level);
 void ul_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* `link isp1: up -> down (reason)`, with LINK=/STATE= fields in the journal. */
 void ul_log_transition(const char *link, const char *from, const char *to, const char *reason);

@@ -17,11 +17,6 @@ static const char *g_ident = "uplinkd";
 static int g_journal;   /* 1: stderr is the journal stream, send structured entries */
 #endif
 
-static const char *const names[] = {
-	[LOG_ERR] = "error", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
-	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
-};
-
 void ul_log_init(const char *ident)
 {
 	g_ident = ident;
@@ -39,21 +34,6 @@ void ul_log_set_level(int level)
 int ul_log_get_level(void)
 {
 	return g_level;
-}
-
-int ul_log_level_parse(const char *s)
-{
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i] && !strcmp(s, names[i]))
-			return (int)i;
-	return -1;
-}
-
-const char *ul_log_level_name(int level)
-{
-	if (level >= 0 && (size_t)level < sizeof(names) / sizeof(names[0]) && names[level])
-		return names[level];
-	return "?";
 }
 
 static void emit(int prio, const char *link, const char *state, const char *msg)

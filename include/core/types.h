@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Value types shared by the layers: routes, ip rules, probe statistics. No behaviour
+ * beyond equality and text; the planner produces them, the kernel adapters install and
+ * parse them, the daemon counts them. */
+#ifndef UL_TYPES_H
+#define UL_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <net/if.h>
+
+#include "addr.h"
+
+#define UL_MAX_LINKS 8
+#define UL_MAX_NEXTHOPS UL_MAX_LINKS
+#define UL_RULE_PROTO 157              /* rtm_protocol / FRA_PROTOCOL of what uplinkd installs;
+					 * named by /etc/iproute2/rt_protos.d/uplinkd.conf */
+#define UL_NO_SUPPRESS 0xff            /* ul_iprule.suppress_prefixlen unset */
+
+struct ul_nexthop {
+	bool has_gw;
+	struct ul_addr gw;
+	int ifindex;
+	char ifname[IFNAMSIZ];
+	uint16_t weight;                /* 1..256 */
+};
+
+struct ul_route {
+	uint8_t family;
+	uint32_t table;
+	struct ul_addr dst;             /* default: plen 0 */
+	struct ul_nexthop nh[UL_MAX_NEXTHOPS];
+	size_t n_nh;
+};
+
+struct ul_iprule {
+	uint8_t family;
+	uint32_t prio;
+	struct ul_addr src;             /* family 0: any source */
+	uint32_t fwmark, fwmask;        /* fwmask 0: no fwmark match */
+	uint32_t table;
+	uint8_t suppress_prefixlen;     /* UL_NO_SUPPRESS: none */
+};
+
+/* Counters of one link's prober. */
+struct ul_probe_stats {
+	uint64_t rounds, sent, answered, timeouts, errors;
+};
+
+/* ip(8)-style text and equality (route.c). */
+void ul_route_format(const struct ul_route *r, char *buf, size_t len);
+void ul_iprule_format(const struct ul_iprule *r, char *buf, size_t len);
+bool ul_route_eq(const struct ul_route *a, const struct ul_route *b);
+bool ul_iprule_eq(const struct ul_iprule *a, const struct ul_iprule *b);
+
+#endif

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Apply only the difference between the desired and the installed routes and rules. */
+#ifndef UL_RECONCILE_H
+#define UL_RECONCILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diff.h"
+#include "plan.h"
+#include "rtnl.h"
+
+/* Dump, diff, apply. tables: every table uplinkd owns now (link tables of the old and the
+ * new config, and the balance table); prio range [lo, hi]. Returns changes or -errno. */
+int ul_reconcile(struct ul_rtnl *h, const struct ul_plan *want, const uint32_t *tables,
+		 size_t n_tables, uint32_t lo, uint32_t hi);
+/* Remove every route in the tables and every rule in the range. */
+int ul_reconcile_remove_all(struct ul_rtnl *h, const uint32_t *tables, size_t n_tables,
+			    uint32_t lo, uint32_t hi);
+
+#endif
