@@ -57,9 +57,10 @@ DAEMON_SRCS := $(wildcard src/daemon/*.c)
 CORE_LIB   := $(B)/libul-core.a
 KERNEL_LIB := $(B)/libul-kernel.a
 DAEMON_LIB := $(B)/libul-daemon.a
-# Link order: a library before those it uses (the kernel adapters still log through the
-# daemon's log.c).
-LIBS_ALL   := $(KERNEL_LIB) $(DAEMON_LIB) $(CORE_LIB)
+# Link order: a library before those it uses. The daemon's port (port_netlink.c) uses the
+# kernel adapters, and they still log through the daemon's log.c: daemon comes twice.
+LIBS_ALL   := $(DAEMON_LIB) $(KERNEL_LIB) $(CORE_LIB)
+LINK_ALL   := $(DAEMON_LIB) $(KERNEL_LIB) $(DAEMON_LIB) $(CORE_LIB)
 UNIT_CORE_SRCS := $(wildcard tests/unit/core/test_*.c)
 UNIT_REST_SRCS := $(wildcard tests/unit/kernel/test_*.c tests/unit/daemon/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_CORE_SRCS) $(UNIT_REST_SRCS))
@@ -91,6 +92,13 @@ $(B)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
+# The daemon proper and its verbs reach the kernel only through the port (kport.h): they
+# are built without the kernel adapters' headers, so an adapter call there breaks the build.
+PORTED_OBJS := $(B)/obj/daemon/daemon.o $(B)/obj/daemon/verbs.o
+$(PORTED_OBJS): $(B)/obj/daemon/%.o: src/daemon/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iinclude/core -Iinclude/daemon $(CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
+
 $(CORE_LIB): $(CORE_SRCS:src/%.c=$(B)/obj/%.o)
 	$(AR) rcs $@ $^
 $(KERNEL_LIB): $(KERNEL_SRCS:src/%.c=$(B)/obj/%.o)
@@ -99,10 +107,10 @@ $(DAEMON_LIB): $(DAEMON_SRCS:src/%.c=$(B)/obj/%.o)
 	$(AR) rcs $@ $^
 
 $(B)/uplinkd: $(B)/obj/cmd/uplinkd.o $(LIBS_ALL)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LINK_ALL) $(LDLIBS)
 
 $(B)/uplinkctl: $(B)/obj/cmd/uplinkctl.o $(LIBS_ALL)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LINK_ALL) $(LDLIBS)
 
 # Core unit tests: the core's headers and library only.
 $(B)/tests/core/%: tests/unit/core/%.c $(CORE_LIB) $(CORE_HDRS)
@@ -113,15 +121,15 @@ $(B)/tests/core/%: tests/unit/core/%.c $(CORE_LIB) $(CORE_HDRS)
 $(B)/tests/%: tests/unit/%.c $(LIBS_ALL) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -Wno-error=unused-function -o $@ $< \
-		$(LIBS_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+		$(LINK_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 $(B)/kernel/%: tests/kernel/%.c $(LIBS_ALL) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIBS_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -o $@ $< $(LINK_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 $(B)/lab/%: tests/lab/%.c $(LIBS_ALL) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIBS_ALL) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -o $@ $< $(LINK_ALL) $(LDFLAGS) $(LDLIBS)
 
 # The suite: unit tests, then integration tests in namespaces (root; SKIP elsewhere).
 check: deps
