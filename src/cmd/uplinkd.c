@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "hostcheck.h"
 #include "kport.h"
 #include "log.h"
 
@@ -39,7 +40,7 @@ int main(int argc, char **argv)
 	struct ul_diag diag = { 0 };
 	bool test = false, dry = false;
 	struct ul_config *c;
-	int opt;
+	int opt, err;
 
 	ul_log_init("uplinkd");
 	while ((opt = getopt_long(argc, argv, "c:s:l:tnVh", opts, NULL)) != -1) {
@@ -79,7 +80,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 64;
 	}
-	if (ul_config_load(d.cfg_path, &c, &diag)) {
+	err = ul_config_load(d.cfg_path, &c, &diag);
+	if (!err && (err = ul_config_check_host(c, &diag)))
+		ul_config_free(c);
+	if (err) {
 		for (size_t i = 0; i < diag.n; i++)
 			fprintf(stderr, "%s\n", diag.msgs[i]);
 		ul_diag_free(&diag);

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "hostcheck.h"
 #include "kport.h"
 #include "linkstate.h"
 #include "log.h"
@@ -499,6 +500,8 @@ int ul_daemon_reload(struct ul_daemon *d, struct ul_buf *why)
 	ul_notify("RELOADING=1");
 	ul_notice("reloading %s", d->cfg_path);
 	err = ul_config_load(d->cfg_path, &nc, &diag);
+	if (!err && (err = ul_config_check_host(nc, &diag)))
+		ul_config_free(nc);
 	if (err) {
 		d->reload_failures++;
 		log_diag(&diag, LOG_ERR);
