@@ -57,10 +57,10 @@ DAEMON_SRCS := $(wildcard src/daemon/*.c)
 CORE_LIB   := $(B)/libul-core.a
 KERNEL_LIB := $(B)/libul-kernel.a
 DAEMON_LIB := $(B)/libul-daemon.a
-# Link order: a library before those it uses. The daemon's port (port_netlink.c) uses the
-# kernel adapters, and they still log through the daemon's log.c: daemon comes twice.
+# Link order: a library before those it uses. The daemon uses the kernel adapters (through
+# port_netlink.c) and the core; the adapters use the core only (their notes go to a sink,
+# klog.h, that the daemon points at its log).
 LIBS_ALL   := $(DAEMON_LIB) $(KERNEL_LIB) $(CORE_LIB)
-LINK_ALL   := $(DAEMON_LIB) $(KERNEL_LIB) $(DAEMON_LIB) $(CORE_LIB)
 UNIT_CORE_SRCS := $(wildcard tests/unit/core/test_*.c)
 UNIT_REST_SRCS := $(wildcard tests/unit/kernel/test_*.c tests/unit/daemon/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_CORE_SRCS) $(UNIT_REST_SRCS))
@@ -88,6 +88,11 @@ $(B)/obj/core/%.o: src/core/%.c $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CORE_INC) $(CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
 
+# The kernel adapters see the core's headers and their own, not the daemon's.
+$(B)/obj/kernel/%.o: src/kernel/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iinclude/core -Iinclude/kernel $(CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
 $(B)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
@@ -107,10 +112,10 @@ $(DAEMON_LIB): $(DAEMON_SRCS:src/%.c=$(B)/obj/%.o)
 	$(AR) rcs $@ $^
 
 $(B)/uplinkd: $(B)/obj/cmd/uplinkd.o $(LIBS_ALL)
-	$(CC) $(LDFLAGS) -o $@ $< $(LINK_ALL) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS)
 
 $(B)/uplinkctl: $(B)/obj/cmd/uplinkctl.o $(LIBS_ALL)
-	$(CC) $(LDFLAGS) -o $@ $< $(LINK_ALL) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS)
 
 # Core unit tests: the core's headers and library only.
 $(B)/tests/core/%: tests/unit/core/%.c $(CORE_LIB) $(CORE_HDRS)
@@ -121,15 +126,15 @@ $(B)/tests/core/%: tests/unit/core/%.c $(CORE_LIB) $(CORE_HDRS)
 $(B)/tests/%: tests/unit/%.c $(LIBS_ALL) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -Wno-error=unused-function -o $@ $< \
-		$(LINK_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+		$(LIBS_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 $(B)/kernel/%: tests/kernel/%.c $(LIBS_ALL) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -o $@ $< $(LINK_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIBS_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 $(B)/lab/%: tests/lab/%.c $(LIBS_ALL) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -o $@ $< $(LINK_ALL) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIBS_ALL) $(LDFLAGS) $(LDLIBS)
 
 # The suite: unit tests, then integration tests in namespaces (root; SKIP elsewhere).
 check: deps

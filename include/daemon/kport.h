@@ -80,7 +80,8 @@ struct ul_kport {
 };
 
 /* Production: netlink, /proc/sys, fork/exec, real probes. ctx is allocated here and
- * freed by close(). 0 or -ENOMEM. */
+ * freed by close(). Points the kernel adapters' notes (klog.h) at the daemon's log.
+ * 0 or -ENOMEM. */
 int ul_kport_netlink(struct ul_kport *out);
 
 #endif

@@ -7,7 +7,9 @@
 
 #include "ct.h"
 #include "hook.h"
+#include "klog.h"
 #include "kport.h"
+#include "log.h"
 #include "nft.h"
 #include "reconcile.h"
 #include "rtnl.h"
@@ -179,12 +181,19 @@ static void np_close(void *ctx)
 	free(np);
 }
 
+/* The adapters' notes go to the daemon's log (its level filters them). */
+static void to_log(int prio, const char *msg)
+{
+	ul_log(prio, "%s", msg);
+}
+
 int ul_kport_netlink(struct ul_kport *out)
 {
 	struct netlink_port *np = calloc(1, sizeof(*np));
 
 	if (!np)
 		return -ENOMEM;
+	ul_klog_set_sink(to_log);
 	*out = (struct ul_kport){
 		.ctx = np,
 		.now_ms = np_now_ms,
