@@ -67,8 +67,17 @@ struct ul_daemon {
 };
 
 /* Run with d->cfg (taken over) until SIGTERM/SIGINT, then take everything away and close
- * the port. Returns the exit code. */
+ * the port: ul_daemon_start, ul_loop_run(d->loop), ul_daemon_stop. Returns the exit code. */
 int ul_daemon_run(struct ul_daemon *d);
+/* Open the loop, signals, the port's parts and the control socket, read the kernel, adopt
+ * d->cfg. 0 or -errno (logged); ul_daemon_stop is due either way. */
+int ul_daemon_start(struct ul_daemon *d);
+/* Take away what was installed, restore sysctls, close the port, free everything. */
+void ul_daemon_stop(struct ul_daemon *d);
+/* What the loop calls (a test may call them itself): the rtnetlink event fd is readable;
+ * a signal came (SIGHUP, SIGTERM, SIGINT, SIGCHLD). 1 when it stops the loop. */
+void ul_daemon_kernel_events(struct ul_daemon *d);
+int ul_daemon_signal(struct ul_daemon *d, int signo);
 /* uplinkd -n: print what d->cfg would install given the kernel as it is now (read only,
  * through d->kp; every link whose interface exists is taken to be up). Exit code. */
 int ul_daemon_dry_run(struct ul_daemon *d);

@@ -180,9 +180,8 @@ static bool admin_down_pending(const struct ul_daemon *d)
 	return false;
 }
 
-static void on_rtnl(struct ul_watch *w, uint32_t events)
+void ul_daemon_kernel_events(struct ul_daemon *d)
 {
-	struct ul_daemon *d = w->data;
 	int err = d->kp.rtnl_read_events(d->kp.ctx, ul_view_on_kev, &d->view);
 
 	if (err == -ENOBUFS) {
@@ -202,6 +201,11 @@ static void on_rtnl(struct ul_watch *w, uint32_t events)
 	if (admin_down_pending(d) && !ul_timer_arm(d->loop, &d->settle_t, now_ms(d) + SETTLE_MS))
 		return;
 	refresh_all(d);
+}
+
+static void on_rtnl(struct ul_watch *w, uint32_t events)
+{
+	ul_daemon_kernel_events(w->data);
 }
 
 /* ---- applying the plan ---- */
@@ -587,27 +591,33 @@ int ul_daemon_set_disabled(struct ul_daemon *d, const char *name, bool disable, 
 
 /* ---- signals, watchdog ---- */
 
+int ul_daemon_signal(struct ul_daemon *d, int signo)
+{
+	switch (signo) {
+	case SIGHUP:
+		ul_daemon_reload(d, NULL);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		ul_notice("signal %s: stopping", signo == SIGTERM ? "TERM" : "INT");
+		d->stopping = true;
+		ul_loop_stop(d->loop);
+		return 1;
+	case SIGCHLD:
+		d->kp.hooks_reap(d->kp.ctx);
+		break;
+	}
+	return 0;
+}
+
 static void on_signal(struct ul_watch *w, uint32_t events)
 {
 	struct ul_daemon *d = w->data;
 	struct signalfd_siginfo si;
 
-	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGHUP:
-			ul_daemon_reload(d, NULL);
-			break;
-		case SIGTERM:
-		case SIGINT:
-			ul_notice("signal %s: stopping", si.ssi_signo == SIGTERM ? "TERM" : "INT");
-			d->stopping = true;
-			ul_loop_stop(d->loop);
+	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		if (ul_daemon_signal(d, (int)si.ssi_signo))
 			return;
-		case SIGCHLD:
-			d->kp.hooks_reap(d->kp.ctx);
-			break;
-		}
-	}
 }
 
 static void on_watchdog(struct ul_timer *t)
@@ -665,7 +675,7 @@ static int setup_signals(struct ul_daemon *d)
 	return ul_loop_add(d->loop, &d->sig_w, EPOLLIN);
 }
 
-int ul_daemon_run(struct ul_daemon *d)
+int ul_daemon_start(struct ul_daemon *d)
 {
 	const char *sock;
 	gid_t gid = (gid_t)-1;
@@ -753,10 +763,12 @@ int ul_daemon_run(struct ul_daemon *d)
 		d->watchdog_t.data = d;
 		ul_timer_arm(d->loop, &d->watchdog_t, now_ms(d) + d->watchdog_ms / 2);
 	}
-	err = ul_loop_run(d->loop);
-	if (err)
-		ul_err("event loop: %s", strerror(-err));
 out:
+	return err;
+}
+
+void ul_daemon_stop(struct ul_daemon *d)
+{
 	teardown(d);
 	ul_control_close(d->ctl);
 	d->kp.close(d->kp.ctx);
@@ -767,6 +779,18 @@ out:
 	free(d->nft_text);
 	ul_config_free(d->cfg);
 	ul_loop_free(d->loop);
+}
+
+int ul_daemon_run(struct ul_daemon *d)
+{
+	int err = ul_daemon_start(d);
+
+	if (!err) {
+		err = ul_loop_run(d->loop);
+		if (err)
+			ul_err("event loop: %s", strerror(-err));
+	}
+	ul_daemon_stop(d);
 	return err ? 1 : 0;
 }
 
