@@ -60,9 +60,20 @@ static void transition(struct ul_daemon *d, struct ul_daemon_link *l,
 {
 	ul_log_transition(d->cfg->links[l->idx].name, ul_state_name(t->from),
 			  ul_state_name(t->to), t->reason);
-	if (d->n_hooks_pending < sizeof(d->hooks_pending) / sizeof(d->hooks_pending[0]))
-		d->hooks_pending[d->n_hooks_pending++] =
-			(struct ul_pending_hook){ l->idx, t->from, t->to };
+	/* hook events wait for the apply that acts on them; like the hook queue (hook.c),
+	 * an overflow (applies failing while links flap) drops the oldest, said once each */
+	if (d->n_hooks_pending == UL_PENDING_HOOKS_MAX) {
+		const struct ul_pending_hook *h = &d->hooks_pending[0];
+
+		ul_warn("hook queue full (%d events): dropping the oldest (%s %s)",
+			UL_PENDING_HOOKS_MAX,
+			h->idx < d->cfg->n_links ? d->cfg->links[h->idx].name : "?",
+			ul_state_name(h->to));
+		memmove(&d->hooks_pending[0], &d->hooks_pending[1],
+			(UL_PENDING_HOOKS_MAX - 1) * sizeof(d->hooks_pending[0]));
+		d->n_hooks_pending--;
+	}
+	d->hooks_pending[d->n_hooks_pending++] = (struct ul_pending_hook){ l->idx, t->from, t->to };
 	schedule_apply(d, 0);
 }
 
@@ -120,6 +131,9 @@ static void refresh_link(struct ul_daemon *d, struct ul_daemon_link *l)
 				  rt->has_addr && rt->present ? &rt->addr : NULL);
 	}
 
+	/* a change of state has scheduled its apply (transition); rt->state is only a copy,
+	 * stale after a probe round's transition: not a reason for another apply */
+	old.state = rt->state;
 	if (memcmp(&old, rt, sizeof(old)))
 		schedule_apply(d, 0);
 }
@@ -408,6 +422,39 @@ static bool same_check(const struct ul_check *a, const struct ul_check *b)
 	return !memcmp(a, b, sizeof(*a));
 }
 
+/* Connections are marked, and routed, by a link's position: an old link that carried
+ * traffic and whose position now holds another link (or none, or another mark or table)
+ * has its connections forgotten, else they would leave by the wrong link. */
+static void forget_moved_links(struct ul_daemon *d, const struct ul_config *oc,
+			       const struct ul_config *nc)
+{
+	uint32_t carried = 0;
+	int err;
+
+	for (size_t o = 0; oc && o < oc->n_links; o++) {
+		const struct ul_link_conf *ol = &oc->links[o], *nl = &nc->links[o];
+
+		if (!(d->carried & (1u << o)))
+			continue;
+		if (o < nc->n_links && !strcmp(ol->name, nl->name) &&
+		    !strcmp(ol->ifname, nl->ifname) && ol->table == nl->table &&
+		    ul_link_mark(oc, o) == ul_link_mark(nc, o) &&
+		    oc->daemon.mark_mask == nc->daemon.mark_mask) {
+			carried |= 1u << o;
+			continue;
+		}
+		err = d->kp.ct_flush_mark(d->kp.ctx, AF_INET, ul_link_mark(oc, o),
+					  oc->daemon.mark_mask);
+		if (err)
+			ul_warn("link %s: flushing its connections failed: %s", ol->name,
+				strerror(-err));
+		else
+			ul_info("link %s: connections flushed (its place in the configuration "
+				"changed)", ol->name);
+	}
+	d->carried = carried;
+}
+
 /* Swap in a validated config: links kept by name keep their state and probe history. */
 static int adopt_config(struct ul_daemon *d, struct ul_config *nc)
 {
@@ -452,9 +499,9 @@ static int adopt_config(struct ul_daemon *d, struct ul_config *nc)
 			memmove(d->disabled[i], d->disabled[--d->n_disabled], UL_NAME_MAX);
 		else
 			i++;
+	forget_moved_links(d, oc, nc);
 	memcpy(d->links, nl, sizeof(nl));
 	d->cfg = nc;
-	d->carried &= (nc->n_links >= 32) ? ~0u : (1u << nc->n_links) - 1;
 	ul_config_free(oc);
 
 	if (d->level_override < 0)
@@ -691,6 +738,7 @@ int ul_daemon_start(struct ul_daemon *d)
 	err = ul_loop_new(&d->loop);
 	if (err)
 		goto out;
+	ul_loop_set_clock(d->loop, d->kp.now_ms, d->kp.ctx);   /* timers on the port's clock */
 	err = setup_signals(d);
 	if (err)
 		goto out;
