@@ -17,7 +17,7 @@ conf=$LABDIR/uplinkd.conf
 sock=$LABDIR/ctl.sock
 lab_conf 2 weights=1,1 interval=200 timeout=200 level=info > "$conf"
 lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
+lab_all_up 10 || lab_fail "links not up"
 sleep 0.5
 fd0=$(lab_fd_count "$LAB_UPLINKD_PID")
 lab_log "uplinkd has $fd0 open fds"

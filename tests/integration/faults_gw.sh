@@ -16,7 +16,7 @@ conf=$LABDIR/uplinkd.conf
 lab_gw ip route add default via 192.168.2.1 dev wan2 metric 100
 lab_conf 2 weights=1,1 interval=200 timeout=200 down=3 up=3 gw=auto > "$conf"
 lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
+lab_all_up 10 || lab_fail "links not up"
 sleep 0.3
 lab_owned "$LABDIR/owned.before"
 grep -q "^default via 192.168.1.1 dev wan1" <(lab_gw ip route show table 201) ||

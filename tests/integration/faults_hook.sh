@@ -27,7 +27,7 @@ chmod +x "$hook"
 lab_conf 2 weights=1,1 interval=200 timeout=200 down=3 up=3 \
 	daemon_extra="hook = \"$hook\"; hook_timeout_s = 1;" > "$conf"
 lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
+lab_all_up 10 || lab_fail "links not up"
 for _ in $(seq 30); do [ "$(grep -c . "$hlog" 2>/dev/null)" -ge 2 ] && break; sleep 0.1; done
 [ "$(grep -c . "$hlog")" = 2 ] || lab_fail "start-up hooks: $(cat "$hlog")"
 

@@ -12,7 +12,7 @@ lab_create 2 --bcp38
 conf=$LABDIR/uplinkd.conf
 lab_conf 2 weights=1,1 interval=200 timeout=200 down=3 up=3 > "$conf"
 lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
+lab_all_up 10 || lab_fail "links not up"
 sleep 0.3
 lab_owned "$LABDIR/owned.before"
 lab_traffic_via 1 40 || lab_fail "isp1 carries nothing at the start"

@@ -16,7 +16,7 @@ lab_gw ip link add spare0 type veth peer name spare1
 lab_gw ip link set spare1 up
 lab_gw ip link set spare0 up
 lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
+lab_all_up 10 || lab_fail "links not up"
 sleep 0.3
 lab_owned "$LABDIR/owned.before"
 
@@ -57,7 +57,7 @@ echo "storm A: $((3 * n_cmds)) commands in $(( (${EPOCHREALTIME/./} - t0) / 1000
 [ $asked -gt 0 ] && [ $answered = $asked ] || lab_fail "status not answered during the storm"
 [ $worst -lt 2000 ] || lab_fail "status took $worst ms during the storm"
 sleep 0.5
-lab_wait_state isp1 up 5 && lab_wait_state isp2 up 5 || lab_fail "links not up after storm A"
+lab_all_up 5 || lab_fail "links not up after storm A"
 lab_owned "$LABDIR/owned.after"
 diff "$LABDIR/owned.before" "$LABDIR/owned.after" || lab_fail "storm A changed the state"
 lab_no_dups

@@ -67,7 +67,7 @@ links = ( { name = "isp1"; interface = "wan1"; gateway = "192.168.1.1"; },
           { name = "isp2"; interface = "wan2"; gateway = "192.168.2.1"; } );
 EOC
 lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 3 && lab_wait_state isp2 up 3 || lab_fail "links without check not up"
+lab_all_up 3 || lab_fail "links without check not up"
 lab_carrier_down 2
 lab_wait_state isp2 down 2 || lab_fail "carrier-only link not down on carrier loss"
 lab_carrier_up 2

@@ -17,7 +17,7 @@ chmod +x "$hook"
 mkconf() { lab_conf 2 weights=1,1 daemon_extra="hook = \"$hook\"; hook_timeout_s = 5;" "$@" > "$conf"; }
 mkconf
 lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
+lab_all_up 10 || lab_fail "links not up"
 
 # status --json: exactly the contract's schema
 json=$(lab_ctl status --json) || lab_fail "status --json failed"

@@ -26,7 +26,7 @@ port_forwards = (
   { name = "web"; proto = "tcp"; port = 8080; to = "10.0.0.2:5003"; }
 );' > "$conf"
 lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
+lab_all_up 10 || lab_fail "links not up"
 
 # port pinning
 out=$(lab_lan "$TCPSRC" count 203.0.113.10 5002 50 -p 4)
@@ -74,7 +74,7 @@ echo "fallbacks: ok"
 # sticky by source
 lab_conf 2 weights=1,1 extra='sticky = { by = "source"; timeout_s = 600; };' > "$conf"
 lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
+lab_all_up 10 || lab_fail "links not up"
 out=$(lab_lan "$TCPSRC" count 203.0.113.10 5001 100 -p 4)
 a=$(seen "$out" 192.168.1.2); b=$(seen "$out" 192.168.2.2)
 [ "$a" = 100 ] || [ "$b" = 100 ] || lab_fail "100 connections from one host used both links: $out"

@@ -197,6 +197,17 @@ _lab_ip() {
 	out=$(ip -n "$LAB-$ns" -batch - 2>&1) || lab_fail "lab: ip batch in $LAB-$ns failed: $out"
 }
 
+# lab_begin: what every lab starts with, also one of a test's own making (namespaces
+# named "$LAB-*", taken away by lab_cleanup with whatever runs in them): a stale lab of
+# the same name (PID reuse after a killed run) goes, the EXIT/INT/TERM traps, $LABDIR.
+lab_begin() {
+	lab_cleanup
+	trap _lab_on_exit_trap EXIT
+	trap '_lab_on_signal INT' INT
+	trap '_lab_on_signal TERM' TERM
+	LABDIR=$(mktemp -d "${TMPDIR:-/tmp}/ul-lab.XXXXXX") || lab_fail "lab_begin: mktemp failed"
+}
+
 # lab_create NLINKS [--bcp38]
 lab_create() {
 	local n=${1:-} bcp38=0 k a t0 i ok v6 v6d
@@ -213,12 +224,7 @@ lab_create() {
 	[ -x "$LAB_TCPSRC" ] || lab_fail "lab_create: $LAB_TCPSRC missing (run make all-tests)"
 	command -v nft >/dev/null || lab_fail "lab_create: nft missing (make deps)"
 	t0=${EPOCHREALTIME/./}
-	# a stale lab of the same name (PID reuse after a killed run) goes first
-	lab_cleanup
-	trap _lab_on_exit_trap EXIT
-	trap '_lab_on_signal INT' INT
-	trap '_lab_on_signal TERM' TERM
-	LABDIR=$(mktemp -d "${TMPDIR:-/tmp}/ul-lab.XXXXXX") || lab_fail "lab_create: mktemp failed"
+	lab_begin
 	LAB_NLINKS=$n
 
 	for a in lan gw net $(seq -f 'isp%g' 1 "$n"); do
@@ -516,16 +522,13 @@ lab_uplinkd_kill() {
 }
 
 # lab_json_link_field JSON LINK FIELD: a field of one link object of "status --json"
-# (strings without quotes, numbers and booleans as written). 1 when absent.
+# (strings without quotes, numbers and booleans as jq prints them). 1 when the JSON does
+# not parse, or the link or field is absent.
 lab_json_link_field() {
-	local json=$1 link=$2 field=$3 obj v
-	obj=$(printf '%s' "$json" | tr -d '\n' | tr '{}' '\n\n' |
-		grep -E "\"name\"[[:space:]]*:[[:space:]]*\"$link\"([[:space:]]|,|$)" | head -n 1) || true
-	[ -n "$obj" ] || return 1
-	v=$(printf '%s\n' "$obj" | tr ',' '\n' |
-		sed -nE "s/^[[:space:]]*\"$field\"[[:space:]]*:[[:space:]]*(\"([^\"]*)\"|([^[:space:]]+))[[:space:]]*$/\2\3/p" |
-		head -n 1) || true
-	[ -n "$v" ] || return 1
+	local v
+	v=$(printf '%s' "$1" | jq -er --arg l "$2" --arg f "$3" \
+		'first(.links[]? | select(.name == $l) | .[$f] | select(. != null)) | tostring' \
+		2>/dev/null) || return 1
 	printf '%s\n' "$v"
 }
 
