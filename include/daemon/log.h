@@ -10,7 +10,6 @@
 
 void ul_log_init(const char *ident);
 void ul_log_set_level(int level);
-int ul_log_get_level(void);
 /* Send every line that passes the level to fn instead of stderr/the journal (a test
  * captures them); NULL restores the default. */
 typedef void (*ul_log_sink_fn)(void *ctx, int prio, const char *msg);

@@ -1183,8 +1183,6 @@ static void parse_check(struct ctx *x, const config_setting_t *g, const char *gp
 	static const char *const keys[] = { "method", "targets", "port", "dns_name", "http_path",
 					    "interval_ms", "timeout_ms", "quorum", "down_after",
 					    "up_after", "max_rtt_ms", "max_loss_pct", NULL };
-	static const char *const methods[] = { [UL_CHECK_ICMP] = "icmp", [UL_CHECK_DNS] = "dns",
-					       [UL_CHECK_TCP] = "tcp", [UL_CHECK_HTTP] = "http" };
 	const config_setting_t *s, *qs;
 	char path[PATHLEN], q[QLEN];
 	const char *str;
@@ -1195,16 +1193,13 @@ static void parse_check(struct ctx *x, const config_setting_t *g, const char *gp
 
 	check_keys(x, g, gp, keys);
 	if (get_str(x, g, gp, "method", &str, &s, path) > 0) {
-		size_t i;
+		int m = ul_check_method_parse(str);
 
-		for (i = 0; i < 4; i++)
-			if (!strcmp(str, methods[i]))
-				break;
-		if (i == 4)
+		if (m < 0)
 			err(x, s, path, "%s is not one of icmp|dns|tcp|http",
 			    qstr(str, q, sizeof(q)));
 		else
-			k->method = (enum ul_check_method)i;
+			k->method = (enum ul_check_method)m;
 	}
 	r = member(x, g, gp, "targets", CONFIG_TYPE_LIST, path, &s);
 	if (r == 0) {
@@ -1879,17 +1874,3 @@ int ul_config_link_index(const struct ul_config *c, const char *name)
 	return -1;
 }
 
-const char *ul_check_method_name(enum ul_check_method m)
-{
-	switch (m) {
-	case UL_CHECK_ICMP:
-		return "icmp";
-	case UL_CHECK_DNS:
-		return "dns";
-	case UL_CHECK_TCP:
-		return "tcp";
-	case UL_CHECK_HTTP:
-		return "http";
-	}
-	return "?";
-}

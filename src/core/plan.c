@@ -11,7 +11,7 @@
  * T(i) holds the default route of link i whenever the link has an address (and gateway);
  * the balance table the active links of the best tier.
  *
- * nftables (table inet uplinkd): see ul_plan_build_ruleset. */
+ * nftables (table inet uplinkd): see plan_ruleset. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

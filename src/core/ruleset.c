@@ -185,7 +185,7 @@ static int range_cmp(const void *a, const void *b)
 	return r ? r : memcmp(x->hi, y->hi, 16);
 }
 
-static bool key_is_max(const uint8_t *k, size_t len)
+bool ul_set_key_is_max(const uint8_t *k, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		if (k[i] != 0xff)
@@ -261,7 +261,7 @@ int ul_set_ranges(const struct ul_set *s, struct ul_set_range **out, size_t *n_o
 		if (cur && !s->interval && !memcmp(cur->lo, r[i].lo, 16))
 			continue;
 		if (cur && s->interval) {
-			if (key_is_max(cur->hi, len))
+			if (ul_set_key_is_max(cur->hi, len))
 				continue;       /* cur runs to the end: it holds the rest */
 			memcpy(next, cur->hi, 16);
 			for (size_t k = len; k-- > 0;)
@@ -319,8 +319,6 @@ static const char *hook_name(enum ul_hook h)
 		return "output";
 	case UL_HOOK_POSTROUTING:
 		return "postrouting";
-	case UL_HOOK_FORWARD:
-		return "forward";
 	case UL_HOOK_NONE:
 		break;
 	}
@@ -448,8 +446,7 @@ static const char *l4_name(uint8_t p)
 	return NULL;
 }
 
-/* The family of an address statement: its own, else its set's key, else its address. */
-static uint8_t stmt_family(const struct ul_ruleset *rs, const struct ul_stmt *s)
+uint8_t ul_stmt_family(const struct ul_ruleset *rs, const struct ul_stmt *s)
 {
 	const struct ul_set *set;
 
@@ -499,10 +496,10 @@ static void print_stmt(FILE *f, const struct ul_ruleset *rs, const struct ul_stm
 		break;
 	case UL_M_SADDR_SET:
 	case UL_M_SADDR_IN_DYN:
-		fprintf(f, "%s saddr @%s", ip_word(stmt_family(rs, s)), s->str);
+		fprintf(f, "%s saddr @%s", ip_word(ul_stmt_family(rs, s)), s->str);
 		break;
 	case UL_M_DADDR_SET:
-		fprintf(f, "%s daddr @%s", ip_word(stmt_family(rs, s)), s->str);
+		fprintf(f, "%s daddr @%s", ip_word(ul_stmt_family(rs, s)), s->str);
 		break;
 	case UL_M_SPORT_SET:
 		fprintf(f, "th sport @%s", s->str);
@@ -523,19 +520,19 @@ static void print_stmt(FILE *f, const struct ul_ruleset *rs, const struct ul_stm
 			s->value);
 		break;
 	case UL_S_SET_UPDATE:
-		fprintf(f, "update @%s { %s saddr }", s->str, ip_word(stmt_family(rs, s)));
+		fprintf(f, "update @%s { %s saddr }", s->str, ip_word(ul_stmt_family(rs, s)));
 		break;
 	case UL_S_MASQUERADE:
 		fputs("masquerade", f);
 		break;
 	case UL_S_DNAT:
 		ul_addr_format(&s->addr, a, sizeof(a));
-		if (stmt_family(rs, s) == AF_INET6 && s->port)
+		if (ul_stmt_family(rs, s) == AF_INET6 && s->port)
 			fprintf(f, "dnat ip6 to [%s]:%u", a, s->port);
 		else if (s->port)
 			fprintf(f, "dnat ip to %s:%u", a, s->port);
 		else
-			fprintf(f, "dnat %s to %s", ip_word(stmt_family(rs, s)), a);
+			fprintf(f, "dnat %s to %s", ip_word(ul_stmt_family(rs, s)), a);
 		break;
 	case UL_V_ACCEPT:
 		fputs("accept", f);

@@ -38,6 +38,15 @@ static uint64_t now_ms(const struct ul_daemon *d)
 	return d->kp.now_ms(d->kp.ctx);
 }
 
+/* Why a port call failed: the kernel layer's words (with the kernel's own, when it gave
+ * some), else the errno's. Each failure is logged once, here in the daemon. */
+static const char *why(const struct ul_daemon *d, int err)
+{
+	const char *t = d->kp.last_error ? d->kp.last_error(d->kp.ctx) : NULL;
+
+	return t && t[0] ? t : strerror(-err);
+}
+
 static struct ul_fsm_params fsm_params(const struct ul_link_conf *lc)
 {
 	return (struct ul_fsm_params){
@@ -98,6 +107,7 @@ static void refresh_link(struct ul_daemon *d, struct ul_daemon_link *l)
 	struct ul_fsm_params p = fsm_params(lc);
 	struct ul_transition t;
 	const char *down;
+	int err;
 
 	rt->state = l->fsm.state;
 	down = ul_view_link_rt(&d->view, lc, rt);
@@ -110,8 +120,11 @@ static void refresh_link(struct ul_daemon *d, struct ul_daemon_link *l)
 		char key[96];
 
 		snprintf(key, sizeof(key), "net/ipv4/conf/%s/rp_filter", lc->ifname);
-		if (!d->kp.sysctl_ensure(d->kp.ctx, key, 2, 1))
+		err = d->kp.sysctl_ensure(d->kp.ctx, key, 2, 1);
+		if (!err)
 			l->sysctl_done = true;
+		else
+			ul_err("link %s: %s", lc->name, why(d, err));
 	}
 	if (!rt->present)
 		l->sysctl_done = false;
@@ -158,7 +171,7 @@ static int resync(struct ul_daemon *d)
 		err = d->kp.rtnl_dump_all(d->kp.ctx, ul_view_on_kev, v);
 	if (err) {
 		free(v);
-		ul_err("netlink dump failed: %s", strerror(-err));
+		ul_err("netlink dump failed: %s", why(d, err));
 		if (d->loop && !d->resync_t.armed)
 			ul_timer_arm(d->loop, &d->resync_t, now_ms(d) + RESYNC_RETRY_MS);
 		return err;
@@ -199,10 +212,10 @@ void ul_daemon_kernel_events(struct ul_daemon *d)
 	int err = d->kp.rtnl_read_events(d->kp.ctx, ul_view_on_kev, &d->view);
 
 	if (err == -ENOBUFS) {
-		ul_warn("netlink events lost (ENOBUFS), resynchronising");
+		ul_warn("netlink events lost (%s), resynchronising", why(d, err));
 		resync(d);
 	} else if (err < 0 && err != -EAGAIN) {
-		ul_err("netlink events: %s", strerror(-err));
+		ul_err("netlink events: %s", why(d, err));
 	} else if (d->view.gw_dirty) {
 		ul_debug("netlink: default route added, reading the main table again");
 		resync(d);
@@ -274,7 +287,8 @@ static void active_csv(const struct ul_daemon *d, char *buf, size_t len)
 						d->cfg->links[i].name);
 }
 
-static int apply(struct ul_daemon *d)
+/* On failure, what failed is in msg (logged by the caller, once). */
+static int apply(struct ul_daemon *d, char *msg, size_t len)
 {
 	struct ul_link_rt rt[UL_MAX_LINKS];
 	uint32_t tables[2 * UL_MAX_LINKS + 2], prio = d->cfg->daemon.rule_priority, carried;
@@ -284,17 +298,21 @@ static int apply(struct ul_daemon *d)
 
 	collect_rt(d, rt);
 	err = ul_plan_build(d->cfg, rt, &plan);
-	if (err)
+	if (err) {
+		snprintf(msg, len, "planning failed: %s", strerror(-err));
 		return err;
+	}
 	text = ruleset_text(&plan.nft);
 	if (!text) {
 		ul_plan_free(&plan);
+		snprintf(msg, len, "printing the ruleset: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	if (!d->nft_text || strcmp(text, d->nft_text)) {
 		err = d->kp.nft_apply(d->kp.ctx, &plan.nft);
 		if (err) {
-			ul_err("nftables: applying table inet uplinkd failed: %s", strerror(-err));
+			snprintf(msg, len, "nftables: applying table inet uplinkd failed: %s",
+				 why(d, err));
 			goto fail;
 		}
 		ul_debug("nftables: table inet uplinkd replaced");
@@ -306,6 +324,8 @@ static int apply(struct ul_daemon *d)
 		n = d->kp.remove_all(d->kp.ctx, NULL, 0, d->old_prio, d->old_prio + 99);
 		if (n < 0) {
 			err = n;
+			snprintf(msg, len, "routing: removing the rules %u-%u failed: %s",
+				 d->old_prio, d->old_prio + 99, why(d, err));
 			goto fail;
 		}
 		d->old_prio = 0;
@@ -313,7 +333,7 @@ static int apply(struct ul_daemon *d)
 	n = d->kp.reconcile(d->kp.ctx, &plan, tables, owned_tables(d, tables), prio, prio + 99);
 	if (n < 0) {
 		err = n;
-		ul_err("routing: reconcile failed: %s", strerror(-err));
+		snprintf(msg, len, "routing: reconcile failed: %s", why(d, err));
 		goto fail;
 	}
 	d->n_old_tables = 0;
@@ -331,7 +351,7 @@ static int apply(struct ul_daemon *d)
 					       d->cfg->daemon.mark_mask);
 			if (err)
 				ul_warn("link %s: flushing its connections failed: %s",
-					d->cfg->links[i].name, strerror(-err));
+					d->cfg->links[i].name, why(d, err));
 			else
 				ul_info("link %s: connections flushed", d->cfg->links[i].name);
 		}
@@ -369,11 +389,11 @@ static void run_pending_hooks(struct ul_daemon *d)
 static void on_apply(struct ul_timer *t)
 {
 	struct ul_daemon *d = t->data;
-	int err = apply(d);
+	char msg[1200];
+	int err = apply(d, msg, sizeof(msg));
 
 	if (err) {
-		ul_err("applying the routing state failed (%s); retrying in %d ms",
-		       strerror(-err), RETRY_MS);
+		ul_err("%s; retrying in %d ms", msg, RETRY_MS);
 		schedule_apply(d, RETRY_MS);
 		return;
 	}
@@ -447,7 +467,7 @@ static void forget_moved_links(struct ul_daemon *d, const struct ul_config *oc,
 					  oc->daemon.mark_mask);
 		if (err)
 			ul_warn("link %s: flushing its connections failed: %s", ol->name,
-				strerror(-err));
+				why(d, err));
 		else
 			ul_info("link %s: connections flushed (its place in the configuration "
 				"changed)", ol->name);
@@ -688,14 +708,14 @@ static void teardown(struct ul_daemon *d)
 	if (d->nft_open) {
 		err = d->kp.nft_remove(d->kp.ctx);
 		if (err)
-			ul_err("nftables: removing table inet uplinkd failed: %s", strerror(-err));
+			ul_err("nftables: removing table inet uplinkd failed: %s", why(d, err));
 	}
 	if (d->rtnl_open && d->cfg) {
 		err = d->kp.remove_all(d->kp.ctx, tables, owned_tables(d, tables),
 				       d->cfg->daemon.rule_priority,
 				       d->cfg->daemon.rule_priority + 99);
 		if (err < 0)
-			ul_err("routing: cleanup failed: %s", strerror(-err));
+			ul_err("routing: cleanup failed: %s", why(d, err));
 	}
 	if (d->sysctl_open)
 		d->kp.sysctl_restore(d->kp.ctx);
@@ -756,20 +776,20 @@ int ul_daemon_start(struct ul_daemon *d)
 			 slash ? sock : ".");
 		err = d->kp.sysctl_open(d->kp.ctx, state);
 		if (err) {
-			ul_err("sysctl state %s: %s", state, strerror(-err));
+			ul_err("sysctl state %s: %s", state, why(d, err));
 			goto out;
 		}
 	}
 	d->sysctl_open = true;
 	err = d->kp.rtnl_open(d->kp.ctx);
 	if (err) {
-		ul_err("rtnetlink: %s", strerror(-err));
+		ul_err("rtnetlink: %s", why(d, err));
 		goto out;
 	}
 	d->rtnl_open = true;
 	err = d->kp.nft_open(d->kp.ctx);
 	if (err) {
-		ul_err("nftables: %s", strerror(-err));
+		ul_err("nftables: %s", why(d, err));
 		goto out;
 	}
 	d->nft_open = true;
@@ -783,8 +803,11 @@ int ul_daemon_start(struct ul_daemon *d)
 	if (err)
 		goto out;
 
-	d->kp.sysctl_ensure(d->kp.ctx, "net/ipv4/ip_forward", 1, 0);
-	d->kp.sysctl_ensure(d->kp.ctx, "net/ipv4/fib_multipath_hash_policy", 1, 0);
+	if ((err = d->kp.sysctl_ensure(d->kp.ctx, "net/ipv4/ip_forward", 1, 0)))
+		ul_err("%s", why(d, err));
+	if ((err = d->kp.sysctl_ensure(d->kp.ctx, "net/ipv4/fib_multipath_hash_policy", 1, 0)))
+		ul_err("%s", why(d, err));
+	err = 0;
 
 	if (d->cfg->daemon.control_group[0]) {
 		struct group *g = getgrnam(d->cfg->daemon.control_group);
@@ -855,7 +878,7 @@ int ul_daemon_dry_run(struct ul_daemon *d)
 	if (!err)
 		err = resync(d);
 	if (err) {
-		fprintf(stderr, "uplinkd: reading the kernel's interfaces: %s\n", strerror(-err));
+		fprintf(stderr, "uplinkd: reading the kernel's interfaces: %s\n", why(d, err));
 		goto out;
 	}
 	for (size_t i = 0; i < c->n_links; i++) {

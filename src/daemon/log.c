@@ -31,11 +31,6 @@ void ul_log_set_level(int level)
 	g_level = level;
 }
 
-int ul_log_get_level(void)
-{
-	return g_level;
-}
-
 static ul_log_sink_fn g_sink;
 static void *g_sink_ctx;
 

@@ -31,6 +31,7 @@ static int np_rtnl_open(void *ctx)
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return ul_rtnl_open(&np->rtnl);
 }
 
@@ -45,6 +46,7 @@ static int np_rtnl_read_events(void *ctx, ul_kev_cb cb, void *data)
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return ul_rtnl_read_events(np->rtnl, cb, data);
 }
 
@@ -52,6 +54,7 @@ static int np_rtnl_dump_all(void *ctx, ul_kev_cb cb, void *data)
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return ul_rtnl_dump_all(np->rtnl, cb, data);
 }
 
@@ -59,6 +62,7 @@ static int np_nft_open(void *ctx)
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return ul_nft_open(&np->nft);
 }
 
@@ -66,6 +70,7 @@ static int np_nft_apply(void *ctx, const struct ul_ruleset *rs)
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return ul_nft_apply(np->nft, rs);
 }
 
@@ -73,6 +78,7 @@ static int np_nft_remove(void *ctx)
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return np->nft ? ul_nft_remove(np->nft) : 0;
 }
 
@@ -81,6 +87,7 @@ static int np_reconcile(void *ctx, const struct ul_plan *want, const uint32_t *t
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return ul_reconcile(np->rtnl, want, tables, n_tables, lo, hi);
 }
 
@@ -89,18 +96,27 @@ static int np_remove_all(void *ctx, const uint32_t *tables, size_t n_tables, uin
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return np->rtnl ? ul_reconcile_remove_all(np->rtnl, tables, n_tables, lo, hi) : 0;
 }
 
 static int np_ct_flush_mark(void *ctx, int family, uint32_t mark, uint32_t mask)
 {
+	ul_klog_clear();
 	return ul_ct_flush_mark(family, mark, mask);
+}
+
+/* What the kernel layer said of the call that just failed (klog.h). */
+static const char *np_last_error(void *ctx)
+{
+	return ul_klog_last_error();
 }
 
 static int np_sysctl_open(void *ctx, const char *state_file)
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return ul_sysctl_new(state_file, &np->sysctl);
 }
 
@@ -108,6 +124,7 @@ static int np_sysctl_ensure(void *ctx, const char *key, int value, int atleast)
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return ul_sysctl_ensure(np->sysctl, key, value, atleast);
 }
 
@@ -219,6 +236,7 @@ int ul_kport_netlink(struct ul_kport *out)
 		.prober_stats = np_prober_stats,
 		.prober_free = np_prober_free,
 		.close = np_close,
+		.last_error = np_last_error,
 	};
 	return 0;
 }

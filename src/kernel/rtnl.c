@@ -627,9 +627,12 @@ static void log_extack(const struct nlmsghdr *nlh, int err)
 	if (collect(nlh, MNL_ALIGN(off), &t) < 0 || !t.tb[NLMSGERR_ATTR_MSG] ||
 	    mnl_attr_validate(t.tb[NLMSGERR_ATTR_MSG], MNL_TYPE_NUL_STRING) < 0)
 		return;
-	/* the expected ones (gone already, there already) are the caller's to judge */
-	ul_klog(err == -ENOENT || err == -ESRCH || err == -EEXIST ? LOG_DEBUG : LOG_WARNING,
-	       "rtnetlink: kernel says: %s", mnl_attr_get_str(t.tb[NLMSGERR_ATTR_MSG]));
+	/* the expected ones (gone already, there already) are the caller's to judge; the
+	 * others go with the failure the caller reports (klog.h) */
+	if (err == -ENOENT || err == -ESRCH || err == -EEXIST)
+		ul_kdebug("rtnetlink: kernel says: %s", mnl_attr_get_str(t.tb[NLMSGERR_ATTR_MSG]));
+	else
+		ul_klog_ack(mnl_attr_get_str(t.tb[NLMSGERR_ATTR_MSG]));
 }
 
 static int talk(struct ul_rtnl *h, struct nlmsghdr *req, msg_cb cb, void *data)
@@ -803,11 +806,11 @@ int ul_rtnl_read_events(struct ul_rtnl *h, ul_kev_cb cb, void *data)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
 			if (errno == ENOBUFS)
-				ul_kwarn("rtnetlink: event queue overrun, events lost");
+				ul_kerr("rtnetlink: event queue overrun, events lost");
 			return -errno;
 		}
 		if (msg.msg_flags & MSG_TRUNC) {
-			ul_kwarn("rtnetlink: truncated event datagram, events lost");
+			ul_kerr("rtnetlink: truncated event datagram, events lost");
 			return -ENOBUFS;
 		}
 		if (msg.msg_namelen != sizeof(sa) || sa.nl_pid != 0)

@@ -54,6 +54,7 @@ struct ffail {
 	char op[32];
 	int err;                        /* positive errno */
 	unsigned left;
+	char text[256];                 /* what the kernel layer says of it ("": nothing) */
 };
 
 struct fake {
@@ -75,6 +76,7 @@ struct fake {
 	bool overrun;                   /* the queued events were lost: ENOBUFS */
 	struct ffail fails[MAX_FAILS];
 	size_t n_fails;
+	const char *last_error;         /* of the last port call */
 	struct fprober probers[MAX_PROBERS];
 	size_t n_probers;
 	int pipe[2];
@@ -166,16 +168,23 @@ static const char *errno_name(int err)
  * transcript, after the call's own line. */
 static int injected(struct fake *f, const char *op)
 {
+	f->last_error = "";
 	for (size_t i = 0; i < f->n_fails; i++) {
 		struct ffail *x = &f->fails[i];
 
 		if (x->left && !strcmp(x->op, op)) {
 			x->left--;
 			put(f, "  -> -%s (injected)\n", errno_name(x->err));
+			f->last_error = x->text;
 			return -x->err;
 		}
 	}
 	return 0;
+}
+
+static const char *f_last_error(void *ctx)
+{
+	return ((struct fake *)ctx)->last_error;
 }
 
 /* ---- the fake port ---- */
@@ -202,6 +211,7 @@ static int f_rtnl_read_events(void *ctx, ul_kev_cb cb, void *data)
 
 	if (f->overrun) {
 		put(f, "rtnl_read_events -> ENOBUFS (%zu lost)\n", f->n_pending);
+		f->last_error = "rtnetlink: event queue overrun, events lost";      /* as rtnl.c */
 		f->overrun = false;
 		f->n_pending = 0;
 		return -ENOBUFS;
@@ -523,7 +533,7 @@ static struct ul_kport fake_port(struct fake *f)
 		.hook_event = f_hook_event, .hooks_reap = f_hooks_reap,
 		.prober_new = f_prober_new, .prober_bind = f_prober_bind,
 		.prober_stats = f_prober_stats, .prober_free = f_prober_free,
-		.close = f_close,
+		.close = f_close, .last_error = f_last_error,
 	};
 }
 
@@ -750,13 +760,15 @@ static void cmd_route(struct run *r, char **w, bool del)
 	queue(&r->f, &ev);
 }
 
+/* fail OP ERRNO [xN] [TEXT...] */
 static void cmd_fail(struct run *r, char **w)
 {
 	struct ffail *x;
-	int n = nwords(w);
+	int n = nwords(w), t = 3;
+	size_t len = 0;
 
-	if (n < 3 || n > 4 || r->f.n_fails == MAX_FAILS)
-		die(r, "fail OP ERRNO [xN]");
+	if (n < 3 || r->f.n_fails == MAX_FAILS)
+		die(r, "fail OP ERRNO [xN] [TEXT...]");
 	x = &r->f.fails[r->f.n_fails++];
 	snprintf(x->op, sizeof(x->op), "%s", w[1]);
 	x->err = 0;
@@ -765,7 +777,15 @@ static void cmd_fail(struct run *r, char **w)
 			x->err = errnos[i].err;
 	if (!x->err)
 		die(r, "fail: unknown errno %s", w[2]);
-	x->left = n == 4 && w[3][0] == 'x' ? (unsigned)atoi(w[3] + 1) : 1;
+	x->left = 1;
+	if (n > 3 && w[3][0] == 'x' && isdigit((unsigned char)w[3][1])) {
+		x->left = (unsigned)atoi(w[3] + 1);
+		t = 4;
+	}
+	x->text[0] = '\0';
+	for (int i = t; i < n; i++)
+		len += (size_t)snprintf(x->text + len, sizeof(x->text) - len, "%s%s", i > t ? " " : "",
+					w[i]);
 }
 
 static struct fprober *link_prober(struct run *r, const char *name)
