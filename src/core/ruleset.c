@@ -54,31 +54,31 @@ static bool elems_full(size_t n)
 	return n == 0 || (n >= 8 && !(n & (n - 1)));
 }
 
+/* One element fits its set: of the key's type and family, a host (or a single port)
+ * unless the set is an interval set. The one check, for adding and for installing. */
+static bool elem_ok(const struct ul_set *s, const union ul_set_elem *e)
+{
+	switch (s->key) {
+	case UL_KEY_IFNAME:
+		return e->ifname[0] && memchr(e->ifname, '\0', IFNAMSIZ);
+	case UL_KEY_IPV4:
+	case UL_KEY_IPV6:
+		return e->prefix.family == (s->key == UL_KEY_IPV4 ? AF_INET : AF_INET6) &&
+		       e->prefix.plen <= ul_set_key_len(s->key) * 8 &&
+		       (s->interval || e->prefix.plen == ul_set_key_len(s->key) * 8);
+	case UL_KEY_PORT:
+		return e->port.lo <= e->port.hi && (s->interval || e->port.lo == e->port.hi);
+	}
+	return false;
+}
+
 int ul_set_add_elem(struct ul_set *s, const union ul_set_elem *e)
 {
 	union ul_set_elem *p;
 	size_t ncap;
 
-	switch (s->key) {
-	case UL_KEY_IFNAME:
-		if (!e->ifname[0] || !memchr(e->ifname, '\0', IFNAMSIZ))
-			return -EINVAL;
-		break;
-	case UL_KEY_IPV4:
-	case UL_KEY_IPV6:
-		if (e->prefix.family != (s->key == UL_KEY_IPV4 ? AF_INET : AF_INET6) ||
-		    e->prefix.plen > ul_addr_len(e->prefix.family) * 8)
-			return -EINVAL;
-		if (!s->interval && !ul_addr_is_host(&e->prefix))
-			return -EINVAL;
-		break;
-	case UL_KEY_PORT:
-		if (e->port.lo > e->port.hi || (!s->interval && e->port.lo != e->port.hi))
-			return -EINVAL;
-		break;
-	default:
+	if (!elem_ok(s, e))
 		return -EINVAL;
-	}
 	if (elems_full(s->n_elems)) {
 		ncap = s->n_elems ? s->n_elems * 2 : 8;
 		if (ncap > SIZE_MAX / sizeof(*p))
@@ -195,22 +195,18 @@ bool ul_set_key_is_max(const uint8_t *k, size_t len)
 
 static int elem_range(const struct ul_set *s, const union ul_set_elem *e, struct ul_set_range *r)
 {
-	unsigned bits;
+	unsigned bits = (unsigned)ul_set_key_len(s->key) * 8;
 
 	memset(r, 0, sizeof(*r));
+	if (!elem_ok(s, e))
+		return -EINVAL;
 	switch (s->key) {
 	case UL_KEY_IFNAME:
-		if (!e->ifname[0] || !memchr(e->ifname, '\0', IFNAMSIZ))
-			return -EINVAL;
 		memcpy(r->lo, e->ifname, strlen(e->ifname));
 		memcpy(r->hi, r->lo, 16);
-		return 0;
+		break;
 	case UL_KEY_IPV4:
 	case UL_KEY_IPV6:
-		bits = (unsigned)ul_set_key_len(s->key) * 8;
-		if (e->prefix.family != (s->key == UL_KEY_IPV4 ? AF_INET : AF_INET6) ||
-		    e->prefix.plen > bits || (!s->interval && e->prefix.plen != bits))
-			return -EINVAL;
 		memcpy(r->lo, e->prefix.bytes, bits / 8);
 		/* clear any host bits, then the last address of the prefix */
 		for (unsigned bit = e->prefix.plen; bit < bits; bit++)
@@ -218,17 +214,15 @@ static int elem_range(const struct ul_set *s, const union ul_set_elem *e, struct
 		memcpy(r->hi, r->lo, 16);
 		for (unsigned bit = e->prefix.plen; bit < bits; bit++)
 			r->hi[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
-		return 0;
+		break;
 	case UL_KEY_PORT:
-		if (e->port.lo > e->port.hi || (!s->interval && e->port.lo != e->port.hi))
-			return -EINVAL;
 		r->lo[0] = (uint8_t)(e->port.lo >> 8);
 		r->lo[1] = (uint8_t)e->port.lo;
 		r->hi[0] = (uint8_t)(e->port.hi >> 8);
 		r->hi[1] = (uint8_t)e->port.hi;
-		return 0;
+		break;
 	}
-	return -EINVAL;
+	return 0;
 }
 
 int ul_set_ranges(const struct ul_set *s, struct ul_set_range **out, size_t *n_out)
