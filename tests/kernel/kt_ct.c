@@ -16,34 +16,11 @@
 #include "ct.h"
 #include "klog.h"
 #include "log.h"
-
-__attribute__((format(printf, 1, 2)))
-static void sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
-
-static void capture(const char *cmd, char *out, size_t len)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(out, 1, len - 1, f);
-	out[n] = '\0';
-	pclose(f);
-}
+#include "tk.h"
 
 static void add_entry(int sport, unsigned mark)
 {
-	sh("conntrack -I -p tcp -s 1.1.1.1 -d 2.2.2.2 --sport %d --dport 2 --state ESTABLISHED "
+	tk_sh("conntrack -I -p tcp -s 1.1.1.1 -d 2.2.2.2 --sport %d --dport 2 --state ESTABLISHED "
 	   "-u ASSURED -m %u -t 100 2>/dev/null", sport, mark);
 }
 
@@ -64,7 +41,7 @@ static int group_setup(void **state)
 		fprintf(stderr, "needs root in a network namespace and conntrack(8)\n");
 		exit(77);
 	}
-	sh("conntrack -F 2>/dev/null");
+	tk_sh("conntrack -F 2>/dev/null");
 	return 0;
 }
 
@@ -76,17 +53,17 @@ static void test_flush_by_mark(void **state)
 	add_entry(3, 0x100 | 0x7);      /* other bits outside the mask: still this link's */
 	add_entry(5, 0x200);
 	add_entry(7, 0);
-	capture("conntrack -L 2>/dev/null", out, sizeof(out));
+	tk_capture("conntrack -L 2>/dev/null", out, sizeof(out));
 	assert_int_equal(count(out, "ESTABLISHED"), 4);
 
 	assert_int_equal(ul_ct_flush_mark(AF_INET, 0x100, 0xff00), 0);
-	capture("conntrack -L 2>/dev/null", out, sizeof(out));
+	tk_capture("conntrack -L 2>/dev/null", out, sizeof(out));
 	assert_int_equal(count(out, "ESTABLISHED"), 2);
 	assert_int_equal(count(out, "mark=256 "), 0);
 	assert_int_equal(count(out, "mark=263 "), 0);
 	assert_int_equal(count(out, "mark=512 "), 1);
 	assert_int_equal(count(out, "mark=0 "), 1);
-	sh("conntrack -F 2>/dev/null");
+	tk_sh("conntrack -F 2>/dev/null");
 }
 
 static void test_flush_nothing_matches(void **state)
@@ -97,9 +74,9 @@ static void test_flush_nothing_matches(void **state)
 	/* nothing with this mark: success, and the other entry stays */
 	assert_int_equal(ul_ct_flush_mark(AF_INET, 0x300, 0xff00), 0);
 	assert_int_equal(ul_ct_flush_mark(AF_INET, 0x300, 0xff00), 0);
-	capture("conntrack -L 2>/dev/null", out, sizeof(out));
+	tk_capture("conntrack -L 2>/dev/null", out, sizeof(out));
 	assert_int_equal(count(out, "mark=512 "), 1);
-	sh("conntrack -F 2>/dev/null");
+	tk_sh("conntrack -F 2>/dev/null");
 	/* an empty table too */
 	assert_int_equal(ul_ct_flush_mark(AF_INET, 0x200, 0xff00), 0);
 }

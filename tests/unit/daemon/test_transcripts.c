@@ -4,7 +4,8 @@
  * addresses changing, probe rounds, signals, control requests, time passing) played
  * against the real daemon (daemon.c, verbs.c) on a fake kernel port and a virtual clock;
  * everything the daemon does (port calls, log lines, hooks, control replies) is written
- * to a transcript that must equal NAME.expected. UL_TRANSCRIPT_UPDATE=1 writes the
+ * to a transcript that must equal NAME.expected. (It replaces test_daemon_port.c: the
+ * verb table's argument rules are the verbs scenario.) UL_TRANSCRIPT_UPDATE=1 writes the
  * expectations instead; tests/transcripts/README says how to review them. */
 #include <ctype.h>
 #include <dirent.h>

@@ -21,44 +21,13 @@
 
 #include "ct.h"
 #include "rtnl.h"
+#include "tk.h"
 
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP 0x10000
 #endif
 
 static char buf[8192] __attribute__((aligned(8)));
-
-static struct ul_addr A(const char *s)
-{
-	struct ul_addr a;
-
-	assert_int_equal(ul_addr_parse(s, true, &a), 0);
-	return a;
-}
-
-static struct ul_route route1(uint32_t table, const char *dst)
-{
-	struct ul_route r;
-
-	memset(&r, 0, sizeof(r));
-	r.family = AF_INET;
-	r.table = table;
-	r.dst = A(dst);
-	return r;
-}
-
-static void add_nh(struct ul_route *r, const char *gw, int ifindex, uint16_t weight)
-{
-	struct ul_nexthop *nh = &r->nh[r->n_nh++];
-
-	memset(nh, 0, sizeof(*nh));
-	if (gw) {
-		nh->has_gw = true;
-		nh->gw = A(gw);
-	}
-	nh->ifindex = ifindex;
-	nh->weight = weight;
-}
 
 /* Find a top-level attribute after a fixed header. */
 static const struct nlattr *find_attr(const struct nlmsghdr *nlh, size_t hdrlen, uint16_t type)
@@ -89,11 +58,11 @@ static void roundtrip_route(const struct ul_route *r)
 
 static void test_route_single(void **state)
 {
-	struct ul_route r = route1(201, "0.0.0.0/0");
+	struct ul_route r = tk_route(201, "0.0.0.0/0");
 	const struct rtmsg *rtm;
 	struct nlmsghdr *nlh;
 
-	add_nh(&r, "192.168.0.1", 3, 1);
+	tk_nh(&r, "192.168.0.1", 3, 1);
 	roundtrip_route(&r);
 	nlh = ul_rtnl_build_route(buf, &r, RTM_NEWROUTE, NLM_F_CREATE, 1);
 	rtm = mnl_nlmsg_get_payload(nlh);
@@ -110,7 +79,7 @@ static void test_route_single(void **state)
 
 static void test_route_multipath(void **state)
 {
-	struct ul_route r = route1(250, "0.0.0.0/0"), back;
+	struct ul_route r = tk_route(250, "0.0.0.0/0"), back;
 	const struct rtnexthop *rtnh;
 	const struct nlattr *mp;
 	const struct rtmsg *rtm;
@@ -118,9 +87,9 @@ static void test_route_multipath(void **state)
 	const uint8_t hops[] = { 29, 69, 255 };
 	size_t off = 0, i = 0;
 
-	add_nh(&r, "192.168.0.1", 3, 30);
-	add_nh(&r, "192.168.1.1", 4, 70);
-	add_nh(&r, "192.168.2.1", 5, 256);
+	tk_nh(&r, "192.168.0.1", 3, 30);
+	tk_nh(&r, "192.168.1.1", 4, 70);
+	tk_nh(&r, "192.168.2.1", 5, 256);
 	roundtrip_route(&r);
 
 	nlh = ul_rtnl_build_route(buf, &r, RTM_NEWROUTE, NLM_F_CREATE, 1);
@@ -162,11 +131,11 @@ static void test_route_multipath(void **state)
 
 static void test_route_p2p(void **state)
 {
-	struct ul_route r = route1(202, "0.0.0.0/0");
+	struct ul_route r = tk_route(202, "0.0.0.0/0");
 	const struct rtmsg *rtm;
 	struct nlmsghdr *nlh;
 
-	add_nh(&r, NULL, 9, 1);
+	tk_nh(&r, NULL, 9, 1);
 	roundtrip_route(&r);
 	nlh = ul_rtnl_build_route(buf, &r, RTM_NEWROUTE, 0, 1);
 	rtm = mnl_nlmsg_get_payload(nlh);
@@ -176,11 +145,11 @@ static void test_route_p2p(void **state)
 
 static void test_route_big_table_and_prefix(void **state)
 {
-	struct ul_route r = route1(1000, "10.1.0.0/16"), back;
+	struct ul_route r = tk_route(1000, "10.1.0.0/16"), back;
 	const struct rtmsg *rtm;
 	struct nlmsghdr *nlh;
 
-	add_nh(&r, "10.0.0.1", 2, 1);
+	tk_nh(&r, "10.0.0.1", 2, 1);
 	roundtrip_route(&r);
 	nlh = ul_rtnl_build_route(buf, &r, RTM_NEWROUTE, 0, 1);
 	rtm = mnl_nlmsg_get_payload(nlh);
@@ -194,9 +163,9 @@ static void test_route_big_table_and_prefix(void **state)
 
 static void test_route_bad_build(void **state)
 {
-	struct ul_route r = route1(250, "0.0.0.0/0");
+	struct ul_route r = tk_route(250, "0.0.0.0/0");
 
-	add_nh(&r, "2001:db8::1", 3, 1);       /* gateway of another family */
+	tk_nh(&r, "2001:db8::1", 3, 1);       /* gateway of another family */
 	assert_null(ul_rtnl_build_route(buf, &r, RTM_NEWROUTE, 0, 1));
 	r.family = 0;
 	assert_null(ul_rtnl_build_route(buf, &r, RTM_NEWROUTE, 0, 1));
@@ -317,18 +286,6 @@ static void test_route_too_many_nexthops(void **state)
 
 /* ---- rules ---- */
 
-static struct ul_iprule rule(uint32_t prio, uint32_t table)
-{
-	struct ul_iprule r;
-
-	memset(&r, 0, sizeof(r));
-	r.family = AF_INET;
-	r.prio = prio;
-	r.table = table;
-	r.suppress_prefixlen = UL_NO_SUPPRESS;
-	return r;
-}
-
 static struct nlmsghdr *roundtrip_rule(const struct ul_iprule *r)
 {
 	struct ul_iprule back;
@@ -355,7 +312,7 @@ static struct nlmsghdr *roundtrip_rule(const struct ul_iprule *r)
 
 static void test_rule_suppress_main(void **state)
 {
-	struct ul_iprule r = rule(1000, RT_TABLE_MAIN);
+	struct ul_iprule r = tk_iprule(1000, RT_TABLE_MAIN);
 	const struct fib_rule_hdr *frh;
 	struct nlmsghdr *nlh;
 
@@ -370,7 +327,7 @@ static void test_rule_suppress_main(void **state)
 
 static void test_rule_fwmark(void **state)
 {
-	struct ul_iprule r = rule(1001, 201);
+	struct ul_iprule r = tk_iprule(1001, 201);
 	const struct fib_rule_hdr *frh;
 	struct nlmsghdr *nlh;
 
@@ -389,23 +346,23 @@ static void test_rule_fwmark(void **state)
 
 static void test_rule_from_prefix(void **state)
 {
-	struct ul_iprule r = rule(1010, 202);
+	struct ul_iprule r = tk_iprule(1010, 202);
 	const struct fib_rule_hdr *frh;
 	struct nlmsghdr *nlh;
 
-	r.src = A("10.0.1.0/24");
+	r.src = tk_addr("10.0.1.0/24");
 	nlh = roundtrip_rule(&r);
 	frh = mnl_nlmsg_get_payload(nlh);
 	assert_int_equal(frh->src_len, 24);
 	assert_memory_equal(mnl_attr_get_payload(find_attr(nlh, sizeof(*frh), FRA_SRC)),
 			    r.src.bytes, 4);
-	r.src = A("10.0.1.7");
+	r.src = tk_addr("10.0.1.7");
 	roundtrip_rule(&r);
 }
 
 static void test_rule_big_table_and_delete(void **state)
 {
-	struct ul_iprule r = rule(1099, 1000);
+	struct ul_iprule r = tk_iprule(1099, 1000);
 	const struct fib_rule_hdr *frh;
 	struct nlmsghdr *nlh;
 
@@ -443,7 +400,7 @@ static struct nlmsghdr *krule(uint8_t action, uint32_t prio, uint32_t table)
 
 static void test_rule_kernel_dump(void **state)
 {
-	struct ul_iprule r, want = rule(1050, 77);
+	struct ul_iprule r, want = tk_iprule(1050, 77);
 	struct nlmsghdr *nlh;
 	uint32_t dst = htonl(0x08080808);
 
@@ -574,7 +531,7 @@ static struct nlmsghdr *kaddr(uint16_t type, uint8_t family, int ifindex, uint8_
 
 static void test_kev_addr(void **state)
 {
-	struct ul_addr local = A("192.168.0.2"), peer = A("192.168.0.1"), v6 = A("2001:db8::5");
+	struct ul_addr local = tk_addr("192.168.0.2"), peer = tk_addr("192.168.0.1"), v6 = tk_addr("2001:db8::5");
 	struct nlmsghdr *nlh;
 	struct ul_kev ev;
 	char txt[UL_ADDR_STRLEN];
@@ -616,7 +573,7 @@ static void test_kev_addr(void **state)
 
 static void test_kev_route(void **state)
 {
-	struct ul_addr gw = A("192.168.0.1"), gw2 = A("192.168.1.1"), dst = A("10.0.0.0");
+	struct ul_addr gw = tk_addr("192.168.0.1"), gw2 = tk_addr("192.168.1.1"), dst = tk_addr("10.0.0.0");
 	struct rtnexthop *rtnh;
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;
