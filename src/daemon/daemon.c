@@ -212,7 +212,7 @@ void ul_daemon_kernel_events(struct ul_daemon *d)
 	int err = d->kp.rtnl_read_events(d->kp.ctx, ul_view_on_kev, &d->view);
 
 	if (err == -ENOBUFS) {
-		ul_warn("netlink events lost (%s), resynchronising", why(d, err));
+		ul_warn("netlink events lost (ENOBUFS), resynchronising");
 		resync(d);
 	} else if (err < 0 && err != -EAGAIN) {
 		ul_err("netlink events: %s", why(d, err));

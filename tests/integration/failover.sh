@@ -5,15 +5,10 @@
 #  - carrier loss: the link is down within 0.5 s;
 #  - 20 % random loss on a link for 15 s: no transition (3 targets, quorum 1).
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2 --bcp38
-conf=$LABDIR/uplinkd.conf
-TCPSRC=$UL_BUILD/lab/tcpsrc
+lab_test 2 --bcp38
 lab_conf 2 weights=1,1 interval=200 timeout=200 down=3 up=3 \
 	targets=203.0.113.11,203.0.113.12,203.0.113.13 quorum=1 > "$conf"
-lab_uplinkd_start "$conf"
-lab_all_up 10 || lab_fail "links not up"
+lab_up "$conf"
 
 now_ms() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }
 transitions() {  # link -> its transitions count (status --json, jq); 1 without a count

@@ -7,13 +7,9 @@
 # follows, the probes rebind (the link is up again),
 # new connections leave with the new address, and nothing is left of the old one.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2 --bcp38
-conf=$LABDIR/uplinkd.conf
+lab_test 2 --bcp38
 lab_conf 2 weights=1,1 interval=200 timeout=200 down=3 up=3 > "$conf"
-lab_uplinkd_start "$conf"
-lab_all_up 10 || lab_fail "links not up"
+lab_up "$conf"
 sleep 0.3
 lab_owned "$LABDIR/owned.before"
 lab_traffic_via 1 40 || lab_fail "isp1 carries nothing at the start"

@@ -3,10 +3,7 @@
 # and on SIGTERM leaves ip rules, routes, nftables and sysctls exactly as it found them.
 # kill -9 leaves traffic flowing (fail-static); a restart adopts what is there, no duplicates.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2 --bcp38
-conf=$LABDIR/uplinkd.conf
+lab_test 2 --bcp38
 lab_conf 2 weights=1,1 > "$conf"
 
 lab_snapshot "$LABDIR/before"

@@ -208,6 +208,15 @@ lab_begin() {
 	LABDIR=$(mktemp -d "${TMPDIR:-/tmp}/ul-lab.XXXXXX") || lab_fail "lab_begin: mktemp failed"
 }
 
+# lab_test NLINKS [--bcp38]: how an integration test starts: root and namespaces (else a
+# skip, 77), the lab; $conf is where its uplinkd config goes, $TCPSRC the traffic tool.
+lab_test() {
+	lab_require_root
+	lab_create "$@"
+	conf=$LABDIR/uplinkd.conf
+	TCPSRC=$LAB_TCPSRC
+}
+
 # lab_create NLINKS [--bcp38]
 lab_create() {
 	local n=${1:-} bcp38=0 k a t0 i ok v6 v6d
@@ -621,6 +630,20 @@ lab_owned() {
 		fi' sh "$LAB_NLINKS" "$nft" >"$f" 2>&1
 }
 
+# lab_converge REF NOW [--nft]: poll (5 s) until what uplinkd owns (lab_owned NOW ...) is
+# REF again; 1, with the difference on stdout, when it is not.
+lab_converge() {
+	local ref=${1:?lab_converge REF NOW [--nft]} now=${2:?} i
+	shift 2
+	for ((i = 0; i < 50; i++)); do
+		lab_owned "$now" "$@"
+		cmp -s "$ref" "$now" && return 0
+		sleep 0.1
+	done
+	diff "$ref" "$now"
+	return 1
+}
+
 # lab_no_dups: fail when the gateway has duplicate ip rules or routes, or more than one
 # table inet uplinkd.
 lab_no_dups() {
@@ -650,6 +673,12 @@ lab_fd_count() {
 	ls "/proc/${1:?lab_fd_count PID}/fd" 2>/dev/null | wc -l
 }
 
+# lab_up CONF [TIMEOUT_S]: start uplinkd on CONF and wait until every link is up (10 s).
+lab_up() {
+	lab_uplinkd_start "$1"
+	lab_all_up "${2:-10}" || lab_fail "links not up"
+}
+
 # lab_all_up TIMEOUT_S: until every link of the lab is up (one status request per poll).
 lab_all_up() {
 	local t=${1:-10} end json k ok LAB_CTL_TIMEOUT=3
@@ -677,3 +706,6 @@ lab_traffic_via() {
 	echo "$out" | grep -q "^$a " || { echo "$out" >&2; return 1; }
 	return 0
 }
+
+# the config generator (lab_conf)
+. "$_LAB_ROOT/tests/lab/conf.sh"
