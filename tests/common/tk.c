@@ -163,3 +163,17 @@ uint32_t tk_be32(const uint8_t *k)
 {
 	return (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
 }
+
+struct ul_config *tk_config(const char *text)
+{
+	struct ul_diag d = { 0 };
+	struct ul_config *c = NULL;
+
+	if (ul_config_parse_string(text, "t.conf", &c, &d)) {
+		for (size_t i = 0; i < d.n; i++)
+			print_error("%s\n", d.msgs[i]);
+		ul_diag_free(&d);
+		fail_msg("config did not parse");
+	}
+	return c;
+}

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "config.h"
 #include "ruleset.h"
 #include "types.h"
 
@@ -24,6 +25,9 @@ void tk_tmpdir(char *dir, size_t len, const char *prefix);
 void tk_rmtree(const char *dir);
 /* a file of that content (path relative to dir, or absolute when dir is NULL) */
 void tk_write(const char *dir, const char *path, const char *content);
+
+/* a config from text (file name "t.conf"); the test fails, printing why, if it does not parse */
+struct ul_config *tk_config(const char *text);
 
 /* value builders: an address or prefix ("a.b.c.d", "a.b.c.d/n", IPv6 forms); a route of
  * table to dst with no nexthop yet; one more nexthop (gw NULL: a device route); a rule */

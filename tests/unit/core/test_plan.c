@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "plan.h"
+#include "tk.h"
 
 static const char *LINKS3 =
 	"lan = { interfaces = [ \"lan0\" ]; networks = [ \"10.0.0.0/24\" ]; };\n"
@@ -20,20 +21,6 @@ static const char *LINKS3 =
 	" { name = \"isp2\"; interface = \"wan2\"; gateway = \"192.168.2.1\"; weight = 70; },\n"
 	" { name = \"isp3\"; interface = \"wan3\"; gateway = \"192.168.3.1\"; tier = 2; }\n"
 	");\n";
-
-static struct ul_config *conf(const char *text)
-{
-	struct ul_diag diag = { 0 };
-	struct ul_config *c = NULL;
-
-	if (ul_config_parse_string(text, "test.conf", &c, &diag)) {
-		for (size_t i = 0; i < diag.n; i++)
-			print_error("%s\n", diag.msgs[i]);
-		ul_diag_free(&diag);
-		fail_msg("config did not parse");
-	}
-	return c;
-}
 
 /* Link i: ifindex 10+i, address 192.168.(i+1).2, state as given. */
 static void rts(const struct ul_config *c, struct ul_link_rt *rt, const enum ul_state *st)
@@ -100,7 +87,7 @@ static char *nft_text(const struct ul_plan *p)
 
 static void all_up_weighted(void **state)
 {
-	struct ul_config *c = conf(LINKS3);
+	struct ul_config *c = tk_config(LINKS3);
 	enum ul_state st[] = { UL_ST_UP, UL_ST_UP, UL_ST_UP };
 	struct ul_link_rt rt[3];
 	struct ul_plan p;
@@ -131,7 +118,7 @@ static void all_up_weighted(void **state)
 
 static void failover_and_tiers(void **state)
 {
-	struct ul_config *c = conf(LINKS3);
+	struct ul_config *c = tk_config(LINKS3);
 	enum ul_state one_down[] = { UL_ST_DOWN, UL_ST_UP, UL_ST_UP };
 	enum ul_state tier1_down[] = { UL_ST_DOWN, UL_ST_DISABLED, UL_ST_UP };
 	struct ul_link_rt rt[3];
@@ -161,7 +148,7 @@ static void failover_and_tiers(void **state)
 
 static void degraded_only_when_nothing_is_up(void **state)
 {
-	struct ul_config *c = conf(LINKS3);
+	struct ul_config *c = tk_config(LINKS3);
 	enum ul_state a[] = { UL_ST_DEGRADED, UL_ST_UP, UL_ST_UP };
 	enum ul_state b[] = { UL_ST_DEGRADED, UL_ST_DEGRADED, UL_ST_DOWN };
 	enum ul_state d[] = { UL_ST_DEGRADED, UL_ST_DOWN, UL_ST_UP };
@@ -186,7 +173,7 @@ static void degraded_only_when_nothing_is_up(void **state)
 
 static void last_resort_at_start(void **state)
 {
-	struct ul_config *c = conf(LINKS3);
+	struct ul_config *c = tk_config(LINKS3);
 	enum ul_state st[] = { UL_ST_INIT, UL_ST_INIT, UL_ST_INIT };
 	struct ul_link_rt rt[3];
 	struct ul_plan p;
@@ -205,7 +192,7 @@ static void last_resort_at_start(void **state)
 
 static void not_routable_links(void **state)
 {
-	struct ul_config *c = conf(
+	struct ul_config *c = tk_config(
 		"links = (\n"
 		" { name = \"dsl\"; interface = \"ppp0\"; },\n"
 		" { name = \"cable\"; interface = \"wan2\"; gateway = \"auto\"; }\n"
@@ -234,7 +221,7 @@ static void not_routable_links(void **state)
 
 static void ruleset_core(void **state)
 {
-	struct ul_config *c = conf(LINKS3);
+	struct ul_config *c = tk_config(LINKS3);
 	enum ul_state st[] = { UL_ST_UP, UL_ST_UP, UL_ST_UP };
 	struct ul_link_rt rt[3];
 	struct ul_plan p;
@@ -282,7 +269,7 @@ static void policy_rules(void **state)
 		" { name = \"office\"; src = [ \"10.0.1.0/24\" ]; via = [ \"isp2\" ]; },\n"
 		" { name = \"local\"; dst = [ \"172.16.0.0/12\" ]; }\n"
 		");\n") > 0);
-	c = conf(text);
+	c = tk_config(text);
 	free(text);
 	rts(c, rt, st);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
@@ -334,7 +321,7 @@ static void sticky_sets(void **state)
 
 	assert_true(asprintf(&text, "%s%s", LINKS3,
 			     "sticky = { by = \"source\"; timeout_s = 300; };\n") > 0);
-	c = conf(text);
+	c = tk_config(text);
 	free(text);
 	rts(c, rt, st);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
@@ -367,7 +354,7 @@ static void port_forwards(void **state)
 	assert_true(asprintf(&text, "%s%s", LINKS3,
 		"port_forwards = ( { name = \"web\"; proto = \"tcp\"; port = 8080;"
 		" to = \"10.0.0.5:80\"; links = [ \"isp1\", \"isp3\" ]; } );\n") > 0);
-	c = conf(text);
+	c = tk_config(text);
 	free(text);
 	rts(c, rt, st);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
@@ -392,7 +379,7 @@ static void mark_mask_from_config(void **state)
 
 	assert_true(asprintf(&text, "daemon = { mark_mask = 0xf0000; rule_priority = 2000;"
 				    " balance_table = 99; };\n%s", LINKS3) > 0);
-	c = conf(text);
+	c = tk_config(text);
 	free(text);
 	assert_int_equal(ul_link_mark(c, 0), 0x10000);
 	assert_int_equal(ul_exclude_mark(c), 0xf0000);
@@ -423,7 +410,7 @@ static void ten_thousand_prefixes(void **state)
 		off += (size_t)snprintf(text + off, cap - off, "%s\"10.%d.%d.0/24\"", i ? "," : "",
 					64 + i / 256, i % 256);
 	snprintf(text + off, cap - off, " ]; via = [ \"isp1\" ]; } );\n");
-	c = conf(text);
+	c = tk_config(text);
 	free(text);
 	rts(c, rt, st);
 	clock_gettime(CLOCK_MONOTONIC, &t0);

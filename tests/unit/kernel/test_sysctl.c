@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "sysctl.h"
+#include "tk.h"
 
 struct fix {
 	char dir[48];
@@ -67,8 +68,7 @@ static int setup(void **state)
 	struct fix *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ul-sysctl-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	tk_tmpdir(f->dir, sizeof(f->dir), "ul-sysctl");
 	snprintf(f->root, sizeof(f->root), "%s/proc-sys", f->dir);
 	snprintf(f->state, sizeof(f->state), "%s/run/sysctl.saved", f->dir);
 	assert_int_equal(mkdir(f->root, 0755), 0);
@@ -81,20 +81,12 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fix *f = *state;
 
 	unsetenv("UL_SYSCTL_ROOT");
-	assert_int_equal(nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+	tk_rmtree(f->dir);
 	free(f);
 	return 0;
 }
