@@ -754,6 +754,31 @@ static bool valid_ifname(const char *s)
 	return true;
 }
 
+/* A link's required name-like key: missing, not valid, or copied into dst (where it was
+ * into *where, for the duplicate checks). */
+static void get_name(struct ctx *x, const config_setting_t *g, const char *gp, const char *key,
+		     bool (*valid)(const char *), const char *needs, const char *what,
+		     char *dst, size_t len, const config_setting_t **where)
+{
+	const config_setting_t *s;
+	char path[PATHLEN], q[QLEN];
+	const char *str;
+
+	switch (get_str(x, g, gp, key, &str, &s, path)) {
+	case 0:
+		err(x, g, path, "missing (every link needs %s)", needs);
+		break;
+	case 1:
+		if (!valid(str)) {
+			err(x, s, path, "%s is not %s", qstr(str, q, sizeof(q)), what);
+			break;
+		}
+		snprintf(dst, len, "%s", str);
+		*where = s;
+		break;
+	}
+}
+
 static bool valid_dns_name(const char *s)
 {
 	size_t n = strlen(s), label = 0;
@@ -1282,34 +1307,10 @@ static void parse_link(struct ctx *x, const config_setting_t *g, size_t i)
 	}
 	check_keys(x, g, gp, keys);
 
-	switch (get_str(x, g, gp, "name", &str, &s, path)) {
-	case 0:
-		err(x, g, path, "missing (every link needs a name)");
-		break;
-	case 1:
-		if (!valid_link_name(str)) {
-			err(x, s, path, "%s is not a valid link name (1..15 of a-z 0-9 _ -)",
-			    qstr(str, q, sizeof(q)));
-			break;
-		}
-		snprintf(l->name, sizeof(l->name), "%s", str);
-		m->name = s;
-		break;
-	}
-	switch (get_str(x, g, gp, "interface", &str, &s, path)) {
-	case 0:
-		err(x, g, path, "missing (every link needs an interface)");
-		break;
-	case 1:
-		if (!valid_ifname(str)) {
-			err(x, s, path, "%s is not a valid interface name",
-			    qstr(str, q, sizeof(q)));
-			break;
-		}
-		snprintf(l->ifname, sizeof(l->ifname), "%s", str);
-		m->ifname = s;
-		break;
-	}
+	get_name(x, g, gp, "name", valid_link_name, "a name",
+		 "a valid link name (1..15 of a-z 0-9 _ -)", l->name, sizeof(l->name), &m->name);
+	get_name(x, g, gp, "interface", valid_ifname, "an interface", "a valid interface name",
+		 l->ifname, sizeof(l->ifname), &m->ifname);
 	if (get_str(x, g, gp, "gateway", &str, &s, path) > 0) {
 		if (!strcmp(str, "auto"))
 			l->gw_mode = UL_GW_AUTO;

@@ -250,6 +250,26 @@ struct nlmsghdr *ul_rtnl_build_route(void *buf, const struct ul_route *r, uint16
 	return nlh;
 }
 
+/* The head of a route or rule message: 1, with its header and its attributes in t, for
+ * a new_type or del_type message of IPv4 or IPv6; 0 for any other; -EINVAL when malformed.
+ * (The family is the first byte of both headers, struct rtmsg and struct fib_rule_hdr.) */
+static int parse_head(const struct nlmsghdr *nlh, uint16_t new_type, uint16_t del_type,
+		      size_t hdrlen, struct attr_tb *t, const void **hdr)
+{
+	const uint8_t *family;
+
+	_Static_assert(offsetof(struct rtmsg, rtm_family) == 0 &&
+		       offsetof(struct fib_rule_hdr, family) == 0, "family first");
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN)
+		return -EINVAL;
+	if (nlh->nlmsg_type != new_type && nlh->nlmsg_type != del_type)
+		return 0;
+	if (collect(nlh, hdrlen, t) < 0)
+		return -EINVAL;
+	*hdr = family = mnl_nlmsg_get_payload(nlh);
+	return *family == AF_INET || *family == AF_INET6;
+}
+
 int ul_rtnl_parse_route(const struct nlmsghdr *nlh, struct ul_route *r)
 {
 	const struct rtmsg *rtm;
@@ -257,15 +277,9 @@ int ul_rtnl_parse_route(const struct nlmsghdr *nlh, struct ul_route *r)
 	uint32_t table;
 	int n;
 
-	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN)
-		return -EINVAL;
-	if (nlh->nlmsg_type != RTM_NEWROUTE && nlh->nlmsg_type != RTM_DELROUTE)
-		return 0;
-	if (collect(nlh, sizeof(*rtm), &t) < 0)
-		return -EINVAL;
-	rtm = mnl_nlmsg_get_payload(nlh);
-	if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6)
-		return 0;
+	n = parse_head(nlh, RTM_NEWROUTE, RTM_DELROUTE, sizeof(*rtm), &t, (const void **)&rtm);
+	if (n <= 0)
+		return n;
 	if (rtm->rtm_type != RTN_UNICAST || (rtm->rtm_flags & RTM_F_CLONED))
 		return 0;
 
@@ -364,16 +378,11 @@ int ul_rtnl_parse_rule(const struct nlmsghdr *nlh, struct ul_iprule *r)
 	uint32_t v;
 	uint8_t proto;
 	bool foreign;
+	int n;
 
-	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN)
-		return -EINVAL;
-	if (nlh->nlmsg_type != RTM_NEWRULE && nlh->nlmsg_type != RTM_DELRULE)
-		return 0;
-	if (collect(nlh, sizeof(*frh), &t) < 0)
-		return -EINVAL;
-	frh = mnl_nlmsg_get_payload(nlh);
-	if (frh->family != AF_INET && frh->family != AF_INET6)
-		return 0;
+	n = parse_head(nlh, RTM_NEWRULE, RTM_DELRULE, sizeof(*frh), &t, (const void **)&frh);
+	if (n <= 0)
+		return n;
 
 	memset(r, 0, sizeof(*r));
 	r->family = frh->family;

@@ -177,3 +177,18 @@ struct ul_config *tk_config(const char *text)
 	}
 	return c;
 }
+
+void tk_elem_spread24(struct ul_set *s, unsigned n)
+{
+	union ul_set_elem e;
+
+	for (unsigned i = 0; i < n; i++) {
+		memset(&e, 0, sizeof(e));
+		e.prefix.family = AF_INET;
+		e.prefix.plen = 24;
+		e.prefix.bytes[0] = 10;
+		e.prefix.bytes[1] = (uint8_t)((i * 2) >> 8);
+		e.prefix.bytes[2] = (uint8_t)(i * 2);
+		assert_int_equal(ul_set_add_elem(s, &e), 0);
+	}
+}

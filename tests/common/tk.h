@@ -43,6 +43,9 @@ struct ul_nrule *tk_rule(struct ul_ruleset *rs, const char *chain);
 void tk_elem_ifname(struct ul_set *s, const char *name, int want);
 void tk_elem_port(struct ul_set *s, uint16_t lo, uint16_t hi, int want);
 void tk_elem_prefix(struct ul_set *s, const char *prefix, int want);
+/* n /24 prefixes of 10.0.0.0/8, every other one (10.0.0.0/24, 10.0.2.0/24, ...): nothing
+ * coalesces */
+void tk_elem_spread24(struct ul_set *s, unsigned n);
 /* a big-endian 32-bit key */
 uint32_t tk_be32(const uint8_t *k);
 

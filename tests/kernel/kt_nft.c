@@ -404,21 +404,11 @@ static void test_10000_prefixes(void **state)
 	struct ul_set *s;
 	struct ul_nrule *r;
 	struct timespec t0, t1;
-	union ul_set_elem e;
 	double dt, dt2;
 
 	memset(&rs, 0, sizeof(rs));
 	s = ul_ruleset_add_set(&rs, "big", UL_KEY_IPV4, true);
-	for (unsigned i = 0; i < 10000; i++) {
-		memset(&e, 0, sizeof(e));
-		e.prefix.family = AF_INET;
-		e.prefix.plen = 24;
-		/* every other /24 so nothing coalesces, a few duplicates on top */
-		e.prefix.bytes[0] = 10;
-		e.prefix.bytes[1] = (uint8_t)((i * 2) >> 8);
-		e.prefix.bytes[2] = (uint8_t)(i * 2);
-		assert_int_equal(ul_set_add_elem(s, &e), 0);
-	}
+	tk_elem_spread24(s, 10000);
 	assert_non_null(ul_ruleset_add_chain(&rs, "pre", UL_CHAIN_FILTER, UL_HOOK_PREROUTING,
 					     -150));
 	r = tk_rule(&rs, "pre");

@@ -54,13 +54,10 @@ static void host_checks(void **state)
 	char want[PATH_MAX + 200], want2[PATH_MAX + 200];
 	struct ul_diag d = { 0 };
 	struct ul_config *c;
-	int fd;
 
-	assert_non_null(mkdtemp(tmpl));
+	tk_tmpdir(tmpl, sizeof(tmpl), "ul-host");
 	snprintf(path, sizeof(path), "%s/hook", tmpl);
-	fd = open(path, O_CREAT | O_WRONLY, 0644);
-	assert_true(fd >= 0);
-	close(fd);
+	tk_write(NULL, path, "");		/* a hook that is there, not executable */
 
 	/* a group that does not exist, a hook that is not executable */
 	snprintf(buf, sizeof(buf), L1

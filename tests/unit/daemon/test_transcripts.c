@@ -719,6 +719,21 @@ static void cmd_iface_del(struct run *r, char **w)
 	*k = r->f.ifs[--r->f.n_ifs];
 }
 
+/* The fake kernel adds an address or route (and queues its event), or deletes the ones
+ * that match (and queues theirs). */
+static void add_or_del(struct run *r, struct ul_kev *arr, size_t *n, size_t max,
+		       const struct ul_kev *ev, bool del)
+{
+	if (del) {
+		drop(&r->f, arr, n, ev->ifindex, ev, ev->type);
+		return;
+	}
+	if (*n == max)
+		die(r, "too many of kind %d", (int)ev->type);
+	arr[(*n)++] = *ev;
+	queue(&r->f, ev);
+}
+
 static void cmd_addr(struct run *r, char **w, bool del)
 {
 	struct ul_kev ev = { .type = del ? UL_KEV_ADDR_DEL : UL_KEV_ADDR };
@@ -726,14 +741,7 @@ static void cmd_addr(struct run *r, char **w, bool del)
 	if (nwords(w) != 3 || parse_addr(w[2], &ev.addr))
 		die(r, "%s IFINDEX A.B.C.D/N", w[0]);
 	ev.ifindex = atoi(w[1]);
-	if (del) {
-		drop(&r->f, r->f.addrs, &r->f.n_addrs, ev.ifindex, &ev, UL_KEV_ADDR_DEL);
-		return;
-	}
-	if (r->f.n_addrs == MAX_ADDRS)
-		die(r, "too many addresses");
-	r->f.addrs[r->f.n_addrs++] = ev;
-	queue(&r->f, &ev);
+	add_or_del(r, r->f.addrs, &r->f.n_addrs, MAX_ADDRS, &ev, del);
 }
 
 /* route IFINDEX via GW [metric N]: a default route of the main table */
@@ -751,14 +759,7 @@ static void cmd_route(struct run *r, char **w, bool del)
 	ul_addr_parse("0.0.0.0", false, &ev.addr);
 	ev.addr.plen = 0;
 	ev.metric = n == 6 ? (uint32_t)atoi(w[5]) : 0;
-	if (del) {
-		drop(&r->f, r->f.routes, &r->f.n_routes, ev.ifindex, &ev, UL_KEV_ROUTE_DEL);
-		return;
-	}
-	if (r->f.n_routes == MAX_ROUTES)
-		die(r, "too many routes");
-	r->f.routes[r->f.n_routes++] = ev;
-	queue(&r->f, &ev);
+	add_or_del(r, r->f.routes, &r->f.n_routes, MAX_ROUTES, &ev, del);
 }
 
 /* fail OP ERRNO [xN] [TEXT...] */
@@ -894,6 +895,19 @@ static void write_file(struct run *r, const char *path, const char *text)
 		die(r, "%s: %s", path, strerror(errno));
 }
 
+/* The words of line (at most 31, NULL after the last), in copy; how many. */
+static int split_words(const char *line, char *copy, size_t len, char **w)
+{
+	char *ws = NULL;
+	int n = 0;
+
+	snprintf(copy, len, "%s", line);
+	for (char *t = strtok_r(copy, " \t", &ws); t && n < 31; t = strtok_r(NULL, " \t", &ws))
+		w[n++] = t;
+	w[n] = NULL;
+	return n;
+}
+
 /* One command of the script: its line and its words (w[n] is NULL). */
 static void dispatch(struct run *r, const char *line, char **w, int n)
 {
@@ -946,7 +960,7 @@ static void play(struct run *r, char *text)
 	char *next;
 
 	for (char *line = text; line && *line; line = next) {
-		char copy[1024], *w[32] = { 0 }, *ws = NULL;
+		char copy[1024], *w[32] = { 0 };
 		int n = 0;
 
 		next = strchr(line, '\n');
@@ -965,9 +979,7 @@ static void play(struct run *r, char *text)
 		}
 		if (line[0] == '#' || !line[strspn(line, " \t")])
 			continue;
-		snprintf(copy, sizeof(copy), "%s", line);
-		for (char *t = strtok_r(copy, " \t", &ws); t && n < 31; t = strtok_r(NULL, " \t", &ws))
-			w[n++] = t;
+		n = split_words(line, copy, sizeof(copy), w);
 		if (!strcmp(w[0], "config")) {
 			in_conf = true;
 			continue;                       /* written to the file, not the transcript */
@@ -994,12 +1006,7 @@ static void play(struct run *r, char *text)
 					c += strspn(c, " \t");
 					for (size_t e = strlen(c); e && (c[e - 1] == ' ' || c[e - 1] == '\t');)
 						c[--e] = '\0';
-					snprintf(copy, sizeof(copy), "%s", c);
-					n = 0;
-					for (char *t = strtok_r(copy, " \t", &ws); t && n < 31;
-					     t = strtok_r(NULL, " \t", &ws))
-						w[n++] = t;
-					w[n] = NULL;
+					n = split_words(c, copy, sizeof(copy), w);
 					if (n)
 						dispatch(r, c, w, n);
 				}

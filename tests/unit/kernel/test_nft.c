@@ -758,21 +758,12 @@ static void test_10000_prefixes(void **state)
 	struct ul_set *s;
 	struct built bt;
 	struct elem *el;
-	union ul_set_elem e;
 	struct timespec t0, t1;
 	size_t n, msgs = 0;
 
 	memset(&rs, 0, sizeof(rs));
 	s = ul_ruleset_add_set(&rs, "big", UL_KEY_IPV4, true);
-	for (unsigned i = 0; i < 10000; i++) {
-		memset(&e, 0, sizeof(e));
-		e.prefix.family = AF_INET;
-		e.prefix.plen = 24;
-		e.prefix.bytes[0] = 10;
-		e.prefix.bytes[1] = (uint8_t)((i * 2) >> 8);
-		e.prefix.bytes[2] = (uint8_t)(i * 2);
-		assert_int_equal(ul_set_add_elem(s, &e), 0);
-	}
+	tk_elem_spread24(s, 10000);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
