@@ -192,3 +192,25 @@ void tk_elem_spread24(struct ul_set *s, unsigned n)
 		assert_int_equal(ul_set_add_elem(s, &e), 0);
 	}
 }
+
+struct ul_stmt *tk_dnat4(struct ul_nrule *r, const char *addr, uint16_t port)
+{
+	struct ul_stmt *x = tk_stmt(r, UL_S_DNAT, NULL);
+
+	x->family = AF_INET;
+	assert_int_equal(ul_addr_parse(addr, false, &x->addr), 0);
+	x->port = port;
+	return x;
+}
+
+void tk_mark_unmarked_return(struct ul_nrule *r, uint32_t mask, uint32_t value)
+{
+	struct ul_stmt *x = tk_stmt(r, UL_M_CTMARK, NULL);
+
+	x->mask = mask;
+	x->neg = true;
+	x = tk_stmt(r, UL_S_MARK, NULL);
+	x->mask = mask;
+	x->value = value;
+	tk_stmt(r, UL_V_RETURN, NULL);
+}

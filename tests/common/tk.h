@@ -43,6 +43,10 @@ struct ul_nrule *tk_rule(struct ul_ruleset *rs, const char *chain);
 void tk_elem_ifname(struct ul_set *s, const char *name, int want);
 void tk_elem_port(struct ul_set *s, uint16_t lo, uint16_t hi, int want);
 void tk_elem_prefix(struct ul_set *s, const char *prefix, int want);
+/* statements: dnat ip to ADDR:PORT; "unmarked: set the mark (mask, value) and return"
+ * (ct mark & mask != 0 is false, meta mark set, return) */
+struct ul_stmt *tk_dnat4(struct ul_nrule *r, const char *addr, uint16_t port);
+void tk_mark_unmarked_return(struct ul_nrule *r, uint32_t mask, uint32_t value);
 /* n /24 prefixes of 10.0.0.0/8, every other one (10.0.0.0/24, 10.0.2.0/24, ...): nothing
  * coalesces */
 void tk_elem_spread24(struct ul_set *s, unsigned n);

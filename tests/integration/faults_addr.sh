@@ -7,12 +7,7 @@
 # follows, the probes rebind (the link is up again),
 # new connections leave with the new address, and nothing is left of the old one.
 . "$(dirname "$0")/../lab/lab.sh"
-lab_test 2 --bcp38
-lab_conf 2 weights=1,1 interval=200 timeout=200 down=3 up=3 > "$conf"
-lab_up "$conf"
-sleep 0.3
-lab_owned "$LABDIR/owned.before"
-lab_traffic_via 1 40 || lab_fail "isp1 carries nothing at the start"
+lab_fault_start
 
 # check_addr OLD NEW: the state follows the new address of wan1
 check_addr() {

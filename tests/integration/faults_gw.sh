@@ -13,8 +13,7 @@ lab_test 2 --bcp38
 lab_gw ip route add default via 192.168.2.1 dev wan2 metric 100
 lab_conf 2 weights=1,1 interval=200 timeout=200 down=3 up=3 gw=auto > "$conf"
 lab_up "$conf"
-sleep 0.3
-lab_owned "$LABDIR/owned.before"
+lab_baseline "$LABDIR/owned.before"
 grep -q "^default via 192.168.1.1 dev wan1" <(lab_gw ip route show table 201) ||
 	lab_fail "table 201: $(lab_gw ip route show table 201)"
 grep -q "^default via 192.168.2.1 dev wan2" <(lab_gw ip route show table 202) ||

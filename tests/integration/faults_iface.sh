@@ -6,12 +6,7 @@
 # leftovers, no duplicates) and new connections use it again. Twice, to catch state kept
 # from the first round; then once more within a few milliseconds (one ip batch).
 . "$(dirname "$0")/../lab/lab.sh"
-lab_test 2 --bcp38
-lab_conf 2 weights=1,1 interval=200 timeout=200 down=3 up=3 > "$conf"
-lab_up "$conf"
-sleep 0.3
-lab_owned "$LABDIR/owned.before"
-lab_traffic_via 1 40 || lab_fail "isp1 carries nothing at the start"
+lab_fault_start
 
 now_ms() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }
 for round in 1 2; do

@@ -13,8 +13,7 @@ lab_gw ip link add spare0 type veth peer name spare1
 lab_gw ip link set spare1 up
 lab_gw ip link set spare0 up
 lab_up "$conf"
-sleep 0.3
-lab_owned "$LABDIR/owned.before"
+lab_baseline "$LABDIR/owned.before"
 
 # storm_batch ROUNDS: address adds/deletes (each /24: address, prefix and local route
 # events) and link flaps on spare0, as an ip batch

@@ -137,13 +137,7 @@ static void build(struct ul_ruleset *rs, bool v2, bool flush_sticky)
 		assert_non_null(ul_ruleset_add_chain(rs, "sub", UL_CHAIN_FILTER, UL_HOOK_NONE, 0));
 
 	r = tk_rule(rs, "pre");
-	x = tk_stmt(r, UL_M_CTMARK, NULL);
-	x->mask = 0xff00;
-	x->neg = true;
-	x = tk_stmt(r, UL_S_MARK, NULL);
-	x->mask = 0xff00;
-	x->value = 0x100;
-	tk_stmt(r, UL_V_RETURN, NULL);
+	tk_mark_unmarked_return(r, 0xff00, 0x100);
 	r = tk_rule(rs, "pre");
 	tk_stmt(r, UL_M_IIFNAME, "lan0");
 	tk_stmt(r, UL_M_CT_NEW, NULL);
@@ -196,10 +190,7 @@ static void build(struct ul_ruleset *rs, bool v2, bool flush_sticky)
 	tk_stmt(r, UL_M_IIFNAME, "wan1");
 	tk_stmt(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
 	tk_stmt(r, UL_M_DPORT, NULL)->port = 8080;
-	x = tk_stmt(r, UL_S_DNAT, NULL);
-	x->family = AF_INET;
-	assert_int_equal(ul_addr_parse("10.0.0.5", false, &x->addr), 0);
-	x->port = 80;
+	tk_dnat4(r, "10.0.0.5", 80);
 }
 
 static struct ul_nft *h;

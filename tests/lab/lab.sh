@@ -630,6 +630,24 @@ lab_owned() {
 		fi' sh "$LAB_NLINKS" "$nft" >"$f" 2>&1
 }
 
+# lab_baseline FILE: what uplinkd owns once it has settled after lab_up (a moment for the
+# apply after the last transition), into FILE: the reference a fault test compares with.
+lab_baseline() {
+	sleep 0.3
+	lab_owned "$@"
+}
+
+# lab_fault_start: where the fault tests start: two links probed every 200 ms (down and
+# up after 3 rounds), uplinkd up on them, its settled state in $LABDIR/owned.before,
+# isp1 carrying new connections.
+lab_fault_start() {
+	lab_test 2 --bcp38
+	lab_conf 2 weights=1,1 interval=200 timeout=200 down=3 up=3 > "$conf"
+	lab_up "$conf"
+	lab_baseline "$LABDIR/owned.before"
+	lab_traffic_via 1 40 || lab_fail "isp1 carries nothing at the start"
+}
+
 # lab_converge REF NOW [--nft]: poll (5 s) until what uplinkd owns (lab_owned NOW ...) is
 # REF again; 1, with the difference on stdout, when it is not.
 lab_converge() {

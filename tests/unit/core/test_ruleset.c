@@ -258,13 +258,7 @@ static void test_print(void **state)
 
 	c = ul_ruleset_add_chain(&rs, "pre", UL_CHAIN_FILTER, UL_HOOK_PREROUTING, -150);
 	r = ul_chain_add_rule(c);
-	x = tk_stmt(r, UL_M_CTMARK, NULL);
-	x->mask = 0xff00;
-	x->neg = true;
-	x = tk_stmt(r, UL_S_MARK, NULL);
-	x->mask = 0xff00;
-	x->value = 0x100;
-	tk_stmt(r, UL_V_RETURN, NULL);
+	tk_mark_unmarked_return(r, 0xff00, 0x100);
 	r = ul_chain_add_rule(c);
 	tk_stmt(r, UL_M_IIFNAME, "lan0");
 	tk_stmt(r, UL_M_CT_NEW, NULL);
@@ -302,10 +296,7 @@ static void test_print(void **state)
 	tk_stmt(r, UL_M_OIFNAME, "wan1");
 	tk_stmt(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_UDP;
 	tk_stmt(r, UL_M_DPORT, NULL)->port = 8080;
-	x = tk_stmt(r, UL_S_DNAT, NULL);
-	x->family = AF_INET;
-	assert_int_equal(ul_addr_parse("10.0.0.5", false, &x->addr), 0);
-	x->port = 80;
+	tk_dnat4(r, "10.0.0.5", 80);
 	r = ul_chain_add_rule(c);
 	x = tk_stmt(r, UL_S_DNAT, NULL);
 	x->family = AF_INET6;

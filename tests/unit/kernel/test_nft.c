@@ -472,10 +472,7 @@ static void test_rule_bytecode(void **state)
 	tk_stmt(r, UL_M_NFPROTO, NULL)->family = AF_INET;
 	tk_stmt(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
 	tk_stmt(r, UL_M_DPORT, NULL)->port = 8080;
-	x = tk_stmt(r, UL_S_DNAT, NULL);
-	x->family = AF_INET;
-	assert_int_equal(ul_addr_parse("10.0.0.5", false, &x->addr), 0);
-	x->port = 80;
+	tk_dnat4(r, "10.0.0.5", 80);
 	/* 6: family left 0, taken from the set; and a change of family mid-rule */
 	r = tk_rule(&rs, "pre");
 	tk_stmt(r, UL_M_SADDR_SET, "s6");

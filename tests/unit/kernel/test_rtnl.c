@@ -171,21 +171,42 @@ static void test_route_bad_build(void **state)
 	assert_null(ul_rtnl_build_route(buf, &r, RTM_NEWROUTE, 0, 1));
 }
 
+/* A message of the kernel's in buf: its header (*nlh) and its family header, zeroed. */
+static void *kmsg(uint16_t type, size_t hdrlen, struct nlmsghdr **nlh)
+{
+	*nlh = mnl_nlmsg_put_header(buf);
+	(*nlh)->nlmsg_type = type;
+	return mnl_nlmsg_put_extra_header(*nlh, hdrlen);
+}
+
 /* A route as the kernel dumps it. */
 static struct nlmsghdr *kroute(uint16_t type, uint8_t family, uint8_t table, uint8_t rtype,
 			       uint32_t flags, uint8_t dst_len)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct rtmsg *rtm;
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm = kmsg(type, sizeof(*rtm), &nlh);
 
-	nlh->nlmsg_type = type;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = family;
 	rtm->rtm_table = table;
 	rtm->rtm_type = rtype;
 	rtm->rtm_flags = flags;
 	rtm->rtm_dst_len = dst_len;
 	rtm->rtm_protocol = RTPROT_BOOT;
+	return nlh;
+}
+
+/* A route with a multipath attribute of one bare nexthop that claims rtnh_len bytes. */
+static struct nlmsghdr *kroute_one_nh(uint8_t table, unsigned short rtnh_len,
+				      struct rtnexthop **rtnh)
+{
+	struct nlmsghdr *nlh = kroute(RTM_NEWROUTE, AF_INET, table, RTN_UNICAST, 0, 0);
+	struct nlattr *nest = mnl_attr_nest_start(nlh, RTA_MULTIPATH);
+
+	*rtnh = mnl_nlmsg_get_payload_tail(nlh);
+	memset(*rtnh, 0, sizeof(**rtnh));
+	(*rtnh)->rtnh_len = rtnh_len;
+	nlh->nlmsg_len += sizeof(**rtnh);
+	mnl_attr_nest_end(nlh, nest);
 	return nlh;
 }
 
@@ -233,7 +254,6 @@ static void test_route_parse_malformed(void **state)
 	struct ul_route r;
 	uint16_t shortgw = 1;
 	struct rtnexthop *rtnh;
-	struct nlattr *nest;
 
 	/* header cut short */
 	nlh = kroute(RTM_NEWROUTE, AF_INET, 250, RTN_UNICAST, 0, 0);
@@ -253,13 +273,7 @@ static void test_route_parse_malformed(void **state)
 	nlh = kroute(RTM_NEWROUTE, AF_INET, 250, RTN_UNICAST, 0, 33);
 	assert_int_equal(ul_rtnl_parse_route(nlh, &r), -EINVAL);
 	/* a nexthop claiming more bytes than the attribute holds */
-	nlh = kroute(RTM_NEWROUTE, AF_INET, 250, RTN_UNICAST, 0, 0);
-	nest = mnl_attr_nest_start(nlh, RTA_MULTIPATH);
-	rtnh = mnl_nlmsg_get_payload_tail(nlh);
-	memset(rtnh, 0, sizeof(*rtnh));
-	rtnh->rtnh_len = 64;
-	nlh->nlmsg_len += sizeof(*rtnh);
-	mnl_attr_nest_end(nlh, nest);
+	nlh = kroute_one_nh(250, 64, &rtnh);
 	assert_int_equal(ul_rtnl_parse_route(nlh, &r), -EINVAL);
 	/* and one with a length below its own header */
 	rtnh->rtnh_len = 4;
@@ -383,11 +397,9 @@ static void test_rule_big_table_and_delete(void **state)
 /* A rule as the kernel dumps it. */
 static struct nlmsghdr *krule(uint8_t action, uint32_t prio, uint32_t table)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct fib_rule_hdr *frh;
+	struct nlmsghdr *nlh;
+	struct fib_rule_hdr *frh = kmsg(RTM_NEWRULE, sizeof(*frh), &nlh);
 
-	nlh->nlmsg_type = RTM_NEWRULE;
-	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
 	frh->family = AF_INET;
 	frh->action = action;
 	frh->table = table < 256 ? (uint8_t)table : 0;
@@ -454,11 +466,9 @@ static void test_rule_malformed(void **state)
 
 static struct nlmsghdr *klink(uint16_t type, int ifindex, unsigned flags, const char *name)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifi;
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi = kmsg(type, sizeof(*ifi), &nlh);
 
-	nlh->nlmsg_type = type;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
 	ifi->ifi_flags = flags;
@@ -518,11 +528,9 @@ static void test_kev_link_malformed(void **state)
 
 static struct nlmsghdr *kaddr(uint16_t type, uint8_t family, int ifindex, uint8_t plen)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifaddrmsg *ifa;
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa = kmsg(type, sizeof(*ifa), &nlh);
 
-	nlh->nlmsg_type = type;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = family;
 	ifa->ifa_index = (uint32_t)ifindex;
 	ifa->ifa_prefixlen = plen;
@@ -634,13 +642,7 @@ static void test_kev_route(void **state)
 	nlh = kroute(RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0, 0);
 	mnl_attr_put(nlh, RTA_DST, 3, dst.bytes);
 	assert_int_equal(ul_kev_parse(nlh, &ev), -EINVAL);
-	nlh = kroute(RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0, 0);
-	nest = mnl_attr_nest_start(nlh, RTA_MULTIPATH);
-	rtnh = mnl_nlmsg_get_payload_tail(nlh);
-	memset(rtnh, 0, sizeof(*rtnh));
-	rtnh->rtnh_len = 200;
-	nlh->nlmsg_len += sizeof(*rtnh);
-	mnl_attr_nest_end(nlh, nest);
+	nlh = kroute_one_nh(RT_TABLE_MAIN, 200, &rtnh);
 	assert_int_equal(ul_kev_parse(nlh, &ev), -EINVAL);
 }
 
