@@ -265,11 +265,10 @@ static void refresh_link(struct ul_daemon *d, struct link *l)
 	rt->present = k != NULL;
 	rt->ifindex = k ? k->ifindex : 0;
 	rt->carrier = k && (k->flags & IFF_UP) && (k->flags & IFF_LOWER_UP);
-	rt->has_addr = k && k->n_addrs > 0;
-	if (rt->has_addr)
-		ul_addr_from_raw(&rt->addr, AF_INET, k->addrs[0].bytes);
-	else
-		memset(&rt->addr, 0, sizeof(rt->addr));
+	/* every address gets its rule; the node's own (not the shared snat address a
+	 * gateway pair's VRRP moves here and away) is what probes leave from, so that an
+	 * address coming or going is no link event at all */
+	ul_link_rt_set_addrs(rt, lc, k ? k->addrs : NULL, k ? k->n_addrs : 0);
 	rt->has_gw = false;
 	if (lc->gw_mode == UL_GW_STATIC) {
 		rt->has_gw = true;
@@ -1042,10 +1041,8 @@ static int dry_run(struct ul_config *c)
 		}
 		rt[i].ifindex = k->ifindex;
 		rt[i].carrier = (k->flags & IFF_UP) && (k->flags & IFF_LOWER_UP);
-		rt[i].has_addr = k->n_addrs > 0;
-		if (rt[i].has_addr)
-			ul_addr_from_raw(&rt[i].addr, AF_INET, k->addrs[0].bytes);
-		else
+		ul_link_rt_set_addrs(&rt[i], &c->links[i], k->addrs, k->n_addrs);
+		if (!rt[i].has_addr)
 			printf("# link %s: %s has no IPv4 address\n", c->links[i].name,
 			       c->links[i].ifname);
 		if (c->links[i].gw_mode == UL_GW_STATIC) {
