@@ -10,7 +10,7 @@
 #    no link event and flushed nothing;
 #  - the old master returns (a new boot): it becomes the backup and resyncs; then the
 #    current master hands over (keepalived stopped): no connection breaks either way.
-# Prints "ha: takeover_ms=T broken=B advert_s=A" for bench/run.sh.
+# Prints "ha: takeover_ms=T vip_ms=V broken=B advert_s=A" for bench/ha.sh.
 . "$(dirname "$0")/../lab/lab.sh"
 . "$(dirname "$0")/../lab/ha.sh"
 lab_require_root
@@ -83,19 +83,29 @@ kernel_conns a | grep -q "mark=256" && kernel_conns a | grep -q "mark=512" ||
 tr_b=$(transitions b)
 sleep 0.5
 
-# --- the master dies; new connections every 20 ms measure the takeover
+# --- the master dies; new connections every 20 ms measure the takeover, and node b's
+# address events (timestamped as they arrive) the moment keepalived gives it the addresses
+lab_bg lan bash -c "stdbuf -oL ip -n '$LAB-gwb' monitor address | while IFS= read -r l; do echo \"\${EPOCHREALTIME/./} \$l\"; done" \
+	>"$LABDIR/b-addr.mon" 2>/dev/null
+sleep 0.2
 lab_bg lan "$LAB_TCPSRC" burst "$LAB_SERVICE" "$LAB_PORT" 5 -i 20 -t 500 >"$LABDIR/burst.out" 2>&1
 burst=$LAB_BG_PID
-b0=$(now_ms)
 sleep 1
-t_kill=$(( $(now_ms) - b0 ))
+t_kill_us=${EPOCHREALTIME/./}
 ha_node_kill a
-lab_log "node a killed (${t_kill} ms into the burst)"
+lab_log "node a killed"
 lab_wait_cmd 5 ha_is_master b || lab_fail "node b did not take the shared addresses over"
 wait "$burst" || true
+# the kill on the burst's own time axis (its start on the wall clock)
+b0_us=$(awk '$1 == "t0_realtime_us" { print $2 }' "$LABDIR/burst.out")
+[ -n "$b0_us" ] || lab_fail "burst: no start time: $(tail -n 3 "$LABDIR/burst.out")"
+t_kill=$(( (t_kill_us - b0_us) / 1000 ))
 first_ok=$(awk -v k="$t_kill" '$1 == "attempt" && $2 > k && $3 == "ok" { print $2; exit }' "$LABDIR/burst.out")
 [ -n "$first_ok" ] || lab_fail "no new connection succeeded after the master died: $(tail -n 6 "$LABDIR/burst.out")"
 takeover_ms=$(( first_ok - t_kill ))
+vip_us=$(awk -v k="$t_kill_us" -v a=" $(ha_vip 0)/" '$1 > k && index($0, a) && !/Deleted/ { print $1; exit }' "$LABDIR/b-addr.mon")
+vip_ms=$([ -n "$vip_us" ] && echo $(( (vip_us - t_kill_us) / 1000 )) || echo "?")
+echo "takeover: node b holds the shared addresses ${vip_ms} ms after node a died"
 late=$(awk -v k="$t_kill" -v b="$NEW_BOUND_MS" '$1 == "attempt" && $2 > k + b && $3 == "fail"' "$LABDIR/burst.out" | wc -l)
 echo "takeover: first new connection through node b ${takeover_ms} ms after node a died (advert_int $HA_ADVERT s)"
 [ "$late" = 0 ] || lab_fail "$late new connections failed more than $NEW_BOUND_MS ms after the master died"
@@ -137,7 +147,7 @@ wait "$hold"
 rc=$?
 cat "$LABDIR/hold.out"
 broken=$(awk '$1 == "broken" { print $2 }' "$LABDIR/hold.out")
-echo "ha: takeover_ms=$takeover_ms broken=${broken:-?} advert_s=$HA_ADVERT"
+echo "ha: takeover_ms=$takeover_ms vip_ms=$vip_ms broken=${broken:-?} advert_s=$HA_ADVERT"
 [ $rc = 0 ] && [ "$broken" = 0 ] || lab_fail "held connections broke: $(cat "$LABDIR/hold.out")"
 grep -q "^ok 20$" "$LABDIR/hold.out" || lab_fail "not all 20 connections were held"
 grep -q "^seen $(ha_vip 1) " "$LABDIR/hold.out" && grep -q "^seen $(ha_vip 2) " "$LABDIR/hold.out" ||
