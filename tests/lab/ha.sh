@@ -25,7 +25,7 @@
 # Per node, $LABDIR/NODE/ holds its configs, logs, pid files and sockets.
 
 HA_ADVERT=${HA_ADVERT:-0.1}	# keepalived advert_int (s)
-_HA_CONTRIB=$_LAB_ROOT/contrib/ha
+_HA_CONTRIB=${HA_CONTRIB:-$_LAB_ROOT/contrib/ha}
 
 _ha_node_idx() {
 	case $1 in
@@ -323,13 +323,16 @@ ha_has_no_vip() {
 }
 
 # ha_node_kill NODE: the node dies: every interface down at once, then every process in
-# its namespace (keepalived, conntrackd, uplinkd) killed with SIGKILL.
+# its namespace (keepalived, conntrackd, uplinkd) killed with SIGKILL. $HA_KILL_US: the
+# moment (wall clock, microseconds) just before the interfaces went down.
 ha_node_kill() {
-	local node=$1 ns=$LAB-gw$1 ifs pid pids=()
+	local node=$1 ns=$LAB-gw$1 ifs pid pids=() batch=
 	ifs=$(ip -n "$ns" -o link show | awk -F': ' '{ sub(/@.*/, "", $2); if ($2 != "lo") print $2 }')
 	for i in $ifs; do
-		echo "link set $i down"
-	done | ip -n "$ns" -batch - || lab_fail "ha_node_kill $node: interfaces"
+		batch+="link set $i down"$'\n'
+	done
+	HA_KILL_US=${EPOCHREALTIME/./}
+	ip -n "$ns" -batch - <<<"$batch" || lab_fail "ha_node_kill $node: interfaces"
 	for pid in $(ip netns pids "$ns" 2>/dev/null); do
 		kill -KILL "$pid" 2>/dev/null && pids+=("$pid")
 	done
@@ -345,8 +348,18 @@ ha_node_kill() {
 
 # ha_node_destroy NODE: killed, and its namespace gone (a later ha_node_create boots it)
 ha_node_destroy() {
-	ha_node_kill "$1"
-	ip netns del "$LAB-gw$1" || lab_fail "ha_node_destroy $1: netns del failed"
+	local node=$1 k
+	ha_node_kill "$node"
+	# the switch ports first: a namespace's interfaces go away asynchronously after
+	# "ip netns del", and the next boot re-creates ports of the same names
+	{
+		echo "link del dev ${node}l"
+		echo "link del dev ${node}s"
+		for ((k = 1; k <= LAB_NLINKS; k++)); do
+			echo "link del dev ${node}$k"
+		done
+	} | _lab_ip sw
+	ip netns del "$LAB-gw$node" || lab_fail "ha_node_destroy $node: netns del failed"
 }
 
 # ha_dump_logs: the tails of every node's logs (on failure)
