@@ -6,6 +6,7 @@
 #   make demo       the live namespace demo
 #   make bench      benchmarks -> bench/RESULTS.md
 #   make install    DESTDIR/PREFIX honoured
+#   make deb        the Debian package (dpkg-buildpackage, lintian) -> build/deb/
 
 VERSION    := 1.0.0
 PREFIX     ?= /usr
@@ -73,10 +74,11 @@ HDRS       := $(wildcard include/*/*.h)
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS   := gcc make pkg-config libmnl-dev libnftnl-dev libconfig-dev libcmocka-dev \
-	      libsystemd-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat
+	      libsystemd-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat \
+	      libcap-ng-dev debhelper dpkg-dev lintian systemd-container bash-completion
 
 .PHONY: all all-tests deps check check-unit check-integration check-asan fuzz demo bench install \
-	clean distclean
+	deb clean distclean
 
 all: $(B)/uplinkd $(B)/uplinkctl
 
@@ -178,6 +180,12 @@ install: all
 	else \
 		install -D -m 0640 conf/uplinkd.conf $(DESTDIR)$(SYSCONFDIR)/uplinkd/uplinkd.conf; \
 	fi
+
+# The Debian package, built from a clean copy of the tree (contrib/deb-build.sh) into
+# $(B)/deb/, then checked by lintian: no error and no warning.
+deb: deps
+	contrib/deb-build.sh $(B)/deb
+	lintian --fail-on error,warning $(B)/deb/uplinkd_*.changes
 
 clean:
 	rm -rf build build-asan build-fuzz
