@@ -2,6 +2,7 @@
 #   make            build uplinkd and uplinkctl (into build/)
 #   make check      install missing Debian packages, unit + integration tests
 #   make check-asan the same under ASan+UBSan (build-asan/)
+#   make check-system  the system tests alone (tests/system: the Debian package)
 #   make fuzz       libFuzzer targets (clang) into build-fuzz/
 #   make demo       the live namespace demo
 #   make bench      benchmarks -> bench/RESULTS.md
@@ -78,7 +79,7 @@ DEB_PKGS   := gcc make pkg-config libmnl-dev libnftnl-dev libconfig-dev libcmock
 	      libcap-ng-dev debhelper dpkg-dev lintian systemd-container bash-completion
 
 .PHONY: all all-tests deps check check-unit check-integration check-asan fuzz demo bench install \
-	deb clean distclean
+	check-system deb clean distclean
 
 all: $(B)/uplinkd $(B)/uplinkctl
 
@@ -137,6 +138,9 @@ check-unit: all-tests
 
 check-integration: all-tests
 	tests/run.sh $(B) integration
+
+check-system: all-tests
+	tests/run.sh $(B) system
 
 check-asan: deps
 	$(MAKE) B=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
