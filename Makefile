@@ -179,6 +179,8 @@ install: all
 	install -D -m 0644 systemd/uplinkd.service $(DESTDIR)$(UNITDIR)/uplinkd.service
 	install -D -m 0644 conf/iproute2/rt_protos.uplinkd.conf \
 		$(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d/uplinkd.conf
+	install -D -m 0644 contrib/bash-completion/uplinkctl \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/uplinkctl
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/uplinkd/uplinkd.conf ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/uplinkd/uplinkd.conf"; \
 	else \

@@ -46,8 +46,15 @@ version=$(cd "$top" && dpkg-parsechangelog -S Version) || fail "dpkg-parsechange
 newer=$version+pkgtest1
 cache=$B/pkgtest
 # the key: every file the package is built from (the tests are not)
-key=$(cd "$top" && git ls-files -z -c -o --exclude-standard -- . ':!tests' ':!bench' 2>/dev/null |
-	xargs -0 sha256sum 2>/dev/null | sha256sum | cut -c1-16)
+sources() {
+	if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git -C "$top" ls-files -z -c -o --exclude-standard -- . ':!tests' ':!bench'
+	else
+		(cd "$top" && find . -path './build*' -prune -o -path ./tests -prune -o -path ./bench -prune \
+			-o -type f -print0)
+	fi
+}
+key=$(sources | (cd "$top" && xargs -0 sha256sum 2>/dev/null) | sort | sha256sum | cut -c1-16)
 deb1=$cache/v1/uplinkd_${version}_amd64.deb
 deb2=$cache/v2/uplinkd_${newer}_amd64.deb
 if [ "$(cat "$cache/key" 2>/dev/null)" = "$key" ] && [ -e "$deb1" ] && [ -e "$deb2" ]; then
@@ -95,17 +102,16 @@ mount -t overlay ul-pkgtest -o "lowerdir=/,upperdir=$T/upper,workdir=$T/work" "$
 	skip "overlayfs over / cannot be mounted"
 M=$T/merged
 # A router as shipped, not a container image or this build machine: no policy-rc.d
-# forbidding service starts, no uplinkd from "make install", none of the services the
-# other tests installed (they would start with the copy).
+# forbidding service starts, no uplinkd from "make install". It boots to basic.target, so
+# the services other tests installed (keepalived, conntrackd, ...) stay stopped, and its
+# timers (apt-daily would take the dpkg lock) are masked.
 rm -f "$M/usr/sbin/policy-rc.d"
 [ -e "$M/var/lib/dpkg/info/uplinkd.list" ] && fail "uplinkd is installed on this machine: dpkg -P it first"
 rm -rf "$M/usr/sbin/uplinkd" "$M/usr/sbin/uplinkctl" "$M/etc/uplinkd" \
 	"$M/lib/systemd/system/uplinkd.service" "$M/etc/systemd/system/uplinkd.service"* \
 	"$M/usr/lib/sysusers.d/uplinkd.conf" "$M/etc/iproute2/rt_protos.d/uplinkd.conf"
-for u in conntrackd keepalived postgresql ipvsadm apt-daily apt-daily-upgrade man-db \
-	e2scrub_all e2scrub_reap fstrim dpkg-db-backup; do
-	ln -sf /dev/null "$M/etc/systemd/system/$u.service"
-	ln -sf /dev/null "$M/etc/systemd/system/$u.timer"
+for u in "$M"/lib/systemd/system/*.timer "$M"/etc/systemd/system/timers.target.wants/*.timer; do
+	[ -e "$u" ] && ln -sf /dev/null "$M/etc/systemd/system/$(basename "$u")"
 done
 mkdir -p "$M/root/pkgtest"
 cp "$deb1" "$deb2" "$tcpsrc" "$M/root/pkgtest/"
@@ -113,7 +119,7 @@ P=/root/pkgtest
 
 log "booting the copy"
 systemd-nspawn -q -D "$M" -M "ulpkg$$" --register=no --keep-unit --private-network \
-	--console=read-only -b >"$T/boot.log" 2>&1 </dev/null &
+	--console=read-only -b systemd.unit=basic.target >"$T/boot.log" 2>&1 </dev/null &
 NSPAWN_PID=$!
 for _ in $(seq 100); do
 	CT=$(pgrep -P "$NSPAWN_PID" -x systemd | head -n1)
