@@ -78,9 +78,6 @@ DEB_PKGS   := gcc make pkg-config libmnl-dev libnftnl-dev libconfig-dev libcmock
 	      libsystemd-dev libcap-ng-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat \
 	      systemd-container
 
-# make deb and the package test (tests/system/package.sh) also need these.
-DEB_PKGS   += debhelper dpkg-dev lintian bash-completion
-
 .PHONY: all all-tests deps check check-unit check-integration check-asan fuzz demo bench install \
 	check-system deb clean distclean
 
@@ -191,7 +188,9 @@ install: all
 	fi
 
 # The Debian package, built from a clean copy of the tree (contrib/deb-build.sh) into
-# $(B)/deb/, then checked by lintian: no error and no warning.
+# $(B)/deb/, then checked by lintian: no error and no warning. It and the package test
+# (tests/system/package.sh, in make check) need these as well.
+DEB_PKGS   += debhelper dpkg-dev lintian bash-completion
 deb: deps
 	contrib/deb-build.sh $(B)/deb
 	lintian --fail-on error,warning $(B)/deb/uplinkd_*.changes
