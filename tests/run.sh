@@ -1,6 +1,6 @@
 #!/bin/bash
 # Run the suite: cmocka unit binaries, then integration scripts (each in its own
-# namespaces), then system tests (tests/system/*.sh: the Debian package in a throwaway
+# namespaces), then system tests (tests/system: the daemon under a real systemd in a
 # container). Prints one line per test and a closing "N passed, N failed, N skipped".
 # usage: tests/run.sh BUILD_DIR [unit|integration|system] [NAME-FILTER]
 set -u
@@ -44,7 +44,7 @@ if [ "$what" = all ] || [ "$what" = system ]; then
 	for t in tests/system/*.sh; do
 		[ -e "$t" ] || continue
 		n=$(basename "$t" .sh); [ -n "$filter" ] && [[ $n != *$filter* ]] && continue
-		run_one "system/$n" timeout -k 10 600 bash "$t"
+		run_one "system/$n" timeout -k 10 180 bash "$t"
 	done
 fi
 [ -n "$failed" ] && echo "failed:$failed"
