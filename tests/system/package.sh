@@ -217,6 +217,15 @@ for m in "$top"/man/*.[1-8]; do
 	n=$(basename "$m"); s=${n##*.}
 	in_ct test -e "/usr/share/man/man$s/$n.gz" || fail "man page $n not installed"
 done
+if [ -e "$top/contrib/ha/notify" ]; then  # the gateway pair's files, uplinkd-ha(7)
+	in_ct test -x /etc/uplinkd/ha/notify || fail "/etc/uplinkd/ha/notify not installed executable"
+	in_ct dpkg-query -W -f='${Conffiles}\n' uplinkd | grep -q "/etc/uplinkd/ha/notify" ||
+		fail "/etc/uplinkd/ha/notify is not a conffile"
+	for f in "$top"/contrib/ha/*; do
+		n=$(basename "$f"); [ "$n" = notify ] && continue
+		in_ct test -e "/usr/share/doc/uplinkd/examples/ha/$n" || fail "examples/ha/$n not installed"
+	done
+fi
 in_ct uplinkd -t -c /usr/share/doc/uplinkd/examples/uplinkd.conf >/dev/null ||
 	fail "the installed example does not pass uplinkd -t"
 # the shipped template, its commented links uncommented, is a valid configuration
