@@ -83,7 +83,7 @@ cleanup() {
 	[ -n "$HOLD_PID" ] && kill "$HOLD_PID" 2>/dev/null
 	if [ -n "$CT" ]; then
 		timeout 10 nsenter -t "$CT" -a systemctl poweroff >/dev/null 2>&1
-		for _ in $(seq 50); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.2; done
+		for _ in $(seq 25); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.2; done
 		kill -0 "$NSPAWN_PID" 2>/dev/null && kill -9 "$CT" 2>/dev/null
 	fi
 	[ -n "$NSPAWN_PID" ] && wait "$NSPAWN_PID" 2>/dev/null
@@ -106,10 +106,11 @@ M=$T/merged
 # the services other tests installed (keepalived, conntrackd, ...) stay stopped, and its
 # timers (apt-daily would take the dpkg lock) are masked.
 rm -f "$M/usr/sbin/policy-rc.d"
-[ -e "$M/var/lib/dpkg/info/uplinkd.list" ] && fail "uplinkd is installed on this machine: dpkg -P it first"
-rm -rf "$M/usr/sbin/uplinkd" "$M/usr/sbin/uplinkctl" "$M/etc/uplinkd" \
-	"$M/lib/systemd/system/uplinkd.service" "$M/etc/systemd/system/uplinkd.service"* \
-	"$M/usr/lib/sysusers.d/uplinkd.conf" "$M/etc/iproute2/rt_protos.d/uplinkd.conf"
+if [ ! -e "$M/var/lib/dpkg/info/uplinkd.list" ]; then  # (a packaged one is purged below)
+	rm -rf "$M/usr/sbin/uplinkd" "$M/usr/sbin/uplinkctl" "$M/etc/uplinkd" \
+		"$M/lib/systemd/system/uplinkd.service" "$M/etc/systemd/system/uplinkd.service"* \
+		"$M/usr/lib/sysusers.d/uplinkd.conf" "$M/etc/iproute2/rt_protos.d/uplinkd.conf"
+fi
 for u in "$M"/lib/systemd/system/*.timer "$M"/etc/systemd/system/timers.target.wants/*.timer; do
 	[ -e "$u" ] && ln -sf /dev/null "$M/etc/systemd/system/$(basename "$u")"
 done
@@ -136,6 +137,12 @@ done
 st=$(in_ct systemctl is-system-running --wait 2>&1)
 case $st in running|degraded) ;; *) tail -n 20 "$T/boot.log"; fail "container: system $st" ;; esac
 log "container up (systemd pid $CT, $st)"
+# a copy of a machine with the package installed: purged first (in the copy only)
+if in_ct dpkg-query -W -f='${Status}' uplinkd 2>/dev/null | grep -q "ok installed"; then
+	log "uplinkd is installed on this machine: purged in the copy"
+	in_ct env DEBIAN_FRONTEND=noninteractive dpkg -P uplinkd </dev/null >/dev/null 2>&1 ||
+		fail "dpkg -P of the copy's uplinkd failed"
+fi
 
 # ---- the lab: the container's own network namespace is the gateway
 in_ct bash -s <<'EOF' || fail "lab setup failed"
