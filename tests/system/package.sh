@@ -35,8 +35,8 @@ fail() { echo "package: FAIL: $*"; dump; exit 1; }
 [ "$(id -u)" = 0 ] || skip "needs root"
 command -v systemd-nspawn >/dev/null || skip "systemd-nspawn missing (make deps: systemd-container)"
 command -v nsenter >/dev/null || skip "nsenter missing"
-command -v dpkg-buildpackage >/dev/null && [ -x /usr/bin/dh ] ||
-	skip "dpkg-buildpackage/debhelper missing (make deps)"
+command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null && command -v lintian >/dev/null ||
+	skip "dpkg-buildpackage, debhelper or lintian missing (make deps)"
 [ -x "$tcpsrc" ] || fail "$tcpsrc missing (make all-tests)"
 grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null
 grep -qw overlay /proc/filesystems || skip "overlayfs missing"
@@ -55,8 +55,9 @@ sources() {
 	fi
 }
 key=$(sources | (cd "$top" && xargs -0 sha256sum 2>/dev/null) | sort | sha256sum | cut -c1-16)
-deb1=$cache/v1/uplinkd_${version}_amd64.deb
-deb2=$cache/v2/uplinkd_${newer}_amd64.deb
+arch=$(dpkg --print-architecture)
+deb1=$cache/v1/uplinkd_${version}_$arch.deb
+deb2=$cache/v2/uplinkd_${newer}_$arch.deb
 if [ "$(cat "$cache/key" 2>/dev/null)" = "$key" ] && [ -e "$deb1" ] && [ -e "$deb2" ]; then
 	log "packages cached in $cache ($key)"
 else
