@@ -10,8 +10,9 @@
 #    no link event and flushed nothing;
 #  - the old master returns (a new boot): it becomes the backup and resyncs; then the
 #    current master hands over (keepalived stopped): no connection breaks either way.
-# Prints "ha: takeover_ms=T vip_ms=V broken=B advert_s=A" for bench/ha.sh.
-# shellcheck disable=SC2015,SC2016
+# Prints "ha: takeover_ms=T vip_ms=V broken=B advert_s=A" for bench/ha.sh. Knobs: HA_ADVERT,
+# HA_CONTRIB (tests/lab/ha.sh), HA_NEW_BOUND_MS (2000), HA_HOLD_TIMEOUT_MS (5000).
+# shellcheck disable=SC2015,SC2016,SC2034
 . "$(dirname "$0")/../lab/lab.sh"
 . "$(dirname "$0")/../lab/ha.sh"
 lab_require_root

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=bash disable=SC2015
+# shellcheck shell=bash disable=SC2015,SC2034
 #
 # The gateway-pair lab: two gateways (node a and node b) on one LAN segment and on each
 # ISP's segment, with a dedicated sync link between them; every segment is a bridge in a
@@ -23,6 +23,8 @@
 #   $LAB-net   as in lab.sh: 203.0.113.10-19, "tcpsrc serve 0.0.0.0 5001"
 #
 # Per node, $LABDIR/NODE/ holds its configs, logs, pid files and sockets.
+# Knobs: HA_ADVERT (keepalived advert_int, 0.1), HA_CONTRIB (the directory whose
+# keepalived.conf, conntrackd.conf and notify are used; default contrib/ha).
 
 HA_ADVERT=${HA_ADVERT:-0.1}	# keepalived advert_int (s)
 _HA_CONTRIB=${HA_CONTRIB:-$_LAB_ROOT/contrib/ha}
