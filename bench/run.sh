@@ -7,7 +7,8 @@
 #
 # Knobs (environment): BENCH_RUNS (10) failover/carrier runs, BENCH_ROUNDS (6) throughput
 # rounds, BENCH_PL_RUNS (3) ping-loop runs, BENCH_PL_INTERVAL (30) its check interval,
-# BENCH_OUT (bench/RESULTS.md).
+# BENCH_OUT (bench/RESULTS.md); section 9 (the gateway pair, bench/ha.sh): BENCH_HA_RUNS (5),
+# BENCH_HA_ADVERTS ("0.1 1"). BENCH_ONLY=ha runs section 9 alone and replaces it in BENCH_OUT.
 # shellcheck disable=SC2015,SC2016
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +28,26 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "bench: building into $B"
 make -s -C "$ROOT" B="$B" all-tests >/dev/null || { echo "bench: build failed" >&2; exit 1; }
-"$ROOT/tests/lab/deps.sh" iperf3 jq iproute2 nftables iputils-ping || exit 1
+"$ROOT/tests/lab/deps.sh" iperf3 jq iproute2 nftables iputils-ping keepalived conntrackd conntrack ||
+	exit 1
+
+# section 9 alone: run it and put it in place of the one in $OUT (before "## Anomalies" when
+# $OUT has none yet)
+if [ "${BENCH_ONLY:-}" = ha ]; then
+	[ -e "$OUT" ] || { echo "bench: BENCH_ONLY=ha needs an existing $OUT" >&2; exit 1; }
+	"$ROOT/bench/ha.sh" "$B" >"$OUT.ha" || { rm -f "$OUT.ha"; exit 1; }
+	awk -v secfile="$OUT.ha" '
+		function emit() { while ((getline l < secfile) > 0) print l; print ""; done = 1 }
+		/^## 9\. / { emit(); skip = 1; next }
+		skip && /^## / { skip = 0 }
+		skip { next }
+		/^## Anomalies/ && !done { emit() }
+		{ print }
+		END { if (!done) { print ""; emit() } }' "$OUT" >"$OUT.tmp" &&
+		mv "$OUT.tmp" "$OUT" && rm -f "$OUT.ha"
+	echo "bench: section 9 written to $OUT"
+	exit 0
+fi
 
 export UL_BUILD=$B LAB=ulb$$
 # shellcheck source-path=SCRIPTDIR/.. source=tests/lab/lab.sh
@@ -683,6 +703,12 @@ for ((r = 1; r <= 3; r++)); do
 done
 ul_stop
 
+# 9. the gateway pair (a lab of its own, tests/integration/ha.sh)
+lab_log "section 9: gateway pair takeover (bench/ha.sh)"
+HA_SECTION=$("$ROOT/bench/ha.sh" "$B") || HA_SECTION="## 9. Gateway pair: takeover when the master dies
+
+bench/ha.sh failed."
+
 # ---------------------------------------------------------------------------------------
 # RESULTS.md
 
@@ -923,6 +949,8 @@ is healed while 20 connections opened during the outage are open.
   swap back. The ping loop breaks them because their masqueraded source address (of isp2)
   leaves by isp1 after the swap and the ISP's anti-spoofing filter drops it; uplinkd keeps
   every connection on the link it started on (conntrack mark).
+
+$HA_SECTION
 
 ## Anomalies
 

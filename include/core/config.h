@@ -48,7 +48,8 @@ struct ul_link_conf {
 	uint32_t weight;                /* 1..256, default 1 */
 	uint32_t tier;                  /* >= 1, default 1 */
 	uint32_t table;                 /* default 200 + position (1-based) */
-	bool masquerade;                /* default true */
+	bool masquerade;                /* default true; false when snat is set */
+	struct ul_addr snat;            /* family 0: none; else translate to this address */
 	struct ul_check check;
 	int line;
 };

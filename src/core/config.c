@@ -43,7 +43,7 @@ struct msg {
 };
 
 struct link_meta {
-	const config_setting_t *grp, *name, *ifname, *table;
+	const config_setting_t *grp, *name, *ifname, *table, *snat, *masq;
 };
 
 struct ctx {
@@ -1282,10 +1282,34 @@ static void parse_check(struct ctx *x, const config_setting_t *g, const char *gp
 	get_u32(x, g, gp, "max_loss_pct", 0, 100, &k->max_loss_pct, NULL);
 }
 
+/* snat = "ADDR": the link's connections are translated to this (shared) address instead of
+ * being masqueraded. An IPv4 host address a node can own: not 0.0.0.0, loopback, multicast
+ * or broadcast. */
+static void parse_snat(struct ctx *x, const config_setting_t *s, const char *path,
+		       const char *str, struct ul_link_conf *l, struct link_meta *m)
+{
+	char q[QLEN];
+	uint8_t b0;
+
+	if (ul_addr_parse(str, false, &l->snat) || l->snat.family != AF_INET) {
+		memset(&l->snat, 0, sizeof(l->snat));
+		err(x, s, path, "%s is not an IPv4 address", qstr(str, q, sizeof(q)));
+		return;
+	}
+	b0 = l->snat.bytes[0];
+	if (b0 == 0 || b0 == 127 || b0 >= 224) {
+		memset(&l->snat, 0, sizeof(l->snat));
+		err(x, s, path, "%s cannot be a source address (unspecified, loopback, "
+				"multicast or reserved)", qstr(str, q, sizeof(q)));
+		return;
+	}
+	m->snat = s;
+}
+
 static void parse_link(struct ctx *x, const config_setting_t *g, size_t i)
 {
 	static const char *const keys[] = { "name", "interface", "gateway", "weight", "tier",
-					    "table", "masquerade", "check", NULL };
+					    "table", "masquerade", "snat", "check", NULL };
 	struct ul_link_conf *l = &x->links[i];
 	struct link_meta *m = &x->meta[i];
 	const config_setting_t *s;
@@ -1326,8 +1350,12 @@ static void parse_link(struct ctx *x, const config_setting_t *g, size_t i)
 		m->table = s;
 	else if (s)
 		l->table = 0;   /* bad value: already reported, skip the table checks */
-	if (member(x, g, gp, "masquerade", CONFIG_TYPE_BOOL, path, &s) > 0)
+	if (member(x, g, gp, "masquerade", CONFIG_TYPE_BOOL, path, &s) > 0) {
 		l->masquerade = config_setting_get_bool(s);
+		m->masq = s;
+	}
+	if (get_str(x, g, gp, "snat", &str, &s, path) > 0)
+		parse_snat(x, s, path, str, l, m);
 	if (get_group(x, g, gp, "check", &s, path) > 0)
 		parse_check(x, s, path, &l->check);
 }
@@ -1484,6 +1512,49 @@ static void parse_lan(struct ctx *x, const config_setting_t *root)
 	if (member(x, g, "lan", "networks", CONFIG_TYPE_LIST, path, &s) > 0)
 		parse_addr_list(x, s, path, true, &lan->networks, &lan->n_networks, SIZE_MAX,
 				true);
+}
+
+/* snat replaces masquerade, translates the LAN's connections only (the router's own, its
+ * probes above all, keep the node's own address), and names one link's address. */
+static void check_snat(struct ctx *x)
+{
+	const struct ul_lan_conf *lan = &x->c->lan;
+	char path[PATHLEN], q[UL_ADDR_STRLEN];
+	bool lan_v4 = false;
+
+	for (size_t i = 0; i < lan->n_networks; i++)
+		lan_v4 |= lan->networks[i].family == AF_INET;
+	for (size_t i = 0; i < x->n_links; i++) {
+		struct ul_link_conf *l = &x->links[i];
+		const struct link_meta *m = &x->meta[i];
+
+		if (!m->snat)
+			continue;
+		ipath(path, "links", i);
+		strcat(path, ".snat");
+		if (m->masq && l->masquerade) {
+			err(x, m->snat, path, "and masquerade = true exclude each other (snat "
+					      "replaces masquerade)");
+			continue;
+		}
+		l->masquerade = false;
+		if (!lan->n_ifnames && !lan_v4) {
+			err(x, m->snat, path, "needs lan.interfaces or an IPv4 network in "
+					      "lan.networks (only LAN connections are translated)");
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (x->meta[j].snat && ul_addr_eq(&x->links[j].snat, &l->snat)) {
+				err(x, m->snat, path, "%s is already the snat address of link "
+						      "\"%s\"",
+				    ul_addr_format(&l->snat, q, sizeof(q)), x->links[j].name);
+				break;
+			}
+	}
+	for (size_t i = 0; i < x->n_links && i < UL_MAX_LINKS; i++) {
+		x->c->links[i].snat = x->links[i].snat;
+		x->c->links[i].masquerade = x->links[i].masquerade;
+	}
 }
 
 static void parse_rule(struct ctx *x, const config_setting_t *g, size_t i)
@@ -1750,6 +1821,7 @@ static void validate(struct ctx *x, const config_setting_t *root)
 	parse_daemon(x, root);
 	parse_links(x, root);
 	parse_lan(x, root);
+	check_snat(x);
 	parse_named_list(x, root, "rules", (void **)&c->rules, sizeof(*c->rules), &c->n_rules,
 			 parse_rule);
 	parse_named_list(x, root, "port_forwards", (void **)&c->pfs, sizeof(*c->pfs), &c->n_pfs,
