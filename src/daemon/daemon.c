@@ -442,9 +442,11 @@ static bool same_check(const struct ul_check *a, const struct ul_check *b)
 	return !memcmp(a, b, sizeof(*a));
 }
 
-/* Connections are marked, and routed, by a link's position: an old link that carried
- * traffic and whose position now holds another link (or none, or another mark or table)
- * has its connections forgotten, else they would leave by the wrong link. */
+/* Connections are marked, and routed, by a link's mark and table. A link that carried
+ * traffic and is in the new config by name, on the same interface, with the same mark and
+ * table, goes on carrying (its bit follows it to its new place); any other that carried
+ * (gone, or its mark or table changed) has its connections forgotten, else they would
+ * leave by the wrong link. */
 static void forget_moved_links(struct ul_daemon *d, const struct ul_config *oc,
 			       const struct ul_config *nc)
 {
@@ -452,15 +454,16 @@ static void forget_moved_links(struct ul_daemon *d, const struct ul_config *oc,
 	int err;
 
 	for (size_t o = 0; oc && o < oc->n_links; o++) {
-		const struct ul_link_conf *ol = &oc->links[o], *nl = &nc->links[o];
+		const struct ul_link_conf *ol = &oc->links[o];
+		int i = ul_config_link_index(nc, ol->name);
 
 		if (!(d->carried & (1u << o)))
 			continue;
-		if (o < nc->n_links && !strcmp(ol->name, nl->name) &&
-		    !strcmp(ol->ifname, nl->ifname) && ol->table == nl->table &&
-		    ul_link_mark(oc, o) == ul_link_mark(nc, o) &&
+		if (i >= 0 && !strcmp(ol->ifname, nc->links[i].ifname) &&
+		    ol->table == nc->links[i].table &&
+		    ul_link_mark(oc, o) == ul_link_mark(nc, (size_t)i) &&
 		    oc->daemon.mark_mask == nc->daemon.mark_mask) {
-			carried |= 1u << o;
+			carried |= 1u << i;
 			continue;
 		}
 		err = d->kp.ct_flush_mark(d->kp.ctx, AF_INET, ul_link_mark(oc, o),
@@ -469,8 +472,8 @@ static void forget_moved_links(struct ul_daemon *d, const struct ul_config *oc,
 			ul_warn("link %s: flushing its connections failed: %s", ol->name,
 				why(d, err));
 		else
-			ul_info("link %s: connections flushed (its place in the configuration "
-				"changed)", ol->name);
+			ul_info("link %s: connections flushed (its mark or table changed, or it "
+				"is gone)", ol->name);
 	}
 	d->carried = carried;
 }
