@@ -82,7 +82,7 @@ HDRS       := $(wildcard include/*/*.h)
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS   := gcc make pkg-config libmnl-dev libnftnl-dev libconfig-dev libcmocka-dev \
 	      libsystemd-dev libcap-ng-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat \
-	      systemd-container keepalived conntrackd
+	      systemd-container keepalived conntrackd lsm
 
 .PHONY: all all-tests deps check check-unit check-integration check-asan fuzz demo bench install \
 	check-system deb clean distclean

@@ -47,7 +47,7 @@ struct ul_plan {
 	bool last_resort;               /* no link usable: balancing over every link with carrier */
 };
 
-/* Mark of link i (0-based) under the mask: (i + 1) << shift. */
+/* Mark of link i (0-based) under the mask: its id << shift (identity.h). */
 uint32_t ul_link_mark(const struct ul_config *c, size_t i);
 /* Mark that sends traffic to the main table (rules without via). */
 uint32_t ul_exclude_mark(const struct ul_config *c);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "identity.h"
 #include "plan.h"
 
 #define PRIO_MAIN 0
@@ -68,9 +69,10 @@ static unsigned mask_shift(uint32_t mask)
 	return mask ? (unsigned)__builtin_ctz(mask) : 0;
 }
 
+/* The link's identity, not its position: a reorder leaves every mark as it was. */
 uint32_t ul_link_mark(const struct ul_config *c, size_t i)
 {
-	return (uint32_t)(i + 1) << mask_shift(c->daemon.mark_mask);
+	return c->links[i].id << mask_shift(c->daemon.mark_mask);
 }
 
 uint32_t ul_plan_carrying(const struct ul_plan *p)
@@ -80,13 +82,13 @@ uint32_t ul_plan_carrying(const struct ul_plan *p)
 
 uint32_t ul_exclude_mark(const struct ul_config *c)
 {
-	return 0xfu << mask_shift(c->daemon.mark_mask);
+	return UL_ID_EXCLUDE << mask_shift(c->daemon.mark_mask);
 }
 
 /* Connections that must not leave at all (rule with fallback "drop", none of via up). */
 static uint32_t drop_mark(const struct ul_config *c)
 {
-	return 0xeu << mask_shift(c->daemon.mark_mask);
+	return UL_ID_DROP << mask_shift(c->daemon.mark_mask);
 }
 
 /* A route to the link's table can be installed (the kernel refuses nexthops on a device

@@ -319,9 +319,21 @@ static void test_link_duplicates(void **state)
 		    "\"isp1\" "
 		    "(line 2)",
 		    "t.conf:7: links[2].table: 300 is already the table of link \"isp1\" (line 2)",
-		    "t.conf:8: links[3].table: 202 is already the table of link \"isp2\" (line "
-		    "3, its "
-		    "default 200 + position)", (const char *)NULL);
+		    (const char *)NULL);
+	/* a given table that is another link's default is no error: the link without one
+	 * gets a free table (identity.h) */
+	{
+		struct ul_config *c = parse_ok("links = (\n"
+					       "  { name = \"isp1\"; interface = \"wan1\"; },\n"
+					       "  { name = \"isp2\"; interface = \"wan2\"; },\n"
+					       "  { name = \"isp3\"; interface = \"wan3\"; table = 202; }\n"
+					       ");\n");
+
+		assert_int_equal(c->links[0].table, 201);
+		assert_int_equal(c->links[1].table, 203);
+		assert_int_equal(c->links[2].table, 202);
+		ul_config_free(c);
+	}
 	/* the brief's example form */
 	expect_err("links = (\n"
 		   "  { name = \"isp1\"; interface = \"wan1\"; },\n"
@@ -348,11 +360,14 @@ static void test_link_tables(void **state)
 		   "  { name = \"isp1\"; interface = \"wan1\"; table = 250; }\n"
 		   ");\n",
 		   "t.conf:2: links[0].table: 250 is also daemon.balance_table");
-	/* a default table that collides with the balance table */
-	expect_err("daemon = { balance_table = 201; };\n"
-		   "links = ( { name = \"isp1\"; interface = \"wan1\"; } );\n",
-		   "t.conf:2: links[0].table: 201 is also daemon.balance_table (the default table "
-		   "of this link)");
+	/* a default table where the balance table is: the link gets the next free one */
+	{
+		struct ul_config *c = parse_ok("daemon = { balance_table = 201; };\n"
+					       "links = ( { name = \"isp1\"; interface = \"wan1\"; } );\n");
+
+		assert_int_equal(c->links[0].table, 202);
+		ul_config_free(c);
+	}
 }
 
 static void test_interfaces(void **state)

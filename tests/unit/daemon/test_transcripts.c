@@ -78,6 +78,7 @@ struct fake {
 	struct ffail fails[MAX_FAILS];
 	size_t n_fails;
 	const char *last_error;         /* of the last port call */
+	struct ul_ident_map ids;        /* the identity store (links.ids), in memory */
 	struct fprober probers[MAX_PROBERS];
 	size_t n_probers;
 	int pipe[2];
@@ -423,6 +424,42 @@ static int f_ct_flush_mark(void *ctx, int family, uint32_t mark, uint32_t mask)
 	return injected(ctx, "ct_flush_mark");
 }
 
+static int f_ct_flush_unmarked(void *ctx, const struct ul_addr *reply_dst, uint32_t mask)
+{
+	char a[UL_ADDR_STRLEN];
+
+	put(ctx, "ct_flush_unmarked replies to %s 0x%x\n", ul_addr_format(reply_dst, a, sizeof(a)),
+	    mask);
+	return injected(ctx, "ct_flush_unmarked");
+}
+
+/* The identity store survives a stop and a start of the same scenario (a restart). */
+static int f_ident_load(void *ctx, const char *path, struct ul_ident_map *m)
+{
+	struct fake *f = ctx;
+
+	put(f, "ident_load %s -> %zu\n", path, f->ids.n);
+	*m = f->ids;
+	return injected(f, "ident_load");
+}
+
+static int f_ident_save(void *ctx, const char *path, const struct ul_ident *a, size_t n)
+{
+	struct fake *f = ctx;
+	int err;
+
+	put(f, "ident_save %s:", path);
+	for (size_t i = 0; i < n; i++)
+		put(f, " %s=%u/%u", a[i].name, a[i].id, a[i].table);
+	put(f, "\n");
+	err = injected(f, "ident_save");
+	if (!err) {
+		f->ids.n = n < UL_IDENT_STORE_MAX ? n : UL_IDENT_STORE_MAX;
+		memcpy(f->ids.e, a, f->ids.n * sizeof(a[0]));
+	}
+	return err;
+}
+
 static int f_sysctl_open(void *ctx, const char *state_file)
 {
 	put(ctx, "sysctl_open %s\n", state_file);
@@ -527,7 +564,8 @@ static struct ul_kport fake_port(struct fake *f)
 		.rtnl_read_events = f_rtnl_read_events, .rtnl_dump_all = f_rtnl_dump_all,
 		.nft_open = f_nft_open, .nft_apply = f_nft_apply, .nft_remove = f_nft_remove,
 		.reconcile = f_reconcile, .remove_all = f_remove_all,
-		.ct_flush_mark = f_ct_flush_mark,
+		.ct_flush_mark = f_ct_flush_mark, .ct_flush_unmarked = f_ct_flush_unmarked,
+		.ident_load = f_ident_load, .ident_save = f_ident_save,
 		.sysctl_open = f_sysctl_open, .sysctl_ensure = f_sysctl_ensure,
 		.sysctl_restore = f_sysctl_restore,
 		.hooks_open = f_hooks_open, .hooks_configure = f_hooks_configure,
