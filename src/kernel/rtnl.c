@@ -833,6 +833,23 @@ int ul_rtnl_read_events(struct ul_rtnl *h, ul_kev_cb cb, void *data)
 
 /* ---- uplinkd's routes and rules ---------------------------------------------------------- */
 
+/* Room for one more element of sz bytes in *v (capacity *cap, n used), doubling from 16:
+ * 0 or -ENOMEM. */
+static int grow(void **v, size_t *cap, size_t n, size_t sz)
+{
+	size_t ncap = *cap ? 2 * *cap : 16;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = realloc(*v, ncap * sz);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = ncap;
+	return 0;
+}
+
 struct route_acc {
 	const uint32_t *tables;
 	size_t n_tables;
@@ -857,15 +874,8 @@ static int route_msg(const struct nlmsghdr *nlh, void *data)
 		want = a->tables[i] == r.table;
 	if (!want)
 		return 0;
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 16;
-		struct ul_route *v = realloc(a->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		a->v = v;
-		a->cap = cap;
-	}
+	if (grow((void **)&a->v, &a->cap, a->n, sizeof(*a->v)))
+		return -ENOMEM;
 	a->v[a->n++] = r;
 	return 0;
 }
@@ -944,15 +954,8 @@ static int rule_msg(const struct nlmsghdr *nlh, void *data)
 	}
 	if (ret == 0 || r.family != AF_INET || r.prio < a->lo || r.prio > a->hi)
 		return 0;
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 16;
-		struct ul_iprule *v = realloc(a->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		a->v = v;
-		a->cap = cap;
-	}
+	if (grow((void **)&a->v, &a->cap, a->n, sizeof(*a->v)))
+		return -ENOMEM;
 	a->v[a->n++] = r;
 	return 0;
 }

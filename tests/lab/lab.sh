@@ -217,6 +217,81 @@ lab_test() {
 	TCPSRC=$LAB_TCPSRC
 }
 
+# _lab_isp_up K BCP38: ISP K's router ($LAB-ispK, its veths cK and nK made): addresses, the
+# route to the Internet, the cut/loss chains of lab_cut and lab_loss, and with BCP38=1 a
+# filter that forwards only its own customers' addresses (lab_create and ha.sh)
+_lab_isp_up() {
+	local k=$1 bcp38=$2
+	_lab_ip "isp$k" <<-EOF
+		link set lo up
+		addr add 192.168.$k.1/24 dev c$k
+		addr add 100.64.$k.1/24 dev n$k
+		link set c$k up
+		link set n$k up
+		route add 203.0.113.0/24 via 100.64.$k.2 dev n$k
+	EOF
+	{
+		cat <<-EOF
+			table inet labctl {
+				chain cut {
+				}
+				chain loss {
+				}
+				chain forward {
+					type filter hook forward priority -10; policy accept;
+					jump cut
+					jump loss
+				}
+			}
+		EOF
+		if [ "$bcp38" = 1 ]; then
+			cat <<-EOF
+				table inet lab {
+					chain forward {
+						type filter hook forward priority 0; policy accept;
+						iifname "c$k" ip saddr != 192.168.$k.0/24 counter drop
+					}
+				}
+			EOF
+		fi
+	} | _lab_nft "isp$k"
+}
+
+# _lab_service_up: "the Internet"'s TCP service (tcpsrc serve) on every 203.0.113.x
+# address, and wait until it answers
+_lab_service_up() {
+	local ok=0 i
+	ip netns exec "$LAB-net" "$LAB_TCPSRC" serve 0.0.0.0 "$LAB_PORT" \
+		>>"$LABDIR/tcpsrc-serve.log" 2>&1 &
+	_LAB_PIDS+=($!)
+	for ((i = 0; i < 50; i++)); do
+		if ip netns exec "$LAB-net" "$LAB_TCPSRC" count "$LAB_SERVICE" "$LAB_PORT" 1 \
+			-t 200 2>/dev/null | grep -qx 'fail 0'; then
+			ok=1
+			break
+		fi
+		sleep 0.1
+	done
+	[ $ok = 1 ] || lab_fail "tcpsrc serve did not come up: $(cat "$LABDIR/tcpsrc-serve.log")"
+}
+
+# _lab_net_up N: "the Internet" ($LAB-net): the service addresses on lo, the routes back
+# to the N ISPs' customer networks (lab_create and the gateway pair's lab, ha.sh)
+_lab_net_up() {
+	local n=$1 i k
+	{
+		echo "link set lo up"
+		for ((i = 10; i <= 19; i++)); do
+			echo "addr add 203.0.113.$i/32 dev lo"
+		done
+		for ((k = 1; k <= n; k++)); do
+			echo "addr add 100.64.$k.2/24 dev i$k"
+			echo "link set i$k up"
+			echo "route add 192.168.$k.0/24 via 100.64.$k.1 dev i$k"
+		done
+	} | _lab_ip net
+}
+
 # lab_create NLINKS [--bcp38]
 lab_create() {
 	local n=${1:-} bcp38=0 k a t0 i ok v6 v6d
@@ -284,69 +359,10 @@ lab_create() {
 		echo "route add default via 192.168.1.1 dev wan1"
 	} | _lab_ip gw
 	for ((k = 1; k <= n; k++)); do
-		_lab_ip "isp$k" <<-EOF
-			link set lo up
-			addr add 192.168.$k.1/24 dev c$k
-			addr add 100.64.$k.1/24 dev n$k
-			link set c$k up
-			link set n$k up
-			route add 203.0.113.0/24 via 100.64.$k.2 dev n$k
-		EOF
+		_lab_isp_up "$k" "$bcp38"
 	done
-	{
-		echo "link set lo up"
-		for ((i = 10; i <= 19; i++)); do
-			echo "addr add 203.0.113.$i/32 dev lo"
-		done
-		for ((k = 1; k <= n; k++)); do
-			echo "addr add 100.64.$k.2/24 dev i$k"
-			echo "link set i$k up"
-			echo "route add 192.168.$k.0/24 via 100.64.$k.1 dev i$k"
-		done
-	} | _lab_ip net
-
-	for ((k = 1; k <= n; k++)); do
-		{
-			cat <<-EOF
-				table inet labctl {
-					chain cut {
-					}
-					chain loss {
-					}
-					chain forward {
-						type filter hook forward priority -10; policy accept;
-						jump cut
-						jump loss
-					}
-				}
-			EOF
-			if [ $bcp38 = 1 ]; then
-				cat <<-EOF
-					table inet lab {
-						chain forward {
-							type filter hook forward priority 0; policy accept;
-							iifname "c$k" ip saddr != 192.168.$k.0/24 counter drop
-						}
-					}
-				EOF
-			fi
-		} | _lab_nft "isp$k"
-	done
-
-	# "the Internet": the TCP service on every 203.0.113.x address
-	ip netns exec "$LAB-net" "$LAB_TCPSRC" serve 0.0.0.0 "$LAB_PORT" \
-		>>"$LABDIR/tcpsrc-serve.log" 2>&1 &
-	_LAB_PIDS+=($!)
-	ok=0
-	for ((i = 0; i < 50; i++)); do
-		if ip netns exec "$LAB-net" "$LAB_TCPSRC" count "$LAB_SERVICE" "$LAB_PORT" 1 \
-			-t 200 2>/dev/null | grep -qx 'fail 0'; then
-			ok=1
-			break
-		fi
-		sleep 0.1
-	done
-	[ $ok = 1 ] || lab_fail "lab_create: tcpsrc serve did not come up: $(cat "$LABDIR/tcpsrc-serve.log")"
+	_lab_net_up "$n"
+	_lab_service_up
 	lab_log "lab $LAB: $n link(s)$([ $bcp38 = 1 ] && echo ', bcp38') ready in" \
 		"$(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms, logs in $LABDIR"
 	return 0
