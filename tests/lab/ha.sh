@@ -237,15 +237,11 @@ ha_ctl() {
 
 # ha_all_up NODE TIMEOUT_S: until every link of the node's uplinkd is up
 ha_all_up() {
-	local node=$1 t=${2:-10} end json k ok
+	local node=$1 t=${2:-10} end json
 	end=$(( ${EPOCHREALTIME/./} + t * 1000000 ))
 	while :; do
 		json=$(ha_ctl "$node" status --json 2>/dev/null) || json=
-		ok=1
-		for ((k = 1; k <= LAB_NLINKS; k++)); do
-			[ "$(lab_json_link_field "$json" "isp$k" state)" = up ] || { ok=0; break; }
-		done
-		[ $ok = 1 ] && return 0
+		lab_json_all_up "$json" && return 0
 		[ "${EPOCHREALTIME/./}" -ge $end ] && break
 		sleep 0.1
 	done

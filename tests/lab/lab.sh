@@ -561,7 +561,7 @@ lab_json_link_field() {
 	local v
 	v=$(printf '%s' "$1" | jq -er --arg l "$2" --arg f "$3" \
 		'first(.links[]? | select(.name == $l) | .[$f] | select(. != null)) | tostring' \
-		2>/dev/null) || return 1
+		2>/dev/null) && [ -n "$v" ] || return 1       # (jq 1.6 takes no input as success)
 	printf '%s\n' "$v"
 }
 
@@ -721,17 +721,20 @@ lab_up() {
 	lab_all_up "${2:-10}" || lab_fail "links not up"
 }
 
+# lab_json_all_up JSON: true when links isp1..isp$LAB_NLINKS of "status --json" are all up.
+lab_json_all_up() {
+	[ -n "$1" ] && printf '%s' "$1" | jq -e --argjson n "$LAB_NLINKS" \
+		'[range(1; $n + 1) as $k | any(.links[]?; .name == "isp\($k)" and .state == "up")]
+		 | all' >/dev/null 2>&1
+}
+
 # lab_all_up TIMEOUT_S: until every link of the lab is up (one status request per poll).
 lab_all_up() {
-	local t=${1:-10} end json k ok LAB_CTL_TIMEOUT=3
+	local t=${1:-10} end json LAB_CTL_TIMEOUT=3
 	end=$(( ${EPOCHREALTIME/./} + t * 1000000 ))
 	while :; do
 		json=$(lab_ctl status --json 2>/dev/null) || json=
-		ok=1
-		for ((k = 1; k <= LAB_NLINKS; k++)); do
-			[ "$(lab_json_link_field "$json" "isp$k" state)" = up ] || { ok=0; break; }
-		done
-		[ $ok = 1 ] && return 0
+		lab_json_all_up "$json" && return 0
 		[ "${EPOCHREALTIME/./}" -ge $end ] && break
 		sleep 0.05
 	done
