@@ -29,7 +29,7 @@ WITH_SYSTEMD ?= $(shell $(PKG_CONFIG) --exists libsystemd 2>/dev/null && echo 1 
 #   daemon  runtime: loop, probes, control socket, hooks, notify, log.
 #   cmd     the two programs' mains.
 CORE_PKGS  := libconfig
-PKGS       := libmnl libnftnl libconfig
+PKGS       := libmnl libnftnl libconfig libcap-ng
 # gcc's -Wformat-truncation flags snprintf calls whose truncation is intended; clang has none.
 NOTRUNC    := $(if $(findstring clang,$(CC)),,-Wno-format-truncation)
 # "override": CFLAGS=... on the command line (make check-asan, make fuzz) sets the
@@ -73,7 +73,8 @@ HDRS       := $(wildcard include/*/*.h)
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS   := gcc make pkg-config libmnl-dev libnftnl-dev libconfig-dev libcmocka-dev \
-	      libsystemd-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat
+	      libsystemd-dev libcap-ng-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat \
+	      systemd-container
 
 .PHONY: all all-tests deps check check-unit check-integration check-asan fuzz demo bench install \
 	clean distclean
@@ -109,6 +110,13 @@ $(B)/tests/core/%: tests/unit/core/%.c $(CORE_LIB) $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CORE_INC) $(CFLAGS) $(CORE_CFLAGS) -Wno-error=unused-function -o $@ $< \
 		$(CORE_LIB) $(LDFLAGS) $(CORE_LIBS) $(TEST_LIBS)
+
+# The sysctl test points /proc/sys at a temporary directory: that hook (UL_SYSCTL_ROOT) is
+# compiled only into this test's own copy of sysctl.c, never into the daemon.
+$(B)/tests/kernel/test_sysctl: tests/unit/kernel/test_sysctl.c src/kernel/sysctl.c $(LIBS_ALL) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DUL_TESTING $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -Wno-error=unused-function \
+		-o $@ $< src/kernel/sysctl.c $(LIBS_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(LIBS_ALL) $(HDRS)
 	@mkdir -p $(@D)
