@@ -82,7 +82,9 @@ struct ul_daemon_conf {
 	int log_level;                  /* syslog priority, default LOG_INFO */
 	char control_socket[108];
 	char control_group[64];         /* "" = root */
-	char hook[4096];                /* "" = none */
+	char admin_group[64];           /* "" = changes by root only */
+	char hook[4096];                /* "" = none; trusted (ul_path_trusted) when loaded */
+	char hook_user[64];             /* "" = the hook runs as the daemon's user */
 	uint32_t hook_timeout_s;        /* default 10 */
 	uint32_t rule_priority;         /* default 1000; uses [p, p + 99] */
 	uint32_t mark_mask;             /* default 0xff00; contiguous, >= 4 bits */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <libconfig.h>
+#include <pwd.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 
 #include "config.h"
 #include "names.h"
+#include "trust.h"
 
 #define MAX_FILE_SIZE (4 << 20)
 #define MAX_INCLUDE_DEPTH 10    /* libconfig 1.5's own limit */
@@ -1068,9 +1070,9 @@ static size_t parse_link_refs(struct ctx *x, const config_setting_t *s, const ch
 
 static void parse_daemon(struct ctx *x, const config_setting_t *root)
 {
-	static const char *const keys[] = { "log_level", "control_socket", "control_group", "hook",
-					    "hook_timeout_s", "rule_priority", "mark_mask",
-					    "balance_table", NULL };
+	static const char *const keys[] = { "log_level", "control_socket", "control_group",
+					    "admin_group", "hook", "hook_user", "hook_timeout_s",
+					    "rule_priority", "mark_mask", "balance_table", NULL };
 	struct ul_daemon_conf *d = &x->c->daemon;
 	const config_setting_t *g, *s;
 	char path[PATHLEN], q[QLEN];
@@ -1107,20 +1109,33 @@ static void parse_daemon(struct ctx *x, const config_setting_t *root)
 		else
 			snprintf(d->control_group, sizeof(d->control_group), "%s", str);
 	}
+	if (get_str(x, g, "daemon", "admin_group", &str, &s, path) > 0) {
+		if (strlen(str) >= sizeof(d->admin_group) || !str[0])
+			err(x, s, path, "%s is not a valid group name", qstr(str, q, sizeof(q)));
+		else if (!getgrnam(str))
+			err(x, s, path, "group %s does not exist", qstr(str, q, sizeof(q)));
+		else
+			snprintf(d->admin_group, sizeof(d->admin_group), "%s", str);
+	}
 	if (get_str(x, g, "daemon", "hook", &str, &s, path) > 0) {
-		struct stat st;
+		char why[PATH_MAX + 64];
 
 		if (str[0] != '/')
 			err(x, s, path, "%s is not an absolute path", qstr(str, q, sizeof(q)));
 		else if (strlen(str) >= sizeof(d->hook))
 			err(x, s, path, "%s is too long", qstr(str, q, sizeof(q)));
-		else if (access(str, X_OK))
-			err(x, s, path, "%s is not executable: %s", qstr(str, q, sizeof(q)),
-			    strerror(errno));
-		else if (stat(str, &st) || !S_ISREG(st.st_mode))
-			err(x, s, path, "%s is not a regular file", qstr(str, q, sizeof(q)));
+		else if (ul_path_trusted(str, why, sizeof(why), NULL, NULL))
+			err(x, s, path, "%s refused: %s", qstr(str, q, sizeof(q)), why);
 		else
 			snprintf(d->hook, sizeof(d->hook), "%s", str);
+	}
+	if (get_str(x, g, "daemon", "hook_user", &str, &s, path) > 0) {
+		if (strlen(str) >= sizeof(d->hook_user) || !str[0])
+			err(x, s, path, "%s is not a valid user name", qstr(str, q, sizeof(q)));
+		else if (!getpwnam(str))
+			err(x, s, path, "user %s does not exist", qstr(str, q, sizeof(q)));
+		else
+			snprintf(d->hook_user, sizeof(d->hook_user), "%s", str);
 	}
 	get_u32(x, g, "daemon", "hook_timeout_s", 1, 3600, &d->hook_timeout_s, NULL);
 	get_u32(x, g, "daemon", "rule_priority", 1, 32666, &d->rule_priority, NULL);

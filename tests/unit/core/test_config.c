@@ -564,8 +564,8 @@ static void test_daemon(void **state)
 	/* the hook message names the path and the reason */
 	char want[PATH_MAX + 200];
 
-	snprintf(want, sizeof(want), "t.conf:6: daemon.hook: \"%s\" is not executable: %s", path,
-		 strerror(EACCES));
+	snprintf(want, sizeof(want), "t.conf:6: daemon.hook: \"%s\" refused: not executable "
+		 "(mode 0644)", path);
 	expect_err(buf, want);
 
 	snprintf(buf, sizeof(buf), L1 "daemon = { control_socket = \"%s\"; hook = \"hooks/x\"; "
@@ -576,11 +576,10 @@ static void test_daemon(void **state)
 	expect_errs(buf, want, "t.conf:2: daemon.hook: \"hooks/x\" is not an absolute path",
 		    (const char *)NULL);
 	expect_err(L1 "daemon = { hook = \"/nonexistent/ul-hook\"; };\n",
-		   "t.conf:2: daemon.hook: \"/nonexistent/ul-hook\" is not executable: No such "
-		   "file "
-		   "or directory");
+		   "t.conf:2: daemon.hook: \"/nonexistent/ul-hook\" refused: No such file or "
+		   "directory");
 	expect_err(L1 "daemon = { hook = \"/tmp\"; };\n",
-		   "t.conf:2: daemon.hook: \"/tmp\" is not a regular file");
+		   "t.conf:2: daemon.hook: \"/tmp\" refused: not a regular file");
 
 	/* valid: an executable hook, the root group, every log level */
 	assert_int_equal(chmod(path, 0755), 0);
