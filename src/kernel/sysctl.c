@@ -551,6 +551,19 @@ void ul_sysctl_restore(struct ul_sysctl *s)
 	s->n = 0;
 	if (s->dirfd >= 0 && unlinkat(s->dirfd, STATE_NAME, 0) && errno != ENOENT)
 		ul_warn("sysctl: cannot remove %s: %s", s->state_file, strerror(errno));
+	if (s->dirfd >= 0) {
+		/* the namespace's directory too, when empty: a namespace made later may get the
+		 * same inode number */
+		char dir[PATH_MAX], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", s->state_file);
+		slash = strrchr(dir, '/');
+		if (slash) {
+			*slash = '\0';
+			if (rmdir(dir) && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
+				ul_debug("sysctl: cannot remove %s: %s", dir, strerror(errno));
+		}
+	}
 }
 
 void ul_sysctl_free(struct ul_sysctl *s)
