@@ -13,6 +13,7 @@ SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR    ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
 DESTDIR    ?=
 
 CC         ?= cc
@@ -179,12 +180,21 @@ install: all
 	install -D -m 0644 man/uplinkctl.8 $(DESTDIR)$(MANDIR)/man8/uplinkctl.8
 	install -D -m 0644 man/uplinkd.conf.5 $(DESTDIR)$(MANDIR)/man5/uplinkd.conf.5
 	install -D -m 0644 systemd/uplinkd.service $(DESTDIR)$(UNITDIR)/uplinkd.service
+	install -D -m 0644 systemd/uplinkd.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/uplinkd.conf
+	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null 2>&1; then \
+		systemd-sysusers $(SYSUSERSDIR)/uplinkd.conf; \
+	fi
 	install -D -m 0644 conf/iproute2/rt_protos.uplinkd.conf \
 		$(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d/uplinkd.conf
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/uplinkd/uplinkd.conf ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/uplinkd/uplinkd.conf"; \
 	else \
 		install -D -m 0640 conf/uplinkd.conf $(DESTDIR)$(SYSCONFDIR)/uplinkd/uplinkd.conf; \
+	fi
+	@# the service runs as uplinkd: it reads its configuration through its group (a
+	@# root-run daemon reads it as owner either way)
+	@if [ -z "$(DESTDIR)" ] && getent group uplinkd >/dev/null 2>&1; then \
+		chgrp uplinkd $(SYSCONFDIR)/uplinkd/uplinkd.conf; \
 	fi
 
 clean:

@@ -24,6 +24,27 @@
 #include "log.h"
 #include "priv.h"
 
+/* Whether the process has nothing beyond what the drop would leave: then there is nothing
+ * to apply (under systemd, where capset(2) is refused by the system call filter). */
+static bool already_minimal(bool keep_setid, bool bounds)
+{
+	for (unsigned c = 0; c < 64; c++) {
+		bool net = c == CAP_NET_ADMIN || c == CAP_NET_RAW;
+		bool setid = keep_setid && (c == CAP_SETUID || c == CAP_SETGID);
+
+		if (net || setid)
+			continue;
+		if (capng_have_capability(CAPNG_EFFECTIVE, c) ||
+		    capng_have_capability(CAPNG_PERMITTED, c) ||
+		    capng_have_capability(CAPNG_INHERITABLE, c) ||
+		    capng_have_capability(CAPNG_AMBIENT, c) ||
+		    (bounds && capng_have_capability(CAPNG_BOUNDING_SET, c)))
+			return false;
+	}
+	return !keep_setid || (!capng_have_capability(CAPNG_EFFECTIVE, CAP_SETUID) &&
+			       !capng_have_capability(CAPNG_EFFECTIVE, CAP_SETGID));
+}
+
 int ul_priv_drop(bool keep_setid)
 {
 	static const int keep[] = { CAP_NET_ADMIN, CAP_NET_RAW };
@@ -46,6 +67,8 @@ int ul_priv_drop(bool keep_setid)
 		       "process does not have");
 		return -EPERM;
 	}
+	if (already_minimal(keep_setid, bounds))
+		goto nnp;
 	capng_clear(CAPNG_SELECT_ALL);
 	for (int i = 0; i < 2; i++) {
 		if (!have[i])
@@ -66,6 +89,7 @@ int ul_priv_drop(bool keep_setid)
 		ul_err("privileges: cannot drop capabilities");
 		return -EPERM;
 	}
+nnp:
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
 		int err = errno;
 
