@@ -1817,6 +1817,12 @@ int ul_config_parse_string(const char *text, const char *name, struct ul_config 
 
 	config_init(&cfg);
 	config_set_include_dir(&cfg, x.incdir);
+	/* an include the pre-scan could not read is not handed to libconfig: its scanner
+	 * exit()s on one it can open but not read (a directory: @include ".") */
+	if (x.include_failed) {
+		ret = -EINVAL;
+		goto out;
+	}
 	if (!config_read_string(&cfg, text)) {
 		report_parse_error(&x, &cfg);
 		ret = -EINVAL;

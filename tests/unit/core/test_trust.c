@@ -176,6 +176,16 @@ static void test_config_keys(void **state)
 	assert_string_equal(c->daemon.hook_user, "nobody");
 	ul_config_free(c);
 	ul_diag_free(&diag);
+
+	/* found by fuzz_config: including a directory made libconfig's scanner exit() */
+	fp = fopen(conf, "w");
+	assert_non_null(fp);
+	fputs("@include \".\"\nlinks = ({ name = \"a\"; interface = \"eth0\"; });\n", fp);
+	fclose(fp);
+	assert_true(ul_config_load(conf, &c, &diag) < 0);
+	assert_int_equal(diag.n, 1);
+	assert_non_null(strstr(diag.msgs[0], "Is a directory"));
+	ul_diag_free(&diag);
 	unlink(conf);
 	unlink(hook);
 	rmdir(tmpl);
