@@ -3,6 +3,7 @@
 #   make check      install missing Debian packages, unit + integration tests
 #   make check-asan the same under ASan+UBSan (build-asan/)
 #   make fuzz       libFuzzer targets (clang) into build-fuzz/
+#   make check-fuzz each fuzz target for FUZZ_SECONDS (20) from its seed corpus
 #   make demo       the live namespace demo
 #   make bench      benchmarks -> bench/RESULTS.md
 #   make install    DESTDIR/PREFIX honoured
@@ -77,7 +78,7 @@ DEB_PKGS   := gcc make pkg-config libmnl-dev libnftnl-dev libconfig-dev libcmock
 	      libsystemd-dev libcap-ng-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat \
 	      systemd-container
 
-.PHONY: all all-tests deps check check-unit check-integration check-asan fuzz demo bench install \
+.PHONY: all all-tests deps check check-unit check-integration check-asan fuzz check-fuzz demo bench install \
 	clean distclean
 
 all: $(B)/uplinkd $(B)/uplinkctl
@@ -136,6 +137,7 @@ $(B)/lab/%: tests/lab/%.c $(LIBS_ALL) $(HDRS)
 check: deps
 	$(MAKE) all-tests
 	tests/run.sh $(B)
+	$(MAKE) check-fuzz
 
 all-tests: all $(UNIT_BINS) $(KT_BINS) $(LAB_BINS)
 
@@ -162,6 +164,28 @@ fuzz: deps
 			$(ALL_CFLAGS) -o build-fuzz/fuzz/$$n $$f \
 			build-fuzz/libul-daemon.a build-fuzz/libul-kernel.a build-fuzz/libul-core.a $(LDLIBS); \
 	done
+
+# Every fuzz target for FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/TARGET, copied
+# to build-fuzz/corpus/TARGET, where new inputs go), two at a time; the executions per
+# target go to build-fuzz/fuzz-stats.txt. Skipped without clang. A crash fails the step
+# (its input is left in build-fuzz/crash-*).
+FUZZ_SECONDS ?= 20
+check-fuzz:
+	@if ! command -v clang >/dev/null 2>&1; then echo "check-fuzz: no clang, skipped"; exit 0; fi; \
+	$(MAKE) fuzz >/dev/null || exit 1; \
+	rm -f build-fuzz/fuzz-stats.txt; \
+	for f in build-fuzz/fuzz/fuzz_*; do echo $$(basename $$f); done | \
+	xargs -P 2 -I{} sh -c ' \
+		n={}; mkdir -p build-fuzz/corpus/$$n; \
+		[ -d tests/fuzz/corpus/$$n ] && cp -n tests/fuzz/corpus/$$n/* build-fuzz/corpus/$$n/ 2>/dev/null; \
+		if timeout -k 5 $$(($(FUZZ_SECONDS) + 60)) build-fuzz/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) \
+			-timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
+			-artifact_prefix=build-fuzz/crash-$$n- build-fuzz/corpus/$$n \
+			>build-fuzz/$$n.log 2>&1; then \
+			echo "$$n $$(sed -n "s/^stat::number_of_executed_units: *//p" build-fuzz/$$n.log) executions" \
+				>>build-fuzz/fuzz-stats.txt; \
+		else echo "FUZZ FAIL $$n: see build-fuzz/$$n.log"; tail -n 30 build-fuzz/$$n.log; exit 255; fi'; \
+	rc=$$?; sort build-fuzz/fuzz-stats.txt 2>/dev/null | sed "s/^/  FUZZ /"; exit $$rc
 
 # demo and bench build in a sub-make, after deps: WITH_SYSTEMD and the pkg-config flags are
 # then read with the packages deps has just installed (a fresh machine builds as later ones).

@@ -62,5 +62,8 @@ int ul_control_parse(const char *req, char *verb, size_t verb_len, char *arg, si
 /* Client side (uplinkctl): send req, read the whole reply into body. Returns 0 for OK,
  * 1 for ERR (message in body), or -errno. */
 int ul_control_request(const char *path, const char *req, struct ul_buf *body);
+/* The reply as read (len bytes): 0 for OK (the body after "OK\n"), 1 for ERR (the message
+ * and what follows, without the last newline), -EPROTO for anything else. */
+int ul_control_parse_reply(const char *in, size_t len, struct ul_buf *body);
 
 #endif

@@ -31,6 +31,8 @@ int ul_sysctl_load_text(struct ul_sysctl *s, const char *name, FILE *f);
 int ul_sysctl_ensure(struct ul_sysctl *s, const char *key, int value, int atleast);
 /* Put every changed value back, remove the state file. */
 void ul_sysctl_restore(struct ul_sysctl *s);
+/* The i-th original remembered (key, value); -ENOENT past the end. */
+int ul_sysctl_saved(const struct ul_sysctl *s, size_t i, const char **key, const char **orig);
 void ul_sysctl_free(struct ul_sysctl *s);
 
 #endif

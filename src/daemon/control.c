@@ -642,6 +642,21 @@ void ul_control_close(struct ul_control *c)
 
 /* ---- client ---- */
 
+int ul_control_parse_reply(const char *in, size_t len, struct ul_buf *body)
+{
+	ul_buf_reset(body);
+	if (len >= 3 && !memcmp(in, "OK\n", 3)) {
+		ul_buf_put(body, in + 3, len - 3);
+	} else if (len >= 5 && !memcmp(in, "ERR ", 4) && in[len - 1] == '\n') {
+		/* the message, and the lines that may follow it, without the last newline */
+		ul_buf_put(body, in + 4, len - 5);
+		return body->oom ? -ENOMEM : 1;
+	} else {
+		return -EPROTO;
+	}
+	return body->oom ? -ENOMEM : 0;
+}
+
 int ul_control_request(const char *path, const char *req, struct ul_buf *body)
 {
 	struct timeval tv = { .tv_sec = CTL_CLIENT_TIMEOUT_S };
@@ -712,20 +727,7 @@ int ul_control_request(const char *path, const char *req, struct ul_buf *body)
 			goto out;
 		}
 	}
-	ul_buf_reset(body);
-	if (in.len >= 3 && !memcmp(in.p, "OK\n", 3)) {
-		ul_buf_put(body, in.p + 3, in.len - 3);
-		err = 0;
-	} else if (in.len >= 4 && !memcmp(in.p, "ERR ", 4) && in.p[in.len - 1] == '\n') {
-		/* the message, and the lines that may follow it, without the last newline */
-		ul_buf_put(body, in.p + 4, in.len - 5);
-		err = 1;
-	} else {
-		err = -EPROTO;
-		goto out;
-	}
-	if (body->oom)
-		err = -ENOMEM;
+	err = ul_control_parse_reply(in.p, in.len, body);
 out:
 	free(line);
 	ul_buf_free(&in);

@@ -566,6 +566,15 @@ void ul_sysctl_restore(struct ul_sysctl *s)
 	}
 }
 
+int ul_sysctl_saved(const struct ul_sysctl *s, size_t i, const char **key, const char **orig)
+{
+	if (i >= s->n)
+		return -ENOENT;
+	*key = s->v[i].key;
+	*orig = s->v[i].orig;
+	return 0;
+}
+
 void ul_sysctl_free(struct ul_sysctl *s)
 {
 	if (!s)
