@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "klog.h"
 #include "sysctl.h"
 
 #define KEY_MAX 128
@@ -245,7 +245,7 @@ static int open_dir(int parentfd, const char *name, const char *what, mode_t mod
 	}
 	err = trusted(&st);
 	if (err) {
-		ul_err("sysctl: %s (owner uid %u, mode %04o) must be owned by root%s and writable "
+		ul_kerr("sysctl: %s (owner uid %u, mode %04o) must be owned by root%s and writable "
 		       "by nobody else: not used", what, (unsigned)st.st_uid,
 		       (unsigned)(st.st_mode & 07777), geteuid() ? " or by uplinkd's user" : "");
 		close(fd);
@@ -388,7 +388,7 @@ int ul_sysctl_load_text(struct ul_sysctl *s, const char *name, FILE *f)
 
 			while ((c = fgetc(f)) != EOF && c != '\n')
 				;
-			ul_warn("%s:%u: line too long, ignored", name, lineno);
+			ul_kwarn("%s:%u: line too long, ignored", name, lineno);
 			continue;
 		}
 		if (nl)
@@ -399,7 +399,7 @@ int ul_sysctl_load_text(struct ul_sysctl *s, const char *name, FILE *f)
 		if (err)
 			break;
 		if (why)
-			ul_warn("%s:%u: %s, ignored (never written): %.*s", name, lineno, why,
+			ul_kwarn("%s:%u: %s, ignored (never written): %.*s", name, lineno, why,
 				KEY_MAX, line);
 	}
 	return err;
@@ -420,7 +420,7 @@ static int load(struct ul_sysctl *s)
 		return err;
 	}
 	if (!S_ISREG(st.st_mode) || trusted(&st)) {
-		ul_err("sysctl: %s is not a regular file owned by root%s and writable by nobody "
+		ul_kerr("sysctl: %s is not a regular file owned by root%s and writable by nobody "
 		       "else: not used", s->state_file, geteuid() ? " or uplinkd's user" : "");
 		close(fd);
 		return -EPERM;
@@ -434,7 +434,7 @@ static int load(struct ul_sysctl *s)
 	err = ul_sysctl_load_text(s, s->state_file, f);
 	fclose(f);
 	if (!err && s->n)
-		ul_notice("sysctl: %zu original value(s) left by an earlier run loaded from %s",
+		ul_knotice("sysctl: %zu original value(s) left by an earlier run loaded from %s",
 			  s->n, s->state_file);
 	return err;
 }
@@ -464,12 +464,12 @@ int ul_sysctl_new(const char *state_dir, struct ul_sysctl **out)
 		}
 		err = open_state_dir(s, state_dir);
 		if (err) {
-			ul_err("sysctl: state directory %s: %s", state_dir, strerror(-err));
+			ul_kerr("sysctl: state directory %s: %s", state_dir, strerror(-err));
 			goto fail;
 		}
 		err = load(s);
 		if (err) {
-			ul_err("sysctl: cannot read %s: %s", s->state_file, strerror(-err));
+			ul_kerr("sysctl: cannot read %s: %s", s->state_file, strerror(-err));
 			goto fail;
 		}
 	}
@@ -490,16 +490,16 @@ int ul_sysctl_ensure(struct ul_sysctl *s, const char *key, int value, int atleas
 		return -EINVAL;
 	dotted(name, key);
 	if (!ul_sysctl_managed(key)) {
-		ul_err("sysctl %s: not a key uplinkd manages, left alone", name);
+		ul_kerr("sysctl %s: not a key uplinkd manages, left alone", name);
 		return -EPERM;
 	}
 	err = read_value(s, key, cur, sizeof(cur));
 	if (err) {
-		ul_err("sysctl %s: cannot read: %s", name, strerror(-err));
+		ul_kerr("sysctl %s: cannot read: %s", name, strerror(-err));
 		return err;
 	}
 	if (parse_int(cur, &have)) {
-		ul_err("sysctl %s: not a number: \"%s\"", name, cur);
+		ul_kerr("sysctl %s: not a number: \"%s\"", name, cur);
 		return -EINVAL;
 	}
 	if (have == value || (atleast && have > value))
@@ -511,7 +511,7 @@ int ul_sysctl_ensure(struct ul_sysctl *s, const char *key, int value, int atleas
 		if (err) {
 			if (err != -ENOMEM)
 				s->n--;
-			ul_err("sysctl %s: cannot record the original value in %s: %s", name,
+			ul_kerr("sysctl %s: cannot record the original value in %s: %s", name,
 			       s->state_file ? s->state_file : "memory", strerror(-err));
 			return err;
 		}
@@ -519,10 +519,10 @@ int ul_sysctl_ensure(struct ul_sysctl *s, const char *key, int value, int atleas
 	snprintf(want, sizeof(want), "%d", value);
 	err = write_value(s, key, want);
 	if (err) {
-		ul_err("sysctl %s: cannot set %s: %s", name, want, strerror(-err));
+		ul_kerr("sysctl %s: cannot set %s: %s", name, want, strerror(-err));
 		return err;
 	}
-	ul_notice("sysctl %s: %s -> %s", name, cur, want);
+	ul_knotice("sysctl %s: %s -> %s", name, cur, want);
 	return 0;
 }
 
@@ -543,14 +543,14 @@ void ul_sysctl_restore(struct ul_sysctl *s)
 			continue;
 		err = write_value(s, s->v[i].key, s->v[i].orig);
 		if (err)
-			ul_warn("sysctl %s: cannot restore %s: %s", name, s->v[i].orig,
+			ul_kwarn("sysctl %s: cannot restore %s: %s", name, s->v[i].orig,
 				strerror(-err));
 		else
-			ul_notice("sysctl %s: %s -> %s (restored)", name, cur, s->v[i].orig);
+			ul_knotice("sysctl %s: %s -> %s (restored)", name, cur, s->v[i].orig);
 	}
 	s->n = 0;
 	if (s->dirfd >= 0 && unlinkat(s->dirfd, STATE_NAME, 0) && errno != ENOENT)
-		ul_warn("sysctl: cannot remove %s: %s", s->state_file, strerror(errno));
+		ul_kwarn("sysctl: cannot remove %s: %s", s->state_file, strerror(errno));
 	if (s->dirfd >= 0) {
 		/* the namespace's directory too, when empty: a namespace made later may get the
 		 * same inode number */
@@ -561,7 +561,7 @@ void ul_sysctl_restore(struct ul_sysctl *s)
 		if (slash) {
 			*slash = '\0';
 			if (rmdir(dir) && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
-				ul_debug("sysctl: cannot remove %s: %s", dir, strerror(errno));
+				ul_kdebug("sysctl: cannot remove %s: %s", dir, strerror(errno));
 		}
 	}
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "klog.h"
 #include "nft.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t seq;
 	size_t len;
 
-	ul_log_set_level(LOG_ERR);
+	ul_klog_set_level(LOG_ERR);
 	if (size < 1 || size > 65536)
 		return 0;
 	len = size - 1;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "klog.h"
 #include "sysctl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *key, *val;
 	FILE *f;
 
-	ul_log_set_level(LOG_ERR);
+	ul_klog_set_level(LOG_ERR);
 	if (size > 65536)
 		return 0;
 	if (ul_sysctl_new(NULL, &s))

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The hook's trust check (ul_path_trusted) on files and directories in a temporary tree,
- * and the daemon keys that go with it (hook, admin_group, hook_user). */
+ * and the host check of the daemon keys that go with it (hook, admin_group, hook_user). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "hostcheck.h"
 #include "trust.h"
 
 static char top[64];
@@ -119,10 +120,10 @@ static void test_trust(void **state)
 	assert_int_equal(rmdir(top), 0);
 }
 
-/* The config refuses an untrusted hook with its path; the new daemon keys. */
-static void test_config_keys(void **state)
+/* The host check refuses an untrusted hook with its path, and checks the new keys. */
+static void test_host_keys(void **state)
 {
-	char tmpl[] = "/tmp/ul-cfgt-XXXXXX", conf[128], hook[128], text[1024];
+	char tmpl[] = "/tmp/ul-cfgt-XXXXXX", conf[128], hook[128], text[1024], want[256];
 	struct ul_diag diag = { 0 };
 	struct ul_config *c = NULL;
 	FILE *fp;
@@ -138,28 +139,27 @@ static void test_config_keys(void **state)
 	mkfile(hook, 0775);
 	snprintf(text, sizeof(text),
 		 "links = ({ name = \"a\"; interface = \"eth0\"; gateway = \"auto\"; });\n"
-		 "daemon = { hook = \"%s\"; admin_group = \"no-such-group-ul\"; "
-		 "hook_user = \"no-such-user-ul\"; };\n", hook);
+		 "daemon = {\n  hook = \"%s\";\n  admin_group = \"no-such-group-ul\";\n"
+		 "  hook_user = \"no-such-user-ul\";\n};\n", hook);
 	fp = fopen(conf, "w");
 	assert_non_null(fp);
 	fputs(text, fp);
 	fclose(fp);
-	assert_true(ul_config_load(conf, &c, &diag) < 0);
+	/* parsing takes them; the host check says what is wrong, by line */
+	assert_int_equal(ul_config_load(conf, &c, &diag), 0);
+	assert_int_equal(ul_config_check_host(c, &diag), -EINVAL);
 	assert_int_equal(diag.n, 3);
-	{
-		char want[256];
-
-		snprintf(want, sizeof(want), "%s:2: daemon.hook: \"%s\" refused: writable by group "
-			 "or others (mode 0775)", conf, hook);
-		assert_string_equal(diag.msgs[1], want);
-		snprintf(want, sizeof(want), "%s:2: daemon.admin_group: group \"no-such-group-ul\" "
-			 "does not exist", conf);
-		assert_string_equal(diag.msgs[0], want);
-		snprintf(want, sizeof(want), "%s:2: daemon.hook_user: user \"no-such-user-ul\" "
-			 "does not exist", conf);
-		assert_string_equal(diag.msgs[2], want);
-	}
+	snprintf(want, sizeof(want), "%s:3: daemon.hook: \"%s\" refused: writable by group or "
+		 "others (mode 0775)", conf, hook);
+	assert_string_equal(diag.msgs[0], want);
+	snprintf(want, sizeof(want), "%s:4: daemon.admin_group: group \"no-such-group-ul\" does "
+		 "not exist", conf);
+	assert_string_equal(diag.msgs[1], want);
+	snprintf(want, sizeof(want), "%s:5: daemon.hook_user: user \"no-such-user-ul\" does not "
+		 "exist", conf);
+	assert_string_equal(diag.msgs[2], want);
 	ul_diag_free(&diag);
+	ul_config_free(c);
 
 	assert_int_equal(chmod(hook, 0755), 0);
 	snprintf(text, sizeof(text),
@@ -171,11 +171,12 @@ static void test_config_keys(void **state)
 	fputs(text, fp);
 	fclose(fp);
 	assert_int_equal(ul_config_load(conf, &c, &diag), 0);
+	assert_int_equal(ul_config_check_host(c, &diag), 0);
+	assert_int_equal(diag.n, 0);
 	assert_string_equal(c->daemon.hook, hook);
 	assert_string_equal(c->daemon.admin_group, "root");
 	assert_string_equal(c->daemon.hook_user, "nobody");
 	ul_config_free(c);
-	ul_diag_free(&diag);
 
 	/* found by fuzz_config: including a directory made libconfig's scanner exit() */
 	fp = fopen(conf, "w");
@@ -195,7 +196,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_trust),
-		cmocka_unit_test(test_config_keys),
+		cmocka_unit_test(test_host_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
