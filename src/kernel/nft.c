@@ -32,10 +32,12 @@
 #include "nft.h"
 
 /* mnl_nlmsg_ok() casts nlmsg_len to int: a length above 2 GiB would pass it (and
- * mnl_cb_run walks with it). These do not. */
+ * mnl_cb_run walks with it). These do not. A message must fit with its padding too:
+ * libmnl's attribute walk ends at the aligned tail. */
 static bool msg_ok(const struct nlmsghdr *nlh, size_t len)
 {
-	return len >= sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) && nlh->nlmsg_len <= len;
+	return len >= sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) && nlh->nlmsg_len <= len &&
+	       (size_t)NLMSG_ALIGN((size_t)nlh->nlmsg_len) <= len;
 }
 
 static const struct nlmsghdr *msg_next(const struct nlmsghdr *nlh, size_t *len)
