@@ -120,15 +120,26 @@ out=$(ct 'setpriv --reuid=65534 --regid=65534 --clear-groups /ulbuild/uplinkctl 
 echo "$out" | grep -q "permission denied" || fail "refusal was not 'permission denied': $out"
 ct '/ulbuild/uplinkctl status' | grep -q "isp1 .* up" || fail "isp1 not up after the refused disable"
 
-# ---- reload; journal fields
+# ---- reload, with a link whose interface appeared after the start: its rp_filter is
+# written too (ReadWritePaths covers interfaces that come later); journal fields
+ct 'ip link add wan3 type veth peer name peer4 && ip link set wan3 up && ip link set peer4 up &&
+    ip addr add 192.168.3.2/24 dev wan3 && ip addr add 192.168.3.1/24 dev peer4 &&
+    sed -i "s|^);|  ,{ name = \"isp3\"; interface = \"wan3\"; gateway = \"192.168.3.1\"; }\n);|" \
+	/etc/uplinkd/uplinkd.conf' || fail "adding wan3"
+before3=$(ct 'sysctl -n net.ipv4.conf.wan3.rp_filter')
 ct 'systemctl reload uplinkd' || fail "systemctl reload failed"
 [ "$(ct 'systemctl is-active uplinkd')" = active ] || fail "not active after reload"
 ct 'journalctl -u uplinkd --no-pager | grep -q "reloading /etc/uplinkd/uplinkd.conf"' || fail "reload not logged"
+for _ in $(seq 50); do [ "$(ct 'sysctl -n net.ipv4.conf.wan3.rp_filter')" = 2 ] && break; sleep 0.1; done
+[ "$(ct 'sysctl -n net.ipv4.conf.wan3.rp_filter')" = 2 ] ||
+	fail "rp_filter of wan3 (appeared after the start) not set: $(ct 'journalctl -u uplinkd --no-pager | grep wan3')"
 ct 'journalctl -o json -u uplinkd --no-pager' | grep -q '"UPLINK_LINK":"isp1"' ||
 	fail "no UPLINK_LINK field in the journal"
 
 # ---- stop: the kernel as found
 ct 'systemctl stop uplinkd' || fail "systemctl stop failed"
+[ "$(ct 'sysctl -n net.ipv4.conf.wan3.rp_filter')" = "$before3" ] || fail "rp_filter of wan3 not restored"
+ct 'ip link del wan3' || fail "removing wan3"
 after=$(ct "$snap")
 [ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after"); fail "stop left the kernel changed"; }
 
