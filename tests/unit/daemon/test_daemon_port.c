@@ -366,8 +366,38 @@ static void start_carrier_loss_stop(void **state)
 	ul_buf_reset(&body);
 	assert_int_equal(ul_verbs_handle(d, "disable isp2", &body), 0);
 	assert_string_equal(body.p, "link isp2 disabled\n");
-	ul_buf_free(&body);
+	ul_buf_reset(&body);
 	expect_calls(&f, "");
+
+	/* a reload that adds hook_user, once the capabilities to switch are gone (the fake
+	 * says so): refused, nothing touched; without it, taken */
+	{
+		char conf[160];
+		FILE *fp;
+
+		snprintf(conf, sizeof(conf), "%s/t.conf", dir);
+		fp = fopen(conf, "w");
+		assert_non_null(fp);
+		fprintf(fp, "%.*s", (int)(strstr(text, "daemon = {") - text), text);
+		fprintf(fp, "daemon = { control_socket = \"%s\"; log_level = \"error\"; "
+			"hook_user = \"nobody\"; };\n", sock);
+		fclose(fp);
+		d->cfg_path = conf;
+		assert_int_equal(ul_daemon_reload(d, &body), -EPERM);
+		assert_string_equal(body.p, "reload refused: daemon.hook_user needs a restart");
+		ul_buf_reset(&body);
+		expect_calls(&f, "");
+		fp = fopen(conf, "w");
+		assert_non_null(fp);
+		fprintf(fp, "%.*s", (int)(strstr(text, "daemon = {") - text), text);
+		fprintf(fp, "daemon = { control_socket = \"%s\"; log_level = \"error\"; "
+			"admin_group = \"root\"; };\n", sock);
+		fclose(fp);
+		assert_int_equal(ul_daemon_reload(d, &body), 0);
+		expect_calls(&f, "hooks_configure \"\" 10\n");
+		unlink(conf);
+	}
+	ul_buf_free(&body);
 
 	/* SIGTERM: stop; everything taken away, the port closed */
 	assert_int_equal(ul_daemon_signal(d, SIGTERM), 1);
