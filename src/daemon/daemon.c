@@ -472,6 +472,10 @@ static int adopt_config(struct ul_daemon *d, struct ul_config *nc)
 		if (g)
 			admin_gid = g->gr_gid;
 	}
+	if (d->ctl && !d->sock_override &&
+	    strcmp(ul_control_path(d->ctl), nc->daemon.control_socket))
+		ul_warn("daemon.control_socket changed: the socket stays at %s until a restart",
+			ul_control_path(d->ctl));
 	if (d->ctl) {
 		/* the socket bound at start keeps its path until a restart; its group and who
 		 * may do what follow the configuration */
