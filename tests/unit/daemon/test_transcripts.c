@@ -460,9 +460,9 @@ static int f_ident_save(void *ctx, const char *path, const struct ul_ident *a, s
 	return err;
 }
 
-static int f_sysctl_open(void *ctx, const char *state_file)
+static int f_sysctl_open(void *ctx)
 {
-	put(ctx, "sysctl_open %s\n", state_file);
+	put(ctx, "sysctl_open\n");
 	return injected(ctx, "sysctl_open");
 }
 
@@ -483,10 +483,24 @@ static int f_hooks_open(void *ctx, struct ul_loop *loop)
 	return injected(ctx, "hooks_open");
 }
 
-static int f_hooks_configure(void *ctx, const char *path, uint32_t timeout_s)
+static int f_hooks_configure(void *ctx, const char *path, uint32_t timeout_s,
+			     const char *user)
 {
-	put(ctx, "hooks_configure \"%s\" %u s\n", path, timeout_s);
+	put(ctx, "hooks_configure \"%s\" %u s%s%s\n", path, timeout_s, user[0] ? " as " : "",
+	    user);
 	return 0;
+}
+
+/* The capabilities: dropped after start; the fake cannot switch users afterwards. */
+static int f_priv_drop(void *ctx, bool keep_setid)
+{
+	put(ctx, "priv_drop%s\n", keep_setid ? " (keep setid)" : "");
+	return injected(ctx, "priv_drop");
+}
+
+static bool f_priv_can_setid(void *ctx)
+{
+	return false;
 }
 
 static int f_hook_event(void *ctx, const char *name, const char *ifname, const char *state,
@@ -572,6 +586,7 @@ static struct ul_kport fake_port(struct fake *f)
 		.hook_event = f_hook_event, .hooks_reap = f_hooks_reap,
 		.prober_new = f_prober_new, .prober_bind = f_prober_bind,
 		.prober_stats = f_prober_stats, .prober_free = f_prober_free,
+		.priv_drop = f_priv_drop, .priv_can_setid = f_priv_can_setid,
 		.close = f_close, .last_error = f_last_error,
 	};
 }
