@@ -36,6 +36,7 @@ LAB_SERVICE=203.0.113.10	# the first service address
 LABDIR=${LABDIR:-}
 LAB_NLINKS=0
 LAB_UPLINKD_PID=
+LAB_TRANSLOG=
 _LAB_PIDS=()
 _LAB_DELAY_PID=()		# by link: the PID of its delay line (lab_delay)
 _LAB_ON_EXIT=()
@@ -613,6 +614,44 @@ lab_wait_state() {
 		sleep 0.1
 	done
 	lab_log "lab_wait_state: $link is '${cur:-?}', not '$state', after ${t}s"
+	return 1
+}
+
+# lab_translog_hook: write a hook, $LAB_TRANSLOG_HOOK (for daemon.hook), that appends
+# "EPOCH_US LINK FROM TO ACTIVE" to $LAB_TRANSLOG for every transition (stamped like
+# $EPOCHREALTIME, in microseconds, when the hook runs).
+lab_translog_hook() {
+	[ -n "$LABDIR" ] || lab_fail "lab_translog_hook: no lab"
+	LAB_TRANSLOG=$LABDIR/transitions.log
+	: >"$LAB_TRANSLOG"
+	cat >"$LABDIR/translog.sh" <<-EOF
+		#!/bin/sh
+		echo "\$(date +%s%6N) \$UPLINK_NAME \$UPLINK_PREVIOUS_STATE \$UPLINK_STATE \${UPLINK_ACTIVE:--}" >>"$LAB_TRANSLOG"
+	EOF
+	chmod 755 "$LABDIR/translog.sh"
+	LAB_TRANSLOG_HOOK=$LABDIR/translog.sh
+}
+
+# lab_transitions LINK [AFTER_US [BEFORE_US]]: the lines of $LAB_TRANSLOG for LINK, stamped
+# after AFTER_US (and before BEFORE_US).
+lab_transitions() {
+	awk -v l="${1:?}" -v a="${2:-0}" -v b="${3:-0}" \
+		'$2 == l && $1 > a && (b == 0 || $1 < b)' "${LAB_TRANSLOG:?no lab_translog_hook}"
+}
+
+# lab_wait_transition LINK FROM TO TIMEOUT_S [AFTER_US]: until LINK went FROM -> TO (either
+# may be "*") after AFTER_US; prints the stamp (us) of the first such line; 1 on timeout.
+lab_wait_transition() {
+	local link=${1:?} from=${2:?} to=${3:?} t=${4:-10} after=${5:-0} end line
+	end=$(( ${EPOCHREALTIME/./} + t * 1000000 ))
+	while :; do
+		line=$(lab_transitions "$link" "$after" | awk -v f="$from" -v t="$to" \
+			'(f == "*" || $3 == f) && (t == "*" || $4 == t) { print $1; exit }')
+		[ -n "$line" ] && { echo "$line"; return 0; }
+		[ "${EPOCHREALTIME/./}" -ge $end ] && break
+		sleep 0.05
+	done
+	lab_log "lab_wait_transition: no $link $from -> $to within ${t}s: $(lab_transitions "$link" "$after" | tr '\n' ';')"
 	return 1
 }
 
