@@ -7,7 +7,9 @@
 #
 # Knobs (environment): BENCH_RUNS (10) failover/carrier runs, BENCH_ROUNDS (6) throughput
 # rounds, BENCH_PL_RUNS (3) ping-loop runs, BENCH_PL_INTERVAL (30) its check interval,
-# BENCH_OUT (bench/RESULTS.md).
+# BENCH_OUT (bench/RESULTS.md); BENCH_Q_RUNS, BENCH_Q_JITTER_S: see bench/quality.sh.
+# BENCH_ONLY=quality runs section 9 (link quality) alone and replaces that section of an
+# existing $BENCH_OUT, leaving the others as they were.
 # shellcheck disable=SC2015,SC2016
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +29,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "bench: building into $B"
 make -s -C "$ROOT" B="$B" all-tests >/dev/null || { echo "bench: build failed" >&2; exit 1; }
-"$ROOT/tests/lab/deps.sh" iperf3 jq iproute2 nftables iputils-ping || exit 1
+"$ROOT/tests/lab/deps.sh" iperf3 jq iproute2 nftables iputils-ping iptables || exit 1
+case ${BENCH_ONLY:-} in
+'' | quality) ;;
+*) echo "bench: BENCH_ONLY must be empty or 'quality'" >&2; exit 1 ;;
+esac
+if [ "${BENCH_ONLY:-}" = quality ] && ! grep -q '^## Anomalies' "$OUT" 2>/dev/null; then
+	echo "bench: BENCH_ONLY=quality needs an existing $OUT of a full run" >&2
+	exit 1
+fi
 
 export UL_BUILD=$B LAB=ulb$$
 # shellcheck source-path=SCRIPTDIR/.. source=tests/lab/lab.sh
@@ -176,12 +186,12 @@ carrier_event() {
 	return 1
 }
 
-# route_event SINCE_US down|up: timestamp (us) of the first change of the balance table's
-# default route after SINCE_US that leaves wan1 out (down) or takes it in (up); 1 when none
-# within 5 s. Multipath routes span several lines (nexthops indented).
+# route_event SINCE_US down|up [TIMEOUT_S]: timestamp (us) of the first change of the balance
+# table's default route after SINCE_US that leaves wan1 out (down) or takes it in (up); 1 when
+# none within TIMEOUT_S (5) s. Multipath routes span several lines (nexthops indented).
 route_event() {
 	local ts i
-	for ((i = 0; i < 250; i++)); do
+	for ((i = 0; i < ${3:-5} * 50; i++)); do
 		ts=$(awk -v t0="$1" -v want="$2" '
 			function flush() {
 				if (found || cur_ts <= t0 || cur !~ /table 250/ || cur ~ /^Deleted/)
@@ -236,6 +246,27 @@ burst_t0() {
 
 # a random phase (0..199 ms) so that cuts do not line up with the probe rounds
 random_phase() { sleep_ms $((RANDOM % 200)); }
+
+# section 9, link quality
+# shellcheck source-path=SCRIPTDIR source=bench/quality.sh
+. "$ROOT/bench/quality.sh"
+if [ "${BENCH_ONLY:-}" = quality ]; then
+	HOOK_LAG=() ANOMALIES=()
+	row_mw() { local s; s=$(stats "$@"); echo "$(echo "$s" | cut -d' ' -f1) | $(echo "$s" | cut -d' ' -f2)"; }
+	quality_measure
+	quality_section >"$LABDIR/q.md"
+	# the new section 9 replaces the old one (or goes before "## Anomalies")
+	awk -v f="$LABDIR/q.md" '
+		/^## 9\. / { skip = 1; next }
+		/^## Anomalies/ { while ((getline l < f) > 0) print l; print ""; skip = 0 }
+		!skip' "$OUT" >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+	if [ ${#ANOMALIES[@]} -gt 0 ]; then
+		printf '%s\n' "${ANOMALIES[@]}" >&2
+		lab_log "section 9: anomalies above (not written to $OUT: its Anomalies are the full run's)"
+	fi
+	lab_log "section 9 done in $Q_SECS s; $OUT updated"
+	exit 0
+fi
 
 # ---------------------------------------------------------------------------------------
 # 1 + 3 (+ 8b): silent failure of isp1, outage for new connections, failback, held flows
@@ -683,6 +714,8 @@ for ((r = 1; r <= 3; r++)); do
 done
 ul_stop
 
+quality_measure
+
 # ---------------------------------------------------------------------------------------
 # RESULTS.md
 
@@ -924,11 +957,14 @@ is healed while 20 connections opened during the outage are open.
   leaves by isp1 after the swap and the ISP's anti-spoofing filter drops it; uplinkd keeps
   every connection on the link it started on (conntrack mark).
 
+$(quality_section)
+
 ## Anomalies
 
 Runs of sections 1 and 8 (uplinkd) are checked for transitions other than isp1 down and back
 up, held connections not all established on isp2, and outages more than 300 ms longer than
-the detection.
+the detection; those of section 9 for transitions other than isp1 up -> degraded -> up, and
+more than 9 transitions in a jitter case.
 
 $AN_TEXT
 EOF
