@@ -14,7 +14,8 @@
 #   $LAB-gw    lan0 10.0.0.1/24 + 10.0.1.1/24, wanK 192.168.K.2/24,
 #              main table: default via 192.168.1.1 dev wan1 (+ connected), ip_forward 0
 #   $LAB-ispK  cK 192.168.K.1/24, nK 100.64.K.1/24, ip_forward 1,
-#              203.0.113.0/24 via 100.64.K.2; nft inet labctl (cut/loss), inet lab (--bcp38)
+#              203.0.113.0/24 via 100.64.K.2; nft inet labctl (cut/loss), inet lab (--bcp38);
+#              with lab_delay, iptables' ip filter FORWARD -> NFQUEUE K -> delayline
 #   $LAB-net   iK 100.64.K.2/24, 203.0.113.10-19/32 on lo, 192.168.K.0/24 via 100.64.K.1,
 #              no default route; "tcpsrc serve 0.0.0.0 5001" runs there
 #
