@@ -36,7 +36,9 @@ delay_event() {
 q_run() {
 	local ms=$1 t0 td tr t1 tu tb rtt trans
 	local -n deg=Q_DEG_$ms back=Q_BACK_$ms rtts=Q_RTT_$ms
-	lab_wait_state isp1 up 30 && lab_wait_state isp2 up 10 || lab_fail "links not up before a quality run"
+	# a fresh daemon per run: a link degraded again less than 300 rounds after it recovered
+	# is flapping, and its recovery would need 20, 40... rounds
+	ul_start "$LABDIR/q.conf" 2
 	sleep 2.2	# a full quality window of fast rounds
 	random_phase
 	t0=$(now_us)
@@ -59,6 +61,7 @@ q_run() {
 		ANOMALIES+=("- section 9, +$ms ms: unexpected transitions: $trans")
 	lab_log "quality +$ms ms: out of the balance after ${deg[-1]} ms, back ${back[-1]} ms after" \
 		"the delay went; rtt_ms with the delay ${rtts[-1]}"
+	ul_stop
 }
 
 # q_replay LOG FIRST_LINE LAST_LINE MAX_RTT MAX_LOSS RULE: replays isp1's rounds of the
@@ -69,6 +72,7 @@ q_run() {
 q_replay() {
 	awk -v first="$2" -v last="$3" -v L="$4" -v LP="$5" -v rule="$6" '
 		NR > last { exit }
+		/^=== .* uplinkd -c / { n = 0; st = ""; seen = 0; split("", A); split("", S); split("", R); next }
 		/^<7>link isp1: round / {
 			split($4, a, "/"); ans = a[1]; sent = a[2]; rtt = $7 + 0
 			n++; i = n % 10; A[i] = ans; S[i] = sent; R[i] = rtt
@@ -137,12 +141,10 @@ quality_measure() {
 	Q_T0=$(now_us)
 	Q_LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 	qconf 1000 'max_rtt_ms = 100;' >"$LABDIR/q.conf"
-	ul_start "$LABDIR/q.conf" 2
 	for ((r = 1; r <= Q_RUNS; r++)); do
 		q_run 150
 		q_run 400
 	done
-	ul_stop
 	q_jitter 'RTT 83 +- 60 ms per packet (rounds ~100 ms), max_rtt_ms = 100' 1000 'max_rtt_ms = 100;' \
 		100 0 83 60
 	q_jitter 'RTT 83 +- 80 ms per packet, max_rtt_ms = 100' 1000 'max_rtt_ms = 100;' 100 0 83 80
@@ -176,7 +178,9 @@ forwards upstream, so the requested delay is added RTT). Checks: icmp to 3 targe
 - How: from the commit of the delay line's iptables rule in ISP 1 (seen by the \`nft monitor\`
   there) to the gateway's balance route change that takes isp1 out after \`up -> degraded\`;
   back: from the rule's deletion to the change that takes it in again after
-  \`degraded -> up\`. Each run starts with 10 fast rounds in the window, at a random phase.
+  \`degraded -> up\`. Each run has a daemon of its own (a link degraded again within 300
+  rounds of recovering is flapping: its next recovery needs 20, 40... rounds) and starts
+  with 10 fast rounds in the window, at a random phase.
   The limit is on the average of the last 10 rounds, so +D ms on a fast link takes the
   smallest k with k x D > 10 x 100 ms rounds (7 for 150 ms, 3 for 400 ms); leaving degraded
   needs the average at most 80 ms (5 resp. 8 fast rounds) and then 10 rounds in a row so
