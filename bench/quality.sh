@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash disable=SC2016
 #
-# Section 9 of the benchmarks: link quality (degraded by delay and loss), with the lab's
+# Section 10 of the benchmarks: link quality (degraded by delay and loss), with the lab's
 # delay line. Sourced by bench/run.sh after its helpers (now_us, stats, route_event,
 # wait_hook, random_phase, $HOOKLOG, $CUTMON, $TARGETS); defines quality_measure (runs it,
 # fills the Q_* variables) and quality_section (prints the markdown).
@@ -58,7 +58,7 @@ q_run() {
 	back+=($(( (tb - tu) / 1000 )))
 	trans=$(awk -v t0="$t0" '$1 > t0 { printf "%s %s->%s; ", $2, $3, $4 }' "$HOOKLOG")
 	[ "$trans" = "isp1 up->degraded; isp1 degraded->up; " ] ||
-		ANOMALIES+=("- section 9, +$ms ms: unexpected transitions: $trans")
+		ANOMALIES+=("- section 10, +$ms ms: unexpected transitions: $trans")
 	lab_log "quality +$ms ms: out of the balance after ${deg[-1]} ms, back ${back[-1]} ms after" \
 		"the delay went; rtt_ms with the delay ${rtts[-1]}"
 	ul_stop
@@ -126,8 +126,8 @@ q_jitter() {
 	r10=$(q_replay "$LABDIR/uplinkd.log" "$((l0 + 1))" "$l1" "$L" "$LP" 1.0)
 	r20=$(q_replay "$LABDIR/uplinkd.log" "$((l0 + 1))" "$l1" "$L" "$LP" 2.0)
 	Q_JROWS+=("| $name | $(wc -l <<<"$rounds") | $above | $stats_r | $n | $r20 | $r10 |")
-	[ "$n" -le 9 ] || ANOMALIES+=("- section 9, $name: $n transitions in $Q_JITTER_S s (documented: at most 9 in 300 rounds)")
-	[ "$n" = "$r20" ] || lab_log "section 9, $name: replay of the current rule gives $r20, measured $n"
+	[ "$n" -le 9 ] || ANOMALIES+=("- section 10, $name: $n transitions in $Q_JITTER_S s (documented: at most 9 in 300 rounds)")
+	[ "$n" = "$r20" ] || lab_log "section 10, $name: replay of the current rule gives $r20, measured $n"
 	lab_log "quality jitter $name: $(wc -l <<<"$rounds") rounds, $above beyond the limit;" \
 		"$n transitions (replayed: current rule $r20, 1.0 rule $r10)"
 	lab_undelay 1
@@ -136,7 +136,7 @@ q_jitter() {
 
 quality_measure() {
 	local r
-	lab_log "=== 9: link quality, $Q_RUNS runs per delay, jitter cases of $Q_JITTER_S s"
+	lab_log "=== 10: link quality, $Q_RUNS runs per delay, jitter cases of $Q_JITTER_S s"
 	Q_DEG_150=() Q_BACK_150=() Q_RTT_150=() Q_DEG_400=() Q_BACK_400=() Q_RTT_400=() Q_JROWS=()
 	Q_T0=$(now_us)
 	Q_LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -156,7 +156,7 @@ quality_measure() {
 
 quality_section() {
 	cat <<EOF
-## 9. Link quality: degraded by delay, jitter and loss
+## 10. Link quality: degraded by delay, jitter and loss
 
 Two links 1:1; isp1 gets latency, jitter or loss from the lab's delay line (\`lab_delay\`,
 tests/lab/delayline.c: NFQUEUE in ISP 1's namespace holds the verdict of every packet it

@@ -7,9 +7,10 @@
 #
 # Knobs (environment): BENCH_RUNS (10) failover/carrier runs, BENCH_ROUNDS (6) throughput
 # rounds, BENCH_PL_RUNS (3) ping-loop runs, BENCH_PL_INTERVAL (30) its check interval,
-# BENCH_OUT (bench/RESULTS.md); BENCH_Q_RUNS, BENCH_Q_JITTER_S: see bench/quality.sh.
-# BENCH_ONLY=quality runs section 9 (link quality) alone and replaces that section of an
-# existing $BENCH_OUT, leaving the others as they were.
+# BENCH_OUT (bench/RESULTS.md); section 9 (the gateway pair, bench/ha.sh): BENCH_HA_RUNS (5),
+# BENCH_HA_ADVERTS ("0.1 1"). BENCH_ONLY=ha runs section 9 alone and replaces it in BENCH_OUT.
+# Section 10 (link quality, bench/quality.sh): BENCH_Q_RUNS, BENCH_Q_JITTER_S; BENCH_ONLY=quality
+# runs section 10 alone and replaces it in an existing BENCH_OUT, leaving the others as they were.
 # shellcheck disable=SC2015,SC2016
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,14 +30,33 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "bench: building into $B"
 make -s -C "$ROOT" B="$B" all-tests >/dev/null || { echo "bench: build failed" >&2; exit 1; }
-"$ROOT/tests/lab/deps.sh" iperf3 jq iproute2 nftables iputils-ping iptables || exit 1
+"$ROOT/tests/lab/deps.sh" iperf3 jq iproute2 nftables iputils-ping keepalived conntrackd conntrack \
+	iptables || exit 1
 case ${BENCH_ONLY:-} in
-'' | quality) ;;
-*) echo "bench: BENCH_ONLY must be empty or 'quality'" >&2; exit 1 ;;
+'' | ha | quality) ;;
+*) echo "bench: BENCH_ONLY must be empty, 'ha' or 'quality'" >&2; exit 1 ;;
 esac
 if [ "${BENCH_ONLY:-}" = quality ] && ! grep -q '^## Anomalies' "$OUT" 2>/dev/null; then
 	echo "bench: BENCH_ONLY=quality needs an existing $OUT of a full run" >&2
 	exit 1
+fi
+
+# section 9 alone: run it and put it in place of the one in $OUT (before "## Anomalies" when
+# $OUT has none yet)
+if [ "${BENCH_ONLY:-}" = ha ]; then
+	[ -e "$OUT" ] || { echo "bench: BENCH_ONLY=ha needs an existing $OUT" >&2; exit 1; }
+	"$ROOT/bench/ha.sh" "$B" >"$OUT.ha" || { rm -f "$OUT.ha"; exit 1; }
+	awk -v secfile="$OUT.ha" '
+		function emit() { while ((getline l < secfile) > 0) print l; print ""; done = 1 }
+		/^## 9\. / { emit(); skip = 1; next }
+		skip && /^## / { skip = 0 }
+		skip { next }
+		/^## Anomalies/ && !done { emit() }
+		{ print }
+		END { if (!done) { print ""; emit() } }' "$OUT" >"$OUT.tmp" &&
+		mv "$OUT.tmp" "$OUT" && rm -f "$OUT.ha"
+	echo "bench: section 9 written to $OUT"
+	exit 0
 fi
 
 export UL_BUILD=$B LAB=ulb$$
@@ -247,7 +267,7 @@ burst_t0() {
 # a random phase (0..199 ms) so that cuts do not line up with the probe rounds
 random_phase() { sleep_ms $((RANDOM % 200)); }
 
-# section 9, link quality
+# section 10, link quality
 # shellcheck source-path=SCRIPTDIR source=bench/quality.sh
 . "$ROOT/bench/quality.sh"
 if [ "${BENCH_ONLY:-}" = quality ]; then
@@ -255,16 +275,19 @@ if [ "${BENCH_ONLY:-}" = quality ]; then
 	row_mw() { local s; s=$(stats "$@"); echo "$(echo "$s" | cut -d' ' -f1) | $(echo "$s" | cut -d' ' -f2)"; }
 	quality_measure
 	quality_section >"$LABDIR/q.md"
-	# the new section 9 replaces the old one (or goes before "## Anomalies")
-	awk -v f="$LABDIR/q.md" '
-		/^## 9\. / { skip = 1; next }
-		/^## Anomalies/ { while ((getline l < f) > 0) print l; print ""; skip = 0 }
-		!skip' "$OUT" >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+	# the new section 10 replaces the old one (or goes before "## Anomalies")
+	awk -v secfile="$LABDIR/q.md" '
+		function emit() { while ((getline l < secfile) > 0) print l; print ""; done = 1 }
+		/^## 10\. / { emit(); skip = 1; next }
+		skip && /^## / { skip = 0 }
+		skip { next }
+		/^## Anomalies/ && !done { emit() }
+		{ print }' "$OUT" >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
 	if [ ${#ANOMALIES[@]} -gt 0 ]; then
 		printf '%s\n' "${ANOMALIES[@]}" >&2
-		lab_log "section 9: anomalies above (not written to $OUT: its Anomalies are the full run's)"
+		lab_log "section 10: anomalies above (not written to $OUT: its Anomalies are the full run's)"
 	fi
-	lab_log "section 9 done in $Q_SECS s; $OUT updated"
+	lab_log "section 10 done in $Q_SECS s; $OUT updated"
 	exit 0
 fi
 
@@ -714,6 +737,13 @@ for ((r = 1; r <= 3; r++)); do
 done
 ul_stop
 
+# 9. the gateway pair (a lab of its own, tests/integration/ha.sh)
+lab_log "section 9: gateway pair takeover (bench/ha.sh)"
+HA_SECTION=$("$ROOT/bench/ha.sh" "$B") || HA_SECTION="## 9. Gateway pair: takeover when the master dies
+
+bench/ha.sh failed."
+
+# 10. link quality (this lab)
 quality_measure
 
 # ---------------------------------------------------------------------------------------
@@ -957,13 +987,15 @@ is healed while 20 connections opened during the outage are open.
   leaves by isp1 after the swap and the ISP's anti-spoofing filter drops it; uplinkd keeps
   every connection on the link it started on (conntrack mark).
 
+$HA_SECTION
+
 $(quality_section)
 
 ## Anomalies
 
 Runs of sections 1 and 8 (uplinkd) are checked for transitions other than isp1 down and back
 up, held connections not all established on isp2, and outages more than 300 ms longer than
-the detection; those of section 9 for transitions other than isp1 up -> degraded -> up, and
+the detection; those of section 10 for transitions other than isp1 up -> degraded -> up, and
 more than 9 transitions in a jitter case.
 
 $AN_TEXT

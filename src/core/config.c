@@ -11,7 +11,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <grp.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -28,7 +27,7 @@
 #define MAX_FILE_SIZE (4 << 20)
 #define MAX_INCLUDE_DEPTH 10    /* libconfig 1.5's own limit */
 #define PATHLEN 128             /* key paths: "port_forwards[12].links[3]" */
-#define QLEN 320                /* a quoted value in a message */
+#define QLEN UL_CONFIG_QLEN
 #define TABLE_MAX 0xfffffff0u
 
 struct mark {
@@ -44,7 +43,7 @@ struct msg {
 };
 
 struct link_meta {
-	const config_setting_t *grp, *name, *ifname, *table;
+	const config_setting_t *grp, *name, *ifname, *table, *snat, *masq;
 };
 
 struct ctx {
@@ -118,6 +117,11 @@ static const char *qstr(const char *s, char *buf, size_t len)
 	buf[o++] = '"';
 	buf[o] = '\0';
 	return buf;
+}
+
+const char *ul_config_quote(const char *s, char *buf, size_t len)
+{
+	return qstr(s, buf, len);
 }
 
 static int line_of(const config_setting_t *s)
@@ -231,6 +235,19 @@ err(struct ctx *x, const config_setting_t *s, const char *path, const char *fmt,
 	va_start(ap, fmt);
 	verr_at(x, s ? config_setting_source_file(s) : NULL, line_of(s), path, fmt, ap);
 	va_end(ap);
+}
+
+/* Remember where setting s is, as the prefix err() would give a message about it. */
+static void where_of(struct ctx *x, const config_setting_t *s, const char *path,
+		     struct ul_conf_where *w)
+{
+	const char *file = s ? config_setting_source_file(s) : NULL;
+	bool prefix = file && strcmp(x->incdir, ".");
+	int line = line_of(s) < 1 ? 1 : line_of(s);
+
+	snprintf(w->at, sizeof(w->at), "%s%s%s:%d: %s", prefix ? x->incdir : "",
+		 prefix ? "/" : "", file ? file : x->name, line, path);
+	w->line = line;
 }
 
 /* "line 5", or "FILE:5" when b is in another file than a. */
@@ -1102,25 +1119,22 @@ static void parse_daemon(struct ctx *x, const config_setting_t *root)
 	if (get_str(x, g, "daemon", "control_group", &str, &s, path) > 0) {
 		if (strlen(str) >= sizeof(d->control_group) || !str[0])
 			err(x, s, path, "%s is not a valid group name", qstr(str, q, sizeof(q)));
-		else if (!getgrnam(str))
-			err(x, s, path, "group %s does not exist", qstr(str, q, sizeof(q)));
-		else
+		else {
 			snprintf(d->control_group, sizeof(d->control_group), "%s", str);
+			where_of(x, s, path, &d->control_group_at);
+		}
 	}
+	/* that the group exists and the hook is an executable file is the host's business:
+	 * checked after parsing (ul_config_check_host), so that parsing is deterministic */
 	if (get_str(x, g, "daemon", "hook", &str, &s, path) > 0) {
-		struct stat st;
-
 		if (str[0] != '/')
 			err(x, s, path, "%s is not an absolute path", qstr(str, q, sizeof(q)));
 		else if (strlen(str) >= sizeof(d->hook))
 			err(x, s, path, "%s is too long", qstr(str, q, sizeof(q)));
-		else if (access(str, X_OK))
-			err(x, s, path, "%s is not executable: %s", qstr(str, q, sizeof(q)),
-			    strerror(errno));
-		else if (stat(str, &st) || !S_ISREG(st.st_mode))
-			err(x, s, path, "%s is not a regular file", qstr(str, q, sizeof(q)));
-		else
+		else {
 			snprintf(d->hook, sizeof(d->hook), "%s", str);
+			where_of(x, s, path, &d->hook_at);
+		}
 	}
 	get_u32(x, g, "daemon", "hook_timeout_s", 1, 3600, &d->hook_timeout_s, NULL);
 	get_u32(x, g, "daemon", "rule_priority", 1, 32666, &d->rule_priority, NULL);
@@ -1248,10 +1262,34 @@ static void parse_check(struct ctx *x, const config_setting_t *g, const char *gp
 	get_u32(x, g, gp, "max_loss_pct", 0, 100, &k->max_loss_pct, NULL);
 }
 
+/* snat = "ADDR": the link's connections are translated to this (shared) address instead of
+ * being masqueraded. An IPv4 host address a node can own: not 0.0.0.0, loopback, multicast
+ * or broadcast. */
+static void parse_snat(struct ctx *x, const config_setting_t *s, const char *path,
+		       const char *str, struct ul_link_conf *l, struct link_meta *m)
+{
+	char q[QLEN];
+	uint8_t b0;
+
+	if (ul_addr_parse(str, false, &l->snat) || l->snat.family != AF_INET) {
+		memset(&l->snat, 0, sizeof(l->snat));
+		err(x, s, path, "%s is not an IPv4 address", qstr(str, q, sizeof(q)));
+		return;
+	}
+	b0 = l->snat.bytes[0];
+	if (b0 == 0 || b0 == 127 || b0 >= 224) {
+		memset(&l->snat, 0, sizeof(l->snat));
+		err(x, s, path, "%s cannot be a source address (unspecified, loopback, "
+				"multicast or reserved)", qstr(str, q, sizeof(q)));
+		return;
+	}
+	m->snat = s;
+}
+
 static void parse_link(struct ctx *x, const config_setting_t *g, size_t i)
 {
 	static const char *const keys[] = { "name", "interface", "gateway", "weight", "tier",
-					    "table", "masquerade", "check", NULL };
+					    "table", "masquerade", "snat", "check", NULL };
 	struct ul_link_conf *l = &x->links[i];
 	struct link_meta *m = &x->meta[i];
 	const config_setting_t *s;
@@ -1316,8 +1354,12 @@ static void parse_link(struct ctx *x, const config_setting_t *g, size_t i)
 		m->table = s;
 	else if (s)
 		l->table = 0;   /* bad value: already reported, skip the table checks */
-	if (member(x, g, gp, "masquerade", CONFIG_TYPE_BOOL, path, &s) > 0)
+	if (member(x, g, gp, "masquerade", CONFIG_TYPE_BOOL, path, &s) > 0) {
 		l->masquerade = config_setting_get_bool(s);
+		m->masq = s;
+	}
+	if (get_str(x, g, gp, "snat", &str, &s, path) > 0)
+		parse_snat(x, s, path, str, l, m);
 	if (get_group(x, g, gp, "check", &s, path) > 0)
 		parse_check(x, s, path, &l->check);
 }
@@ -1474,6 +1516,49 @@ static void parse_lan(struct ctx *x, const config_setting_t *root)
 	if (member(x, g, "lan", "networks", CONFIG_TYPE_LIST, path, &s) > 0)
 		parse_addr_list(x, s, path, true, &lan->networks, &lan->n_networks, SIZE_MAX,
 				true);
+}
+
+/* snat replaces masquerade, translates the LAN's connections only (the router's own, its
+ * probes above all, keep the node's own address), and names one link's address. */
+static void check_snat(struct ctx *x)
+{
+	const struct ul_lan_conf *lan = &x->c->lan;
+	char path[PATHLEN], q[UL_ADDR_STRLEN];
+	bool lan_v4 = false;
+
+	for (size_t i = 0; i < lan->n_networks; i++)
+		lan_v4 |= lan->networks[i].family == AF_INET;
+	for (size_t i = 0; i < x->n_links; i++) {
+		struct ul_link_conf *l = &x->links[i];
+		const struct link_meta *m = &x->meta[i];
+
+		if (!m->snat)
+			continue;
+		ipath(path, "links", i);
+		strcat(path, ".snat");
+		if (m->masq && l->masquerade) {
+			err(x, m->snat, path, "and masquerade = true exclude each other (snat "
+					      "replaces masquerade)");
+			continue;
+		}
+		l->masquerade = false;
+		if (!lan->n_ifnames && !lan_v4) {
+			err(x, m->snat, path, "needs lan.interfaces or an IPv4 network in "
+					      "lan.networks (only LAN connections are translated)");
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (x->meta[j].snat && ul_addr_eq(&x->links[j].snat, &l->snat)) {
+				err(x, m->snat, path, "%s is already the snat address of link "
+						      "\"%s\"",
+				    ul_addr_format(&l->snat, q, sizeof(q)), x->links[j].name);
+				break;
+			}
+	}
+	for (size_t i = 0; i < x->n_links && i < UL_MAX_LINKS; i++) {
+		x->c->links[i].snat = x->links[i].snat;
+		x->c->links[i].masquerade = x->links[i].masquerade;
+	}
 }
 
 static void parse_rule(struct ctx *x, const config_setting_t *g, size_t i)
@@ -1740,6 +1825,7 @@ static void validate(struct ctx *x, const config_setting_t *root)
 	parse_daemon(x, root);
 	parse_links(x, root);
 	parse_lan(x, root);
+	check_snat(x);
 	parse_named_list(x, root, "rules", (void **)&c->rules, sizeof(*c->rules), &c->n_rules,
 			 parse_rule);
 	parse_named_list(x, root, "port_forwards", (void **)&c->pfs, sizeof(*c->pfs), &c->n_pfs,
