@@ -50,6 +50,14 @@ struct link_meta {
 struct ctx {
 	const char *name;       /* the main file as given */
 	char *incdir;           /* where @include files are looked up */
+	/* An absolute @include in the main text is handed to libconfig (which always prepends
+	 * its include directory) as ABS_MARK + "../" for each component of the include
+	 * directory's real path + the path; messages show the path as written. */
+	const char *main_text;
+	struct abs_inc { size_t off, len; char *path; } *abs_incs;
+	size_t n_abs_incs;
+	char *abs_mark;         /* "./../../" for /tmp/dir */
+	char *realdir;          /* realpath of incdir */
 	struct ul_diag *diag;
 	struct msg *msgs;       /* collected, then sorted by file and line into diag */
 	size_t n_msgs;
@@ -140,11 +148,26 @@ static bool same_file(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+/* The prefix of messages about a file libconfig names `file` (raw @include name). */
+static const char *file_disp(struct ctx *x, const char *file, const char **pre, const char **sep)
+{
+	*pre = *sep = "";
+	if (!file)
+		return x->name;
+	if (x->abs_mark && !strncmp(file, x->abs_mark, strlen(x->abs_mark)))
+		return file + strlen(x->abs_mark) - 1;  /* the '/' before the path */
+	if (strcmp(x->incdir, ".")) {
+		*pre = x->incdir;
+		*sep = "/";
+	}
+	return file;
+}
+
 static void __attribute__((format(printf, 5, 0)))
 verr_at(struct ctx *x, const char *file, int line, const char *path, const char *fmt,
 		    va_list ap)
 {
-	bool prefix = file && strcmp(x->incdir, ".");
+	const char *pre, *sep, *fname = file_disp(x, file, &pre, &sep);
 	char *msg = NULL, *full = NULL;
 	struct msg *m;
 
@@ -155,9 +178,8 @@ verr_at(struct ctx *x, const char *file, int line, const char *path, const char 
 	}
 	if (line < 1)
 		line = 1;
-	if (asprintf(&full, "%s%s%s:%d: %s%s%s", prefix ? x->incdir : "", prefix ? "/" : "",
-		     file ? file : x->name, line, path ? path : "", path && *path ? ": " : "",
-		     msg) < 0) {
+	if (asprintf(&full, "%s%s%s:%d: %s%s%s", pre, sep, fname, line, path ? path : "",
+		     path && *path ? ": " : "", msg) < 0) {
 		free(msg);
 		note_oom(x);
 		return;
@@ -237,13 +259,14 @@ err(struct ctx *x, const config_setting_t *s, const char *path, const char *fmt,
 static const char *where(struct ctx *x, const config_setting_t *a, const config_setting_t *b,
 			 char *buf, size_t len)
 {
-	const char *fb = config_setting_source_file(b);
+	const char *fb = config_setting_source_file(b), *pre, *sep, *fname;
 
-	if (same_file(config_setting_source_file(a), fb))
+	if (same_file(config_setting_source_file(a), fb)) {
 		snprintf(buf, len, "line %d", line_of(b));
-	else
-		snprintf(buf, len, "%s%s%s:%d", fb && strcmp(x->incdir, ".") ? x->incdir : "",
-			 fb && strcmp(x->incdir, ".") ? "/" : "", fb ? fb : x->name, line_of(b));
+	} else {
+		fname = file_disp(x, fb, &pre, &sep);
+		snprintf(buf, len, "%s%s%s:%d", pre, sep, fname, line_of(b));
+	}
 	return buf;
 }
 
@@ -330,7 +353,8 @@ static void add_mark(struct ctx *x, const char *file, int line)
 
 static void prescan(struct ctx *x, const char *p, const char *file, int depth);
 
-static void prescan_include(struct ctx *x, const char *file, int line, const char *inc, int depth)
+static void prescan_include(struct ctx *x, const char *file, int line, const char *inc, int depth,
+			    const char *raw, size_t raw_len)
 {
 	char q[QLEN], *full = NULL, *text, **names;
 	bool has_nul;
@@ -344,20 +368,53 @@ static void prescan_include(struct ctx *x, const char *file, int line, const cha
 		return;
 	}
 	x->names = names;
-	names[x->n_names] = strdup(inc);
+	if (inc[0] == '/' && depth == 0 && x->abs_mark) {
+		/* the name libconfig will report for it */
+		if (asprintf(&names[x->n_names], "%s%s", x->abs_mark, inc + 1) < 0)
+			names[x->n_names] = NULL;
+	} else {
+		names[x->n_names] = strdup(inc);
+	}
 	if (!names[x->n_names]) {
 		note_oom(x);
 		return;
 	}
-	inc = names[x->n_names++];
-	if (asprintf(&full, "%s/%s", x->incdir, inc) < 0) {
+	if (inc[0] == '/' && depth == 0 && !x->abs_mark) {
+		err_at(x, file, line, NULL, "@include %s: cannot resolve the directory %s",
+		       qstr(inc, q, sizeof(q)), x->incdir);
+		x->include_failed = true;
+		free(names[x->n_names]);
+		return;
+	}
+	if (inc[0] == '/' && depth > 0) {
+		err_at(x, file, line, NULL, "@include %s: an absolute path is only allowed in the "
+		       "main configuration file (libconfig resolves it inside %s)",
+		       qstr(inc, q, sizeof(q)), x->incdir);
+		x->include_failed = true;
+		return;
+	}
+	if (inc[0] == '/') {
+		struct abs_inc *ai = realloc(x->abs_incs, (x->n_abs_incs + 1) * sizeof(*ai));
+
+		if (!ai) {
+			note_oom(x);
+			return;
+		}
+		x->abs_incs = ai;
+		ai[x->n_abs_incs] = (struct abs_inc){ .off = (size_t)(raw - x->main_text),
+						      .len = raw_len, .path = names[x->n_names] };
+		x->n_abs_incs++;
+	}
+	if (inc[0] == '/' ? !(full = strdup(inc)) : asprintf(&full, "%s/%s", x->incdir, inc) < 0) {
 		note_oom(x);
 		return;
 	}
+	inc = names[x->n_names++];
 	text = read_text(full, &e, &has_nul);
 	if (!text) {
 		err_at(x, file, line, NULL, "@include %s: cannot read %s: %s",
-		       qstr(inc, q, sizeof(q)),
+		       qstr(inc[0] == '.' && x->abs_mark && !strncmp(inc, x->abs_mark,
+		       strlen(x->abs_mark)) ? inc + strlen(x->abs_mark) - 1 : inc, q, sizeof(q)),
 		       full, strerror(e));
 		x->include_failed = true;
 	} else {
@@ -450,7 +507,8 @@ static void prescan(struct ctx *x, const char *p, const char *file, int depth)
 			while (*p == ' ' || *p == '\t')
 				p++;
 			if (*p == '"') {
-				p++;
+				const char *raw = ++p;
+
 				while (*p && *p != '"' && *p != '\n') {
 					if (*p == '\\' && p[1] && p[1] != '\n')
 						p++;
@@ -460,8 +518,9 @@ static void prescan(struct ctx *x, const char *p, const char *file, int depth)
 				}
 				inc[n] = '\0';
 				if (*p == '"') {
+					prescan_include(x, file, line, inc, depth, raw,
+							(size_t)(p - raw));
 					p++;
-					prescan_include(x, file, line, inc, depth);
 				}
 			}
 			bol = false;
@@ -835,33 +894,106 @@ static int parse_hostport(const char *s, struct ul_addr *a, uint16_t *port, bool
 	return 0;
 }
 
-static bool prefix_overlap(const struct ul_addr *a, const struct ul_addr *b)
+/* An entry of a list being checked for overlaps: its value and its place in the list. */
+struct pentry {
+	struct ul_addr a;
+	uint8_t last[16];       /* last address of the prefix */
+	size_t idx;             /* position in the list */
+	const config_setting_t *e;
+};
+
+static int pentry_cmp(const void *pa, const void *pb)
 {
-	unsigned int plen = a->plen < b->plen ? a->plen : b->plen;
+	const struct pentry *a = pa, *b = pb;
+	int r;
 
-	if (a->family != b->family)
+	if (a->a.family != b->a.family)
+		return a->a.family < b->a.family ? -1 : 1;
+	r = memcmp(a->a.bytes, b->a.bytes, sizeof(a->a.bytes));
+	if (r)
+		return r;
+	if (a->a.plen != b->a.plen)
+		return a->a.plen < b->a.plen ? -1 : 1;     /* the wider prefix first */
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/*
+ * Overlapping prefixes among v[0..n) in O(n log n). Sorted by start (the wider prefix first),
+ * an entry overlaps an earlier one exactly when it lies inside a prefix still open on a stack
+ * of nested prefixes (prefixes either nest or are disjoint). Each overlapping pair found is
+ * reported once, on the entry that comes later in the list, naming the earlier one; bad[idx]
+ * marks the entries reported, each at most once. Returns false on allocation failure.
+ */
+static bool check_prefix_overlaps(struct ctx *x, const config_setting_t *s, const char *path,
+				  struct pentry *v, size_t n, bool *bad)
+{
+	const char *lname = config_setting_name(s) ? config_setting_name(s) : "";
+	size_t *stack, top = 0;
+
+	if (n < 2)
+		return true;
+	stack = malloc(n * sizeof(*stack));
+	if (!stack)
 		return false;
-	for (unsigned int bit = 0; bit < plen; bit++) {
-		uint8_t m = (uint8_t)(0x80 >> (bit % 8));
+	qsort(v, n, sizeof(*v), pentry_cmp);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = ul_addr_len(v[i].a.family);
 
-		if ((a->bytes[bit / 8] & m) != (b->bytes[bit / 8] & m))
-			return false;
+		/* close the open prefixes that end before this one starts */
+		while (top && (v[stack[top - 1]].a.family != v[i].a.family ||
+			       memcmp(v[stack[top - 1]].last, v[i].a.bytes, len) < 0))
+			top--;
+		/* every prefix on the stack contains this one; the stack holds only entries not
+		 * reported, so as in the list order the earlier of two overlapping ones stays */
+		while (top) {
+			const struct pentry *o = &v[stack[top - 1]], *l = &v[i];
+			char a1[UL_ADDR_STRLEN], a2[UL_ADDR_STRLEN], jp[PATHLEN], ep[PATHLEN];
+			bool popped = o->idx > l->idx;
+
+			if (popped) {
+				const struct pentry *t = o;
+
+				o = l;
+				l = t;
+			}
+			bad[l->idx] = true;
+			if (is_seq(s))
+				ipath(ep, path, l->idx);
+			else
+				snprintf(ep, sizeof(ep), "%s", path);
+			ipath(jp, lname, o->idx);
+			if (ul_addr_eq(&o->a, &l->a))
+				err(x, l->e, ep, "%s is listed twice (also %s)",
+				    ul_addr_format(&l->a, a1, sizeof(a1)), jp);
+			else
+				err(x, l->e, ep, "%s overlaps %s (%s)",
+				    ul_addr_format(&l->a, a1, sizeof(a1)),
+				    ul_addr_format(&o->a, a2, sizeof(a2)), jp);
+			if (!popped)
+				break;
+			top--;
+		}
+		if (!bad[v[i].idx])
+			stack[top++] = i;
 	}
+	free(stack);
 	return true;
 }
 
 /*
- * A list of addresses (host only) or prefixes. *out gets a new array (NULL when empty).
- * Entries that overlap each other are refused (nftables interval sets reject them).
+ * A list of addresses (host only) or prefixes. *out gets a new array (NULL when empty), in the
+ * order of the list. Entries that overlap each other are refused (nftables interval sets
+ * reject them).
  */
 static void parse_addr_list(struct ctx *x, const config_setting_t *s, const char *path,
 			    bool allow_prefix, struct ul_addr **out, size_t *n_out, size_t max,
 			    bool unique)
 {
-	size_t n = seq_len(s), k = 0;
+	size_t n = seq_len(s), k = 0, np = 0;
 	struct ul_addr *v;
+	struct pentry *pe = NULL;
 	char ep[PATHLEN], q[QLEN];
-	size_t *idx;
+	bool *bad;
 
 	*out = NULL;
 	*n_out = 0;
@@ -874,10 +1006,13 @@ static void parse_addr_list(struct ctx *x, const config_setting_t *s, const char
 		return;
 	}
 	v = calloc(n, sizeof(*v));
-	idx = calloc(n, sizeof(*idx));
-	if (!v || !idx) {
+	bad = calloc(n, sizeof(*bad));
+	if (unique)
+		pe = calloc(n, sizeof(*pe));
+	if (!v || !bad || (unique && !pe)) {
 		free(v);
-		free(idx);
+		free(bad);
+		free(pe);
 		note_oom(x);
 		return;
 	}
@@ -886,6 +1021,7 @@ static void parse_addr_list(struct ctx *x, const config_setting_t *s, const char
 		const char *str;
 		struct ul_addr a;
 
+		bad[i] = true;
 		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
 			wrong_type(x, e, ep, "a string");
 			continue;
@@ -911,31 +1047,23 @@ static void parse_addr_list(struct ctx *x, const config_setting_t *s, const char
 				    "an IPv4/IPv6 address");
 			continue;
 		}
+		bad[i] = false;
+		v[i] = a;
 		if (unique) {
-			size_t j;
-
-			for (j = 0; j < k; j++)
-				if (prefix_overlap(&v[j], &a))
-					break;
-			if (j < k) {
-				char a1[UL_ADDR_STRLEN], a2[UL_ADDR_STRLEN], jp[PATHLEN];
-
-				ipath(jp, config_setting_name(s) ? config_setting_name(s) : "",
-				      idx[j]);
-				if (ul_addr_eq(&v[j], &a))
-					err(x, e, ep, "%s is listed twice (also %s)",
-					    ul_addr_format(&a, a1, sizeof(a1)), jp);
-				else
-					err(x, e, ep, "%s overlaps %s (%s)",
-					    ul_addr_format(&a, a1, sizeof(a1)),
-					    ul_addr_format(&v[j], a2, sizeof(a2)), jp);
-				continue;
-			}
+			pe[np].a = a;
+			ul_addr_last(&a, pe[np].last);
+			pe[np].idx = i;
+			pe[np].e = e;
+			np++;
 		}
-		idx[k] = i;
-		v[k++] = a;
 	}
-	free(idx);
+	if (unique && !check_prefix_overlaps(x, s, path, pe, np, bad))
+		note_oom(x);
+	for (size_t i = 0; i < n; i++)
+		if (!bad[i])
+			v[k++] = v[i];
+	free(pe);
+	free(bad);
 	*out = v;
 	*n_out = k;
 }
@@ -950,11 +1078,88 @@ static const char *range_str(const struct ul_port_range *r, char *buf, size_t le
 }
 
 /* Ports: integers or strings "N" / "A-B". Overlapping entries are refused. */
+struct prange {
+	struct ul_port_range r;
+	size_t idx;             /* position in the list */
+	const config_setting_t *e;
+};
+
+static int prange_cmp(const void *pa, const void *pb)
+{
+	const struct prange *a = pa, *b = pb;
+
+	if (a->r.lo != b->r.lo)
+		return a->r.lo < b->r.lo ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* Overlapping port ranges among p[0..n) (sorted here; v[i] is p[i] before): each is compared
+ * with the range reaching furthest among those before it; the later one in the list is
+ * reported. The good ones stay in v, in the order of the list. */
+static void check_port_overlaps(struct ctx *x, const config_setting_t *s, const char *path,
+				struct prange *p, size_t n, struct ul_port_range *v, size_t *n_out)
+{
+	const char *lname = config_setting_name(s) ? config_setting_name(s) : "";
+	size_t far = 0, k = 0, nl = seq_len(s), *order;
+	bool *bad = calloc(nl ? nl : 1, sizeof(*bad));
+
+	order = calloc(n ? n : 1, sizeof(*order));
+	if (!bad || !order) {
+		free(bad);
+		free(order);
+		note_oom(x);
+		*n_out = 0;
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = p[i].idx;    /* list positions, ascending */
+	qsort(p, n, sizeof(*p), prange_cmp);
+	for (size_t i = 1; i < n; i++) {
+		const struct prange *o = &p[far], *l = &p[i];
+		bool swapped = false;
+
+		if (l->r.lo <= o->r.hi) {
+			char b1[16], b2[16], jp[PATHLEN], ep[PATHLEN];
+
+			if (o->idx > l->idx) {
+				const struct prange *t = o;
+
+				o = l;
+				l = t;
+				swapped = true;
+			}
+			if (!bad[l->idx]) {
+				bad[l->idx] = true;
+				if (is_seq(s))
+					ipath(ep, path, l->idx);
+				else
+					snprintf(ep, sizeof(ep), "%s", path);
+				ipath(jp, lname, o->idx);
+				err(x, l->e, ep, "%s overlaps %s (%s)",
+				    range_str(&l->r, b1, sizeof(b1)), range_str(&o->r, b2, sizeof(b2)),
+				    jp);
+			}
+			if (swapped)
+				far = i;        /* the reported one no longer counts */
+			continue;
+		}
+		if (p[i].r.hi > p[far].r.hi)
+			far = i;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!bad[order[i]])
+			v[k++] = v[i];
+	free(bad);
+	free(order);
+	*n_out = k;
+}
+
 static void parse_port_list(struct ctx *x, const config_setting_t *s, const char *path,
 			    struct ul_port_range **out, size_t *n_out)
 {
 	size_t n = seq_len(s), k = 0;
 	struct ul_port_range *v;
+	struct prange *pr;
 	size_t *idx;
 	char ep[PATHLEN], q[QLEN];
 
@@ -966,16 +1171,17 @@ static void parse_port_list(struct ctx *x, const config_setting_t *s, const char
 	}
 	v = calloc(n, sizeof(*v));
 	idx = calloc(n, sizeof(*idx));
-	if (!v || !idx) {
+	pr = calloc(n, sizeof(*pr));
+	if (!v || !idx || !pr) {
 		free(v);
 		free(idx);
+		free(pr);
 		note_oom(x);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const config_setting_t *e = seq_elem(s, path, i, ep);
 		struct ul_port_range r;
-		size_t j;
 		int t = config_setting_type(e);
 
 		if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
@@ -1001,23 +1207,13 @@ static void parse_port_list(struct ctx *x, const config_setting_t *s, const char
 			wrong_type(x, e, ep, "an integer or a string \"A-B\"");
 			continue;
 		}
-		for (j = 0; j < k; j++)
-			if (r.lo <= v[j].hi && v[j].lo <= r.hi)
-				break;
-		if (j < k) {
-			char b1[16], b2[16], jp[PATHLEN];
-
-			ipath(jp, config_setting_name(s) ? config_setting_name(s) : "", idx[j]);
-			err(x, e, ep, "%s overlaps %s (%s)", range_str(&r, b1, sizeof(b1)),
-			    range_str(&v[j], b2, sizeof(b2)), jp);
-			continue;
-		}
-		idx[k] = i;
+		pr[k] = (struct prange){ .r = r, .idx = i, .e = e };
 		v[k++] = r;
 	}
 	free(idx);
+	check_port_overlaps(x, s, path, pr, k, v, n_out);
+	free(pr);
 	*out = v;
-	*n_out = k;
 }
 
 /* Link names -> indices. Returns the count stored; reports unknown and repeated names. */
@@ -1767,6 +1963,56 @@ void ul_config_free(struct ul_config *c)
 	free(c);
 }
 
+/* x->abs_mark and x->realdir for the include directory (left NULL when it cannot be resolved). */
+static void set_abs_mark(struct ctx *x)
+{
+	size_t depth = 0;
+	char *m;
+
+	x->realdir = realpath(x->incdir, NULL);
+	if (!x->realdir)
+		return;
+	for (const char *p = x->realdir; *p; p++)
+		if (*p == '/' && p[1] && p[1] != '/')
+			depth++;
+	m = malloc(2 + 3 * depth + 1);
+	if (!m) {
+		note_oom(x);
+		return;
+	}
+	strcpy(m, "./");
+	for (size_t i = 0; i < depth; i++)
+		strcat(m, "../");
+	x->abs_mark = m;
+}
+
+/* The main text with each absolute @include path replaced by its libconfig name. */
+static char *rewrite_abs_includes(struct ctx *x, const char *text)
+{
+	size_t len = strlen(text), extra = 0, o = 0, at = 0;
+	char *out;
+
+	for (size_t i = 0; i < x->n_abs_incs; i++)
+		extra += 2 * strlen(x->abs_incs[i].path);
+	out = malloc(len + extra + 1);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < x->n_abs_incs; i++) {
+		const struct abs_inc *ai = &x->abs_incs[i];
+
+		memcpy(out + o, text + at, ai->off - at);
+		o += ai->off - at;
+		for (const char *p = ai->path; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				out[o++] = '\\';
+			out[o++] = *p;
+		}
+		at = ai->off + ai->len;
+	}
+	memcpy(out + o, text + at, len - at + 1);
+	return out;
+}
+
 static void report_parse_error(struct ctx *x, const config_t *cfg)
 {
 	const char *text = config_error_text(cfg) ? config_error_text(cfg) : "parse error";
@@ -1783,6 +2029,7 @@ int ul_config_parse_string(const char *text, const char *name, struct ul_config 
 			   struct ul_diag *diag)
 {
 	struct ctx x = { .name = name ? name : "<string>", .diag = diag };
+	char *rewritten = NULL;
 	const char *slash;
 	config_t cfg;
 	int ret;
@@ -1798,11 +2045,21 @@ int ul_config_parse_string(const char *text, const char *name, struct ul_config 
 		note_oom(&x);
 		return -ENOMEM;
 	}
+	x.main_text = text;
+	set_abs_mark(&x);
 	prescan(&x, text, NULL, 0);
 
 	config_init(&cfg);
 	config_set_include_dir(&cfg, x.incdir);
-	if (!config_read_string(&cfg, text)) {
+	if (x.n_abs_incs) {
+		if (!(rewritten = rewrite_abs_includes(&x, text))) {
+			note_oom(&x);
+			ret = -ENOMEM;
+			goto out;
+		}
+		config_set_include_dir(&cfg, x.realdir);
+	}
+	if (!config_read_string(&cfg, rewritten ? rewritten : text)) {
 		report_parse_error(&x, &cfg);
 		ret = -EINVAL;
 		goto out;
@@ -1833,6 +2090,10 @@ out:
 	free(x.links);
 	free(x.meta);
 	free(x.incdir);
+	free(x.realdir);
+	free(x.abs_mark);
+	free(x.abs_incs);
+	free(rewritten);
 	return ret;
 }
 
