@@ -11,6 +11,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <libconfig.h>
 #include <limits.h>
@@ -24,6 +25,7 @@
 
 #include "config.h"
 #include "names.h"
+#include "setfile.h"
 
 #define MAX_FILE_SIZE (4 << 20)
 #define MAX_INCLUDE_DEPTH 10    /* libconfig 1.5's own limit */
@@ -68,6 +70,7 @@ struct ctx {
 	size_t n_names;
 	struct mark *marks;     /* lines holding an integer literal libconfig truncates */
 	size_t n_marks;
+	const struct ul_config_io *io;  /* reads named sets' files */
 	struct ul_config *c;
 	struct ul_link_conf *links;     /* every link, even beyond UL_MAX_LINKS */
 	struct link_meta *meta;
@@ -1672,10 +1675,276 @@ static void parse_lan(struct ctx *x, const config_setting_t *root)
 				true);
 }
 
+/* ---- named sets ---- */
+
+static void parse_named_list(struct ctx *x, const config_setting_t *root, const char *key,
+			     void **arr, size_t elsize, size_t *n_out,
+			     void (*one)(struct ctx *, const config_setting_t *, size_t));
+
+static bool valid_set_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n >= UL_SET_NAME_MAX || isdigit((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* Names uplinkd gives its own sets and chains in table inet uplinkd. */
+static bool reserved_set_name(const char *s)
+{
+	static const char *const exact[] = { "pre", "pick", "post", "out", "portfwd", "nat",
+					     "count", NULL };
+	static const char *const prefix[] = { "r_", "sticky_", "lan_", "link_", "ul_", NULL };
+
+	for (size_t i = 0; exact[i]; i++)
+		if (!strcmp(s, exact[i]))
+			return true;
+	for (size_t i = 0; prefix[i]; i++)
+		if (!strncmp(s, prefix[i], strlen(prefix[i])))
+			return true;
+	return false;
+}
+
+int ul_config_read_file(void *ctx, const char *path, char **text, size_t *len)
+{
+	size_t cap, n = 0;
+	struct stat st;
+	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+
+	(void)ctx;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+		e = S_ISDIR(st.st_mode) ? -EISDIR : -errno;
+		close(fd);
+		return e;
+	}
+	if (st.st_size > (256 << 20)) {
+		close(fd);
+		return -EFBIG;
+	}
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n + 1 >= cap) {     /* the file grew */
+			char *nb;
+
+			if (cap > (256 << 20)) {
+				free(buf);
+				close(fd);
+				return -EFBIG;
+			}
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			e = -errno;
+			free(buf);
+			close(fd);
+			return e;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+static void parse_set(struct ctx *x, const config_setting_t *g, size_t i)
+{
+	static const char *const keys[] = { "name", "type", "file", "timeout_s", NULL };
+	struct ul_set_conf *sc = &x->c->sets[i];
+	const config_setting_t *s, *fs = NULL, *ts = NULL;
+	char gp[PATHLEN], path[PATHLEN], q[QLEN];
+	const char *str;
+
+	ipath(gp, "sets", i);
+	sc->line = line_of(g);
+	if (!config_setting_is_group(g)) {
+		wrong_type(x, g, gp, "a group");
+		return;
+	}
+	check_keys(x, g, gp, keys);
+	switch (get_str(x, g, gp, "name", &str, &s, path)) {
+	case 0:
+		err(x, g, path, "missing");
+		break;
+	case 1:
+		if (!valid_set_name(str))
+			err(x, s, path, "%s is not a valid set name (1..32 of A-Z a-z 0-9 _, not "
+			    "starting with a digit)", qstr(str, q, sizeof(q)));
+		else if (reserved_set_name(str))
+			err(x, s, path, "%s is reserved for uplinkd's own sets and chains "
+			    "(r_*, sticky_*, lan_*, link_*, ul_*, pre, pick, post, out, portfwd, "
+			    "nat, count)", qstr(str, q, sizeof(q)));
+		else
+			snprintf(sc->name, sizeof(sc->name), "%s", str);
+		break;
+	}
+	switch (get_str(x, g, gp, "type", &str, &s, path)) {
+	case 0:
+		err(x, g, path, "missing (\"ipv4\" or \"ipv6\")");
+		break;
+	case 1:
+		if (!strcmp(str, "ipv4"))
+			sc->family = AF_INET;
+		else if (!strcmp(str, "ipv6"))
+			sc->family = AF_INET6;
+		else
+			err(x, s, path, "%s is not one of ipv4|ipv6", qstr(str, q, sizeof(q)));
+		break;
+	}
+	get_str(x, g, gp, "file", &str, &fs, path);
+	if (get_u32(x, g, gp, "timeout_s", 1, 2592000, &sc->timeout_s, &ts) > 0)
+		sc->dynamic = true;
+	if (fs && ts) {
+		kpath(path, gp, "timeout_s");
+		err(x, ts, path, "a set has either a file or a timeout_s (filled at run time), "
+		    "not both");
+		return;
+	}
+	if (!fs && !ts) {
+		err(x, g, gp, "needs file = \"...\" (a prefix file) or timeout_s = N (a set "
+		    "that other programs fill)");
+		return;
+	}
+	if (fs && config_setting_type(fs) == CONFIG_TYPE_STRING && sc->family) {
+		const char *fname = config_setting_get_string(fs);
+		char *full = NULL, *text = NULL;
+		size_t len = 0;
+		int e;
+
+		kpath(path, gp, "file");
+		if (!fname[0]) {
+			err(x, fs, path, "empty file name");
+			return;
+		}
+		if (fname[0] == '/' || !strcmp(x->incdir, ".") ? !(full = strdup(fname)) :
+		    asprintf(&full, "%s/%s", x->incdir, fname) < 0) {
+			note_oom(x);
+			return;
+		}
+		sc->file = full;
+		e = x->io && x->io->read_file ? x->io->read_file(x->io->ctx, full, &text, &len) :
+						ul_config_read_file(NULL, full, &text, &len);
+		if (e) {
+			err(x, fs, path, "cannot read %s: %s", full, strerror(-e));
+			return;
+		}
+		e = ul_setfile_parse(text, len, full, sc->family, &sc->elems, &sc->n_elems,
+				     x->diag);
+		free(text);
+		if (e == -ENOMEM)
+			note_oom(x);
+		else if (e)
+			x->nerr++;      /* the lines are in diag already */
+	}
+}
+
+static void parse_sets(struct ctx *x, const config_setting_t *root)
+{
+	const config_setting_t *l;
+	char path[PATHLEN], q[QLEN], w[PATHLEN + 32];
+
+	parse_named_list(x, root, "sets", (void **)&x->c->sets, sizeof(*x->c->sets),
+			 &x->c->n_sets, parse_set);
+	l = config_setting_get_member(root, "sets");
+	if (x->c->n_sets > UL_MAX_SETS)
+		err(x, l, "sets", "%zu sets, at most %d are supported", x->c->n_sets,
+		    UL_MAX_SETS);
+	for (size_t i = 0; i < x->c->n_sets; i++)
+		for (size_t j = 0; j < i; j++) {
+			const config_setting_t *a, *b, *an, *bn;
+
+			if (!x->c->sets[i].name[0] || strcmp(x->c->sets[i].name, x->c->sets[j].name))
+				continue;
+			a = config_setting_get_elem(l, (unsigned int)i);
+			b = config_setting_get_elem(l, (unsigned int)j);
+			an = config_setting_get_member(a, "name");
+			bn = config_setting_get_member(b, "name");
+			ipath(path, "sets", i);
+			strcat(path, ".name");
+			err(x, an ? an : a, path, "duplicate name %s (first at %s)",
+			    qstr(x->c->sets[i].name, q, sizeof(q)),
+			    where(x, an ? an : a, bn ? bn : b, w, sizeof(w)));
+			break;
+		}
+}
+
+/* Set names -> indices (src_set, dst_set). An empty list is no condition. */
+static void parse_set_refs(struct ctx *x, const config_setting_t *s, const char *path,
+			   uint8_t **out, size_t *n_out)
+{
+	size_t n = seq_len(s), k = 0;
+	char ep[PATHLEN], q[QLEN];
+	uint8_t *v;
+
+	*out = NULL;
+	*n_out = 0;
+	if (!n)
+		return;
+	v = calloc(n, sizeof(*v));
+	if (!v) {
+		note_oom(x);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const config_setting_t *e = seq_elem(s, path, i, ep);
+		const char *name;
+		int si;
+		size_t j;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			wrong_type(x, e, ep, "a set name (string)");
+			continue;
+		}
+		name = config_setting_get_string(e);
+		si = ul_config_set_index(x->c, name);
+		if (si < 0 || si >= UL_MAX_SETS) {
+			err(x, e, ep, "unknown set %s (not in sets)", qstr(name, q, sizeof(q)));
+			continue;
+		}
+		for (j = 0; j < k; j++)
+			if (v[j] == si)
+				break;
+		if (j < k) {
+			err(x, e, ep, "set %s is listed twice", qstr(name, q, sizeof(q)));
+			continue;
+		}
+		v[k++] = (uint8_t)si;
+	}
+	*out = v;
+	*n_out = k;
+}
+
 static void parse_rule(struct ctx *x, const config_setting_t *g, size_t i)
 {
 	static const char *const keys[] = { "name", "src", "dst", "proto", "src_port", "dst_port",
-					    "via", "fallback", NULL };
+					    "via", "fallback", "src_set", "dst_set", NULL };
 	struct ul_rule_conf *r = &x->c->rules[i];
 	const config_setting_t *s, *ps = NULL, *ds = NULL, *fs = NULL;
 	char gp[PATHLEN], path[PATHLEN], q[QLEN];
@@ -1701,6 +1970,10 @@ static void parse_rule(struct ctx *x, const config_setting_t *g, size_t i)
 		parse_addr_list(x, s, path, true, &r->src, &r->n_src, SIZE_MAX, true);
 	if (member(x, g, gp, "dst", CONFIG_TYPE_LIST, path, &s) > 0)
 		parse_addr_list(x, s, path, true, &r->dst, &r->n_dst, SIZE_MAX, true);
+	if (member(x, g, gp, "src_set", CONFIG_TYPE_LIST, path, &s) > 0)
+		parse_set_refs(x, s, path, &r->src_sets, &r->n_src_sets);
+	if (member(x, g, gp, "dst_set", CONFIG_TYPE_LIST, path, &s) > 0)
+		parse_set_refs(x, s, path, &r->dst_sets, &r->n_dst_sets);
 	if (get_str(x, g, gp, "proto", &str, &ps, path) > 0) {
 		if (!strcmp(str, "tcp"))
 			r->proto = UL_PROTO_TCP;
@@ -1920,7 +2193,7 @@ static void parse_sticky(struct ctx *x, const config_setting_t *root)
 static void validate(struct ctx *x, const config_setting_t *root)
 {
 	static const char *const keys[] = { "daemon", "lan", "links", "rules", "sticky",
-					    "port_forwards", NULL };
+					    "port_forwards", "sets", NULL };
 	struct ul_config *c = x->c;
 
 	c->daemon.log_level = LOG_INFO;
@@ -1936,6 +2209,7 @@ static void validate(struct ctx *x, const config_setting_t *root)
 	parse_daemon(x, root);
 	parse_links(x, root);
 	parse_lan(x, root);
+	parse_sets(x, root);
 	parse_named_list(x, root, "rules", (void **)&c->rules, sizeof(*c->rules), &c->n_rules,
 			 parse_rule);
 	parse_named_list(x, root, "port_forwards", (void **)&c->pfs, sizeof(*c->pfs), &c->n_pfs,
@@ -1955,7 +2229,14 @@ void ul_config_free(struct ul_config *c)
 		free(c->rules[i].dst);
 		free(c->rules[i].sport);
 		free(c->rules[i].dport);
+		free(c->rules[i].src_sets);
+		free(c->rules[i].dst_sets);
 	}
+	for (size_t i = 0; i < c->n_sets; i++) {
+		free(c->sets[i].file);
+		free(c->sets[i].elems);
+	}
+	free(c->sets);
 	free(c->rules);
 	free(c->pfs);
 	free(c->lan.networks);
@@ -2028,7 +2309,13 @@ static void report_parse_error(struct ctx *x, const config_t *cfg)
 int ul_config_parse_string(const char *text, const char *name, struct ul_config **out,
 			   struct ul_diag *diag)
 {
-	struct ctx x = { .name = name ? name : "<string>", .diag = diag };
+	return ul_config_parse_string_io(text, name, NULL, out, diag);
+}
+
+int ul_config_parse_string_io(const char *text, const char *name, const struct ul_config_io *io,
+			      struct ul_config **out, struct ul_diag *diag)
+{
+	struct ctx x = { .name = name ? name : "<string>", .diag = diag, .io = io };
 	char *rewritten = NULL;
 	const char *slash;
 	config_t cfg;
@@ -2116,6 +2403,14 @@ int ul_config_load(const char *path, struct ul_config **out, struct ul_diag *dia
 	ret = ul_config_parse_string(text, path, out, diag);
 	free(text);
 	return ret;
+}
+
+int ul_config_set_index(const struct ul_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_sets; i++)
+		if (c->sets[i].name[0] && !strcmp(c->sets[i].name, name))
+			return (int)i;
+	return -1;
 }
 
 int ul_config_link_index(const struct ul_config *c, const char *name)
