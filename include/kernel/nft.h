@@ -28,6 +28,8 @@ struct ul_nft_existing {
 		uint32_t key_type, key_len, flags, timeout_ms;
 	} *sets;
 	size_t n_sets;
+	/* named counter objects (kept across applies; those no longer wanted are deleted) */
+	char (*counters)[UL_NFT_NAME_MAX]; size_t n_counters;
 };
 
 /* Build the one transaction that turns `ex` into `rs`: the table is created if missing,
@@ -79,5 +81,13 @@ void ul_nft_forget(struct ul_nft *h);
 void ul_nft_last_stats(const struct ul_nft *h, size_t *added, size_t *deleted, size_t *updated,
 		       size_t *created);
 int ul_nft_remove(struct ul_nft *h);
+
+/* The named counters of table inet uplinkd, by name (one dump). */
+struct ul_nft_counter {
+	char name[UL_NFT_NAME_MAX];
+	uint64_t packets, bytes;
+};
+/* *out (malloc'd) gets every counter; 0 (none when the table is missing) or -errno. */
+int ul_nft_read_counters(struct ul_nft *h, struct ul_nft_counter **out, size_t *n);
 
 #endif

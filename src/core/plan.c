@@ -513,6 +513,49 @@ static void plan_restore(struct rb *b, const struct ul_config *c, struct ul_chai
 	}
 }
 
+/* Traffic per link: named counters ul_tx_<link>, ul_rx_<link> (bytes and packets leaving and
+ * arriving by its interface) and ul_conn_<link> (new connections either way), counted in
+ * chains of their own at the edges of the datapath, so no other rule's verdict hides them. */
+static void plan_counters(struct rb *b, const struct ul_config *c)
+{
+	struct ul_chain *in, *out;
+
+	in = ul_ruleset_add_chain(b->rs, "count_in", UL_CHAIN_FILTER, UL_HOOK_PREROUTING, -300);
+	out = ul_ruleset_add_chain(b->rs, "count_out", UL_CHAIN_FILTER, UL_HOOK_POSTROUTING, 300);
+	if (!in || !out) {
+		b->err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < c->n_links; i++) {
+		const char *ln = c->links[i].name, *ifn = c->links[i].ifname;
+		char tx[UL_NFT_NAME_MAX], rx[UL_NFT_NAME_MAX], conn[UL_NFT_NAME_MAX];
+		struct ul_nrule *r;
+
+		snprintf(tx, sizeof(tx), "ul_tx_%s", ln);
+		snprintf(rx, sizeof(rx), "ul_rx_%s", ln);
+		snprintf(conn, sizeof(conn), "ul_conn_%s", ln);
+		if (ul_ruleset_add_counter(b->rs, tx) || ul_ruleset_add_counter(b->rs, rx) ||
+		    ul_ruleset_add_counter(b->rs, conn)) {
+			b->err = -ENOMEM;
+			return;
+		}
+		r = rule(b, in);
+		m_str(b, r, UL_M_IIFNAME, ifn);
+		m_str(b, r, UL_S_COUNTER_REF, rx);
+		r = rule(b, in);
+		m_str(b, r, UL_M_IIFNAME, ifn);
+		m_plain(b, r, UL_M_CT_NEW);
+		m_str(b, r, UL_S_COUNTER_REF, conn);
+		r = rule(b, out);
+		m_str(b, r, UL_M_OIFNAME, ifn);
+		m_str(b, r, UL_S_COUNTER_REF, tx);
+		r = rule(b, out);
+		m_str(b, r, UL_M_OIFNAME, ifn);
+		m_plain(b, r, UL_M_CT_NEW);
+		m_str(b, r, UL_S_COUNTER_REF, conn);
+	}
+}
+
 static int plan_ruleset(const struct ul_config *c, const struct ul_link_rt *rt, struct ul_plan *p)
 {
 	struct rb b = { .rs = &p->nft };
@@ -697,6 +740,7 @@ static int plan_ruleset(const struct ul_config *c, const struct ul_link_rt *rt, 
 		m_str(&b, r, UL_M_OIFNAME, c->links[i].ifname);
 		m_plain(&b, r, UL_S_MASQUERADE);
 	}
+	plan_counters(&b, c);
 	return b.err;
 }
 

@@ -22,6 +22,7 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -312,6 +313,33 @@ static int build_set(struct bctx *c, const struct ul_set *s, uint32_t id,
 	return build_elems(c, s, id, r, n);
 }
 
+static struct nftnl_obj *nobj_alloc(const char *name)
+{
+	struct nftnl_obj *o = nftnl_obj_alloc();
+
+	if (!o)
+		return NULL;
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, UL_NFT_TABLE);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, NFPROTO_INET);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	return o;
+}
+
+/* A counter object; one that exists already keeps its values (no NLM_F_EXCL). */
+static int build_counter(struct bctx *c, const char *name, bool del)
+{
+	struct nftnl_obj *o = nobj_alloc(name);
+	struct nlmsghdr *nlh;
+
+	if (!o)
+		return -ENOMEM;
+	nlh = del ? msg_hdr(c, NFT_MSG_DELOBJ, 0) : msg_hdr(c, NFT_MSG_NEWOBJ, NLM_F_CREATE);
+	nftnl_obj_nlmsg_build_payload(nlh, o);
+	nftnl_obj_free(o);
+	return msg_commit(c, nlh);
+}
+
 static int build_del_set(struct bctx *c, const char *name)
 {
 	struct nftnl_set *ns = nset_alloc(name, 0);
@@ -589,6 +617,12 @@ static int check_stmt(const struct ul_ruleset *rs, const struct ul_chain *ch,
 		return -EINVAL;
 	}
 	switch (s->kind) {
+	case UL_S_COUNTER_REF:
+		if (!ul_ruleset_has_counter(rs, s->str)) {
+			ul_err("nft: chain %s: unknown counter '%s'", ch->name, s->str);
+			return -EINVAL;
+		}
+		return 0;
 	case UL_M_IIFNAME:
 	case UL_M_OIFNAME:
 		if (!s->str[0] || strnlen(s->str, sizeof(s->str)) >= IFNAMSIZ) {
@@ -724,6 +758,15 @@ static int add_stmt(struct nftnl_rule *r, const struct ul_ruleset *rs, const str
 		return ret ? ret : e_cmp(r, NFT_CMP_EQ, &b16, 2);
 	case UL_S_COUNTER:
 		return e_simple(r, "counter");
+	case UL_S_COUNTER_REF: {
+		struct nftnl_expr *e = nftnl_expr_alloc("objref");
+
+		if (!e)
+			return -ENOMEM;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
+		nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, s->str);
+		return add_expr(r, e);
+	}
 	case UL_S_MARK:
 	case UL_S_CTMARK:
 		/* (x & ~mask) | value == (x & ~(mask | value)) ^ value */
@@ -1039,6 +1082,19 @@ int ul_nft_build_update(const struct ul_ruleset *rs, const struct ul_nft_existin
 		if (ret)
 			goto out;
 	}
+	/* counters: delete the unwanted ones (no rule uses them any more), add the new */
+	for (size_t i = 0; ex->table && i < ex->n_counters; i++) {
+		if (ul_ruleset_has_counter(rs, ex->counters[i]))
+			continue;
+		ret = build_counter(&c, ex->counters[i], true);
+		if (ret)
+			goto out;
+	}
+	for (size_t i = 0; i < rs->n_counters; i++) {
+		ret = build_counter(&c, rs->counters[i].name, false);
+		if (ret)
+			goto out;
+	}
 	for (size_t i = 0; i < rs->n_chains; i++) {
 		ret = build_chain(&c, &rs->chains[i]);
 		if (ret)
@@ -1116,6 +1172,7 @@ void ul_nft_existing_free(struct ul_nft_existing *ex)
 	free(ex->chains);
 	free(ex->chain_info);
 	free(ex->sets);
+	free(ex->counters);
 	memset(ex, 0, sizeof(*ex));
 }
 
@@ -1340,6 +1397,79 @@ out:
 	return ret;
 }
 
+struct ctr_dump {
+	struct ul_nft_counter *v;
+	size_t n;
+};
+
+static int obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ctr_dump *cd = data;
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	struct ul_nft_counter *v;
+	const char *name, *table;
+	int ret = MNL_CB_OK;
+
+	if (!o)
+		return MNL_CB_ERROR;
+	if (nftnl_obj_nlmsg_parse(nlh, o) < 0)
+		goto out;
+	name = nftnl_obj_get_str(o, NFTNL_OBJ_NAME);
+	table = nftnl_obj_get_str(o, NFTNL_OBJ_TABLE);
+	if (!table || strcmp(table, UL_NFT_TABLE) ||
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_FAMILY) != NFPROTO_INET ||
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER || !name_ok(name, "counter"))
+		goto out;
+	v = realloc(cd->v, (cd->n + 1) * sizeof(*v));
+	if (!v) {
+		ret = MNL_CB_ERROR;
+		errno = ENOMEM;
+		goto out;
+	}
+	cd->v = v;
+	v = &cd->v[cd->n++];
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	v->packets = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+	v->bytes = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
+out:
+	nftnl_obj_free(o);
+	return ret;
+}
+
+static int dump_counters(struct ul_nft *h, struct ctr_dump *cd)
+{
+	char buf[512];
+	struct nlmsghdr *nlh;
+	struct nftnl_obj *o = nftnl_obj_alloc();
+
+	if (!o)
+		return -ENOMEM;
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP, ++h->seq);
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, UL_NFT_TABLE);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_obj_nlmsg_build_payload(nlh, o);
+	nftnl_obj_free(o);
+	return request(h, nlh, obj_cb, cd);
+}
+
+int ul_nft_read_counters(struct ul_nft *h, struct ul_nft_counter **out, size_t *n)
+{
+	struct ctr_dump cd = { 0 };
+	int ret = dump_counters(h, &cd);
+
+	*out = NULL;
+	*n = 0;
+	if (ret == -ENOENT)
+		ret = 0;
+	if (ret) {
+		free(cd.v);
+		return ret;
+	}
+	*out = cd.v;
+	*n = cd.n;
+	return 0;
+}
+
 int ul_nft_dump_existing(struct ul_nft *h, struct ul_nft_existing *ex)
 {
 	char buf[512];
@@ -1366,6 +1496,26 @@ int ul_nft_dump_existing(struct ul_nft *h, struct ul_nft_existing *ex)
 	ret = request(h, nlh, set_cb, ex);
 	if (ret && ret != -ENOENT)
 		goto err;
+
+	{
+		struct ctr_dump cd = { 0 };
+
+		ret = dump_counters(h, &cd);
+		if (ret && ret != -ENOENT) {
+			free(cd.v);
+			goto err;
+		}
+		ex->counters = calloc(cd.n ? cd.n : 1, sizeof(*ex->counters));
+		if (!ex->counters) {
+			free(cd.v);
+			ret = -ENOMEM;
+			goto err;
+		}
+		for (size_t i = 0; i < cd.n; i++)
+			snprintf(ex->counters[i], UL_NFT_NAME_MAX, "%s", cd.v[i].name);
+		ex->n_counters = cd.n;
+		free(cd.v);
+	}
 	return 0;
 err:
 	ul_err("nft: reading table inet %s: %s", UL_NFT_TABLE, strerror(-ret));

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -216,6 +217,82 @@ static void test_changed_outside(void **state)
 	assert_int_equal(ul_nft_remove(h), 0);
 }
 
+static void send_udp(int n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(9) };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < n; i++)
+		sendto(fd, "0123456789", 10, 0, (struct sockaddr *)&a, sizeof(a));
+	close(fd);
+}
+
+static uint64_t counter(const char *name, bool bytes)
+{
+	struct ul_nft_counter *v;
+	uint64_t r = UINT64_MAX;
+	size_t n;
+
+	assert_int_equal(ul_nft_read_counters(h, &v, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			r = bytes ? v[i].bytes : v[i].packets;
+	free(v);
+	return r;
+}
+
+/* out: udp to lo counted by a named counter; `two` adds a second counter */
+static void build_ctr(struct ul_ruleset *rs, bool two)
+{
+	struct ul_nrule *r;
+	struct ul_stmt *st;
+
+	memset(rs, 0, sizeof(*rs));
+	assert_int_equal(ul_ruleset_add_counter(rs, "ul_tx_lo"), 0);
+	if (two)
+		assert_int_equal(ul_ruleset_add_counter(rs, "ul_rx_lo"), 0);
+	assert_non_null(ul_ruleset_add_chain(rs, "count_out", UL_CHAIN_FILTER,
+					     UL_HOOK_POSTROUTING, 300));
+	r = ul_chain_add_rule((struct ul_chain *)ul_ruleset_find_chain(rs, "count_out"));
+	st = ul_rule_add(r, UL_M_OIFNAME);
+	snprintf(st->str, sizeof(st->str), "lo");
+	st = ul_rule_add(r, UL_M_L4PROTO);
+	st->proto = 17;
+	st = ul_rule_add(r, UL_S_COUNTER_REF);
+	snprintf(st->str, sizeof(st->str), "ul_tx_lo");
+}
+
+static void test_counters_survive(void **state)
+{
+	struct ul_ruleset a, b;
+	uint64_t p0;
+
+	build_ctr(&a, false);
+	build_ctr(&b, true);
+	assert_int_equal(ul_nft_read_counters(h, &(struct ul_nft_counter *){ NULL }, &(size_t){ 0 }),
+			 0);      /* no table: none */
+	assert_int_equal(ul_nft_apply(h, &a), 0);
+	send_udp(5);
+	p0 = counter("ul_tx_lo", false);
+	assert_int_equal(p0, 5);
+	assert_int_equal(counter("ul_tx_lo", true), 5 * (20 + 8 + 10));
+	/* another apply (the rules are re-added) keeps the counts */
+	assert_int_equal(ul_nft_apply(h, &b), 0);
+	assert_int_equal(counter("ul_tx_lo", false), 5);
+	assert_int_equal(counter("ul_rx_lo", false), 0);
+	send_udp(2);
+	assert_int_equal(counter("ul_tx_lo", false), 7);
+	/* a counter no longer wanted goes */
+	assert_int_equal(ul_nft_apply(h, &a), 0);
+	assert_int_equal(counter("ul_rx_lo", false), UINT64_MAX);
+	assert_int_equal(counter("ul_tx_lo", false), 7);
+	ul_ruleset_free(&a);
+	ul_ruleset_free(&b);
+	assert_int_equal(ul_nft_remove(h), 0);
+}
+
 static int setup(void **state)
 {
 	return ul_nft_open(&h);
@@ -234,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_100k_in_place),
 		cmocka_unit_test(test_zero_end_and_open),
 		cmocka_unit_test(test_changed_outside),
+		cmocka_unit_test(test_counters_survive),
 	};
 
 	if (geteuid() != 0) {
