@@ -105,6 +105,9 @@ struct ul_daemon_conf {
 	uint32_t rule_priority;         /* default 1000; uses [p, p + 99] */
 	uint32_t mark_mask;             /* default 0xff00; contiguous, >= 4 bits */
 	uint32_t balance_table;         /* default 250 */
+	bool metrics_on;                /* metrics_listen given: GET /metrics over HTTP */
+	struct ul_addr metrics_addr;
+	uint16_t metrics_port;
 };
 
 struct ul_lan_conf {

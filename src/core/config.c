@@ -1265,11 +1265,31 @@ static size_t parse_link_refs(struct ctx *x, const config_setting_t *s, const ch
 
 /* ---- sections -------------------------------------------------------------------------------- */
 
+/* daemon.metrics_listen = "ADDR:PORT" or "[V6]:PORT" (the port is required). */
+static void parse_metrics_listen(struct ctx *x, const config_setting_t *g)
+{
+	struct ul_daemon_conf *d = &x->c->daemon;
+	const config_setting_t *s;
+	char path[PATHLEN], q[QLEN];
+	const char *str;
+	bool has_port;
+
+	if (get_str(x, g, "daemon", "metrics_listen", &str, &s, path) <= 0)
+		return;
+	if (parse_hostport(str, &d->metrics_addr, &d->metrics_port, &has_port) || !has_port ||
+	    !ul_addr_is_host(&d->metrics_addr)) {
+		err(x, s, path, "%s is not \"ADDR:PORT\" or \"[IPV6]:PORT\" (e.g. "
+		    "\"127.0.0.1:9732\", \"[::1]:9732\")", qstr(str, q, sizeof(q)));
+		return;
+	}
+	d->metrics_on = true;
+}
+
 static void parse_daemon(struct ctx *x, const config_setting_t *root)
 {
 	static const char *const keys[] = { "log_level", "control_socket", "control_group", "hook",
 					    "hook_timeout_s", "rule_priority", "mark_mask",
-					    "balance_table", NULL };
+					    "balance_table", "metrics_listen", NULL };
 	struct ul_daemon_conf *d = &x->c->daemon;
 	const config_setting_t *g, *s;
 	char path[PATHLEN], q[QLEN];
@@ -1279,6 +1299,7 @@ static void parse_daemon(struct ctx *x, const config_setting_t *root)
 	if (get_group(x, root, "", "daemon", &g, path) <= 0)
 		return;
 	check_keys(x, g, "daemon", keys);
+	parse_metrics_listen(x, g);
 
 	if (get_str(x, g, "daemon", "log_level", &str, &s, path) > 0) {
 		int lvl = ul_log_level_parse(str);
@@ -1697,8 +1718,9 @@ static bool valid_set_name(const char *s)
 static bool reserved_set_name(const char *s)
 {
 	static const char *const exact[] = { "pre", "pick", "post", "out", "portfwd", "nat",
-					     "count", NULL };
-	static const char *const prefix[] = { "r_", "sticky_", "lan_", "link_", "ul_", NULL };
+					     NULL };
+	static const char *const prefix[] = { "r_", "sticky_", "lan_", "link_", "ul_", "count_",
+					      NULL };
 
 	for (size_t i = 0; exact[i]; i++)
 		if (!strcmp(s, exact[i]))
@@ -1799,8 +1821,8 @@ static void parse_set(struct ctx *x, const config_setting_t *g, size_t i)
 			    "starting with a digit)", qstr(str, q, sizeof(q)));
 		else if (reserved_set_name(str))
 			err(x, s, path, "%s is reserved for uplinkd's own sets and chains "
-			    "(r_*, sticky_*, lan_*, link_*, ul_*, pre, pick, post, out, portfwd, "
-			    "nat, count)", qstr(str, q, sizeof(q)));
+			    "(r_*, sticky_*, lan_*, link_*, ul_*, count_*, pre, pick, post, out, "
+			    "portfwd, nat)", qstr(str, q, sizeof(q)));
 		else
 			snprintf(sc->name, sizeof(sc->name), "%s", str);
 		break;

@@ -213,8 +213,8 @@ static void config_set_errors(void **state)
 			"/cfg/u.conf:4: sets[2].name: \"9x\" is not a valid set name (1..32 of "
 			"A-Z a-z 0-9 _, not starting with a digit)",
 			"/cfg/u.conf:5: sets[3].name: \"sticky_isp1\" is reserved for uplinkd's "
-			"own sets and chains (r_*, sticky_*, lan_*, link_*, ul_*, pre, pick, post, "
-			"out, portfwd, nat, count)",
+			"own sets and chains (r_*, sticky_*, lan_*, link_*, ul_*, count_*, pre, "
+			"pick, post, out, portfwd, nat)",
 			"/cfg/u.conf:6: sets[4].type: \"ip\" is not one of ipv4|ipv6",
 			"/cfg/u.conf:7: sets[5]: needs file = \"...\" (a prefix file) or timeout_s "
 			"= N (a set that other programs fill)",
