@@ -3,6 +3,7 @@
 #ifndef UL_SETDIFF_H
 #define UL_SETDIFF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ruleset.h"
@@ -15,5 +16,9 @@
 int ul_set_ranges_diff(const struct ul_set_range *a, size_t na, const struct ul_set_range *b,
 		       size_t nb, struct ul_set_range **del, size_t *ndel,
 		       struct ul_set_range **add, size_t *nadd);
+
+/* Two rulesets say the same (sets with their elements in the same order, counters, chains and
+ * rules), compared without printing them: cheap for 100,000-element sets. */
+bool ul_ruleset_equal(const struct ul_ruleset *a, const struct ul_ruleset *b);
 
 #endif

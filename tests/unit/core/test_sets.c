@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "plan.h"
+#include "setdiff.h"
 #include "setfile.h"
 
 static void dump(const struct ul_diag *d)
@@ -307,6 +308,85 @@ static void plan_sets(void **state)
 	ul_config_free(c);
 }
 
+static void range_of(struct ul_set_range *r, uint8_t a, uint8_t b)
+{
+	memset(r, 0, sizeof(*r));
+	r->lo[0] = a;
+	r->hi[0] = b;
+}
+
+static void ranges_diff(void **state)
+{
+	struct ul_set_range a[4], b[4], *del, *add;
+	size_t nd, na;
+
+	range_of(&a[0], 1, 1);
+	range_of(&a[1], 3, 4);
+	range_of(&a[2], 6, 6);
+	range_of(&a[3], 9, 9);
+	range_of(&b[0], 1, 1);
+	range_of(&b[1], 3, 5);          /* grew: the old one goes, the new one comes */
+	range_of(&b[2], 7, 7);
+	range_of(&b[3], 9, 9);
+	assert_int_equal(ul_set_ranges_diff(a, 4, b, 4, &del, &nd, &add, &na), 0);
+	assert_int_equal(nd, 2);
+	assert_int_equal(na, 2);
+	assert_int_equal(del[0].lo[0], 3);
+	assert_int_equal(del[1].lo[0], 6);
+	assert_int_equal(add[0].hi[0], 5);
+	assert_int_equal(add[1].lo[0], 7);
+	free(del);
+	free(add);
+	/* against nothing */
+	assert_int_equal(ul_set_ranges_diff(NULL, 0, b, 4, &del, &nd, &add, &na), 0);
+	assert_int_equal(nd, 0);
+	assert_int_equal(na, 4);
+	free(del);
+	free(add);
+	assert_int_equal(ul_set_ranges_diff(a, 4, a, 4, &del, &nd, &add, &na), 0);
+	assert_int_equal(nd + na, 0);
+	free(del);
+	free(add);
+}
+
+static void ruleset_equal(void **state)
+{
+	struct memfs m = contract_fs();
+	struct ul_config_io io = { .read_file = mem_read, .ctx = &m };
+	struct ul_diag d = { 0 };
+	struct ul_config *c = NULL, *c2 = NULL;
+	struct ul_link_rt rt[2];
+	struct ul_plan p, q, r;
+
+	assert_int_equal(ul_config_parse_string_io(CONTRACT, "/cfg/uplinkd.conf", &io, &c, &d), 0);
+	m.text[0] = "# bank\n198.51.100.0/24\n192.0.2.0/25\n192.0.2.128/26\n";
+	assert_int_equal(ul_config_parse_string_io(CONTRACT, "/cfg/uplinkd.conf", &io, &c2, &d),
+			 0);
+	memset(rt, 0, sizeof(rt));
+	for (size_t i = 0; i < 2; i++) {
+		rt[i].state = UL_ST_UP;
+		rt[i].present = rt[i].carrier = rt[i].has_addr = rt[i].has_gw = true;
+		rt[i].ifindex = 10 + (int)i;
+		rt[i].gw = c->links[i].gateway;
+		assert_int_equal(ul_addr_parse(i ? "192.168.2.2" : "192.168.1.2", false,
+					       &rt[i].addr), 0);
+	}
+	assert_int_equal(ul_plan_build(c, rt, &p), 0);
+	assert_int_equal(ul_plan_build(c, rt, &q), 0);
+	assert_int_equal(ul_plan_build(c2, rt, &r), 0);
+	assert_true(ul_ruleset_equal(&p.nft, &q.nft));
+	assert_false(ul_ruleset_equal(&p.nft, &r.nft));         /* one element differs */
+	rt[1].state = UL_ST_DOWN;
+	ul_plan_free(&q);
+	assert_int_equal(ul_plan_build(c, rt, &q), 0);
+	assert_false(ul_ruleset_equal(&p.nft, &q.nft));         /* a mark differs */
+	ul_plan_free(&p);
+	ul_plan_free(&q);
+	ul_plan_free(&r);
+	ul_config_free(c);
+	ul_config_free(c2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +395,8 @@ int main(void)
 		cmocka_unit_test(config_sets),
 		cmocka_unit_test(config_set_errors),
 		cmocka_unit_test(plan_sets),
+		cmocka_unit_test(ranges_diff),
+		cmocka_unit_test(ruleset_equal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
