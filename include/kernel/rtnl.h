@@ -13,28 +13,6 @@
 #include "addr.h"
 #include "types.h"
 
-enum ul_kev_type {
-	UL_KEV_LINK,                    /* new or changed interface */
-	UL_KEV_LINK_DEL,
-	UL_KEV_ADDR,                    /* address added */
-	UL_KEV_ADDR_DEL,
-	UL_KEV_ROUTE,                   /* main-table route added (for gateway = "auto") */
-	UL_KEV_ROUTE_DEL,
-};
-
-struct ul_kev {
-	enum ul_kev_type type;
-	int ifindex;
-	char ifname[IFNAMSIZ];          /* LINK events */
-	unsigned flags;                 /* LINK: ifi_flags (IFF_UP, IFF_LOWER_UP, ...) */
-	struct ul_addr addr;            /* ADDR: address with the subnet's prefix length;
-					 * ROUTE: destination */
-	bool has_gw;
-	struct ul_addr gw;              /* ROUTE: RTA_GATEWAY (first nexthop) */
-	uint32_t table;                 /* ROUTE */
-	uint32_t metric;                /* ROUTE: RTA_PRIORITY */
-};
-
 /* Parse one rtnetlink message into an event. Returns 1 for an event, 0 for a message
  * of no interest, -EINVAL for a malformed one. Pure (fuzzed). */
 int ul_kev_parse(const struct nlmsghdr *nlh, struct ul_kev *ev);
@@ -49,8 +27,6 @@ int ul_rtnl_parse_route(const struct nlmsghdr *nlh, struct ul_route *r);
 int ul_rtnl_parse_rule(const struct nlmsghdr *nlh, struct ul_iprule *r);
 
 struct ul_rtnl;
-
-typedef void (*ul_kev_cb)(const struct ul_kev *ev, void *data);
 
 /* Opens a command socket and an event socket (links, IPv4 addresses, IPv4 routes). */
 int ul_rtnl_open(struct ul_rtnl **out);
