@@ -556,6 +556,21 @@ static void plan_counters(struct rb *b, const struct ul_config *c)
 	}
 }
 
+int ul_plan_counter_link(const struct ul_config *c, const char *name, int *kind)
+{
+	static const char *const pre[] = { "ul_tx_", "ul_rx_", "ul_conn_" };
+
+	for (int k = 0; k < 3; k++) {
+		size_t n = strlen(pre[k]);
+
+		if (strncmp(name, pre[k], n))
+			continue;
+		*kind = k;
+		return ul_config_link_index(c, name + n);
+	}
+	return -1;
+}
+
 static int plan_ruleset(const struct ul_config *c, const struct ul_link_rt *rt, struct ul_plan *p)
 {
 	struct rb b = { .rs = &p->nft };
