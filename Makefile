@@ -192,6 +192,11 @@ install: all
 	else \
 		install -D -m 0640 conf/uplinkd.conf $(DESTDIR)$(SYSCONFDIR)/uplinkd/uplinkd.conf; \
 	fi
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/uplinkd/bank.txt ]; then \
+		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/uplinkd/bank.txt"; \
+	else \
+		install -D -m 0640 conf/bank.txt $(DESTDIR)$(SYSCONFDIR)/uplinkd/bank.txt; \
+	fi
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -684,6 +684,12 @@ done
 ul_stop
 
 # ---------------------------------------------------------------------------------------
+# 9: 100,000 prefixes (a lab of its own: bench/sets.sh)
+
+lab_log "=== 9: 100,000 prefixes (bench/sets.sh)"
+SETS_MD=$("$ROOT/bench/sets.sh" "$B" 2>>"$LABDIR/sets.err") || SETS_MD="bench/sets.sh failed: $(tail -3 "$LABDIR/sets.err")"
+
+# ---------------------------------------------------------------------------------------
 # RESULTS.md
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -923,6 +929,10 @@ is healed while 20 connections opened during the outage are open.
   swap back. The ping loop breaks them because their masqueraded source address (of isp2)
   leaves by isp1 after the swap and the ISP's anti-spoofing filter drops it; uplinkd keeps
   every connection on the link it started on (conntrack mark).
+
+## 9. 100,000 prefixes: a file set, side by side with nft -f
+
+$SETS_MD
 
 ## Anomalies
 
