@@ -411,12 +411,14 @@ static void prescan_include(struct ctx *x, const char *file, int line, const cha
 		       "main configuration file (libconfig resolves it inside %s)",
 		       qstr(inc, q, sizeof(q)), x->incdir);
 		x->include_failed = true;
+		free(names[x->n_names]);
 		return;
 	}
 	if (inc[0] == '/') {
 		struct abs_inc *ai = realloc(x->abs_incs, (x->n_abs_incs + 1) * sizeof(*ai));
 
 		if (!ai) {
+			free(names[x->n_names]);
 			note_oom(x);
 			return;
 		}
@@ -425,11 +427,16 @@ static void prescan_include(struct ctx *x, const char *file, int line, const cha
 						      .len = raw_len, .path = names[x->n_names] };
 		x->n_abs_incs++;
 	}
-	if (inc[0] == '/' ? !(full = strdup(inc)) : asprintf(&full, "%s/%s", x->incdir, inc) < 0) {
-		note_oom(x);
-		return;
+	{
+		const char *orig = inc;
+
+		inc = names[x->n_names++];     /* freed with the context from here on */
+		if (orig[0] == '/' ? !(full = strdup(orig)) :
+		    asprintf(&full, "%s/%s", x->incdir, orig) < 0) {
+			note_oom(x);
+			return;
+		}
 	}
-	inc = names[x->n_names++];
 	text = read_text(full, &e, &has_nul);
 	if (!text) {
 		err_at(x, file, line, NULL, "@include %s: cannot read %s: %s",
