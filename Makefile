@@ -2,10 +2,12 @@
 #   make            build uplinkd and uplinkctl (into build/)
 #   make check      install missing Debian packages, unit + integration tests
 #   make check-asan the same under ASan+UBSan (build-asan/)
+#   make check-system  the system tests alone (tests/system: the Debian package)
 #   make fuzz       libFuzzer targets (clang) into build-fuzz/
 #   make demo       the live namespace demo
 #   make bench      benchmarks -> bench/RESULTS.md
 #   make install    DESTDIR/PREFIX honoured
+#   make deb        the Debian package (dpkg-buildpackage, lintian) -> build/deb/
 
 VERSION    := 1.0.0
 PREFIX     ?= /usr
@@ -13,6 +15,7 @@ SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR    ?= /lib/systemd/system
+DOCDIR     ?= $(PREFIX)/share/doc/uplinkd
 DESTDIR    ?=
 
 CC         ?= cc
@@ -74,11 +77,11 @@ HDRS       := $(wildcard include/*/*.h)
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS   := gcc make pkg-config libmnl-dev libnftnl-dev libconfig-dev libcmocka-dev \
-	      libsystemd-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat \
-	      dnsmasq-base prometheus curl
+	      libsystemd-dev libcap-ng-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat \
+	      systemd-container keepalived conntrackd lsm dnsmasq-base prometheus curl
 
 .PHONY: all all-tests deps check check-unit check-integration check-asan fuzz demo bench install \
-	clean distclean
+	check-system deb clean distclean
 
 all: $(B)/uplinkd $(B)/uplinkctl
 
@@ -150,6 +153,9 @@ check-unit: all-tests
 check-integration: all-tests
 	tests/run.sh $(B) integration
 
+check-system: all-tests
+	tests/run.sh $(B) system
+
 check-asan: deps
 	$(MAKE) B=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		CFLAGS="-O1 -g" all-tests
@@ -184,9 +190,16 @@ install: all
 	install -D -m 0644 man/uplinkd.8 $(DESTDIR)$(MANDIR)/man8/uplinkd.8
 	install -D -m 0644 man/uplinkctl.8 $(DESTDIR)$(MANDIR)/man8/uplinkctl.8
 	install -D -m 0644 man/uplinkd.conf.5 $(DESTDIR)$(MANDIR)/man5/uplinkd.conf.5
+	install -D -m 0644 man/uplinkd-ha.7 $(DESTDIR)$(MANDIR)/man7/uplinkd-ha.7
+	install -D -m 0755 contrib/ha/notify $(DESTDIR)$(SYSCONFDIR)/uplinkd/ha/notify
+	for f in keepalived.conf conntrackd.conf uplinkd.conf; do \
+		install -D -m 0644 contrib/ha/$$f $(DESTDIR)$(DOCDIR)/examples/ha/$$f || exit 1; \
+	done
 	install -D -m 0644 systemd/uplinkd.service $(DESTDIR)$(UNITDIR)/uplinkd.service
 	install -D -m 0644 conf/iproute2/rt_protos.uplinkd.conf \
 		$(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d/uplinkd.conf
+	install -D -m 0644 contrib/bash-completion/uplinkctl \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/uplinkctl
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/uplinkd/uplinkd.conf ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/uplinkd/uplinkd.conf"; \
 	else \
@@ -197,6 +210,14 @@ install: all
 	else \
 		install -D -m 0640 conf/bank.txt $(DESTDIR)$(SYSCONFDIR)/uplinkd/bank.txt; \
 	fi
+
+# The Debian package, built from a clean copy of the tree (contrib/deb-build.sh) into
+# $(B)/deb/, then checked by lintian: no error and no warning. It and the package test
+# (tests/system/package.sh, in make check) need these as well.
+DEB_PKGS   += debhelper dpkg-dev lintian bash-completion
+deb: deps
+	contrib/deb-build.sh $(B)/deb
+	lintian --fail-on error,warning $(B)/deb/uplinkd_*.changes
 
 clean:
 	rm -rf build build-asan build-fuzz
