@@ -998,6 +998,12 @@ for ((k = 1; k <= ${#LOSS_CELLS[@]}; k++)); do
 done
 
 # ---------------------------------------------------------------------------------------
+# 12: 100,000 prefixes (a lab of its own: bench/sets.sh)
+
+lab_log "=== 12: 100,000 prefixes (bench/sets.sh)"
+SETS_MD=$("$ROOT/bench/sets.sh" "$B" 2>>"$LABDIR/sets.err") || SETS_MD="bench/sets.sh failed: $(tail -3 "$LABDIR/sets.err")"
+
+# ---------------------------------------------------------------------------------------
 # RESULTS.md
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -1288,6 +1294,10 @@ $(printf '%s\n' "${LOSS_ROWS[@]}")
 - ping loop: bench/pingloop.sh (section 8) with a 0.2 s interval, its one target, loss on the
   primary only (each loss rate after the other, $LOSS_S s each); a transition is a route
   switch. Its detection: cut -> its log line "switch backup".
+
+## 12. 100,000 prefixes: a file set, side by side with nft -f
+
+$SETS_MD
 
 ## Anomalies
 
