@@ -22,6 +22,8 @@
 enum ul_check_method { UL_CHECK_ICMP, UL_CHECK_DNS, UL_CHECK_TCP, UL_CHECK_HTTP };
 enum ul_gw_mode { UL_GW_NONE, UL_GW_STATIC, UL_GW_AUTO };   /* NONE: point-to-point, dev route */
 enum ul_fallback { UL_FALLBACK_BALANCE, UL_FALLBACK_DROP };
+/* IPv6 translation of LAN sources leaving by a link. */
+enum ul_nat6 { UL_NAT6_MASQUERADE, UL_NAT6_PREFIX, UL_NAT6_NONE };
 enum ul_proto { UL_PROTO_ANY = 0, UL_PROTO_ICMP = 1, UL_PROTO_TCP = 6, UL_PROTO_UDP = 17 };
 
 struct ul_check {
@@ -33,11 +35,18 @@ struct ul_check {
 	char http_path[256];            /* http: default "/" */
 	uint32_t interval_ms;           /* default 1000, 50..3600000 */
 	uint32_t timeout_ms;            /* default 1000, 10..60000 */
-	uint32_t quorum;                /* default 1, 1..n_targets */
+	uint32_t quorum;                /* default 1; counted per family, at most the targets
+					 * of each family listed */
 	uint32_t down_after;            /* default 3, 1..100 */
 	uint32_t up_after;              /* default 3, 1..100 */
 	uint32_t max_rtt_ms;            /* 0 = off */
 	uint32_t max_loss_pct;          /* 0 = off, 1..100 */
+};
+
+/* Collected errors, each "FILE:LINE: message". */
+struct ul_diag {
+	char **msgs;
+	size_t n;
 };
 
 struct ul_link_conf {
@@ -48,7 +57,17 @@ struct ul_link_conf {
 	uint32_t weight;                /* 1..256, default 1 */
 	uint32_t tier;                  /* >= 1, default 1 */
 	uint32_t table;                 /* default 200 + position (1-based) */
-	bool masquerade;                /* default true */
+	bool masquerade;                /* default true (IPv4) */
+	/* IPv6. gw6_mode AUTO: the router advertising itself on the interface; STATIC:
+	 * gateway6 (link-local allowed); NONE: the link carries no IPv6. Without gateway6
+	 * the mode is AUTO with gw6_explicit false: IPv6 only when the interface has a
+	 * global IPv6 address. */
+	enum ul_gw_mode gw6_mode;
+	bool gw6_explicit;
+	struct ul_addr gateway6;
+	enum ul_nat6 nat6;              /* default masquerade */
+	bool has_prefix6;
+	struct ul_addr prefix6;         /* routed prefix: required for nat6 prefix and none */
 	struct ul_check check;
 	int line;
 };
@@ -109,13 +128,11 @@ struct ul_config {
 	struct ul_rule_conf *rules; size_t n_rules;
 	struct ul_pf_conf *pfs; size_t n_pfs;
 	struct ul_sticky_conf sticky;
+	/* Every IPv6 value the config holds, one "FILE:LINE: key: ..." line each, for a
+	 * daemon that cannot carry IPv6 yet to refuse them by line (ul_config_ipv6_refuse). */
+	struct ul_diag ipv6_uses;
 };
 
-/* Collected errors, each "FILE:LINE: message". */
-struct ul_diag {
-	char **msgs;
-	size_t n;
-};
 
 void ul_diag_add(struct ul_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ul_diag_free(struct ul_diag *d);
@@ -127,6 +144,12 @@ int ul_config_load(const char *path, struct ul_config **out, struct ul_diag *dia
 int ul_config_parse_string(const char *text, const char *name, struct ul_config **out,
 			   struct ul_diag *diag);
 void ul_config_free(struct ul_config *c);
+/* For a daemon without the IPv6 datapath: copies every IPv6 use of c into diag as
+ * "FILE:LINE: key: IPv6 is not supported by this uplinkd yet" and returns how many. */
+size_t ul_config_ipv6_refuse(const struct ul_config *c, struct ul_diag *diag);
+/* Targets of this family in a check. */
+size_t ul_check_family_targets(const struct ul_check *k, int family);
+const char *ul_nat6_name(enum ul_nat6 n);
 /* Link index by name, or -1. */
 int ul_config_link_index(const struct ul_config *c, const char *name);
 /* Name of a log level / check method (for status and dumps). */

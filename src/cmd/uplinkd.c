@@ -704,6 +704,10 @@ static int reload(struct ul_daemon *d, struct ul_buf *why)
 	ul_notify("RELOADING=1");
 	ul_notice("reloading %s", d->cfg_path);
 	err = ul_config_load(d->cfg_path, &nc, &diag);
+	if (!err && ul_config_ipv6_refuse(nc, &diag)) {        /* IPv6: datapath not wired yet */
+		ul_config_free(nc);
+		err = -EINVAL;
+	}
 	if (err) {
 		d->reload_failures++;
 		log_diag(&diag, LOG_ERR);
@@ -1100,7 +1104,7 @@ int main(int argc, char **argv)
 	struct ul_daemon d = { .cfg_path = UL_DEFAULT_CONFIG, .level_override = -1 };
 	struct ul_diag diag = { 0 };
 	bool test = false, dry = false;
-	struct ul_config *c;
+	struct ul_config *c = NULL;
 	int opt;
 
 	ul_log_init("uplinkd");
@@ -1141,7 +1145,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 64;
 	}
-	if (ul_config_load(d.cfg_path, &c, &diag)) {
+	if (ul_config_load(d.cfg_path, &c, &diag) ||
+	    (!dry && ul_config_ipv6_refuse(c, &diag))) {     /* IPv6: datapath not wired yet */
+		ul_config_free(c);
 		for (size_t i = 0; i < diag.n; i++)
 			fprintf(stderr, "%s\n", diag.msgs[i]);
 		ul_diag_free(&diag);
