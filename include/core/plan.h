@@ -14,7 +14,7 @@
 #include "ruleset.h"
 #include "types.h"
 
-#define UL_PLAN_MAX_ROUTES (2 * UL_MAX_LINKS + 4)
+#define UL_PLAN_MAX_ROUTES (2 * (UL_MAX_LINKS + 1) + 2)
 #define UL_PLAN_MAX_RULES 64
 
 /* What the planner needs to know of a link at run time. */
@@ -27,6 +27,13 @@ struct ul_link_rt {
 	struct ul_addr addr;            /* primary address (host) */
 	bool has_gw;
 	struct ul_addr gw;              /* static or learned gateway */
+	/* IPv6, judged on its own: a link's IPv6 can fail while its IPv4 works. */
+	enum ul_state state6;
+	bool has_addr6;
+	struct ul_addr addr6;           /* a global IPv6 address of the interface (host) */
+	bool has_gw6;
+	struct ul_addr gw6;             /* gateway6, or the router advertising itself (often
+					 * link-local) */
 };
 
 struct ul_plan {
@@ -40,6 +47,11 @@ struct ul_plan {
 	uint32_t carrying;              /* bit i: its connections are routed by its table (not
 					 * down, or active as a last resort) */
 	bool last_resort;               /* no link usable: balancing over every link with carrier */
+	/* The same for IPv6, over the links whose IPv6 is routable (v6 false: the config and
+	 * the interfaces give no link IPv6, and the plan is the IPv4-only one). */
+	bool v6;
+	uint32_t active6, usable6, carrying6;
+	bool last_resort6;
 };
 
 /* Mark of link i (0-based) under the mask: (i + 1) << shift. */
@@ -47,6 +59,9 @@ uint32_t ul_link_mark(const struct ul_config *c, size_t i);
 /* Mark that sends traffic to the main table (rules without via). */
 uint32_t ul_exclude_mark(const struct ul_config *c);
 
+/* Whether link i may carry IPv6 at all: gateway6 is not "none" and, without an explicit
+ * gateway6, the interface has a global IPv6 address. */
+bool ul_plan_link_v6(const struct ul_config *c, const struct ul_link_rt *rt, size_t i);
 /* Links whose established connections are routed by their own table. */
 uint32_t ul_plan_carrying(const struct ul_plan *p);
 /* Compute the desired state. Returns 0 or -ENOMEM. Free with ul_plan_free. */

@@ -1670,6 +1670,9 @@ static void check_links6(struct ctx *x, const config_setting_t *root)
 		strcat(path, ".prefix6");
 		ul_addr_format(&l->prefix6, a1, sizeof(a1));
 		if (l->nat6 == UL_NAT6_PREFIX) {
+			if (!lan6)
+				err(x, ps, path, "nat6 \"prefix\" translates the LAN's IPv6 "
+						 "networks: lan.networks lists none");
 			for (size_t n = 0; n < lan->n_networks; n++)
 				if (lan->networks[n].family == AF_INET6 &&
 				    lan->networks[n].plen < l->prefix6.plen)
@@ -1930,8 +1933,10 @@ static void check_names(struct ctx *x, const config_setting_t *root)
 			const config_setting_t *ap;
 
 			if (!f->port || f->proto != x->c->pfs[j].proto ||
-			    f->port != x->c->pfs[j].port)
-				continue;
+			    f->port != x->c->pfs[j].port ||
+			    (f->to.family && x->c->pfs[j].to.family &&
+			     f->to.family != x->c->pfs[j].to.family))
+				continue;       /* one forward per family may share a port */
 			ap = config_setting_get_member(a, "port");
 			ipath(path, "port_forwards", i);
 			strcat(path, ".port");

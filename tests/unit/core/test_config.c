@@ -903,6 +903,11 @@ static void test_ipv6_link_errors(void **state)
 		"carries no IPv6 (gateway6 = \"none\")",
 		(const char *)NULL);
 	/* the routed prefix against the LAN */
+	expect_err("lan = { networks = [ \"10.0.0.0/24\" ]; };\n"
+		   "links = ( { name = \"a\"; interface = \"wan1\"; nat6 = \"prefix\";\n"
+		   "    prefix6 = \"2001:db8:1:100::/64\"; } );\n",
+		   "t.conf:3: links[0].prefix6: nat6 \"prefix\" translates the LAN's IPv6 networks: "
+		   "lan.networks lists none");
 	expect_errs(
 		"lan = { networks = [ \"fd00:10::/48\", \"2001:db8:5::/64\" ]; };\n"
 		"links = ( { name = \"a\"; interface = \"wan1\"; nat6 = \"prefix\";\n"
@@ -938,7 +943,8 @@ static void test_ipv6_policy(void **state)
 	struct ul_config *c = parse_ok(L2
 		"rules = ( { name = \"v6\"; src = [ \"fd00:10::/64\", \"10.0.0.0/24\" ];\n"
 		"  dst = [ \"2001:db8:99::/48\" ]; via = [ \"isp2\" ]; fallback = \"drop\"; } );\n"
-		"port_forwards = ( { proto = \"tcp\"; port = 8080; to = \"[fd00:10::5]:80\"; } );\n"
+		"port_forwards = ( { proto = \"tcp\"; port = 8080; to = \"[fd00:10::5]:80\"; },\n"
+		"  { name = \"web4\"; proto = \"tcp\"; port = 8080; to = \"10.0.0.5:80\"; } );\n"
 		"sticky = { by = \"source\"; };\n");
 
 	assert_int_equal(c->rules[0].src[0].family, AF_INET6);
