@@ -73,7 +73,8 @@ HDRS       := $(wildcard include/*/*.h)
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS   := gcc make pkg-config libmnl-dev libnftnl-dev libconfig-dev libcmocka-dev \
-	      libsystemd-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat
+	      libsystemd-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat \
+	      radvd
 
 .PHONY: all all-tests deps check check-unit check-integration check-asan fuzz demo bench install \
 	clean distclean
