@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <net/if.h>
+#include <sys/socket.h>
+#include <linux/if_addr.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include "addr.h"
 #include "types.h"
@@ -41,8 +44,15 @@ struct ul_kev {
 };
 
 /* An IPv6 address that can source traffic: global scope, not tentative, not failed
- * duplicate address detection, not deprecated. IPv4 addresses always can. */
-bool ul_kev_addr_usable(const struct ul_kev *ev);
+ * duplicate address detection, not deprecated. IPv4 addresses always can. (Inline: the
+ * daemon's kernel view uses it without linking the adapter.) */
+static inline bool ul_kev_addr_usable(const struct ul_kev *ev)
+{
+	if (ev->addr.family != AF_INET6)
+		return true;
+	return ev->scope == RT_SCOPE_UNIVERSE &&
+	       !(ev->addr_flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED | IFA_F_DEPRECATED));
+}
 
 /* Parse one rtnetlink message into an event. Returns 1 for an event, 0 for a message
  * of no interest, -EINVAL for a malformed one. Pure (fuzzed). */

@@ -521,14 +521,6 @@ static int parse_kroute(const struct nlmsghdr *nlh, struct ul_kev *ev)
 	return 1;
 }
 
-bool ul_kev_addr_usable(const struct ul_kev *ev)
-{
-	if (ev->addr.family != AF_INET6)
-		return true;
-	return ev->scope == RT_SCOPE_UNIVERSE &&
-	       !(ev->addr_flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED | IFA_F_DEPRECATED));
-}
-
 int ul_kev_parse(const struct nlmsghdr *nlh, struct ul_kev *ev)
 {
 	memset(ev, 0, sizeof(*ev));
