@@ -57,9 +57,10 @@ DAEMON_SRCS := $(wildcard src/daemon/*.c)
 CORE_LIB   := $(B)/libul-core.a
 KERNEL_LIB := $(B)/libul-kernel.a
 DAEMON_LIB := $(B)/libul-daemon.a
-# Link order: a library before those it uses (the kernel adapters still log through the
-# daemon's log.c).
-LIBS_ALL   := $(KERNEL_LIB) $(DAEMON_LIB) $(CORE_LIB)
+# Link order: a library before those it uses. The daemon uses the kernel adapters (through
+# port_netlink.c) and the core; the adapters use the core only (their notes go to a sink,
+# klog.h, that the daemon points at its log).
+LIBS_ALL   := $(DAEMON_LIB) $(KERNEL_LIB) $(CORE_LIB)
 UNIT_CORE_SRCS := $(wildcard tests/unit/core/test_*.c)
 UNIT_REST_SRCS := $(wildcard tests/unit/kernel/test_*.c tests/unit/daemon/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_CORE_SRCS) $(UNIT_REST_SRCS))
@@ -88,9 +89,21 @@ $(B)/obj/core/%.o: src/core/%.c $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CORE_INC) $(CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
 
+# The kernel adapters see the core's headers and their own, not the daemon's.
+$(B)/obj/kernel/%.o: src/kernel/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iinclude/core -Iinclude/kernel $(CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
 $(B)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# The daemon proper and its verbs reach the kernel only through the port (kport.h): they
+# are built without the kernel adapters' headers, so an adapter call there breaks the build.
+PORTED_OBJS := $(B)/obj/daemon/daemon.o $(B)/obj/daemon/verbs.o
+$(PORTED_OBJS): $(B)/obj/daemon/%.o: src/daemon/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iinclude/core -Iinclude/daemon $(CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
 
 $(CORE_LIB): $(CORE_SRCS:src/%.c=$(B)/obj/%.o)
 	$(AR) rcs $@ $^
@@ -100,10 +113,10 @@ $(DAEMON_LIB): $(DAEMON_SRCS:src/%.c=$(B)/obj/%.o)
 	$(AR) rcs $@ $^
 
 $(B)/uplinkd: $(B)/obj/cmd/uplinkd.o $(LIBS_ALL)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS)
 
 $(B)/uplinkctl: $(B)/obj/cmd/uplinkctl.o $(LIBS_ALL)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS)
 
 # Core unit tests: the core's headers and library only.
 $(B)/tests/core/%: tests/unit/core/%.c $(CORE_LIB) $(CORE_HDRS)

@@ -97,11 +97,19 @@ struct ul_pf_conf {
 	int line;
 };
 
+/* Where a setting was given, for checks made after parsing (host checks): "FILE:LINE: key",
+ * the prefix of a message about it; line orders messages like the parser's. */
+struct ul_conf_where {
+	char at[4200];
+	int line;                       /* 0: not given */
+};
+
 struct ul_daemon_conf {
 	int log_level;                  /* syslog priority, default LOG_INFO */
 	char control_socket[108];
-	char control_group[64];         /* "" = root */
-	char hook[4096];                /* "" = none */
+	char control_group[64];         /* "" = root; existence checked on the host */
+	char hook[4096];                /* "" = none; checked on the host */
+	struct ul_conf_where control_group_at, hook_at;
 	uint32_t hook_timeout_s;        /* default 10 */
 	uint32_t rule_priority;         /* default 1000; uses [p, p + 99] */
 	uint32_t mark_mask;             /* default 0xff00; contiguous, >= 4 bits */
@@ -150,6 +158,9 @@ size_t ul_config_ipv6_refuse(const struct ul_config *c, struct ul_diag *diag);
 /* Targets of this family in a check. */
 size_t ul_check_family_targets(const struct ul_check *k, int family);
 const char *ul_nat6_name(enum ul_nat6 n);
+/* A value as messages quote it: "...", escaped, cut after about len bytes. Returns buf. */
+#define UL_CONFIG_QLEN 320
+const char *ul_config_quote(const char *s, char *buf, size_t len);
 /* Link index by name, or -1. */
 int ul_config_link_index(const struct ul_config *c, const char *name);
 /* Name of a log level / check method (for status and dumps). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Value types shared by the layers: routes, ip rules, probe statistics. No behaviour
- * beyond equality and text; the planner produces them, the kernel adapters install and
- * parse them, the daemon counts them. */
+/* Value types shared by the layers: routes, ip rules, probe statistics, kernel events.
+ * No behaviour beyond equality and text; the planner produces them, the kernel adapters
+ * install and parse them, the daemon counts them. */
 #ifndef UL_TYPES_H
 #define UL_TYPES_H
 
@@ -47,6 +47,38 @@ struct ul_iprule {
 struct ul_probe_stats {
 	uint64_t rounds, sent, answered, timeouts, errors;
 };
+
+/* What rtnetlink reports of links, addresses and main-table routes (parsed by the
+ * rtnetlink adapter, folded into the kernel view by view.c). */
+enum ul_kev_type {
+	UL_KEV_LINK,                    /* new or changed interface */
+	UL_KEV_LINK_DEL,
+	UL_KEV_ADDR,                    /* address added */
+	UL_KEV_ADDR_DEL,
+	UL_KEV_ROUTE,                   /* main-table route added (for gateway = "auto") */
+	UL_KEV_ROUTE_DEL,
+};
+
+struct ul_kev {
+	enum ul_kev_type type;
+	int ifindex;
+	char ifname[IFNAMSIZ];          /* LINK events */
+	unsigned flags;                 /* LINK: ifi_flags (IFF_UP, IFF_LOWER_UP, ...) */
+	struct ul_addr addr;            /* ADDR: address with the subnet's prefix length;
+					 * ROUTE: destination */
+	bool has_gw;
+	struct ul_addr gw;              /* ROUTE: RTA_GATEWAY (first nexthop) */
+	uint32_t table;                 /* ROUTE */
+	uint32_t metric;                /* ROUTE: RTA_PRIORITY */
+	uint8_t proto;                  /* ROUTE: rtm_protocol (RTPROT_RA, 9: a router
+					 * advertisement's default route) */
+	uint8_t scope;                  /* ADDR: ifa_scope (0 global, 253 link-local) */
+	uint32_t addr_flags;            /* ADDR: IFA_F_* (IFA_FLAGS when given) */
+	bool addr_usable;               /* ADDR: it can source traffic: IPv4, or IPv6 of global
+					 * scope, not tentative, failed or deprecated */
+};
+
+typedef void (*ul_kev_cb)(const struct ul_kev *ev, void *data);
 
 /* ip(8)-style text and equality (route.c). */
 void ul_route_format(const struct ul_route *r, char *buf, size_t len);

@@ -11,7 +11,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <grp.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -28,7 +27,7 @@
 #define MAX_FILE_SIZE (4 << 20)
 #define MAX_INCLUDE_DEPTH 10    /* libconfig 1.5's own limit */
 #define PATHLEN 128             /* key paths: "port_forwards[12].links[3]" */
-#define QLEN 320                /* a quoted value in a message */
+#define QLEN UL_CONFIG_QLEN
 #define TABLE_MAX 0xfffffff0u
 
 struct mark {
@@ -118,6 +117,11 @@ static const char *qstr(const char *s, char *buf, size_t len)
 	buf[o++] = '"';
 	buf[o] = '\0';
 	return buf;
+}
+
+const char *ul_config_quote(const char *s, char *buf, size_t len)
+{
+	return qstr(s, buf, len);
 }
 
 static int line_of(const config_setting_t *s)
@@ -231,6 +235,19 @@ err(struct ctx *x, const config_setting_t *s, const char *path, const char *fmt,
 	va_start(ap, fmt);
 	verr_at(x, s ? config_setting_source_file(s) : NULL, line_of(s), path, fmt, ap);
 	va_end(ap);
+}
+
+/* Remember where setting s is, as the prefix err() would give a message about it. */
+static void where_of(struct ctx *x, const config_setting_t *s, const char *path,
+		     struct ul_conf_where *w)
+{
+	const char *file = s ? config_setting_source_file(s) : NULL;
+	bool prefix = file && strcmp(x->incdir, ".");
+	int line = line_of(s) < 1 ? 1 : line_of(s);
+
+	snprintf(w->at, sizeof(w->at), "%s%s%s:%d: %s", prefix ? x->incdir : "",
+		 prefix ? "/" : "", file ? file : x->name, line, path);
+	w->line = line;
 }
 
 /* "line 5", or "FILE:5" when b is in another file than a. */
@@ -1134,25 +1151,22 @@ static void parse_daemon(struct ctx *x, const config_setting_t *root)
 	if (get_str(x, g, "daemon", "control_group", &str, &s, path) > 0) {
 		if (strlen(str) >= sizeof(d->control_group) || !str[0])
 			err(x, s, path, "%s is not a valid group name", qstr(str, q, sizeof(q)));
-		else if (!getgrnam(str))
-			err(x, s, path, "group %s does not exist", qstr(str, q, sizeof(q)));
-		else
+		else {
 			snprintf(d->control_group, sizeof(d->control_group), "%s", str);
+			where_of(x, s, path, &d->control_group_at);
+		}
 	}
+	/* that the group exists and the hook is an executable file is the host's business:
+	 * checked after parsing (ul_config_check_host), so that parsing is deterministic */
 	if (get_str(x, g, "daemon", "hook", &str, &s, path) > 0) {
-		struct stat st;
-
 		if (str[0] != '/')
 			err(x, s, path, "%s is not an absolute path", qstr(str, q, sizeof(q)));
 		else if (strlen(str) >= sizeof(d->hook))
 			err(x, s, path, "%s is too long", qstr(str, q, sizeof(q)));
-		else if (access(str, X_OK))
-			err(x, s, path, "%s is not executable: %s", qstr(str, q, sizeof(q)),
-			    strerror(errno));
-		else if (stat(str, &st) || !S_ISREG(st.st_mode))
-			err(x, s, path, "%s is not a regular file", qstr(str, q, sizeof(q)));
-		else
+		else {
 			snprintf(d->hook, sizeof(d->hook), "%s", str);
+			where_of(x, s, path, &d->hook_at);
+		}
 	}
 	get_u32(x, g, "daemon", "hook_timeout_s", 1, 3600, &d->hook_timeout_s, NULL);
 	get_u32(x, g, "daemon", "rule_priority", 1, 32666, &d->rule_priority, NULL);

@@ -12,7 +12,7 @@
 #include <libmnl/libmnl.h>
 
 #include "ct.h"
-#include "log.h"
+#include "klog.h"
 
 #define CT_TIMEOUT_S 5
 
@@ -104,9 +104,9 @@ int ul_ct_flush_mark(int family, uint32_t mark, uint32_t mask)
 		err = 0;                /* nothing matched */
 out:
 	if (err)
-		ul_err("conntrack: flush mark 0x%x/0x%x: %s", mark, mask, strerror(-err));
+		ul_kerr("conntrack: flush mark 0x%x/0x%x: %s", mark, mask, strerror(-err));
 	else
-		ul_debug("conntrack: flushed mark 0x%x/0x%x", mark, mask);
+		ul_kdebug("conntrack: flushed mark 0x%x/0x%x", mark, mask);
 	mnl_socket_close(nl);
 	return err;
 }

@@ -27,7 +27,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
-#include "log.h"
+#include "klog.h"
 #include "nft.h"
 
 #define UL_NFT_MSG_MAX ((size_t)MNL_SOCKET_BUFFER_SIZE)
@@ -197,7 +197,7 @@ static int build_elems(struct bctx *c, const struct ul_set *s, uint32_t id)
 	per_msg = (UL_NFT_MSG_MAX - 512) / (NLA_ALIGN(len) + 48);
 	ret = ul_set_ranges(s, &r, &n);
 	if (ret == -EINVAL)
-		ul_err("nft: set %s: an element does not fit its type", s->name);
+		ul_kerr("nft: set %s: an element does not fit its type", s->name);
 	if (ret || !n)
 		goto out;
 	ns = nset_alloc(s->name, id);
@@ -537,11 +537,11 @@ static int check_set(const struct ul_ruleset *rs, const struct ul_chain *ch,
 	const struct ul_set *set = ul_ruleset_find_set(rs, s->str);
 
 	if (!set) {
-		ul_err("nft: chain %s: rule refers to unknown set '%s'", ch->name, s->str);
+		ul_kerr("nft: chain %s: rule refers to unknown set '%s'", ch->name, s->str);
 		return -EINVAL;
 	}
 	if (set->key != key || (need_dynamic && !set->dynamic)) {
-		ul_err("nft: chain %s: set '%s' has the wrong type for its use", ch->name, s->str);
+		ul_kerr("nft: chain %s: set '%s' has the wrong type for its use", ch->name, s->str);
 		return -EINVAL;
 	}
 	return 0;
@@ -554,14 +554,14 @@ static int check_stmt(const struct ul_ruleset *rs, const struct ul_chain *ch,
 	enum ul_set_key ipkey = fam == AF_INET6 ? UL_KEY_IPV6 : UL_KEY_IPV4;
 
 	if (fam != AF_INET && fam != AF_INET6) {
-		ul_err("nft: chain %s: bad address family %u", ch->name, fam);
+		ul_kerr("nft: chain %s: bad address family %u", ch->name, fam);
 		return -EINVAL;
 	}
 	switch (s->kind) {
 	case UL_M_IIFNAME:
 	case UL_M_OIFNAME:
 		if (!s->str[0] || strnlen(s->str, sizeof(s->str)) >= IFNAMSIZ) {
-			ul_err("nft: chain %s: bad interface name '%.*s'", ch->name,
+			ul_kerr("nft: chain %s: bad interface name '%.*s'", ch->name,
 			       (int)sizeof(s->str), s->str);
 			return -EINVAL;
 		}
@@ -580,20 +580,20 @@ static int check_stmt(const struct ul_ruleset *rs, const struct ul_chain *ch,
 		return check_set(rs, ch, s, UL_KEY_PORT, false);
 	case UL_M_NFPROTO:
 		if (s->family != AF_INET && s->family != AF_INET6) {
-			ul_err("nft: chain %s: meta nfproto needs AF_INET or AF_INET6", ch->name);
+			ul_kerr("nft: chain %s: meta nfproto needs AF_INET or AF_INET6", ch->name);
 			return -EINVAL;
 		}
 		return 0;
 	case UL_S_DNAT:
 		if (s->addr.family != fam || !ul_addr_is_host(&s->addr)) {
-			ul_err("nft: chain %s: dnat needs a host address of its family", ch->name);
+			ul_kerr("nft: chain %s: dnat needs a host address of its family", ch->name);
 			return -EINVAL;
 		}
 		return 0;
 	case UL_S_SNAT_PREFIX:
 		if (s->addr.family != fam || ch->kind != UL_CHAIN_NAT ||
 		    ch->hook != UL_HOOK_POSTROUTING) {
-			ul_err("nft: chain %s: snat prefix needs a prefix of its family in a "
+			ul_kerr("nft: chain %s: snat prefix needs a prefix of its family in a "
 			       "postrouting nat chain", ch->name);
 			return -EINVAL;
 		}
@@ -601,7 +601,7 @@ static int check_stmt(const struct ul_ruleset *rs, const struct ul_chain *ch,
 	case UL_V_JUMP:
 	case UL_V_GOTO:
 		if (!ul_ruleset_find_chain(rs, s->str)) {
-			ul_err("nft: chain %s: jump to unknown chain '%s'", ch->name, s->str);
+			ul_kerr("nft: chain %s: jump to unknown chain '%s'", ch->name, s->str);
 			return -EINVAL;
 		}
 		return 0;
@@ -619,7 +619,7 @@ static int check_stmt(const struct ul_ruleset *rs, const struct ul_chain *ch,
 	case UL_V_RETURN:
 		return 0;
 	}
-	ul_err("nft: chain %s: unknown statement kind %d", ch->name, (int)s->kind);
+	ul_kerr("nft: chain %s: unknown statement kind %d", ch->name, (int)s->kind);
 	return -EINVAL;
 }
 
@@ -673,7 +673,7 @@ static int add_stmt(struct nftnl_rule *r, const struct ul_ruleset *rs, const str
 		if (!ret && (s->value & ~s->mask)) {
 			/* bits outside the mask can never match */
 			b32 = ~s->mask;
-			ul_warn("nft: mark match value 0x%08" PRIx32 " has bits outside mask 0x%08"
+			ul_kwarn("nft: mark match value 0x%08" PRIx32 " has bits outside mask 0x%08"
 				PRIx32, s->value, s->mask);
 		}
 		return ret ? ret : e_cmp(r, s->neg ? NFT_CMP_NEQ : NFT_CMP_EQ, &b32, 4);
@@ -899,16 +899,16 @@ static int validate(const struct ul_ruleset *rs)
 		const struct ul_set *s = &rs->sets[i];
 
 		if (!s->name[0] || !ul_set_key_len(s->key) || (s->dynamic && s->interval)) {
-			ul_err("nft: set '%s': bad name, key type or flags", s->name);
+			ul_kerr("nft: set '%s': bad name, key type or flags", s->name);
 			return -EINVAL;
 		}
 		if (ul_ruleset_find_set(rs, s->name) != s) {
-			ul_err("nft: set '%s' defined twice", s->name);
+			ul_kerr("nft: set '%s' defined twice", s->name);
 			return -EINVAL;
 		}
 		if (ul_ruleset_find_chain(rs, s->name)) {
 			/* allowed by nft, but confusing: refuse */
-			ul_err("nft: '%s' names both a set and a chain", s->name);
+			ul_kerr("nft: '%s' names both a set and a chain", s->name);
 			return -EINVAL;
 		}
 	}
@@ -916,11 +916,11 @@ static int validate(const struct ul_ruleset *rs)
 		const struct ul_chain *ch = &rs->chains[i];
 
 		if (!ch->name[0] || ul_ruleset_find_chain(rs, ch->name) != ch) {
-			ul_err("nft: chain '%s': empty or duplicate name", ch->name);
+			ul_kerr("nft: chain '%s': empty or duplicate name", ch->name);
 			return -EINVAL;
 		}
 		if (ch->hook != UL_HOOK_NONE && (hook_num(ch->hook) < 0 || !ul_chain_kind_name(ch->kind))) {
-			ul_err("nft: chain '%s': bad type or hook", ch->name);
+			ul_kerr("nft: chain '%s': bad type or hook", ch->name);
 			return -EINVAL;
 		}
 	}
@@ -998,7 +998,7 @@ int ul_nft_build_batch(const struct ul_ruleset *rs, const struct ul_nft_existing
 			ret = build_rule(&c, rs, ch, &ch->rules[j]);
 			if (ret) {
 				if (ret == -EINVAL)
-					ul_err("nft: chain %s: rule %zu refused", ch->name, j + 1);
+					ul_kerr("nft: chain %s: rule %zu refused", ch->name, j + 1);
 				goto out;
 			}
 		}
@@ -1074,7 +1074,7 @@ int ul_nft_open(struct ul_nft **out)
 	*out = h;
 	return 0;
 err:
-	ul_err("nft: netlink socket: %s", strerror(-ret));
+	ul_kerr("nft: netlink socket: %s", strerror(-ret));
 	if (h->nl)
 		mnl_socket_close(h->nl);
 	free(h);
@@ -1149,7 +1149,7 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 static bool name_ok(const char *name, const char *what)
 {
 	if (!name || !name[0] || strlen(name) >= UL_NFT_NAME_MAX) {
-		ul_warn("nft: ignoring a %s with an unusable name in table %s", what, UL_NFT_TABLE);
+		ul_kwarn("nft: ignoring a %s with an unusable name in table %s", what, UL_NFT_TABLE);
 		return false;
 	}
 	return true;
@@ -1270,7 +1270,7 @@ int ul_nft_dump_existing(struct ul_nft *h, struct ul_nft_existing *ex)
 		goto err;
 	return 0;
 err:
-	ul_err("nft: reading table inet %s: %s", UL_NFT_TABLE, strerror(-ret));
+	ul_kerr("nft: reading table inet %s: %s", UL_NFT_TABLE, strerror(-ret));
 	ul_nft_existing_free(ex);
 	return ret;
 }
@@ -1436,7 +1436,7 @@ static int send_batch(struct ul_nft *h, struct mnl_nlmsg_batch *b, size_t n_acke
 	grow_sockbuf(h, SO_RCVBUFFORCE, SO_RCVBUF, n_acked * 1024 + 65536);
 	if (mnl_socket_sendto(h->nl, head, len) < 0) {
 		ret = -errno;
-		ul_err("nft: sending the transaction (%zu bytes): %s", len, strerror(-ret));
+		ul_kerr("nft: sending the transaction (%zu bytes): %s", len, strerror(-ret));
 		return ret;
 	}
 	buf = malloc(MNL_SOCKET_DUMP_SIZE);
@@ -1473,11 +1473,11 @@ static int send_batch(struct ul_nft *h, struct mnl_nlmsg_batch *b, size_t n_acke
 	}
 	if (k.err) {
 		describe(head, len, k.err_seq, what, sizeof(what));
-		ul_err("nft: transaction refused at %s: %s%s%s", what, strerror(-k.err),
+		ul_kerr("nft: transaction refused at %s: %s%s%s", what, strerror(-k.err),
 		       k.msg[0] ? ": " : "", k.msg);
 		ret = k.err;
 	} else if (ret) {
-		ul_err("nft: reading the answers to the transaction: %s", strerror(-ret));
+		ul_kerr("nft: reading the answers to the transaction: %s", strerror(-ret));
 	}
 	free(buf);
 	return ret;
@@ -1544,7 +1544,7 @@ static int build_and_send(struct ul_nft *h, const struct ul_ruleset *rs,
 	if (!ret && mnl_nlmsg_batch_size(b)) {
 		ret = send_batch(h, b, count_acked(b));
 		if (!ret)
-			ul_debug("nft: %zu messages (%zu bytes) applied", count_acked(b),
+			ul_kdebug("nft: %zu messages (%zu bytes) applied", count_acked(b),
 				 mnl_nlmsg_batch_size(b));
 	}
 	if (b)

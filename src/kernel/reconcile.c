@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "klog.h"
 #include "reconcile.h"
 
 /* ---- applying through rtnetlink ---------------------------------------------------------- */
@@ -15,13 +15,13 @@
 static int report(int err, int benign, const char *what, const char *txt)
 {
 	if (err && err == benign) {
-		ul_debug("%s %s: already %s", what, txt, err == -EEXIST ? "there" : "gone");
+		ul_kdebug("%s %s: already %s", what, txt, err == -EEXIST ? "there" : "gone");
 		return 0;
 	}
 	if (err)
-		ul_err("%s %s: %s", what, txt, strerror(-err));
+		ul_kerr("%s %s: %s", what, txt, strerror(-err));
 	else
-		ul_debug("%s %s", what, txt);
+		ul_kdebug("%s %s", what, txt);
 	return err;
 }
 
@@ -101,7 +101,7 @@ int ul_reconcile(struct ul_rtnl *h, const struct ul_plan *want, const uint32_t *
 			continue;
 		}
 		ul_route_format(&want->routes[i], txt, sizeof(txt));
-		ul_warn("route %s: table not owned by uplinkd, skipped", txt);
+		ul_kwarn("route %s: table not owned by uplinkd, skipped", txt);
 	}
 	for (size_t i = 0; i < want->n_rules; i++) {
 		char txt[256];
@@ -111,7 +111,7 @@ int ul_reconcile(struct ul_rtnl *h, const struct ul_plan *want, const uint32_t *
 			continue;
 		}
 		ul_iprule_format(&want->rules[i], txt, sizeof(txt));
-		ul_warn("rule %s: priority outside %u-%u, skipped", txt, lo, hi);
+		ul_kwarn("rule %s: priority outside %u-%u, skipped", txt, lo, hi);
 	}
 
 	ret = ul_rtnl_dump_routes(h, tables, n_tables, &have_routes, &n_have_routes);
@@ -130,7 +130,7 @@ int ul_reconcile(struct ul_rtnl *h, const struct ul_plan *want, const uint32_t *
 	ret = ul_diff_rules(have_rules, n_have_rules, want_rules, n_want_rules, &ops);
 	changes = add_changes(changes, ret, &err);
 	if (changes)
-		ul_debug("reconcile: %d change(s)", changes);
+		ul_kdebug("reconcile: %d change(s)", changes);
 out:
 	free(have_routes);
 	free(have_rules);

@@ -15,7 +15,7 @@
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
-#include "log.h"
+#include "klog.h"
 #include "rtnl.h"
 
 #ifndef NETLINK_GET_STRICT_CHK
@@ -465,6 +465,9 @@ static int parse_addr(const struct nlmsghdr *nlh, struct ul_kev *ev)
 	ev->addr_flags = ifa->ifa_flags;
 	if (t.tb[IFA_FLAGS] && get_u32(t.tb[IFA_FLAGS], &ev->addr_flags) < 0)
 		return -EINVAL;
+	ev->addr_usable = ifa->ifa_family != AF_INET6 ||
+			  (ifa->ifa_scope == RT_SCOPE_UNIVERSE &&
+			   !(ev->addr_flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED | IFA_F_DEPRECATED)));
 	a = t.tb[IFA_LOCAL] ? t.tb[IFA_LOCAL] : t.tb[IFA_ADDRESS];
 	if (!a || get_prefix(a, ifa->ifa_family, ifa->ifa_prefixlen, &ev->addr) < 0)
 		return -EINVAL;
@@ -576,7 +579,7 @@ int ul_rtnl_open(struct ul_rtnl **out)
 	h->cmd = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (!h->cmd || mnl_socket_bind(h->cmd, 0, MNL_SOCKET_AUTOPID) < 0) {
 		err = -errno;
-		ul_err("rtnetlink: command socket: %s", strerror(errno));
+		ul_kerr("rtnetlink: command socket: %s", strerror(errno));
 		goto fail;
 	}
 	h->portid = mnl_socket_get_portid(h->cmd);
@@ -590,17 +593,17 @@ int ul_rtnl_open(struct ul_rtnl **out)
 	h->ev = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (!h->ev) {
 		err = -errno;
-		ul_err("rtnetlink: event socket: %s", strerror(errno));
+		ul_kerr("rtnetlink: event socket: %s", strerror(errno));
 		goto fail;
 	}
 	if (setsockopt(mnl_socket_get_fd(h->ev), SOL_SOCKET, SO_RCVBUFFORCE, &size,
 		       sizeof(size)) < 0 &&
 	    setsockopt(mnl_socket_get_fd(h->ev), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0)
-		ul_warn("rtnetlink: cannot enlarge the event socket buffer: %s", strerror(errno));
+		ul_kwarn("rtnetlink: cannot enlarge the event socket buffer: %s", strerror(errno));
 	if (mnl_socket_bind(h->ev, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE |
 			    RTMGRP_IPV6_IFADDR | RTMGRP_IPV6_ROUTE, MNL_SOCKET_AUTOPID) < 0) {
 		err = -errno;
-		ul_err("rtnetlink: event socket bind: %s", strerror(errno));
+		ul_kerr("rtnetlink: event socket bind: %s", strerror(errno));
 		goto fail;
 	}
 	*out = h;
@@ -638,7 +641,7 @@ static void log_extack(const struct nlmsghdr *nlh, int err)
 	    mnl_attr_validate(t.tb[NLMSGERR_ATTR_MSG], MNL_TYPE_NUL_STRING) < 0)
 		return;
 	/* the expected ones (gone already, there already) are the caller's to judge */
-	ul_log(err == -ENOENT || err == -ESRCH || err == -EEXIST ? LOG_DEBUG : LOG_WARNING,
+	ul_klog(err == -ENOENT || err == -ESRCH || err == -EEXIST ? LOG_DEBUG : LOG_WARNING,
 	       "rtnetlink: kernel says: %s", mnl_attr_get_str(t.tb[NLMSGERR_ATTR_MSG]));
 }
 
@@ -733,7 +736,7 @@ static int kev_msg(const struct nlmsghdr *nlh, void *data)
 	int ret = ul_kev_parse(nlh, &ev);
 
 	if (ret < 0)
-		ul_warn("rtnetlink: malformed message of type %u ignored", nlh->nlmsg_type);
+		ul_kwarn("rtnetlink: malformed message of type %u ignored", nlh->nlmsg_type);
 	else if (ret > 0)
 		k->cb(&ev, k->data);
 	return 0;
@@ -787,7 +790,7 @@ int ul_rtnl_dump_all(struct ul_rtnl *h, ul_kev_cb cb, void *data)
 		int err = dump_one(h, types[i], families[i], &k);
 
 		if (err) {
-			ul_err("rtnetlink: dump (type %u): %s", types[i], strerror(-err));
+			ul_kerr("rtnetlink: dump (type %u): %s", types[i], strerror(-err));
 			return err;
 		}
 	}
@@ -815,11 +818,11 @@ int ul_rtnl_read_events(struct ul_rtnl *h, ul_kev_cb cb, void *data)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
 			if (errno == ENOBUFS)
-				ul_warn("rtnetlink: event queue overrun, events lost");
+				ul_kwarn("rtnetlink: event queue overrun, events lost");
 			return -errno;
 		}
 		if (msg.msg_flags & MSG_TRUNC) {
-			ul_warn("rtnetlink: truncated event datagram, events lost");
+			ul_kwarn("rtnetlink: truncated event datagram, events lost");
 			return -ENOBUFS;
 		}
 		if (msg.msg_namelen != sizeof(sa) || sa.nl_pid != 0)
@@ -848,7 +851,7 @@ static int route_msg(const struct nlmsghdr *nlh, void *data)
 	int ret = ul_rtnl_parse_route(nlh, &r);
 
 	if (ret < 0) {
-		ul_warn("rtnetlink: unparsable route in the dump ignored");
+		ul_kwarn("rtnetlink: unparsable route in the dump ignored");
 		return 0;
 	}
 	if (ret == 0)
@@ -919,7 +922,7 @@ int ul_rtnl_dump_routes(struct ul_rtnl *h, const uint32_t *tables, size_t n_tabl
 			err = dump_routes_once(h, &a, AF_INET6);
 	}
 	if (err) {
-		ul_err("rtnetlink: route dump: %s", strerror(-err));
+		ul_kerr("rtnetlink: route dump: %s", strerror(-err));
 		free(a.v);
 		return err;
 	}
@@ -941,7 +944,7 @@ static int rule_msg(const struct nlmsghdr *nlh, void *data)
 	int ret = ul_rtnl_parse_rule(nlh, &r);
 
 	if (ret < 0) {
-		ul_warn("rtnetlink: unparsable rule in the dump ignored");
+		ul_kwarn("rtnetlink: unparsable rule in the dump ignored");
 		return 0;
 	}
 	if (ret == 0 || r.prio < a->lo || r.prio > a->hi)
@@ -982,7 +985,7 @@ int ul_rtnl_dump_rules(struct ul_rtnl *h, uint32_t lo, uint32_t hi, struct ul_ip
 		}
 	}
 	if (err) {
-		ul_err("rtnetlink: rule dump: %s", strerror(-err));
+		ul_kerr("rtnetlink: rule dump: %s", strerror(-err));
 		free(a.v);
 		return err;
 	}

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "klog.h"
 #include "sysctl.h"
 
 #define KEY_MAX 128
@@ -219,19 +219,19 @@ static int load(struct ul_sysctl *s)
 
 			while ((c = fgetc(f)) != EOF && c != '\n')
 				;
-			ul_warn("%s:%u: line too long, ignored", s->state_file, lineno);
+			ul_kwarn("%s:%u: line too long, ignored", s->state_file, lineno);
 			continue;
 		}
 		if (nl)
 			*nl = '\0';
 		sp = strchr(line, ' ');
 		if (!sp) {
-			ul_warn("%s:%u: malformed line, ignored", s->state_file, lineno);
+			ul_kwarn("%s:%u: malformed line, ignored", s->state_file, lineno);
 			continue;
 		}
 		*sp = '\0';
 		if (!key_ok(line) || strlen(sp + 1) >= VAL_MAX || !sp[1]) {
-			ul_warn("%s:%u: malformed line, ignored", s->state_file, lineno);
+			ul_kwarn("%s:%u: malformed line, ignored", s->state_file, lineno);
 			continue;
 		}
 		if (find(s, line))
@@ -242,7 +242,7 @@ static int load(struct ul_sysctl *s)
 	}
 	fclose(f);
 	if (!err && s->n)
-		ul_notice("sysctl: %zu original value(s) left by an earlier run loaded from %s",
+		ul_knotice("sysctl: %zu original value(s) left by an earlier run loaded from %s",
 			  s->n, s->state_file);
 	return err;
 }
@@ -265,7 +265,7 @@ int ul_sysctl_new(const char *state_file, struct ul_sysctl **out)
 	if (s->state_file) {
 		err = load(s);
 		if (err) {
-			ul_err("sysctl: cannot read %s: %s", s->state_file, strerror(-err));
+			ul_kerr("sysctl: cannot read %s: %s", s->state_file, strerror(-err));
 			goto fail;
 		}
 	}
@@ -287,11 +287,11 @@ int ul_sysctl_ensure(struct ul_sysctl *s, const char *key, int value, int atleas
 	dotted(name, key);
 	err = read_value(s, key, cur, sizeof(cur));
 	if (err) {
-		ul_err("sysctl %s: cannot read: %s", name, strerror(-err));
+		ul_kerr("sysctl %s: cannot read: %s", name, strerror(-err));
 		return err;
 	}
 	if (parse_int(cur, &have)) {
-		ul_err("sysctl %s: not a number: \"%s\"", name, cur);
+		ul_kerr("sysctl %s: not a number: \"%s\"", name, cur);
 		return -EINVAL;
 	}
 	if (have == value || (atleast && have > value))
@@ -303,7 +303,7 @@ int ul_sysctl_ensure(struct ul_sysctl *s, const char *key, int value, int atleas
 		if (err) {
 			if (err != -ENOMEM)
 				s->n--;
-			ul_err("sysctl %s: cannot record the original value in %s: %s", name,
+			ul_kerr("sysctl %s: cannot record the original value in %s: %s", name,
 			       s->state_file ? s->state_file : "memory", strerror(-err));
 			return err;
 		}
@@ -311,10 +311,10 @@ int ul_sysctl_ensure(struct ul_sysctl *s, const char *key, int value, int atleas
 	snprintf(want, sizeof(want), "%d", value);
 	err = write_value(s, key, want);
 	if (err) {
-		ul_err("sysctl %s: cannot set %s: %s", name, want, strerror(-err));
+		ul_kerr("sysctl %s: cannot set %s: %s", name, want, strerror(-err));
 		return err;
 	}
-	ul_notice("sysctl %s: %s -> %s", name, cur, want);
+	ul_knotice("sysctl %s: %s -> %s", name, cur, want);
 	return 0;
 }
 
@@ -342,13 +342,13 @@ int ul_sysctl_ipv6_router(struct ul_sysctl *s, const char *const *wan_ifs, size_
 		snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_ra", wan_ifs[i]);
 		err = ul_sysctl_get(s, key, &ra);
 		if (err) {
-			ul_warn("sysctl net.ipv6.conf.%s.accept_ra: cannot read: %s", wan_ifs[i],
+			ul_kwarn("sysctl net.ipv6.conf.%s.accept_ra: cannot read: %s", wan_ifs[i],
 				strerror(-err));
 			first = first ? first : err;
 			continue;
 		}
 		if (ra == 0)
-			ul_info("sysctl net.ipv6.conf.%s.accept_ra is 0: no router is learned "
+			ul_kinfo("sysctl net.ipv6.conf.%s.accept_ra is 0: no router is learned "
 				"there (gateway6 \"auto\" needs advertisements)", wan_ifs[i]);
 		else if (ra == 1 && (err = ul_sysctl_ensure(s, key, 2, 0)))
 			first = first ? first : err;
@@ -374,14 +374,14 @@ void ul_sysctl_restore(struct ul_sysctl *s)
 			continue;
 		err = write_value(s, s->v[i].key, s->v[i].orig);
 		if (err)
-			ul_warn("sysctl %s: cannot restore %s: %s", name, s->v[i].orig,
+			ul_kwarn("sysctl %s: cannot restore %s: %s", name, s->v[i].orig,
 				strerror(-err));
 		else
-			ul_notice("sysctl %s: %s -> %s (restored)", name, cur, s->v[i].orig);
+			ul_knotice("sysctl %s: %s -> %s (restored)", name, cur, s->v[i].orig);
 	}
 	s->n = 0;
 	if (s->state_file && unlink(s->state_file) && errno != ENOENT)
-		ul_warn("sysctl: cannot remove %s: %s", s->state_file, strerror(errno));
+		ul_kwarn("sysctl: cannot remove %s: %s", s->state_file, strerror(errno));
 }
 
 void ul_sysctl_free(struct ul_sysctl *s)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <libmnl/libmnl.h>
 
+#include "klog.h"
 #include "log.h"
 #include "rtnl.h"
 
@@ -24,6 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len;
 
 	ul_log_set_level(LOG_ERR);
+	ul_klog_set_level(LOG_ERR);
 	if (size > 65536)
 		return 0;
 	/* an aligned heap copy of exactly size bytes: ASan sees any read past the end */

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "ct.h"
+#include "klog.h"
 #include "log.h"
 
 __attribute__((format(printf, 1, 2)))
@@ -58,6 +59,7 @@ static int count(const char *out, const char *what)
 static int group_setup(void **state)
 {
 	ul_log_set_level(LOG_DEBUG);
+	ul_klog_set_level(LOG_DEBUG);
 	if (geteuid() != 0 || system("command -v conntrack >/dev/null") != 0) {
 		fprintf(stderr, "needs root in a network namespace and conntrack(8)\n");
 		exit(77);

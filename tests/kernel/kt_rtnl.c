@@ -16,6 +16,7 @@
 #include <linux/rtnetlink.h>
 #include <cmocka.h>
 
+#include "klog.h"
 #include "log.h"
 #include "reconcile.h"
 #include "rtnl.h"
@@ -178,6 +179,7 @@ static int group_setup(void **state)
 	const char *addrs[] = { "192.0.2.1/24", "198.51.100.1/24", "203.0.113.1/24" };
 
 	ul_log_set_level(LOG_DEBUG);
+	ul_klog_set_level(LOG_DEBUG);
 	if (geteuid() != 0) {
 		fprintf(stderr, "needs root in a network namespace\n");
 		exit(77);

@@ -359,12 +359,12 @@ static void test_events6(void **state)
 	e = find(l, UL_KEV_ADDR, ifx[0], "2001:db8:a::1/64");
 	assert_non_null(e);
 	assert_int_equal(e->scope, RT_SCOPE_UNIVERSE);
-	assert_true(ul_kev_addr_usable(e));
+	assert_true(e->addr_usable);
 	/* the kernel's link-local address is seen, and is no source for uplinkd */
 	for (size_t i = 0; i < l->n; i++)
 		if (l->ev[i].type == UL_KEV_ADDR && l->ev[i].ifindex == ifx[0] &&
 		    l->ev[i].addr.family == AF_INET6 && l->ev[i].scope == RT_SCOPE_LINK)
-			assert_false(ul_kev_addr_usable(&l->ev[i]));
+			assert_false(l->ev[i].addr_usable);
 	assert_non_null(find(l, UL_KEV_ROUTE, ifx[0], "2001:db8:a::/64"));
 
 	/* a router advertisement's default route in main (what accept_ra=2 makes) */
@@ -385,7 +385,7 @@ static void test_events6(void **state)
 	e = wait_for(h, l, UL_KEV_ADDR, ifx[0], "2001:db8:a::7/64");
 	assert_non_null(e);
 	assert_true(e->addr_flags & IFA_F_TENTATIVE);
-	assert_false(ul_kev_addr_usable(e));
+	assert_false(e->addr_usable);
 	sh("ip -6 addr del 2001:db8:a::7/64 dev d0");
 	assert_non_null(wait_for(h, l, UL_KEV_ADDR_DEL, ifx[0], "2001:db8:a::7/64"));
 	free(l);

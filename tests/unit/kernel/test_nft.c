@@ -24,6 +24,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
+#include "klog.h"
 #include "log.h"
 #include "nft.h"
 
@@ -1028,6 +1029,7 @@ static void test_remove_batch(void **state)
 static int setup(void **state)
 {
 	ul_log_set_level(LOG_EMERG);    /* the refusals are expected */
+	ul_klog_set_level(LOG_EMERG);
 	batch_buf = malloc(BATCH_LIMIT + MNL_SOCKET_BUFFER_SIZE);
 	return batch_buf ? 0 : -1;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The kernel's IPv6 as uplinkd needs it, kept from rtnetlink events: each interface's
  * usable global addresses and the main table's IPv6 default routes (a router advertisement's
- * "proto ra" route, or any other), for gateway6 = "auto". */
+ * "proto ra" route, or any other), for gateway6 = "auto". Pure: no I/O. */
 #ifndef UL_VIEW6_H
 #define UL_VIEW6_H
 
@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "addr.h"
-#include "rtnl.h"
+#include "types.h"
 
 #define UL_VIEW6_MAX_ADDRS 128
 #define UL_VIEW6_MAX_GWS 64

@@ -7,14 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <linux/if_addr.h>
-#include <linux/rtnetlink.h>
 #include <cmocka.h>
 
 #include "view6.h"
 
-static struct ul_kev ev_addr(enum ul_kev_type t, int ifindex, const char *a, uint8_t scope,
-			     uint32_t flags)
+/* An address event as the rtnetlink adapter makes it: usable is its verdict on scope and
+ * flags (global, not tentative, failed or deprecated). */
+static struct ul_kev ev_addr(enum ul_kev_type t, int ifindex, const char *a, bool usable)
 {
 	struct ul_kev e;
 
@@ -29,8 +28,7 @@ static struct ul_kev ev_addr(enum ul_kev_type t, int ifindex, const char *a, uin
 		assert_int_equal(ul_addr_parse(host, false, &e.addr), 0);
 		e.addr.plen = (uint8_t)atoi(slash + 1);
 	}
-	e.scope = scope;
-	e.addr_flags = flags;
+	e.addr_usable = usable;
 	return e;
 }
 
@@ -46,7 +44,7 @@ static struct ul_kev ev_route(enum ul_kev_type t, int ifindex, const char *gw, u
 	assert_int_equal(ul_addr_parse(gw, false, &e.gw), 0);
 	e.table = 254;
 	e.metric = metric;
-	e.proto = RTPROT_RA;
+	e.proto = 9;                    /* RTPROT_RA */
 	return e;
 }
 
@@ -64,26 +62,26 @@ static void test_addresses(void **state)
 	struct ul_kev e;
 
 	assert_non_null(v);
-	e = ev_addr(UL_KEV_ADDR, 3, "fe80::5/64", RT_SCOPE_LINK, IFA_F_PERMANENT);
+	e = ev_addr(UL_KEV_ADDR, 3, "fe80::5/64", false);
 	assert_true(ul_view6_apply(v, &e));
 	assert_false(ul_view6_addr(v, 3, &a));          /* link-local: no source */
-	e = ev_addr(UL_KEV_ADDR, 3, "2001:db8:1::2/64", RT_SCOPE_UNIVERSE, IFA_F_TENTATIVE);
+	e = ev_addr(UL_KEV_ADDR, 3, "2001:db8:1::2/64", false);
 	assert_true(ul_view6_apply(v, &e));
 	assert_false(ul_view6_addr(v, 3, &a));          /* still in DAD */
-	e.addr_flags = IFA_F_PERMANENT;                 /* DAD done: the same address again */
+	e.addr_usable = true;                           /* DAD done: the same address again */
 	assert_true(ul_view6_apply(v, &e));
 	assert_false(ul_view6_apply(v, &e));            /* nothing new */
 	assert_true(ul_view6_addr(v, 3, &a));
 	assert_string_equal(fmt(&a), "2001:db8:1::2");
 	assert_false(ul_view6_addr(v, 4, &a));
 	/* IPv4 is not this view's */
-	e = ev_addr(UL_KEV_ADDR, 3, "192.168.1.2/24", RT_SCOPE_UNIVERSE, 0);
+	e = ev_addr(UL_KEV_ADDR, 3, "192.168.1.2/24", true);
 	assert_false(ul_view6_apply(v, &e));
 	/* deprecated: not chosen while another one works */
-	e = ev_addr(UL_KEV_ADDR, 4, "2001:db8:4::9/64", RT_SCOPE_UNIVERSE, IFA_F_DEPRECATED);
+	e = ev_addr(UL_KEV_ADDR, 4, "2001:db8:4::9/64", false);
 	assert_true(ul_view6_apply(v, &e));
 	assert_false(ul_view6_addr(v, 4, &a));
-	e = ev_addr(UL_KEV_ADDR_DEL, 3, "2001:db8:1::2/64", RT_SCOPE_UNIVERSE, 0);
+	e = ev_addr(UL_KEV_ADDR_DEL, 3, "2001:db8:1::2/64", true);
 	assert_true(ul_view6_apply(v, &e));
 	assert_false(ul_view6_addr(v, 3, &a));
 	assert_false(ul_view6_apply(v, &e));
@@ -122,7 +120,7 @@ static void test_routers(void **state)
 	assert_false(ul_view6_apply(v, &e));
 	assert_false(ul_view6_router(v, 5, &a));
 	/* the interface goes: its routers and addresses with it */
-	e = ev_addr(UL_KEV_ADDR, 3, "2001:db8:1::2/64", RT_SCOPE_UNIVERSE, 0);
+	e = ev_addr(UL_KEV_ADDR, 3, "2001:db8:1::2/64", true);
 	assert_true(ul_view6_apply(v, &e));
 	memset(&e, 0, sizeof(e));
 	e.type = UL_KEV_LINK_DEL;

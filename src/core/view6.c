@@ -23,7 +23,7 @@ static void forget_if(struct ul_view6 *v, int ifindex)
 static bool apply_addr(struct ul_view6 *v, const struct ul_kev *ev)
 {
 	struct ul_addr host;
-	bool usable = ul_kev_addr_usable(ev);
+	bool usable = ev->addr_usable;
 	size_t i;
 
 	ul_addr_from_raw(&host, AF_INET6, ev->addr.bytes);

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The kernel as seen through rtnetlink: interfaces, their IPv4 addresses and the main
+ * table's default routes, folded from events (a dump or the live stream). Pure: no I/O.
+ * ul_view_link_rt turns it into one link's runtime inputs, for the daemon and -n alike. */
+#ifndef UL_VIEW_H
+#define UL_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <net/if.h>
+
+#include "addr.h"
+#include "config.h"
+#include "plan.h"
+#include "types.h"
+
+#define UL_VIEW_MAX_IFS 256
+#define UL_VIEW_MAX_ADDRS 8
+#define UL_VIEW_MAX_GWS 64
+
+struct ul_view_if {
+	int ifindex;
+	char name[IFNAMSIZ];
+	unsigned flags;                                 /* ifi_flags */
+	struct ul_addr addrs[UL_VIEW_MAX_ADDRS];        /* IPv4, in the order reported */
+	size_t n_addrs;
+};
+
+struct ul_view_gw {                                     /* a main-table default route */
+	int ifindex;
+	struct ul_addr gw;
+	uint32_t metric;
+};
+
+struct ul_view {
+	struct ul_view_if ifs[UL_VIEW_MAX_IFS];
+	size_t n_ifs;
+	struct ul_view_gw gws[UL_VIEW_MAX_GWS];
+	size_t n_gws;
+	bool gw_dirty;          /* a main default route was added: read the gateways again */
+};
+
+/* Fold one event into the view (a ul_kev_cb: pass the view as data). */
+void ul_view_apply(struct ul_view *v, const struct ul_kev *ev);
+void ul_view_on_kev(const struct ul_kev *ev, void *view);
+const struct ul_view_if *ul_view_if_by_name(const struct ul_view *v, const char *name);
+/* The gateway a DHCP client put on this interface: the lowest-metric default route. */
+const struct ul_addr *ul_view_gateway(const struct ul_view *v, int ifindex);
+/* The interface exists but is administratively down (what precedes its deletion). */
+bool ul_view_if_down(const struct ul_view *v, const char *ifname);
+
+/* One link's runtime inputs from the view: presence, ifindex, carrier, primary address,
+ * gateway (static, or learned for "auto"). rt->state is left as it is. Returns NULL when
+ * the link can carry (carrier and an address), else why not: "interface removed",
+ * "interface down", "carrier lost" or "no address". */
+const char *ul_view_link_rt(const struct ul_view *v, const struct ul_link_conf *lc,
+			    struct ul_link_rt *rt);
+
+#endif

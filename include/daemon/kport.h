@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The kernel port: every side effect the daemon has on the host, as one struct of
+ * operations on an opaque context. The daemon (daemon.c) calls the kernel only through
+ * it. Production wires netlink (port_netlink.c: rtnetlink, nftables, ctnetlink, sysctl,
+ * fork/exec of the hook, probe sockets, CLOCK_MONOTONIC); a test wires a fake that
+ * records every call and answers from a script.
+ *
+ * Every operation takes the port's ctx first and value arguments (pointers are borrowed
+ * for the call only, except where noted); integers are 0 (or a count) or -errno. */
+#ifndef UL_KPORT_H
+#define UL_KPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "config.h"
+#include "loop.h"
+#include "plan.h"
+#include "probe.h"
+#include "ruleset.h"
+#include "types.h"
+
+struct ul_kport {
+	void *ctx;
+
+	/* the clock: monotonic milliseconds */
+	uint64_t (*now_ms)(void *ctx);
+
+	/* links, IPv4 addresses and main-table routes: open the sockets, the fd to watch
+	 * for events, read pending events (-EAGAIN: none; -ENOBUFS: some were lost, dump
+	 * again), dump everything as events */
+	int (*rtnl_open)(void *ctx);
+	int (*rtnl_event_fd)(void *ctx);
+	int (*rtnl_read_events)(void *ctx, ul_kev_cb cb, void *data);
+	int (*rtnl_dump_all)(void *ctx, ul_kev_cb cb, void *data);
+
+	/* table inet uplinkd: open, replace with rs in one transaction (dumping what is
+	 * there first), delete */
+	int (*nft_open)(void *ctx);
+	int (*nft_apply)(void *ctx, const struct ul_ruleset *rs);
+	int (*nft_remove)(void *ctx);
+
+	/* routes and rules: make the owned tables and the rule range [lo, hi] what `want`
+	 * says (returns the number of changes), or empty them */
+	int (*reconcile)(void *ctx, const struct ul_plan *want, const uint32_t *tables,
+			 size_t n_tables, uint32_t lo, uint32_t hi);
+	int (*remove_all)(void *ctx, const uint32_t *tables, size_t n_tables, uint32_t lo,
+			  uint32_t hi);
+
+	/* conntrack: forget the connections whose (mark & mask) == mark */
+	int (*ct_flush_mark)(void *ctx, int family, uint32_t mark, uint32_t mask);
+
+	/* sysctls: open the saved-state file, ensure a value (see sysctl.h), put every
+	 * changed value back */
+	int (*sysctl_open)(void *ctx, const char *state_file);
+	int (*sysctl_ensure)(void *ctx, const char *key, int value, int atleast);
+	void (*sysctl_restore)(void *ctx);
+
+	/* the state-change hook: set up (runs in loop), configure ("" disables), queue one
+	 * event (run one at a time, in order), reap on SIGCHLD */
+	int (*hooks_open)(void *ctx, struct ul_loop *loop);
+	int (*hooks_configure)(void *ctx, const char *path, uint32_t timeout_s);
+	int (*hook_event)(void *ctx, const char *name, const char *ifname, const char *state,
+			  const char *prev, const char *active_csv);
+	void (*hooks_reap)(void *ctx);
+
+	/* probe sockets of one link (see probe.h); the prober handle is the port's own
+	 * (a fake may return any non-NULL pointer); cb is called with each round's result */
+	struct ul_prober *(*prober_new)(void *ctx, struct ul_loop *loop,
+					const struct ul_check *chk, const char *ifname,
+					uint32_t mark, ul_round_cb cb, void *data);
+	int (*prober_bind)(void *ctx, struct ul_prober *p, const struct ul_addr *src);
+	const struct ul_probe_stats *(*prober_stats)(void *ctx, const struct ul_prober *p);
+	void (*prober_free)(void *ctx, struct ul_prober *p);
+
+	/* close whatever was opened (hooks killed, sysctl state, nft, rtnetlink) */
+	void (*close)(void *ctx);
+};
+
+/* Production: netlink, /proc/sys, fork/exec, real probes. ctx is allocated here and
+ * freed by close(). Points the kernel adapters' notes (klog.h) at the daemon's log.
+ * 0 or -ENOMEM. */
+int ul_kport_netlink(struct ul_kport *out);
+
+#endif

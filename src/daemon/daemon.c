@@ -1,0 +1,839 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The daemon proper. One epoll loop: signalfd, rtnetlink events, probe sockets, the
+ * control socket, timers. Everything it installs comes from ul_plan_build(config, link
+ * states) and is applied by difference; SIGTERM takes it all away again. The kernel is
+ * reached only through d->kp (kport.h). */
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+#include "hostcheck.h"
+#include "kport.h"
+#include "linkstate.h"
+#include "log.h"
+#include "loop.h"
+#include "notify.h"
+#include "plan.h"
+#include "status.h"
+#include "view.h"
+
+#define RETRY_MS 1000
+#define RESYNC_RETRY_MS 200
+#define SETTLE_MS 20                    /* an interface being deleted is first set down */
+#define SYSCTL_STATE_NAME "sysctl.saved"      /* beside the control socket */
+
+static uint64_t now_ms(const struct ul_daemon *d)
+{
+	return d->kp.now_ms(d->kp.ctx);
+}
+
+static struct ul_fsm_params fsm_params(const struct ul_link_conf *lc)
+{
+	return (struct ul_fsm_params){
+		.down_after = lc->check.down_after, .up_after = lc->check.up_after,
+		.max_rtt_ms = lc->check.max_rtt_ms, .max_loss_pct = lc->check.max_loss_pct,
+		.quorum = lc->check.quorum, .carrier_only = lc->check.n_targets == 0,
+	};
+}
+
+static void schedule_apply(struct ul_daemon *d, uint64_t delay_ms)
+{
+	uint64_t due = now_ms(d) + delay_ms;
+
+	if (!d->apply_t.armed || d->apply_t.due_ms > due)
+		ul_timer_arm(d->loop, &d->apply_t, due);
+}
+
+static void transition(struct ul_daemon *d, struct ul_daemon_link *l,
+		       const struct ul_transition *t)
+{
+	ul_log_transition(d->cfg->links[l->idx].name, ul_state_name(t->from),
+			  ul_state_name(t->to), t->reason);
+	if (d->n_hooks_pending < sizeof(d->hooks_pending) / sizeof(d->hooks_pending[0]))
+		d->hooks_pending[d->n_hooks_pending++] =
+			(struct ul_pending_hook){ l->idx, t->from, t->to };
+	schedule_apply(d, 0);
+}
+
+static void on_round(void *data, const struct ul_round *r)
+{
+	struct ul_daemon_link *l = data;
+	struct ul_daemon *d = l->d;
+	struct ul_fsm_params p = fsm_params(&d->cfg->links[l->idx]);
+	struct ul_transition t;
+
+	ul_debug("link %s: round %u/%u answered, rtt %.1f ms", d->cfg->links[l->idx].name,
+		 r->answered, r->sent, r->rtt_us / 1000.0);
+	if (ul_fsm_round(&l->fsm, &p, r, now_ms(d), &t))
+		transition(d, l, &t);
+}
+
+/* Bring one link's runtime facts up to date with the kernel view; feed the machine. */
+static void refresh_link(struct ul_daemon *d, struct ul_daemon_link *l)
+{
+	const struct ul_link_conf *lc = &d->cfg->links[l->idx];
+	struct ul_link_rt old = l->rt, *rt = &l->rt;
+	struct ul_fsm_params p = fsm_params(lc);
+	struct ul_transition t;
+	const char *down;
+
+	rt->state = l->fsm.state;
+	down = ul_view_link_rt(&d->view, lc, rt);
+	if (rt->has_gw && (!old.has_gw || !ul_addr_eq(&old.gw, &rt->gw)) &&
+	    lc->gw_mode == UL_GW_AUTO)
+		ul_info("link %s: gateway %s learned", lc->name,
+			ul_addr_format(&rt->gw, (char[UL_ADDR_STRLEN]){ 0 }, UL_ADDR_STRLEN));
+
+	if (rt->present && !l->sysctl_done) {
+		char key[96];
+
+		snprintf(key, sizeof(key), "net/ipv4/conf/%s/rp_filter", lc->ifname);
+		if (!d->kp.sysctl_ensure(d->kp.ctx, key, 2, 1))
+			l->sysctl_done = true;
+	}
+	if (!rt->present)
+		l->sysctl_done = false;
+
+	/* no carrier or no address: down (an address's return must be proven by probes) */
+	if (ul_fsm_carrier(&l->fsm, &p, !down, down, now_ms(d), &t))
+		transition(d, l, &t);
+	rt->state = l->fsm.state;
+
+	/* probes follow the address (DHCP renew, PPPoE reconnect), and the interface: a
+	 * socket bound to a device stays bound to its ifindex, so an interface deleted and
+	 * re-created (perhaps faster than a refresh, same address) needs new sockets */
+	if (l->prober) {
+		if (old.ifindex && rt->ifindex != old.ifindex)
+			d->kp.prober_bind(d->kp.ctx, l->prober, NULL);
+		d->kp.prober_bind(d->kp.ctx, l->prober,
+				  rt->has_addr && rt->present ? &rt->addr : NULL);
+	}
+
+	if (memcmp(&old, rt, sizeof(old)))
+		schedule_apply(d, 0);
+}
+
+static void refresh_all(struct ul_daemon *d)
+{
+	for (size_t i = 0; i < d->cfg->n_links; i++)
+		refresh_link(d, &d->links[i]);
+}
+
+/* Read the kernel's view again. Into a new view, taken only when the dump succeeded: a
+ * failed one (interrupted again and again in an event storm) would leave a partial view in
+ * which interfaces seem gone; then the old view stays and the dump is retried soon. */
+static int resync(struct ul_daemon *d)
+{
+	struct ul_view *v = calloc(1, sizeof(*v));
+	int err;
+
+	if (!v)
+		err = -ENOMEM;
+	else
+		err = d->kp.rtnl_dump_all(d->kp.ctx, ul_view_on_kev, v);
+	if (err) {
+		free(v);
+		ul_err("netlink dump failed: %s", strerror(-err));
+		if (d->loop && !d->resync_t.armed)
+			ul_timer_arm(d->loop, &d->resync_t, now_ms(d) + RESYNC_RETRY_MS);
+		return err;
+	}
+	v->gw_dirty = false;
+	d->view = *v;
+	free(v);
+	if (d->resync_t.armed)
+		ul_timer_cancel(d->loop, &d->resync_t);
+	return 0;
+}
+
+static void on_settle(struct ul_timer *t)
+{
+	refresh_all(t->data);
+}
+
+static void on_resync(struct ul_timer *t)
+{
+	struct ul_daemon *d = t->data;
+
+	if (!resync(d))
+		refresh_all(d);
+}
+
+/* A link whose interface is there but was just set down: the kernel does that first when
+ * it deletes an interface, and the deletion follows within a millisecond or so. */
+static bool admin_down_pending(const struct ul_daemon *d)
+{
+	for (size_t i = 0; i < d->cfg->n_links; i++)
+		if (ul_view_if_down(&d->view, d->cfg->links[i].ifname) && d->links[i].fsm.carrier)
+			return true;
+	return false;
+}
+
+void ul_daemon_kernel_events(struct ul_daemon *d)
+{
+	int err = d->kp.rtnl_read_events(d->kp.ctx, ul_view_on_kev, &d->view);
+
+	if (err == -ENOBUFS) {
+		ul_warn("netlink events lost (ENOBUFS), resynchronising");
+		resync(d);
+	} else if (err < 0 && err != -EAGAIN) {
+		ul_err("netlink events: %s", strerror(-err));
+	} else if (d->view.gw_dirty) {
+		ul_debug("netlink: default route added, reading the main table again");
+		resync(d);
+	}
+	/* wait a moment before acting on "interface down", so that a deletion is reported as
+	 * such ("interface removed"), not as the down that precedes it; the timer is not
+	 * pushed back by further events, so a storm cannot starve the refresh */
+	if (d->settle_t.armed)
+		return;
+	if (admin_down_pending(d) && !ul_timer_arm(d->loop, &d->settle_t, now_ms(d) + SETTLE_MS))
+		return;
+	refresh_all(d);
+}
+
+static void on_rtnl(struct ul_watch *w, uint32_t events)
+{
+	ul_daemon_kernel_events(w->data);
+}
+
+/* ---- applying the plan ---- */
+
+static void collect_rt(const struct ul_daemon *d, struct ul_link_rt *rt)
+{
+	for (size_t i = 0; i < d->cfg->n_links; i++) {
+		rt[i] = d->links[i].rt;
+		rt[i].state = d->links[i].fsm.state;
+	}
+}
+
+static char *ruleset_text(const struct ul_ruleset *rs)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	ul_ruleset_print(f, rs);
+	fclose(f);
+	return text;
+}
+
+static size_t owned_tables(const struct ul_daemon *d, uint32_t *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->cfg->n_links; i++)
+		t[n++] = d->cfg->links[i].table;
+	t[n++] = d->cfg->daemon.balance_table;
+	for (size_t i = 0; i < d->n_old_tables; i++) {
+		bool dup = false;
+
+		for (size_t j = 0; j < n; j++)
+			dup |= t[j] == d->old_tables[i];
+		if (!dup)
+			t[n++] = d->old_tables[i];
+	}
+	return n;
+}
+
+static void active_csv(const struct ul_daemon *d, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < d->cfg->n_links && off < len; i++)
+		if (d->plan.active & (1u << i))
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+						d->cfg->links[i].name);
+}
+
+static int apply(struct ul_daemon *d)
+{
+	struct ul_link_rt rt[UL_MAX_LINKS];
+	uint32_t tables[2 * UL_MAX_LINKS + 2], prio = d->cfg->daemon.rule_priority, carried;
+	struct ul_plan plan;
+	char *text;
+	int err, n;
+
+	collect_rt(d, rt);
+	err = ul_plan_build(d->cfg, rt, &plan);
+	if (err)
+		return err;
+	text = ruleset_text(&plan.nft);
+	if (!text) {
+		ul_plan_free(&plan);
+		return -ENOMEM;
+	}
+	if (!d->nft_text || strcmp(text, d->nft_text)) {
+		err = d->kp.nft_apply(d->kp.ctx, &plan.nft);
+		if (err) {
+			ul_err("nftables: applying table inet uplinkd failed: %s", strerror(-err));
+			goto fail;
+		}
+		ul_debug("nftables: table inet uplinkd replaced");
+		free(d->nft_text);
+		d->nft_text = text;
+		text = NULL;
+	}
+	if (d->old_prio && d->old_prio != prio) {
+		n = d->kp.remove_all(d->kp.ctx, NULL, 0, d->old_prio, d->old_prio + 99);
+		if (n < 0) {
+			err = n;
+			goto fail;
+		}
+		d->old_prio = 0;
+	}
+	n = d->kp.reconcile(d->kp.ctx, &plan, tables, owned_tables(d, tables), prio, prio + 99);
+	if (n < 0) {
+		err = n;
+		ul_err("routing: reconcile failed: %s", strerror(-err));
+		goto fail;
+	}
+	d->n_old_tables = 0;
+	if (n)
+		ul_info("routing: %d change%s applied", n, n == 1 ? "" : "s");
+
+	/* connections of links that stopped carrying: forget them so clients reconnect
+	 * at once by a live link instead of hanging on a dead one */
+	carried = ul_plan_carrying(&plan);
+	for (size_t i = 0; i < d->cfg->n_links; i++) {
+		uint32_t bit = 1u << i;
+
+		if ((d->carried & bit) && !(carried & bit)) {
+			err = d->kp.ct_flush_mark(d->kp.ctx, AF_INET, ul_link_mark(d->cfg, i),
+					       d->cfg->daemon.mark_mask);
+			if (err)
+				ul_warn("link %s: flushing its connections failed: %s",
+					d->cfg->links[i].name, strerror(-err));
+			else
+				ul_info("link %s: connections flushed", d->cfg->links[i].name);
+		}
+	}
+	d->carried = carried;
+	if (d->have_plan)
+		ul_plan_free(&d->plan);
+	d->plan = plan;
+	d->have_plan = true;
+	free(text);
+	return 0;
+fail:
+	free(text);
+	ul_plan_free(&plan);
+	return err;
+}
+
+static void run_pending_hooks(struct ul_daemon *d)
+{
+	char csv[UL_MAX_LINKS * (UL_NAME_MAX + 1) + 1];
+
+	active_csv(d, csv, sizeof(csv));
+	for (size_t i = 0; i < d->n_hooks_pending; i++) {
+		const struct ul_pending_hook *h = &d->hooks_pending[i];
+
+		if (h->idx >= d->cfg->n_links)
+			continue;
+		d->kp.hook_event(d->kp.ctx, d->cfg->links[h->idx].name,
+				 d->cfg->links[h->idx].ifname, ul_state_name(h->to),
+				 ul_state_name(h->from), csv);
+	}
+	d->n_hooks_pending = 0;
+}
+
+static void on_apply(struct ul_timer *t)
+{
+	struct ul_daemon *d = t->data;
+	int err = apply(d);
+
+	if (err) {
+		ul_err("applying the routing state failed (%s); retrying in %d ms",
+		       strerror(-err), RETRY_MS);
+		schedule_apply(d, RETRY_MS);
+		return;
+	}
+	run_pending_hooks(d);
+	if (!d->ready) {
+		d->ready = true;
+		ul_notify("READY=1\nSTATUS=running");
+		ul_notice("uplinkd %s ready: %zu link%s", UL_VERSION, d->cfg->n_links,
+			  d->cfg->n_links == 1 ? "" : "s");
+	}
+}
+
+/* ---- links and configuration ---- */
+
+static bool is_disabled(const struct ul_daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_disabled; i++)
+		if (!strcmp(d->disabled[i], name))
+			return true;
+	return false;
+}
+
+static int link_start(struct ul_daemon *d, struct ul_daemon_link *l)
+{
+	const struct ul_link_conf *lc = &d->cfg->links[l->idx];
+
+	l->d = d;
+	if (lc->check.n_targets && !l->prober) {
+		l->prober = d->kp.prober_new(d->kp.ctx, d->loop, &lc->check, lc->ifname,
+					  ul_link_mark(d->cfg, l->idx), on_round, l);
+		if (!l->prober)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void link_stop(struct ul_daemon *d, struct ul_daemon_link *l)
+{
+	if (l->prober)
+		d->kp.prober_free(d->kp.ctx, l->prober);
+	l->prober = NULL;
+}
+
+static bool same_check(const struct ul_check *a, const struct ul_check *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+/* Swap in a validated config: links kept by name keep their state and probe history. */
+static int adopt_config(struct ul_daemon *d, struct ul_config *nc)
+{
+	struct ul_daemon_link nl[UL_MAX_LINKS];
+	struct ul_config *oc = d->cfg;
+	uint64_t now = now_ms(d);
+	gid_t gid = (gid_t)-1;
+	int err;
+
+	memset(nl, 0, sizeof(nl));
+	for (size_t i = 0; i < nc->n_links; i++) {
+		int o = oc ? ul_config_link_index(oc, nc->links[i].name) : -1;
+
+		nl[i].idx = i;
+		nl[i].d = d;
+		if (o >= 0 && !strcmp(oc->links[o].ifname, nc->links[i].ifname)) {
+			nl[i].fsm = d->links[o].fsm;
+			nl[i].rt = d->links[o].rt;
+			nl[i].sysctl_done = d->links[o].sysctl_done;
+			if (same_check(&oc->links[o].check, &nc->links[i].check) && (size_t)o == i)
+				nl[i].prober = d->links[o].prober;
+			else
+				link_stop(d, &d->links[o]);
+			d->links[o].prober = NULL;
+		} else {
+			ul_fsm_init(&nl[i].fsm, now);
+		}
+	}
+	if (oc) {
+		for (size_t o = 0; o < oc->n_links; o++)
+			link_stop(d, &d->links[o]);
+		d->n_old_tables = 0;
+		for (size_t o = 0; o < oc->n_links; o++)
+			d->old_tables[d->n_old_tables++] = oc->links[o].table;
+		d->old_tables[d->n_old_tables++] = oc->daemon.balance_table;
+		if (oc->daemon.rule_priority != nc->daemon.rule_priority)
+			d->old_prio = oc->daemon.rule_priority;
+	}
+	/* disabled names of links that no longer exist are forgotten */
+	for (size_t i = 0; i < d->n_disabled;)
+		if (ul_config_link_index(nc, d->disabled[i]) < 0)
+			memmove(d->disabled[i], d->disabled[--d->n_disabled], UL_NAME_MAX);
+		else
+			i++;
+	memcpy(d->links, nl, sizeof(nl));
+	d->cfg = nc;
+	d->carried &= (nc->n_links >= 32) ? ~0u : (1u << nc->n_links) - 1;
+	ul_config_free(oc);
+
+	if (d->level_override < 0)
+		ul_log_set_level(nc->daemon.log_level);
+	d->kp.hooks_configure(d->kp.ctx, nc->daemon.hook, nc->daemon.hook_timeout_s);
+	if (nc->daemon.control_group[0]) {
+		struct group *g = getgrnam(nc->daemon.control_group);
+
+		if (g)
+			gid = g->gr_gid;
+	}
+	if (d->ctl && gid != (gid_t)-1) {
+		const char *path = d->sock_override ? d->sock_override : nc->daemon.control_socket;
+
+		if (chown(path, 0, gid))
+			ul_warn("control socket: chown %s: %s", path, strerror(errno));
+	}
+	for (size_t i = 0; i < nc->n_links; i++) {
+		struct ul_daemon_link *l = &d->links[i];
+		struct ul_fsm_params p = fsm_params(&nc->links[i]);
+		struct ul_transition t;
+
+		err = link_start(d, l);
+		if (err)
+			return err;
+		if (is_disabled(d, nc->links[i].name) && ul_fsm_admin(&l->fsm, &p, true, now, &t))
+			transition(d, l, &t);
+	}
+	refresh_all(d);         /* binds new probers; kept ones go on with their round */
+	schedule_apply(d, 0);
+	return 0;
+}
+
+static void log_diag(const struct ul_diag *diag, int prio)
+{
+	for (size_t i = 0; i < diag->n; i++)
+		ul_log(prio, "%s", diag->msgs[i]);
+}
+
+/* Reload: the new config replaces the running one only when it is valid. */
+int ul_daemon_reload(struct ul_daemon *d, struct ul_buf *why)
+{
+	struct ul_diag diag = { 0 };
+	struct ul_config *nc;
+	int err;
+
+	ul_notify("RELOADING=1");
+	ul_notice("reloading %s", d->cfg_path);
+	err = ul_config_load(d->cfg_path, &nc, &diag);
+	if (!err && (err = ul_config_check_host(nc, &diag)))
+		ul_config_free(nc);
+	else if (!err && ul_config_ipv6_refuse(nc, &diag)) {            /* IPv6 not wired yet */
+		ul_config_free(nc);
+		err = -EINVAL;
+	}
+	if (err) {
+		d->reload_failures++;
+		log_diag(&diag, LOG_ERR);
+		ul_err("reload refused: %s has %zu error%s, the running configuration stays",
+		       d->cfg_path, diag.n, diag.n == 1 ? "" : "s");
+		if (why) {
+			ul_buf_printf(why, "reload refused, the running configuration stays");
+			for (size_t i = 0; i < diag.n; i++)
+				ul_buf_printf(why, "\n%s", diag.msgs[i]);
+		}
+		ul_diag_free(&diag);
+		ul_notify("READY=1");
+		return err;
+	}
+	ul_diag_free(&diag);
+	d->reloads++;
+	err = adopt_config(d, nc);
+	ul_notify("READY=1");
+	if (err && why)
+		ul_buf_printf(why, "reload failed: %s", strerror(-err));
+	return err;
+}
+
+/* ---- control socket ---- */
+
+void ul_daemon_snapshot(const struct ul_daemon *d, struct ul_status *s)
+{
+	uint64_t now = now_ms(d);
+
+	memset(s, 0, sizeof(*s));
+	s->version = UL_VERSION;
+	s->uptime_s = (double)(now - d->start_ms) / 1000.0;
+	s->reloads = d->reloads;
+	s->reload_failures = d->reload_failures;
+	s->n_links = d->cfg->n_links;
+	for (size_t i = 0; i < d->cfg->n_links; i++) {
+		const struct ul_link_conf *lc = &d->cfg->links[i];
+		const struct ul_daemon_link *l = &d->links[i];
+		struct ul_status_link *sl = &s->links[i];
+
+		snprintf(sl->name, sizeof(sl->name), "%s", lc->name);
+		snprintf(sl->ifname, sizeof(sl->ifname), "%s", lc->ifname);
+		sl->state = l->fsm.state;
+		sl->carrier = l->rt.carrier;
+		sl->active = d->have_plan && (d->plan.active & (1u << i));
+		sl->tier = lc->tier;
+		sl->weight = lc->weight;
+		sl->rtt_ms = ul_fsm_rtt_ms(&l->fsm);
+		sl->loss_pct = ul_fsm_loss_pct(&l->fsm);
+		sl->since_s = (double)(now - l->fsm.since_ms) / 1000.0;
+		sl->transitions = l->fsm.transitions;
+		if (l->prober)
+			sl->probes = *d->kp.prober_stats(d->kp.ctx, l->prober);
+	}
+}
+
+int ul_daemon_set_disabled(struct ul_daemon *d, const char *name, bool disable, struct ul_buf *b)
+{
+	int idx = ul_config_link_index(d->cfg, name);
+	struct ul_daemon_link *l;
+	struct ul_fsm_params p;
+	struct ul_transition t;
+
+	if (idx < 0) {
+		ul_buf_printf(b, "no link named \"%s\"", name);
+		return -ENOENT;
+	}
+	l = &d->links[idx];
+	p = fsm_params(&d->cfg->links[idx]);
+	if (disable && !is_disabled(d, name))
+		snprintf(d->disabled[d->n_disabled++], UL_NAME_MAX, "%.*s", UL_NAME_MAX - 1, name);
+	if (!disable)
+		for (size_t i = 0; i < d->n_disabled; i++)
+			if (!strcmp(d->disabled[i], name)) {
+				memmove(d->disabled[i], d->disabled[--d->n_disabled], UL_NAME_MAX);
+				break;
+			}
+	if (ul_fsm_admin(&l->fsm, &p, disable, now_ms(d), &t))
+		transition(d, l, &t);
+	ul_buf_printf(b, "link %s %s\n", name, disable ? "disabled" : "enabled");
+	return 0;
+}
+
+/* ---- signals, watchdog ---- */
+
+int ul_daemon_signal(struct ul_daemon *d, int signo)
+{
+	switch (signo) {
+	case SIGHUP:
+		ul_daemon_reload(d, NULL);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		ul_notice("signal %s: stopping", signo == SIGTERM ? "TERM" : "INT");
+		d->stopping = true;
+		ul_loop_stop(d->loop);
+		return 1;
+	case SIGCHLD:
+		d->kp.hooks_reap(d->kp.ctx);
+		break;
+	}
+	return 0;
+}
+
+static void on_signal(struct ul_watch *w, uint32_t events)
+{
+	struct ul_daemon *d = w->data;
+	struct signalfd_siginfo si;
+
+	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		if (ul_daemon_signal(d, (int)si.ssi_signo))
+			return;
+}
+
+static void on_watchdog(struct ul_timer *t)
+{
+	struct ul_daemon *d = t->data;
+
+	ul_notify("WATCHDOG=1");
+	ul_timer_arm(d->loop, t, now_ms(d) + d->watchdog_ms / 2);
+}
+
+/* ---- start, stop ---- */
+
+static void teardown(struct ul_daemon *d)
+{
+	uint32_t tables[2 * UL_MAX_LINKS + 2];
+	int err;
+
+	ul_notify("STOPPING=1");
+	for (size_t i = 0; d->cfg && i < d->cfg->n_links; i++)
+		link_stop(d, &d->links[i]);
+	if (d->nft_open) {
+		err = d->kp.nft_remove(d->kp.ctx);
+		if (err)
+			ul_err("nftables: removing table inet uplinkd failed: %s", strerror(-err));
+	}
+	if (d->rtnl_open && d->cfg) {
+		err = d->kp.remove_all(d->kp.ctx, tables, owned_tables(d, tables),
+				       d->cfg->daemon.rule_priority,
+				       d->cfg->daemon.rule_priority + 99);
+		if (err < 0)
+			ul_err("routing: cleanup failed: %s", strerror(-err));
+	}
+	if (d->sysctl_open)
+		d->kp.sysctl_restore(d->kp.ctx);
+	ul_notice("stopped; routes, rules and table inet uplinkd removed");
+}
+
+static int setup_signals(struct ul_daemon *d)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	d->sig_w.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sig_w.fd < 0)
+		return -errno;
+	d->sig_w.cb = on_signal;
+	d->sig_w.data = d;
+	return ul_loop_add(d->loop, &d->sig_w, EPOLLIN);
+}
+
+int ul_daemon_start(struct ul_daemon *d)
+{
+	const char *sock;
+	gid_t gid = (gid_t)-1;
+	int err;
+
+	d->start_ms = now_ms(d);
+	d->apply_t.cb = on_apply;
+	d->apply_t.data = d;
+	d->settle_t.cb = on_settle;
+	d->settle_t.data = d;
+	d->resync_t.cb = on_resync;
+	d->resync_t.data = d;
+	err = ul_loop_new(&d->loop);
+	if (err)
+		goto out;
+	err = setup_signals(d);
+	if (err)
+		goto out;
+	err = d->kp.hooks_open(d->kp.ctx, d->loop);
+	if (err)
+		goto out;
+	/* the sysctl state file lives beside the control socket: one per instance */
+	sock = d->sock_override ? d->sock_override : d->cfg->daemon.control_socket;
+	{
+		char state[sizeof(d->cfg->daemon.control_socket) + 32];
+		const char *slash = strrchr(sock, '/');
+		int dirlen = slash ? (int)(slash - sock) : 1;
+
+		snprintf(state, sizeof(state), "%.*s/" SYSCTL_STATE_NAME, dirlen,
+			 slash ? sock : ".");
+		err = d->kp.sysctl_open(d->kp.ctx, state);
+		if (err) {
+			ul_err("sysctl state %s: %s", state, strerror(-err));
+			goto out;
+		}
+	}
+	d->sysctl_open = true;
+	err = d->kp.rtnl_open(d->kp.ctx);
+	if (err) {
+		ul_err("rtnetlink: %s", strerror(-err));
+		goto out;
+	}
+	d->rtnl_open = true;
+	err = d->kp.nft_open(d->kp.ctx);
+	if (err) {
+		ul_err("nftables: %s", strerror(-err));
+		goto out;
+	}
+	d->nft_open = true;
+	d->rtnl_w.fd = d->kp.rtnl_event_fd(d->kp.ctx);
+	d->rtnl_w.cb = on_rtnl;
+	d->rtnl_w.data = d;
+	err = ul_loop_add(d->loop, &d->rtnl_w, EPOLLIN);
+	if (err)
+		goto out;
+	err = resync(d);
+	if (err)
+		goto out;
+
+	d->kp.sysctl_ensure(d->kp.ctx, "net/ipv4/ip_forward", 1, 0);
+	d->kp.sysctl_ensure(d->kp.ctx, "net/ipv4/fib_multipath_hash_policy", 1, 0);
+
+	if (d->cfg->daemon.control_group[0]) {
+		struct group *g = getgrnam(d->cfg->daemon.control_group);
+
+		if (g)
+			gid = g->gr_gid;
+	}
+	err = ul_control_open(d->loop, sock, gid, ul_verbs_handle, d, &d->ctl);
+	if (err) {
+		ul_err("control socket %s: %s", sock, strerror(-err));
+		goto out;
+	}
+	{
+		struct ul_config *c = d->cfg;
+
+		d->cfg = NULL;
+		err = adopt_config(d, c);
+		if (err)
+			goto out;
+	}
+	d->watchdog_ms = ul_notify_watchdog_ms();
+	if (d->watchdog_ms) {
+		d->watchdog_t.cb = on_watchdog;
+		d->watchdog_t.data = d;
+		ul_timer_arm(d->loop, &d->watchdog_t, now_ms(d) + d->watchdog_ms / 2);
+	}
+out:
+	return err;
+}
+
+void ul_daemon_stop(struct ul_daemon *d)
+{
+	teardown(d);
+	ul_control_close(d->ctl);
+	d->kp.close(d->kp.ctx);
+	if (d->sig_w.fd > 0)
+		close(d->sig_w.fd);
+	if (d->have_plan)
+		ul_plan_free(&d->plan);
+	free(d->nft_text);
+	ul_config_free(d->cfg);
+	ul_loop_free(d->loop);
+}
+
+int ul_daemon_run(struct ul_daemon *d)
+{
+	int err = ul_daemon_start(d);
+
+	if (!err) {
+		err = ul_loop_run(d->loop);
+		if (err)
+			ul_err("event loop: %s", strerror(-err));
+	}
+	ul_daemon_stop(d);
+	return err ? 1 : 0;
+}
+
+/* uplinkd -n: what it would install, from the kernel as it is now (read only); every
+ * link whose interface exists is taken to be up. */
+int ul_daemon_dry_run(struct ul_daemon *d)
+{
+	const struct ul_config *c = d->cfg;
+	struct ul_link_rt rt[UL_MAX_LINKS];
+	struct ul_plan plan;
+	int err;
+
+	err = d->kp.rtnl_open(d->kp.ctx);
+	if (!err)
+		err = resync(d);
+	if (err) {
+		fprintf(stderr, "uplinkd: reading the kernel's interfaces: %s\n", strerror(-err));
+		goto out;
+	}
+	for (size_t i = 0; i < c->n_links; i++) {
+		const struct ul_link_conf *lc = &c->links[i];
+
+		rt[i] = (struct ul_link_rt){ .state = UL_ST_UP };
+		ul_view_link_rt(&d->view, lc, &rt[i]);
+		if (!rt[i].present) {
+			printf("# link %s: interface %s not found\n", lc->name, lc->ifname);
+			continue;
+		}
+		if (!rt[i].has_addr)
+			printf("# link %s: %s has no IPv4 address\n", lc->name, lc->ifname);
+		if (lc->gw_mode == UL_GW_AUTO && !rt[i].has_gw)
+			printf("# link %s: no gateway learned on %s yet\n", lc->name, lc->ifname);
+	}
+	err = ul_plan_build(c, rt, &plan);
+	if (!err) {
+		ul_plan_print(stdout, c, &plan);
+		ul_plan_free(&plan);
+	}
+out:
+	d->kp.close(d->kp.ctx);
+	return err ? 1 : 0;
+}

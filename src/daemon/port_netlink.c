@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The kernel port wired to the real kernel: the kernel adapters (rtnetlink, nftables,
+ * ctnetlink, sysctl), the hook runner, the probers and the monotonic clock. The only
+ * daemon-layer file that includes the kernel adapters' headers. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "ct.h"
+#include "hook.h"
+#include "klog.h"
+#include "kport.h"
+#include "log.h"
+#include "nft.h"
+#include "reconcile.h"
+#include "rtnl.h"
+#include "sysctl.h"
+
+struct netlink_port {
+	struct ul_rtnl *rtnl;
+	struct ul_nft *nft;
+	struct ul_sysctl *sysctl;
+	struct ul_hooks *hooks;
+};
+
+static uint64_t np_now_ms(void *ctx)
+{
+	return ul_now_ms();
+}
+
+static int np_rtnl_open(void *ctx)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_rtnl_open(&np->rtnl);
+}
+
+static int np_rtnl_event_fd(void *ctx)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_rtnl_event_fd(np->rtnl);
+}
+
+static int np_rtnl_read_events(void *ctx, ul_kev_cb cb, void *data)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_rtnl_read_events(np->rtnl, cb, data);
+}
+
+static int np_rtnl_dump_all(void *ctx, ul_kev_cb cb, void *data)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_rtnl_dump_all(np->rtnl, cb, data);
+}
+
+static int np_nft_open(void *ctx)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_nft_open(&np->nft);
+}
+
+static int np_nft_apply(void *ctx, const struct ul_ruleset *rs)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_nft_apply(np->nft, rs);
+}
+
+static int np_nft_remove(void *ctx)
+{
+	struct netlink_port *np = ctx;
+
+	return np->nft ? ul_nft_remove(np->nft) : 0;
+}
+
+static int np_reconcile(void *ctx, const struct ul_plan *want, const uint32_t *tables,
+			size_t n_tables, uint32_t lo, uint32_t hi)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_reconcile(np->rtnl, want, tables, n_tables, lo, hi);
+}
+
+static int np_remove_all(void *ctx, const uint32_t *tables, size_t n_tables, uint32_t lo,
+			 uint32_t hi)
+{
+	struct netlink_port *np = ctx;
+
+	return np->rtnl ? ul_reconcile_remove_all(np->rtnl, tables, n_tables, lo, hi) : 0;
+}
+
+static int np_ct_flush_mark(void *ctx, int family, uint32_t mark, uint32_t mask)
+{
+	return ul_ct_flush_mark(family, mark, mask);
+}
+
+static int np_sysctl_open(void *ctx, const char *state_file)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_sysctl_new(state_file, &np->sysctl);
+}
+
+static int np_sysctl_ensure(void *ctx, const char *key, int value, int atleast)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_sysctl_ensure(np->sysctl, key, value, atleast);
+}
+
+static void np_sysctl_restore(void *ctx)
+{
+	struct netlink_port *np = ctx;
+
+	if (np->sysctl)
+		ul_sysctl_restore(np->sysctl);
+}
+
+static int np_hooks_open(void *ctx, struct ul_loop *loop)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_hooks_new(loop, &np->hooks);
+}
+
+static int np_hooks_configure(void *ctx, const char *path, uint32_t timeout_s)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_hooks_configure(np->hooks, path, timeout_s);
+}
+
+static int np_hook_event(void *ctx, const char *name, const char *ifname, const char *state,
+			 const char *prev, const char *active_csv)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_hooks_event(np->hooks, name, ifname, state, prev, active_csv);
+}
+
+static void np_hooks_reap(void *ctx)
+{
+	struct netlink_port *np = ctx;
+
+	ul_hooks_reap(np->hooks);
+}
+
+static struct ul_prober *np_prober_new(void *ctx, struct ul_loop *loop,
+				       const struct ul_check *chk, const char *ifname,
+				       uint32_t mark, ul_round_cb cb, void *data)
+{
+	return ul_prober_new(loop, chk, ifname, mark, cb, data);
+}
+
+static int np_prober_bind(void *ctx, struct ul_prober *p, const struct ul_addr *src)
+{
+	return ul_prober_bind(p, src);
+}
+
+static const struct ul_probe_stats *np_prober_stats(void *ctx, const struct ul_prober *p)
+{
+	return ul_prober_stats(p);
+}
+
+static void np_prober_free(void *ctx, struct ul_prober *p)
+{
+	ul_prober_free(p);
+}
+
+static void np_close(void *ctx)
+{
+	struct netlink_port *np = ctx;
+
+	ul_hooks_free(np->hooks);
+	ul_sysctl_free(np->sysctl);
+	ul_nft_close(np->nft);
+	ul_rtnl_close(np->rtnl);
+	free(np);
+}
+
+/* The adapters' notes go to the daemon's log (its level filters them). */
+static void to_log(int prio, const char *msg)
+{
+	ul_log(prio, "%s", msg);
+}
+
+int ul_kport_netlink(struct ul_kport *out)
+{
+	struct netlink_port *np = calloc(1, sizeof(*np));
+
+	if (!np)
+		return -ENOMEM;
+	ul_klog_set_sink(to_log);
+	*out = (struct ul_kport){
+		.ctx = np,
+		.now_ms = np_now_ms,
+		.rtnl_open = np_rtnl_open,
+		.rtnl_event_fd = np_rtnl_event_fd,
+		.rtnl_read_events = np_rtnl_read_events,
+		.rtnl_dump_all = np_rtnl_dump_all,
+		.nft_open = np_nft_open,
+		.nft_apply = np_nft_apply,
+		.nft_remove = np_nft_remove,
+		.reconcile = np_reconcile,
+		.remove_all = np_remove_all,
+		.ct_flush_mark = np_ct_flush_mark,
+		.sysctl_open = np_sysctl_open,
+		.sysctl_ensure = np_sysctl_ensure,
+		.sysctl_restore = np_sysctl_restore,
+		.hooks_open = np_hooks_open,
+		.hooks_configure = np_hooks_configure,
+		.hook_event = np_hook_event,
+		.hooks_reap = np_hooks_reap,
+		.prober_new = np_prober_new,
+		.prober_bind = np_prober_bind,
+		.prober_stats = np_prober_stats,
+		.prober_free = np_prober_free,
+		.close = np_close,
+	};
+	return 0;
+}

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The kernel view: rtnetlink events folded into interfaces, addresses and gateways, and
+ * one link's runtime inputs read from it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "view.h"
+
+#define UP (IFF_UP | 0x10000)                   /* IFF_UP | IFF_LOWER_UP */
+
+static const char *CONF =
+	"lan = { interfaces = [ \"lan0\" ]; networks = [ \"10.0.0.0/24\" ]; };\n"
+	"links = (\n"
+	" { name = \"isp1\"; interface = \"wan1\"; gateway = \"192.168.1.1\"; },\n"
+	" { name = \"isp2\"; interface = \"wan2\"; gateway = \"auto\"; }\n"
+	");\n";
+
+static struct ul_config *conf(void)
+{
+	struct ul_diag diag = { 0 };
+	struct ul_config *c = NULL;
+
+	if (ul_config_parse_string(CONF, "test.conf", &c, &diag)) {
+		for (size_t i = 0; i < diag.n; i++)
+			print_error("%s\n", diag.msgs[i]);
+		ul_diag_free(&diag);
+		fail_msg("config did not parse");
+	}
+	return c;
+}
+
+/* "a.b.c.d[/n]": the address as rtnetlink reports it (host bits kept, subnet length). */
+static struct ul_addr addr(const char *s)
+{
+	char host[64];
+	const char *slash = strchr(s, '/');
+	struct ul_addr a;
+
+	snprintf(host, sizeof(host), "%.*s", slash ? (int)(slash - s) : (int)strlen(s), s);
+	assert_int_equal(ul_addr_parse(host, false, &a), 0);
+	if (slash)
+		a.plen = (uint8_t)atoi(slash + 1);
+	return a;
+}
+
+static void link_ev(struct ul_view *v, enum ul_kev_type type, int ifindex, const char *name,
+		    unsigned flags)
+{
+	struct ul_kev ev = { .type = type, .ifindex = ifindex, .flags = flags };
+
+	snprintf(ev.ifname, sizeof(ev.ifname), "%s", name);
+	ul_view_apply(v, &ev);
+}
+
+static void addr_ev(struct ul_view *v, enum ul_kev_type type, int ifindex, const char *a)
+{
+	struct ul_kev ev = { .type = type, .ifindex = ifindex, .addr = addr(a) };
+
+	ul_view_apply(v, &ev);
+}
+
+static void route_ev(struct ul_view *v, enum ul_kev_type type, int ifindex, const char *gw,
+		     uint32_t metric)
+{
+	struct ul_kev ev = { .type = type, .ifindex = ifindex, .addr = addr("0.0.0.0/0"),
+			     .has_gw = gw != NULL, .metric = metric, .table = 254 };
+
+	if (gw)
+		ev.gw = addr(gw);
+	ul_view_apply(v, &ev);
+}
+
+static void absent_interface(void **state)
+{
+	struct ul_config *c = conf();
+	struct ul_view *v = calloc(1, sizeof(*v));
+	struct ul_link_rt rt = { .state = UL_ST_UP };
+
+	assert_string_equal(ul_view_link_rt(v, &c->links[0], &rt), "interface removed");
+	assert_false(rt.present);
+	assert_false(rt.carrier);
+	assert_int_equal(rt.ifindex, 0);
+	assert_int_equal(rt.state, UL_ST_UP);   /* left to the caller */
+	assert_true(rt.has_gw);                 /* a static gateway is known anyway */
+	free(v);
+	ul_config_free(c);
+}
+
+static void down_reasons(void **state)
+{
+	struct ul_config *c = conf();
+	struct ul_view *v = calloc(1, sizeof(*v));
+	struct ul_link_rt rt = { 0 };
+
+	link_ev(v, UL_KEV_LINK, 5, "wan1", 0);
+	assert_string_equal(ul_view_link_rt(v, &c->links[0], &rt), "interface down");
+	assert_true(rt.present);
+	assert_int_equal(rt.ifindex, 5);
+	assert_true(ul_view_if_down(v, "wan1"));
+	link_ev(v, UL_KEV_LINK, 5, "", IFF_UP);         /* no name: the old one stays */
+	assert_string_equal(ul_view_link_rt(v, &c->links[0], &rt), "carrier lost");
+	assert_false(ul_view_if_down(v, "wan1"));
+	link_ev(v, UL_KEV_LINK, 5, "wan1", UP);
+	assert_string_equal(ul_view_link_rt(v, &c->links[0], &rt), "no address");
+	assert_true(rt.carrier);
+	assert_false(rt.has_addr);
+	addr_ev(v, UL_KEV_ADDR, 5, "192.168.1.2/24");
+	assert_null(ul_view_link_rt(v, &c->links[0], &rt));
+	assert_true(rt.has_addr);
+	assert_int_equal(rt.addr.plen, 32);             /* the host, not the subnet */
+	assert_true(ul_addr_eq(&rt.addr, &(struct ul_addr){ .family = AF_INET, .plen = 32,
+							     .bytes = { 192, 168, 1, 2 } }));
+	free(v);
+	ul_config_free(c);
+}
+
+/* The first address reported is the primary; deleting it promotes the next. IPv6 is
+ * not kept. */
+static void addresses_in_order(void **state)
+{
+	struct ul_config *c = conf();
+	struct ul_view *v = calloc(1, sizeof(*v));
+	struct ul_link_rt rt = { 0 };
+	struct ul_addr want = addr("192.168.1.3");
+
+	link_ev(v, UL_KEV_LINK, 5, "wan1", UP);
+	addr_ev(v, UL_KEV_ADDR, 5, "192.168.1.2/24");
+	addr_ev(v, UL_KEV_ADDR, 5, "192.168.1.3/24");
+	addr_ev(v, UL_KEV_ADDR, 5, "2001:db8::2/64");
+	addr_ev(v, UL_KEV_ADDR, 5, "192.168.1.2/24");   /* re-announced: moves to the end */
+	assert_int_equal(v->ifs[0].n_addrs, 2);
+	ul_view_link_rt(v, &c->links[0], &rt);
+	assert_true(ul_addr_eq(&rt.addr, &want));
+	addr_ev(v, UL_KEV_ADDR_DEL, 5, "192.168.1.3/24");
+	addr_ev(v, UL_KEV_ADDR_DEL, 5, "192.168.1.2/24");
+	assert_string_equal(ul_view_link_rt(v, &c->links[0], &rt), "no address");
+	addr_ev(v, UL_KEV_ADDR_DEL, 9, "192.168.1.2/24");   /* unknown interface: no entry */
+	assert_int_equal(v->n_ifs, 1);
+	free(v);
+	ul_config_free(c);
+}
+
+/* gateway = "auto": the lowest metric default route of the interface; a deleted
+ * interface takes its routes along. */
+static void learned_gateway(void **state)
+{
+	struct ul_config *c = conf();
+	struct ul_view *v = calloc(1, sizeof(*v));
+	struct ul_link_rt rt = { 0 };
+	struct ul_addr g1 = addr("10.9.0.1"), g2 = addr("10.9.0.254");
+
+	link_ev(v, UL_KEV_LINK, 6, "wan2", UP);
+	addr_ev(v, UL_KEV_ADDR, 6, "10.9.0.2/24");
+	ul_view_link_rt(v, &c->links[1], &rt);
+	assert_false(rt.has_gw);
+	route_ev(v, UL_KEV_ROUTE, 6, "10.9.0.1", 10);
+	assert_true(v->gw_dirty);
+	route_ev(v, UL_KEV_ROUTE, 6, "10.9.0.254", 5);
+	route_ev(v, UL_KEV_ROUTE, 6, NULL, 1);          /* no gateway: ignored */
+	route_ev(v, UL_KEV_ROUTE, 7, "10.8.0.1", 1);    /* another interface */
+	ul_view_link_rt(v, &c->links[1], &rt);
+	assert_true(rt.has_gw);
+	assert_true(ul_addr_eq(&rt.gw, &g2));
+	route_ev(v, UL_KEV_ROUTE_DEL, 6, "10.9.0.254", 5);
+	ul_view_link_rt(v, &c->links[1], &rt);
+	assert_true(ul_addr_eq(&rt.gw, &g1));
+	assert_int_equal(v->n_gws, 2);
+	link_ev(v, UL_KEV_LINK_DEL, 6, "wan2", 0);
+	assert_int_equal(v->n_gws, 1);
+	assert_null(ul_view_gateway(v, 6));
+	assert_string_equal(ul_view_link_rt(v, &c->links[1], &rt), "interface removed");
+	assert_false(rt.has_gw);
+	free(v);
+	ul_config_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(absent_interface),
+		cmocka_unit_test(down_reasons),
+		cmocka_unit_test(addresses_in_order),
+		cmocka_unit_test(learned_gateway),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

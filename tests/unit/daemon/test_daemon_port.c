@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The daemon on a fake kernel port: every port call is written to a transcript, events
+ * come from the test. Start, carrier loss, control verbs, stop. (The scenario tests of
+ * the daemon build on this fake; this one shows the port is all the daemon touches.) */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "config.h"
+#include "daemon.h"
+#include "kport.h"
+#include "log.h"
+#include "loop.h"
+
+#define UP_FLAGS (IFF_UP | 0x10000)             /* IFF_UP | IFF_LOWER_UP */
+
+struct fake {
+	struct ul_buf calls;                    /* the transcript, one call a line */
+	struct ul_kev dump[8], pending[8];      /* what a dump / the next read returns */
+	size_t n_dump, n_pending;
+	int pipe[2];                            /* the "event fd" (never readable) */
+	int prober;                             /* handles handed out */
+};
+
+#define CALL(f, ...) ul_buf_printf(&((struct fake *)(f))->calls, __VA_ARGS__)
+
+static uint64_t f_now_ms(void *ctx)
+{
+	return ul_now_ms();                     /* the loop's clock: timers must fire */
+}
+
+static int f_rtnl_open(void *ctx)
+{
+	CALL(ctx, "rtnl_open\n");
+	return 0;
+}
+
+static int f_rtnl_event_fd(void *ctx)
+{
+	return ((struct fake *)ctx)->pipe[0];
+}
+
+static int f_rtnl_read_events(void *ctx, ul_kev_cb cb, void *data)
+{
+	struct fake *f = ctx;
+
+	CALL(f, "rtnl_read_events -> %zu\n", f->n_pending);
+	for (size_t i = 0; i < f->n_pending; i++)
+		cb(&f->pending[i], data);
+	f->n_pending = 0;
+	return -EAGAIN;
+}
+
+static int f_rtnl_dump_all(void *ctx, ul_kev_cb cb, void *data)
+{
+	struct fake *f = ctx;
+
+	CALL(f, "rtnl_dump_all -> %zu\n", f->n_dump);
+	for (size_t i = 0; i < f->n_dump; i++)
+		cb(&f->dump[i], data);
+	return 0;
+}
+
+static int f_nft_open(void *ctx)
+{
+	CALL(ctx, "nft_open\n");
+	return 0;
+}
+
+static int f_nft_apply(void *ctx, const struct ul_ruleset *rs)
+{
+	CALL(ctx, "nft_apply\n");
+	return 0;
+}
+
+static int f_nft_remove(void *ctx)
+{
+	CALL(ctx, "nft_remove\n");
+	return 0;
+}
+
+static int f_reconcile(void *ctx, const struct ul_plan *want, const uint32_t *tables,
+		       size_t n_tables, uint32_t lo, uint32_t hi)
+{
+	char txt[256];
+
+	CALL(ctx, "reconcile tables");
+	for (size_t i = 0; i < n_tables; i++)
+		CALL(ctx, " %u", tables[i]);
+	CALL(ctx, " rules %u-%u\n", lo, hi);
+	for (size_t i = 0; i < want->n_routes; i++) {
+		ul_route_format(&want->routes[i], txt, sizeof(txt));
+		CALL(ctx, "  route %s\n", txt);
+	}
+	for (size_t i = 0; i < want->n_rules; i++) {
+		ul_iprule_format(&want->rules[i], txt, sizeof(txt));
+		CALL(ctx, "  rule %s\n", txt);
+	}
+	return 1;
+}
+
+static int f_remove_all(void *ctx, const uint32_t *tables, size_t n_tables, uint32_t lo,
+			uint32_t hi)
+{
+	CALL(ctx, "remove_all tables");
+	for (size_t i = 0; i < n_tables; i++)
+		CALL(ctx, " %u", tables[i]);
+	CALL(ctx, " rules %u-%u\n", lo, hi);
+	return 0;
+}
+
+static int f_ct_flush_mark(void *ctx, int family, uint32_t mark, uint32_t mask)
+{
+	CALL(ctx, "ct_flush_mark %s 0x%x/0x%x\n", family == AF_INET ? "ipv4" : "?", mark, mask);
+	return 0;
+}
+
+static int f_sysctl_open(void *ctx, const char *state_file)
+{
+	const char *slash = strrchr(state_file, '/');
+
+	CALL(ctx, "sysctl_open .../%s\n", slash ? slash + 1 : state_file);
+	return 0;
+}
+
+static int f_sysctl_ensure(void *ctx, const char *key, int value, int atleast)
+{
+	CALL(ctx, "sysctl_ensure %s %d%s\n", key, value, atleast ? " (at least)" : "");
+	return 0;
+}
+
+static void f_sysctl_restore(void *ctx)
+{
+	CALL(ctx, "sysctl_restore\n");
+}
+
+static int f_hooks_open(void *ctx, struct ul_loop *loop)
+{
+	CALL(ctx, "hooks_open\n");
+	return 0;
+}
+
+static int f_hooks_configure(void *ctx, const char *path, uint32_t timeout_s)
+{
+	CALL(ctx, "hooks_configure \"%s\" %u\n", path, timeout_s);
+	return 0;
+}
+
+static int f_hook_event(void *ctx, const char *name, const char *ifname, const char *state,
+			const char *prev, const char *active_csv)
+{
+	CALL(ctx, "hook %s %s %s <- %s active=%s\n", name, ifname, state, prev, active_csv);
+	return 0;
+}
+
+static void f_hooks_reap(void *ctx)
+{
+	CALL(ctx, "hooks_reap\n");
+}
+
+static struct ul_prober *f_prober_new(void *ctx, struct ul_loop *loop,
+				      const struct ul_check *chk, const char *ifname,
+				      uint32_t mark, ul_round_cb cb, void *data)
+{
+	struct fake *f = ctx;
+
+	CALL(f, "prober_new %s\n", ifname);
+	return (struct ul_prober *)&f->prober;
+}
+
+static int f_prober_bind(void *ctx, struct ul_prober *p, const struct ul_addr *src)
+{
+	return 0;
+}
+
+static const struct ul_probe_stats *f_prober_stats(void *ctx, const struct ul_prober *p)
+{
+	static const struct ul_probe_stats none;
+
+	return &none;
+}
+
+static void f_prober_free(void *ctx, struct ul_prober *p)
+{
+	CALL(ctx, "prober_free\n");
+}
+
+static void f_close(void *ctx)
+{
+	CALL(ctx, "close\n");
+}
+
+static struct ul_kport fake_port(struct fake *f)
+{
+	return (struct ul_kport){
+		.ctx = f, .now_ms = f_now_ms,
+		.rtnl_open = f_rtnl_open, .rtnl_event_fd = f_rtnl_event_fd,
+		.rtnl_read_events = f_rtnl_read_events, .rtnl_dump_all = f_rtnl_dump_all,
+		.nft_open = f_nft_open, .nft_apply = f_nft_apply, .nft_remove = f_nft_remove,
+		.reconcile = f_reconcile, .remove_all = f_remove_all,
+		.ct_flush_mark = f_ct_flush_mark,
+		.sysctl_open = f_sysctl_open, .sysctl_ensure = f_sysctl_ensure,
+		.sysctl_restore = f_sysctl_restore,
+		.hooks_open = f_hooks_open, .hooks_configure = f_hooks_configure,
+		.hook_event = f_hook_event, .hooks_reap = f_hooks_reap,
+		.prober_new = f_prober_new, .prober_bind = f_prober_bind,
+		.prober_stats = f_prober_stats, .prober_free = f_prober_free,
+		.close = f_close,
+	};
+}
+
+static struct ul_kev link_kev(int ifindex, const char *name, unsigned flags)
+{
+	struct ul_kev ev = { .type = UL_KEV_LINK, .ifindex = ifindex, .flags = flags };
+
+	snprintf(ev.ifname, sizeof(ev.ifname), "%s", name);
+	return ev;
+}
+
+static struct ul_kev addr_kev(int ifindex, const char *a)
+{
+	struct ul_kev ev = { .type = UL_KEV_ADDR, .ifindex = ifindex };
+
+	assert_int_equal(ul_addr_parse(a, false, &ev.addr), 0);
+	ev.addr.plen = 24;
+	return ev;
+}
+
+static void on_stop(struct ul_timer *t)
+{
+	ul_loop_stop(t->data);
+}
+
+/* Run the loop for ms milliseconds (the apply timer is due at once). */
+static void run_for(struct ul_daemon *d, uint64_t ms)
+{
+	struct ul_timer t = { .cb = on_stop, .data = d->loop };
+
+	assert_int_equal(ul_timer_arm(d->loop, &t, ul_now_ms() + ms), 0);
+	assert_int_equal(ul_loop_run(d->loop), 0);
+}
+
+/* The transcript since the last call, compared whole, then forgotten. */
+static void expect_calls(struct fake *f, const char *want)
+{
+	const char *got = f->calls.p ? f->calls.p : "";
+
+	if (strcmp(got, want)) {
+		fprintf(stderr, "--- want\n%s--- got\n%s---\n", want, got);
+		fail();
+	}
+	ul_buf_reset(&f->calls);
+}
+
+static void start_carrier_loss_stop(void **state)
+{
+	char dir[] = "/tmp/ul-dport-XXXXXX", text[1024], sock[128];
+	struct ul_diag diag = { 0 };
+	struct ul_daemon *d = calloc(1, sizeof(*d));
+	struct fake f = { 0 };
+	struct ul_buf body = { 0 };
+
+	assert_non_null(d);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(pipe(f.pipe), 0);
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
+	snprintf(text, sizeof(text),
+		 "lan = { interfaces = [ \"lan0\" ]; networks = [ \"10.0.0.0/24\" ]; };\n"
+		 "links = (\n"
+		 " { name = \"isp1\"; interface = \"wan1\"; gateway = \"192.168.1.1\"; },\n"
+		 " { name = \"isp2\"; interface = \"wan2\"; gateway = \"192.168.2.1\"; }\n"
+		 ");\n"
+		 "daemon = { control_socket = \"%s\"; log_level = \"error\"; };\n", sock);
+	assert_int_equal(ul_config_parse_string(text, "t.conf", &d->cfg, &diag), 0);
+	f.dump[f.n_dump++] = link_kev(5, "wan1", UP_FLAGS);
+	f.dump[f.n_dump++] = addr_kev(5, "192.168.1.2");
+	f.dump[f.n_dump++] = link_kev(6, "wan2", UP_FLAGS);
+	f.dump[f.n_dump++] = addr_kev(6, "192.168.2.2");
+	d->kp = fake_port(&f);
+	d->cfg_path = "t.conf";
+	d->level_override = -1;
+
+	/* start: open, read the kernel, sysctls, adopt; the first apply, hooks after it */
+	assert_int_equal(ul_daemon_start(d), 0);
+	run_for(d, 50);
+	expect_calls(&f,
+		     "hooks_open\n"
+		     "sysctl_open .../sysctl.saved\n"
+		     "rtnl_open\n"
+		     "nft_open\n"
+		     "rtnl_dump_all -> 4\n"
+		     "sysctl_ensure net/ipv4/ip_forward 1\n"
+		     "sysctl_ensure net/ipv4/fib_multipath_hash_policy 1\n"
+		     "hooks_configure \"\" 10\n"
+		     "sysctl_ensure net/ipv4/conf/wan1/rp_filter 2 (at least)\n"
+		     "sysctl_ensure net/ipv4/conf/wan2/rp_filter 2 (at least)\n"
+		     "nft_apply\n"
+		     "reconcile tables 201 202 250 rules 1000-1099\n"
+		     "  route default via 192.168.1.1 dev wan1 table 201\n"
+		     "  route default via 192.168.2.1 dev wan2 table 202\n"
+		     "  route default nexthop via 192.168.1.1 dev wan1 weight 1 nexthop via "
+		     "192.168.2.1 dev wan2 weight 1 table 250\n"
+		     "  rule 1000: from all lookup main suppress_prefixlength 0\n"
+		     "  rule 1001: from 192.168.1.2 lookup 201\n"
+		     "  rule 1002: from 192.168.2.2 lookup 202\n"
+		     "  rule 1010: from all fwmark 0x100/0xff00 lookup 201\n"
+		     "  rule 1011: from all fwmark 0x200/0xff00 lookup 202\n"
+		     "  rule 1099: from all lookup 250\n"
+		     "hook isp1 wan1 up <- init active=isp1,isp2\n"
+		     "hook isp2 wan2 up <- init active=isp1,isp2\n");
+
+	/* wan1 loses its carrier: its routes go, its connections are forgotten (the ruleset
+	 * is the same: not sent again) */
+	f.pending[f.n_pending++] = link_kev(5, "wan1", IFF_UP);
+	ul_daemon_kernel_events(d);
+	run_for(d, 50);
+	expect_calls(&f,
+		     "rtnl_read_events -> 1\n"
+		     "reconcile tables 201 202 250 rules 1000-1099\n"
+		     "  route default via 192.168.2.1 dev wan2 table 202\n"
+		     "  route default via 192.168.2.1 dev wan2 table 250\n"
+		     "  rule 1000: from all lookup main suppress_prefixlength 0\n"
+		     "  rule 1002: from 192.168.2.2 lookup 202\n"
+		     "  rule 1011: from all fwmark 0x200/0xff00 lookup 202\n"
+		     "  rule 1099: from all lookup 250\n"
+		     "ct_flush_mark ipv4 0x100/0xff00\n"
+		     "hook isp1 wan1 down <- up active=isp2\n");
+
+	/* the control verbs, from the table */
+	assert_int_equal(ul_verbs_handle(d, "status json", &body), 0);
+	assert_non_null(strstr(body.p, "\"isp1\""));
+	ul_buf_reset(&body);
+	assert_int_equal(ul_verbs_handle(d, "status xml", &body), -EINVAL);
+	assert_string_equal(body.p, "unknown request \"status\"");
+	ul_buf_reset(&body);
+	assert_int_equal(ul_verbs_handle(d, "reload now", &body), -EINVAL);
+	assert_string_equal(body.p, "unknown request \"reload\"");
+	ul_buf_reset(&body);
+	assert_int_equal(ul_verbs_handle(d, "disable", &body), -EINVAL);
+	assert_string_equal(body.p, "unknown request \"disable\"");
+	ul_buf_reset(&body);
+	assert_int_equal(ul_verbs_handle(d, "disable isp9", &body), -ENOENT);
+	assert_string_equal(body.p, "no link named \"isp9\"");
+	ul_buf_reset(&body);
+	assert_int_equal(ul_verbs_handle(d, "disable isp2", &body), 0);
+	assert_string_equal(body.p, "link isp2 disabled\n");
+	ul_buf_free(&body);
+	expect_calls(&f, "");
+
+	/* SIGTERM: stop; everything taken away, the port closed */
+	assert_int_equal(ul_daemon_signal(d, SIGTERM), 1);
+	ul_daemon_stop(d);
+	expect_calls(&f,
+		     "nft_remove\n"
+		     "remove_all tables 201 202 250 rules 1000-1099\n"
+		     "sysctl_restore\n"
+		     "close\n");
+	ul_buf_free(&f.calls);
+	close(f.pipe[0]);
+	close(f.pipe[1]);
+	unlink(sock);
+	rmdir(dir);
+	free(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(start_carrier_loss_stop),
+	};
+
+	ul_log_init("test_daemon_port");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
