@@ -57,6 +57,8 @@ struct ul_kport {
 	int (*sysctl_open)(void *ctx, const char *state_file);
 	int (*sysctl_ensure)(void *ctx, const char *key, int value, int atleast);
 	void (*sysctl_restore)(void *ctx);
+	/* read an integer sysctl (IPv6: accept_ra of a WAN interface); NULL: not offered */
+	int (*sysctl_get)(void *ctx, const char *key, long *value);
 
 	/* the state-change hook: set up (runs in loop), configure ("" disables), queue one
 	 * event (run one at a time, in order), reap on SIGCHLD */

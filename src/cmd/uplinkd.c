@@ -83,10 +83,6 @@ int main(int argc, char **argv)
 	err = ul_config_load(d.cfg_path, &c, &diag);
 	if (!err && (err = ul_config_check_host(c, &diag)))
 		ul_config_free(c);
-	else if (!err && !dry && ul_config_ipv6_refuse(c, &diag)) {    /* IPv6 not wired yet */
-		ul_config_free(c);
-		err = -EINVAL;
-	}
 	if (err) {
 		for (size_t i = 0; i < diag.n; i++)
 			fprintf(stderr, "%s\n", diag.msgs[i]);

@@ -2,7 +2,13 @@
 /* The kernel's IPv6 addresses and main-table default routes, from rtnetlink events. */
 #include <string.h>
 #include <sys/socket.h>
+#include <net/if.h>
 
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000                    /* linux/if.h; clashes with net/if.h */
+#endif
+
+#include "view.h"
 #include "view6.h"
 
 static void forget_if(struct ul_view6 *v, int ifindex)
@@ -110,4 +116,28 @@ bool ul_view6_router(const struct ul_view6 *v, int ifindex, struct ul_addr *out)
 	if (best)
 		*out = best->gw;
 	return best != NULL;
+}
+
+const char *ul_view_link_rt6(const struct ul_view *v, const struct ul_link_conf *lc,
+			     struct ul_link_rt *rt)
+{
+	const struct ul_view_if *k = ul_view_if_by_name(v, lc->ifname);
+	bool carrier = k && (k->flags & IFF_UP) && (k->flags & IFF_LOWER_UP);
+
+	rt->has_addr6 = rt->has_gw6 = false;
+	memset(&rt->addr6, 0, sizeof(rt->addr6));
+	if (lc->gw6_mode == UL_GW_NONE)
+		return "no IPv6";
+	if (k)
+		rt->has_addr6 = ul_view6_addr(&v->v6, k->ifindex, &rt->addr6);
+	if (lc->gw6_mode == UL_GW_STATIC) {
+		rt->has_gw6 = true;
+		rt->gw6 = lc->gateway6;
+	} else if (k) {
+		rt->has_gw6 = ul_view6_router(&v->v6, k->ifindex, &rt->gw6);
+	}
+	if (carrier && rt->has_addr6)
+		return NULL;
+	return !k ? "interface removed" : !(k->flags & IFF_UP) ? "interface down" :
+	       !carrier ? "carrier lost" : "no IPv6 address";
 }

@@ -111,6 +111,13 @@ static int np_sysctl_ensure(void *ctx, const char *key, int value, int atleast)
 	return ul_sysctl_ensure(np->sysctl, key, value, atleast);
 }
 
+static int np_sysctl_get(void *ctx, const char *key, long *value)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_sysctl_get(np->sysctl, key, value);
+}
+
 static void np_sysctl_restore(void *ctx)
 {
 	struct netlink_port *np = ctx;
@@ -208,7 +215,7 @@ int ul_kport_netlink(struct ul_kport *out)
 		.remove_all = np_remove_all,
 		.ct_flush_mark = np_ct_flush_mark,
 		.sysctl_open = np_sysctl_open,
-		.sysctl_ensure = np_sysctl_ensure,
+		.sysctl_ensure = np_sysctl_ensure, .sysctl_get = np_sysctl_get,
 		.sysctl_restore = np_sysctl_restore,
 		.hooks_open = np_hooks_open,
 		.hooks_configure = np_hooks_configure,
