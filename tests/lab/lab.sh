@@ -369,8 +369,10 @@ _lab_create_ipv6() {
 	command -v radvd >/dev/null || lab_fail "lab_create --ipv6: radvd missing (make deps)"
 	for ((k = 1; k <= n; k++)); do
 		# no automatic link-local on cK: fe80::1 is the router, whatever its MAC
+		# keep_addr_on_down: lab_carrier_down sets cK down, which would take its
+		# global IPv6 addresses with it, unlike IPv4's (fe80::1: lab_carrier_up)
 		_lab_run "isp$k" sysctl -qw "net.ipv6.conf.c$k.addr_gen_mode=1" \
-			net.ipv6.conf.all.forwarding=1
+			"net.ipv6.conf.c$k.keep_addr_on_down=1" net.ipv6.conf.all.forwarding=1
 		_lab_ip "isp$k" <<-EOF
 			addr add fe80::1/64 dev c$k nodad
 			addr add 2001:db8:$k::1/64 dev c$k nodad
@@ -550,6 +552,12 @@ lab_carrier_down() {
 lab_carrier_up() {
 	_lab_check_link "${1:-}"
 	ip -n "$LAB-isp$1" link set "c$1" up || lab_fail "lab_carrier_up $1 failed"
+	# --ipv6: a link-local address does not survive its interface's down (not even with
+	# keep_addr_on_down): the router gets its fe80::1 back
+	if [ -e "$LABDIR/radvd-isp$1.conf" ]; then
+		ip -n "$LAB-isp$1" -6 addr replace fe80::1/64 dev "c$1" nodad ||
+			lab_fail "lab_carrier_up $1: fe80::1 failed"
+	fi
 }
 
 # ---------------------------------------------------------------------------------------
@@ -687,6 +695,31 @@ lab_wait_state() {
 		sleep 0.1
 	done
 	lab_log "lab_wait_state: $link is '${cur:-?}', not '$state', after ${t}s"
+	return 1
+}
+
+# lab_link6_field LINK FIELD: a field of the link's "ipv6" object in the daemon's status.
+lab_link6_field() {
+	local json v
+	json=$(lab_ctl status --json 2>/dev/null) || return 1
+	v=$(jq -r --arg l "$1" --arg f "$2" \
+		'.links[] | select(.name == $l) | .ipv6 | if . == null then empty else .[$f] end' \
+		<<<"$json" 2>/dev/null) || return 1
+	[ -n "$v" ] || return 1
+	printf '%s\n' "$v"
+}
+
+# lab_wait_state6 LINK STATE TIMEOUT_S: until the link's IPv6 is in STATE; 1 on timeout.
+lab_wait_state6() {
+	local link=${1:?} state=${2:?} t=${3:-10} end cur='' LAB_CTL_TIMEOUT=3
+	end=$(( ${EPOCHREALTIME/./} + t * 1000000 ))
+	while :; do
+		cur=$(lab_link6_field "$link" state) || cur=
+		[ "$cur" = "$state" ] && return 0
+		[ "${EPOCHREALTIME/./}" -ge $end ] && break
+		sleep 0.1
+	done
+	lab_log "lab_wait_state6: $link's IPv6 is '${cur:-?}', not '$state', after ${t}s"
 	return 1
 }
 
