@@ -431,6 +431,12 @@ _lab_up_ipv6() {
 			-p "$LABDIR/radvd-isp$k.pid" >>"$LABDIR/radvd-isp$k.log" 2>&1 &
 		_LAB_PIDS+=($!)
 	done
+	# the gateway's link-local addresses come with carrier: wait for them, so that what a
+	# test snapshots stays as it is
+	for i in lan0 $(seq -f 'wan%g' 1 "$n"); do
+		lab_wait_cmd 5 sh -c "ip -n $LAB-gw -6 addr show dev $i scope link | grep -q inet6" ||
+			lab_fail "lab_create --ipv6: no link-local address on $i"
+	done
 	# the gateway learns every ISP's router from its advertisements
 	for ((k = 1; k <= n; k++)); do
 		ok=0
