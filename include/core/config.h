@@ -136,9 +136,6 @@ struct ul_config {
 	struct ul_rule_conf *rules; size_t n_rules;
 	struct ul_pf_conf *pfs; size_t n_pfs;
 	struct ul_sticky_conf sticky;
-	/* Every IPv6 value the config holds, one "FILE:LINE: key: ..." line each, for a
-	 * daemon that cannot carry IPv6 yet to refuse them by line (ul_config_ipv6_refuse). */
-	struct ul_diag ipv6_uses;
 };
 
 
@@ -152,9 +149,6 @@ int ul_config_load(const char *path, struct ul_config **out, struct ul_diag *dia
 int ul_config_parse_string(const char *text, const char *name, struct ul_config **out,
 			   struct ul_diag *diag);
 void ul_config_free(struct ul_config *c);
-/* For a daemon without the IPv6 datapath: copies every IPv6 use of c into diag as
- * "FILE:LINE: key: IPv6 is not supported by this uplinkd yet" and returns how many. */
-size_t ul_config_ipv6_refuse(const struct ul_config *c, struct ul_diag *diag);
 /* Targets of this family in a check. */
 size_t ul_check_family_targets(const struct ul_check *k, int family);
 const char *ul_nat6_name(enum ul_nat6 n);

@@ -711,38 +711,6 @@ static const config_setting_t *seq_elem(const config_setting_t *s, const char *p
 	return config_setting_get_elem(s, (unsigned int)i);
 }
 
-/* Record an IPv6 value at setting s (see ul_config_ipv6_refuse). */
-static void v6_use(struct ctx *x, const config_setting_t *s, const char *path)
-{
-	const char *file = s ? config_setting_source_file(s) : NULL;
-	bool prefix = file && strcmp(x->incdir, ".");
-
-	ul_diag_add(&x->c->ipv6_uses, "%s%s%s:%d: %s", prefix ? x->incdir : "", prefix ? "/" : "",
-		    file ? file : x->name, line_of(s) < 1 ? 1 : line_of(s), path);
-}
-
-/* Record every IPv6 entry of an address list parsed from setting s. */
-static void v6_uses_in(struct ctx *x, const config_setting_t *s, const char *path)
-{
-	char ep[PATHLEN];
-
-	for (size_t i = 0; i < seq_len(s); i++) {
-		const config_setting_t *e = is_seq(s) ? config_setting_get_elem(s, (unsigned)i) : s;
-		struct ul_addr v;
-
-		if (config_setting_type(e) != CONFIG_TYPE_STRING ||
-		    ul_addr_parse(config_setting_get_string(e), true, &v))
-			continue;
-		if (v.family == AF_INET6) {
-			if (is_seq(s))
-				ipath(ep, path, i);
-			else
-				snprintf(ep, sizeof(ep), "%s", path);
-			v6_use(x, e, ep);
-		}
-	}
-}
-
 /* ---- small validators ------------------------------------------------------------------------ */
 
 static bool valid_link_name(const char *s)
@@ -1252,7 +1220,6 @@ static void parse_check(struct ctx *x, const config_setting_t *g, const char *gp
 			k->n_targets = n;
 			free(t);
 		}
-		v6_uses_in(x, s, path);
 	}
 	{
 		uint32_t port;
@@ -1332,7 +1299,6 @@ static void parse_link6(struct ctx *x, const config_setting_t *g, const char *gp
 		l->gw6_explicit = true;
 		if (!strcmp(str, "auto")) {
 			l->gw6_mode = UL_GW_AUTO;
-			v6_use(x, s, path);
 		} else if (!strcmp(str, "none")) {
 			l->gw6_mode = UL_GW_NONE;
 		} else if (ul_addr_parse(str, false, &a)) {
@@ -1347,7 +1313,6 @@ static void parse_link6(struct ctx *x, const config_setting_t *g, const char *gp
 		} else {
 			l->gw6_mode = UL_GW_STATIC;
 			l->gateway6 = a;
-			v6_use(x, s, path);
 		}
 	}
 	if (get_str(x, g, gp, "nat6", &str, &ns, path) > 0) {
@@ -1360,7 +1325,6 @@ static void parse_link6(struct ctx *x, const config_setting_t *g, const char *gp
 		else
 			err(x, ns, path, "%s is not one of masquerade|prefix|none",
 			    qstr(str, q, sizeof(q)));
-		v6_use(x, ns, path);
 	}
 	if (get_str(x, g, gp, "prefix6", &str, &ps, path) > 0) {
 		struct ul_addr a;
@@ -1377,7 +1341,6 @@ static void parse_link6(struct ctx *x, const config_setting_t *g, const char *gp
 			l->prefix6 = a;
 			l->has_prefix6 = true;
 		}
-		v6_use(x, ps, path);
 	}
 	if ((l->nat6 == UL_NAT6_PREFIX || l->nat6 == UL_NAT6_NONE) && !ps) {
 		kpath(path, gp, "nat6");
@@ -1653,7 +1616,6 @@ static void parse_lan(struct ctx *x, const config_setting_t *root)
 	if (member(x, g, "lan", "networks", CONFIG_TYPE_LIST, path, &s) > 0) {
 		parse_addr_list(x, s, path, true, &lan->networks, &lan->n_networks, SIZE_MAX,
 				true);
-		v6_uses_in(x, s, path);
 	}
 }
 
@@ -1746,11 +1708,9 @@ static void parse_rule(struct ctx *x, const config_setting_t *g, size_t i)
 	}
 	if (member(x, g, gp, "src", CONFIG_TYPE_LIST, path, &s) > 0) {
 		parse_addr_list(x, s, path, true, &r->src, &r->n_src, SIZE_MAX, true);
-		v6_uses_in(x, s, path);
 	}
 	if (member(x, g, gp, "dst", CONFIG_TYPE_LIST, path, &s) > 0) {
 		parse_addr_list(x, s, path, true, &r->dst, &r->n_dst, SIZE_MAX, true);
-		v6_uses_in(x, s, path);
 	}
 	if (get_str(x, g, gp, "proto", &str, &ps, path) > 0) {
 		if (!strcmp(str, "tcp"))
@@ -1855,7 +1815,6 @@ static void parse_pf(struct ctx *x, const config_setting_t *g, size_t i)
 		}
 		f->to_port = has_port ? p : f->port;
 		if (f->to.family == AF_INET6) {
-			v6_use(x, s, path);
 			if (is_link_local6(&f->to) || is_multicast6(&f->to) ||
 			    is_unspec_or_loopback6(&f->to))
 				err(x, s, path, "%s is not a LAN host's IPv6 address (link-local, "
@@ -2013,7 +1972,6 @@ void ul_config_free(struct ul_config *c)
 {
 	if (!c)
 		return;
-	ul_diag_free(&c->ipv6_uses);
 	for (size_t i = 0; i < c->n_rules; i++) {
 		free(c->rules[i].src);
 		free(c->rules[i].dst);
@@ -2138,14 +2096,6 @@ const char *ul_check_method_name(enum ul_check_method m)
 		return "http";
 	}
 	return "?";
-}
-
-size_t ul_config_ipv6_refuse(const struct ul_config *c, struct ul_diag *diag)
-{
-	for (size_t i = 0; i < c->ipv6_uses.n; i++)
-		ul_diag_add(diag, "%s: IPv6 is not supported by this uplinkd yet",
-			    c->ipv6_uses.msgs[i]);
-	return c->ipv6_uses.n;
 }
 
 size_t ul_check_family_targets(const struct ul_check *k, int family)

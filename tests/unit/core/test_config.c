@@ -962,38 +962,6 @@ static void test_ipv6_policy(void **state)
 		"(link-local, multicast, unspecified or loopback)", (const char *)NULL);
 }
 
-/* Every IPv6 value, by line, for a daemon that refuses them. */
-static void test_ipv6_refuse(void **state)
-{
-	struct ul_config *c = parse_ok(
-		"lan = { networks = [ \"10.0.0.0/24\",\n"
-		"  \"fd00:10::/64\" ]; };\n"
-		"links = ( { name = \"a\"; interface = \"wan1\"; gateway6 = \"none\";\n"
-		"  check = { targets = [ \"192.0.2.1\" ]; }; },\n"
-		"  { name = \"b\"; interface = \"wan2\";\n"
-		"    gateway6 = \"auto\"; } );\n"
-		"rules = ( { dst = [ \"192.0.2.0/24\", \"2001:db8::/32\" ]; via = [ \"a\" ]; } );\n"
-		"port_forwards = ( { proto = \"tcp\"; port = 80; to = \"[fd00:10::5]\"; } );\n");
-	struct ul_diag d = { 0 };
-
-	assert_int_equal(ul_config_ipv6_refuse(c, &d), 4);
-	assert_int_equal(d.n, 4);
-	assert_true(has_msg(&d, "t.conf:2: lan.networks[1]: IPv6 is not supported by this "
-				"uplinkd yet"));
-	assert_true(has_msg(&d, "t.conf:6: links[1].gateway6: IPv6 is not supported by this "
-				"uplinkd yet"));
-	assert_true(has_msg(&d, "t.conf:7: rules[0].dst[1]: IPv6 is not supported by this "
-				"uplinkd yet"));
-	assert_true(has_msg(&d, "t.conf:8: port_forwards[0].to: IPv6 is not supported by this "
-				"uplinkd yet"));
-	ul_diag_free(&d);
-	ul_config_free(c);
-	/* an IPv4-only config has none (gateway6 = "none" is not a use) */
-	c = parse_ok(L1);
-	assert_int_equal(ul_config_ipv6_refuse(c, &d), 0);
-	ul_config_free(c);
-}
-
 static void test_sticky(void **state)
 {
 	struct ul_config *c = parse_ok(L1);
@@ -1398,7 +1366,6 @@ int main(void)
 		cmocka_unit_test(test_ipv6_link_errors),
 		cmocka_unit_test(test_ipv6_quorum),
 		cmocka_unit_test(test_ipv6_policy),
-		cmocka_unit_test(test_ipv6_refuse),
 		cmocka_unit_test(test_sticky),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_defaults),
