@@ -2,10 +2,12 @@
 #   make            build uplinkd and uplinkctl (into build/)
 #   make check      install missing Debian packages, unit + integration tests
 #   make check-asan the same under ASan+UBSan (build-asan/)
+#   make check-system  the system tests alone (tests/system: the Debian package)
 #   make fuzz       libFuzzer targets (clang) into build-fuzz/
 #   make demo       the live namespace demo
 #   make bench      benchmarks -> bench/RESULTS.md
 #   make install    DESTDIR/PREFIX honoured
+#   make deb        the Debian package (dpkg-buildpackage, lintian) -> build/deb/
 
 VERSION    := 1.0.0
 PREFIX     ?= /usr
@@ -74,11 +76,12 @@ HDRS       := $(wildcard include/*/*.h)
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS   := gcc make pkg-config libmnl-dev libnftnl-dev libconfig-dev libcmocka-dev \
-	      libsystemd-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat \
+	      libsystemd-dev libcap-ng-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat \
+	      systemd-container \
 	      radvd
 
 .PHONY: all all-tests deps check check-unit check-integration check-asan fuzz demo bench install \
-	clean distclean
+	check-system deb clean distclean
 
 all: $(B)/uplinkd $(B)/uplinkctl
 
@@ -150,6 +153,9 @@ check-unit: all-tests
 check-integration: all-tests
 	tests/run.sh $(B) integration
 
+check-system: all-tests
+	tests/run.sh $(B) system
+
 check-asan: deps
 	$(MAKE) B=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		CFLAGS="-O1 -g" all-tests
@@ -187,11 +193,21 @@ install: all
 	install -D -m 0644 systemd/uplinkd.service $(DESTDIR)$(UNITDIR)/uplinkd.service
 	install -D -m 0644 conf/iproute2/rt_protos.uplinkd.conf \
 		$(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d/uplinkd.conf
+	install -D -m 0644 contrib/bash-completion/uplinkctl \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/uplinkctl
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/uplinkd/uplinkd.conf ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/uplinkd/uplinkd.conf"; \
 	else \
 		install -D -m 0640 conf/uplinkd.conf $(DESTDIR)$(SYSCONFDIR)/uplinkd/uplinkd.conf; \
 	fi
+
+# The Debian package, built from a clean copy of the tree (contrib/deb-build.sh) into
+# $(B)/deb/, then checked by lintian: no error and no warning. It and the package test
+# (tests/system/package.sh, in make check) need these as well.
+DEB_PKGS   += debhelper dpkg-dev lintian bash-completion
+deb: deps
+	contrib/deb-build.sh $(B)/deb
+	lintian --fail-on error,warning $(B)/deb/uplinkd_*.changes
 
 clean:
 	rm -rf build build-asan build-fuzz
