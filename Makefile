@@ -183,6 +183,7 @@ demo: deps
 bench: deps
 	$(MAKE) all $(LAB_BINS)
 	bench/run.sh $(B)
+	bench/ipv6.sh $(B)
 
 install: all
 	install -D -m 0755 $(B)/uplinkd $(DESTDIR)$(SBINDIR)/uplinkd

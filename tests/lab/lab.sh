@@ -729,7 +729,8 @@ lab_wait_state6() {
 	return 1
 }
 
-# lab_snapshot FILE: the gateway's rules, routes and nftables ruleset.
+# lab_snapshot FILE: the gateway's rules, routes (IPv6 ones too when the lab has IPv6) and
+# nftables ruleset.
 lab_snapshot() {
 	local f=${1:?lab_snapshot FILE}
 	{
@@ -737,8 +738,8 @@ lab_snapshot() {
 		lab_gw ip rule show
 		echo "# ip -6 rule"
 		lab_gw ip -6 rule show
-		echo "# ip route show table all"
-		lab_gw ip route show table all
+		echo "# ip route show table all (expiry times of advertised routes left out)"
+		lab_gw ip route show table all | sed -E 's/ expires [0-9]+sec//'
 		echo "# nft list ruleset"
 		lab_gw nft list ruleset
 	} >"$f" 2>&1
