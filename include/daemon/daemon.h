@@ -40,6 +40,7 @@ struct ul_daemon_link {
 struct ul_pending_hook {
 	size_t idx;
 	enum ul_state from, to;
+	bool v6;                        /* a transition of the link's IPv6 */
 };
 
 struct ul_daemon {

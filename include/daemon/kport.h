@@ -67,6 +67,9 @@ struct ul_kport {
 	int (*hook_event)(void *ctx, const char *name, const char *ifname, const char *state,
 			  const char *prev, const char *active_csv);
 	void (*hooks_reap)(void *ctx);
+	/* an IPv6 transition: as hook_event, with UPLINK_FAMILY=ipv6 (NULL: not offered) */
+	int (*hook_event6)(void *ctx, const char *name, const char *ifname, const char *state,
+			   const char *prev, const char *active_csv);
 
 	/* probe sockets of one link (see probe.h); the prober handle is the port's own
 	 * (a fake may return any non-NULL pointer); cb is called with each round's result */

@@ -97,11 +97,10 @@ static void transition_family(struct ul_daemon *d, struct ul_daemon_link *l,
 		snprintf(why, sizeof(why), "%s", t->reason);
 	ul_log_transition(d->cfg->links[l->idx].name, ul_state_name(t->from),
 			  ul_state_name(t->to), why);
-	/* the hook runs for the link's IPv4 (1.0) state */
-	if (family == AF_INET &&
-	    d->n_hooks_pending < sizeof(d->hooks_pending) / sizeof(d->hooks_pending[0]))
+	/* the hook: IPv4 (1.0) transitions as in 1.0, IPv6 ones with UPLINK_FAMILY=ipv6 */
+	if (d->n_hooks_pending < sizeof(d->hooks_pending) / sizeof(d->hooks_pending[0]))
 		d->hooks_pending[d->n_hooks_pending++] =
-			(struct ul_pending_hook){ l->idx, t->from, t->to };
+			(struct ul_pending_hook){ l->idx, t->from, t->to, family == AF_INET6 };
 	schedule_apply(d, 0);
 }
 
@@ -367,13 +366,13 @@ static size_t owned_tables(const struct ul_daemon *d, uint32_t *t)
 	return n;
 }
 
-static void active_csv(const struct ul_daemon *d, char *buf, size_t len)
+static void active_csv(const struct ul_daemon *d, char *buf, size_t len, bool v6)
 {
 	size_t off = 0;
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < d->cfg->n_links && off < len; i++)
-		if (d->plan.active & (1u << i))
+		if ((v6 ? d->plan.active6 : d->plan.active) & (1u << i))
 			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "",
 						d->cfg->links[i].name);
 }
@@ -475,17 +474,23 @@ fail:
 
 static void run_pending_hooks(struct ul_daemon *d)
 {
-	char csv[UL_MAX_LINKS * (UL_NAME_MAX + 1) + 1];
+	char csv[UL_MAX_LINKS * (UL_NAME_MAX + 1) + 1], csv6[sizeof(csv)];
 
-	active_csv(d, csv, sizeof(csv));
+	active_csv(d, csv, sizeof(csv), false);
+	active_csv(d, csv6, sizeof(csv6), true);
 	for (size_t i = 0; i < d->n_hooks_pending; i++) {
 		const struct ul_pending_hook *h = &d->hooks_pending[i];
 
 		if (h->idx >= d->cfg->n_links)
 			continue;
-		d->kp.hook_event(d->kp.ctx, d->cfg->links[h->idx].name,
-				 d->cfg->links[h->idx].ifname, ul_state_name(h->to),
-				 ul_state_name(h->from), csv);
+		if (!h->v6)
+			d->kp.hook_event(d->kp.ctx, d->cfg->links[h->idx].name,
+					 d->cfg->links[h->idx].ifname, ul_state_name(h->to),
+					 ul_state_name(h->from), csv);
+		else if (d->kp.hook_event6)
+			d->kp.hook_event6(d->kp.ctx, d->cfg->links[h->idx].name,
+					  d->cfg->links[h->idx].ifname, ul_state_name(h->to),
+					  ul_state_name(h->from), csv6);
 	}
 	d->n_hooks_pending = 0;
 }

@@ -148,6 +148,14 @@ static int np_hook_event(void *ctx, const char *name, const char *ifname, const 
 	return ul_hooks_event(np->hooks, name, ifname, state, prev, active_csv);
 }
 
+static int np_hook_event6(void *ctx, const char *name, const char *ifname, const char *state,
+			 const char *prev, const char *active_csv)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_hooks_event_family(np->hooks, name, ifname, state, prev, active_csv, "ipv6");
+}
+
 static void np_hooks_reap(void *ctx)
 {
 	struct netlink_port *np = ctx;
@@ -219,7 +227,7 @@ int ul_kport_netlink(struct ul_kport *out)
 		.sysctl_restore = np_sysctl_restore,
 		.hooks_open = np_hooks_open,
 		.hooks_configure = np_hooks_configure,
-		.hook_event = np_hook_event,
+		.hook_event = np_hook_event, .hook_event6 = np_hook_event6,
 		.hooks_reap = np_hooks_reap,
 		.prober_new = np_prober_new,
 		.prober_bind = np_prober_bind,

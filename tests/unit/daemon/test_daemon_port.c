@@ -170,6 +170,13 @@ static int f_hook_event(void *ctx, const char *name, const char *ifname, const c
 	return 0;
 }
 
+static int f_hook_event6(void *ctx, const char *name, const char *ifname, const char *state,
+			 const char *prev, const char *active_csv)
+{
+	CALL(ctx, "hook ipv6 %s %s %s <- %s active=%s\n", name, ifname, state, prev, active_csv);
+	return 0;
+}
+
 static void f_hooks_reap(void *ctx)
 {
 	CALL(ctx, "hooks_reap\n");
@@ -219,7 +226,7 @@ static struct ul_kport fake_port(struct fake *f)
 		.sysctl_open = f_sysctl_open, .sysctl_ensure = f_sysctl_ensure,
 		.sysctl_restore = f_sysctl_restore, .sysctl_get = f_sysctl_get,
 		.hooks_open = f_hooks_open, .hooks_configure = f_hooks_configure,
-		.hook_event = f_hook_event, .hooks_reap = f_hooks_reap,
+		.hook_event = f_hook_event, .hook_event6 = f_hook_event6, .hooks_reap = f_hooks_reap,
 		.prober_new = f_prober_new, .prober_bind = f_prober_bind,
 		.prober_stats = f_prober_stats, .prober_free = f_prober_free,
 		.close = f_close,
@@ -381,8 +388,8 @@ static void start_carrier_loss_stop(void **state)
 }
 
 /* Dual stack on the fake port: accept_ra 2 before IPv6 forwarding, the IPv6 half of the
- * plan reconciled with the IPv4 one, a carrier loss that flushes both families' connections
- * and runs the hook once (for IPv4), a lost router that takes the link's IPv6 out alone. */
+ * plan reconciled with the IPv4 one, a lost router that takes the link's IPv6 out alone, a
+ * carrier loss that flushes both families' connections and runs the hook for each. */
 static struct ul_kev addr6_kev(int ifindex, const char *a)
 {
 	struct ul_kev ev = { .type = UL_KEV_ADDR, .ifindex = ifindex, .addr_usable = true };
@@ -477,7 +484,9 @@ static void dual_stack(void **state)
 		     "  rule 1011: from all fwmark 0x200/0xff00 lookup 202\n"
 		     "  rule 1099: from all lookup 250\n"
 		     "hook isp1 wan1 up <- init active=isp1,isp2\n"
-		     "hook isp2 wan2 up <- init active=isp1,isp2\n");
+		     "hook ipv6 isp1 wan1 up <- init active=isp1,isp2\n"
+		     "hook isp2 wan2 up <- init active=isp1,isp2\n"
+		     "hook ipv6 isp2 wan2 up <- init active=isp1,isp2\n");
 
 	/* isp2's router ends (its lifetime, or a last advertisement): IPv6 leaves isp2 alone,
 	 * its IPv4 stays; its IPv6 connections are flushed (no route out of it any more) */
@@ -505,8 +514,9 @@ static void dual_stack(void **state)
 		     "  rule 1099: from all lookup 250\n"
 		     "ct_flush_mark ipv6 0x200/0xff00\n");
 
-	/* wan1's carrier goes: both families of isp1 down, both flushed, one hook (IPv4); the
-	 * ruleset is the same (not sent again) */
+	/* wan1's carrier goes: both families of isp1 down, both flushed, a hook for each (no
+	 * link's IPv6 is active now: isp2 has no router); the ruleset is the same (not sent
+	 * again) */
 	f.pending[f.n_pending++] = link_kev(5, "wan1", IFF_UP);
 	ul_daemon_kernel_events(d);
 	run_for(d, 50);
@@ -523,7 +533,8 @@ static void dual_stack(void **state)
 		     "  rule 1099: from all lookup 250\n"
 		     "ct_flush_mark ipv4 0x100/0xff00\n"
 		     "ct_flush_mark ipv6 0x100/0xff00\n"
-		     "hook isp1 wan1 down <- up active=isp2\n");
+		     "hook isp1 wan1 down <- up active=isp2\n"
+		     "hook ipv6 isp1 wan1 down <- up active=\n");
 
 	assert_int_equal(ul_daemon_signal(d, SIGTERM), 1);
 	ul_daemon_stop(d);
