@@ -742,6 +742,16 @@ void ul_daemon_snapshot(const struct ul_daemon *d, struct ul_status *s)
 			f->transitions = l->fsm6.transitions;
 			if (l->prober6)
 				f->probes = *d->kp.prober_stats(d->kp.ctx, l->prober6);
+			/* a link without IPv4 (no address) shows its only family in the 1.0 keys */
+			if (l->rt.present && !l->rt.has_addr && l->rt.has_addr6) {
+				sl->state = f->state;
+				sl->active = f->active;
+				sl->rtt_ms = f->rtt_ms;
+				sl->loss_pct = f->loss_pct;
+				sl->since_s = f->since_s;
+				sl->transitions = f->transitions;
+				sl->probes = f->probes;
+			}
 		}
 	}
 }

@@ -3,7 +3,7 @@
 # last advertisement has lifetime 0) the link's IPv6 leaves the balance table, and comes back
 # with the next advertisement; a router that changes its address (fe80::1 -> fe80::2) becomes
 # the link table's next hop. gateway6 as a configured link-local address works without any
-# advertisement.
+# advertisement. A link that loses its IPv4 address goes on as an IPv6-only link.
 . "$(dirname "$0")/../lab/lab.sh"
 . "$(dirname "$0")/../lab/conf.sh"
 lab_require_root
@@ -44,5 +44,16 @@ lab_wait_state6 isp1 up 10 || lab_fail "isp1's IPv6 not up with its new router"
 out=$(lab_lan tcpsrc count "$S6" "$LAB_PORT" 100 -p 4 -t 2000)
 lab_assert "isp1 carries IPv6 again through fe80::2" \
 	'[ "$(share "$out" 2001:db8:1::2)" -ge 20 ] && grep -q "^fail 0$" <<<"$out"'
+# isp2 loses its IPv4 address: an IPv6-only link now, shown by its only family
+lab_gw ip -4 addr flush dev wan2
+lab_assert "isp2's IPv4 goes down (no address)" \
+	'lab_wait_cmd 5 grep -q "link isp2: up -> down (ipv4: no address)" "$LABDIR/uplinkd.log"'
+lab_assert "the status shows isp2 by its IPv6 (up, active)" \
+	'[ "$(lab_link_field isp2 state)" = up ] && [ "$(lab_link_field isp2 active)" = true ]'
+out=$(lab_lan tcpsrc count 203.0.113.10 "$LAB_PORT" 40 -p 4 -t 2000)
+lab_assert "IPv4 all by isp1" '[ "$(share "$out" 192.168.1.2)" = 40 ]'
+out=$(lab_lan tcpsrc count "$S6" "$LAB_PORT" 100 -p 4 -t 2000)
+lab_assert "IPv6 still over both" \
+	'[ "$(share "$out" 2001:db8:2::2)" -ge 20 ] && [ "$(share "$out" 2001:db8:1::2)" -ge 20 ]'
 lab_uplinkd_stop || lab_fail "uplinkd exit status $?"
 echo "ipv6_router: ok"
