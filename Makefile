@@ -15,6 +15,7 @@ SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR    ?= /lib/systemd/system
+DOCDIR     ?= $(PREFIX)/share/doc/uplinkd
 DESTDIR    ?=
 
 CC         ?= cc
@@ -77,8 +78,7 @@ HDRS       := $(wildcard include/*/*.h)
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS   := gcc make pkg-config libmnl-dev libnftnl-dev libconfig-dev libcmocka-dev \
 	      libsystemd-dev libcap-ng-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat \
-	      systemd-container \
-	      radvd
+	      systemd-container keepalived conntrackd lsm radvd
 
 .PHONY: all all-tests deps check check-unit check-integration check-asan fuzz demo bench install \
 	check-system deb clean distclean
@@ -191,6 +191,11 @@ install: all
 	install -D -m 0644 man/uplinkd.8 $(DESTDIR)$(MANDIR)/man8/uplinkd.8
 	install -D -m 0644 man/uplinkctl.8 $(DESTDIR)$(MANDIR)/man8/uplinkctl.8
 	install -D -m 0644 man/uplinkd.conf.5 $(DESTDIR)$(MANDIR)/man5/uplinkd.conf.5
+	install -D -m 0644 man/uplinkd-ha.7 $(DESTDIR)$(MANDIR)/man7/uplinkd-ha.7
+	install -D -m 0755 contrib/ha/notify $(DESTDIR)$(SYSCONFDIR)/uplinkd/ha/notify
+	for f in keepalived.conf conntrackd.conf uplinkd.conf; do \
+		install -D -m 0644 contrib/ha/$$f $(DESTDIR)$(DOCDIR)/examples/ha/$$f || exit 1; \
+	done
 	install -D -m 0644 systemd/uplinkd.service $(DESTDIR)$(UNITDIR)/uplinkd.service
 	install -D -m 0644 conf/iproute2/rt_protos.uplinkd.conf \
 		$(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d/uplinkd.conf

@@ -56,8 +56,12 @@ struct ul_link_conf {
 	struct ul_addr gateway;         /* UL_GW_STATIC only */
 	uint32_t weight;                /* 1..256, default 1 */
 	uint32_t tier;                  /* >= 1, default 1 */
-	uint32_t table;                 /* default 200 + position (1-based) */
-	bool masquerade;                /* default true (IPv4) */
+	uint32_t table;                 /* default 200 + position (1-based), or remembered */
+	uint32_t id;                    /* identity, 1..255: mark = id << shift of mark_mask;
+					 * default position, or remembered (identity.h) */
+	bool id_set, table_set;         /* given in the config: they win */
+	bool masquerade;                /* default true; false when snat is set */
+	struct ul_addr snat;            /* family 0: none; else translate to this address */
 	/* IPv6. gw6_mode AUTO: the router advertising itself on the interface; STATIC:
 	 * gateway6 (link-local allowed); NONE: the link carries no IPv6. Without gateway6
 	 * the mode is AUTO with gw6_explicit false: IPv6 only when the interface has a

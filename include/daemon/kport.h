@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "identity.h"
 #include "loop.h"
 #include "plan.h"
 #include "probe.h"
@@ -51,6 +52,14 @@ struct ul_kport {
 
 	/* conntrack: forget the connections whose (mark & mask) == mark */
 	int (*ct_flush_mark)(void *ctx, int family, uint32_t mark, uint32_t mask);
+	/* ... and those without any bit of mask whose replies go to reply_dst (connections
+	 * that predate uplinkd, NATed to a link's address); -EOPNOTSUPP: kernel before 6.8 */
+	int (*ct_flush_unmarked)(void *ctx, const struct ul_addr *reply_dst, uint32_t mask);
+
+	/* the link identity store (identity.h, idstore.h): read it (a missing file is an
+	 * empty map), replace it atomically */
+	int (*ident_load)(void *ctx, const char *path, struct ul_ident_map *m);
+	int (*ident_save)(void *ctx, const char *path, const struct ul_ident *a, size_t n);
 
 	/* sysctls: open the saved-state file, ensure a value (see sysctl.h), put every
 	 * changed value back */

@@ -4,7 +4,9 @@
  *
  * Rules, from P = daemon.rule_priority:
  *   P+0      lookup main suppress_prefixlength 0     connected and specific routes first
- *   P+1+i    from <address of link i> lookup T(i)    router traffic from a link's address
+ *   P+1+i    from <address of link i> lookup T(i)    router traffic from a link's addresses
+ *                                                   (one rule per address: the node's own and
+ *                                                   the shared one of a gateway pair)
  *   P+10+i   fwmark M(i)/mask lookup T(i)            connections of link i (while it carries)
  *   P+20     fwmark EXCLUDE/mask lookup main         rules without via
  *   P+99     lookup balance_table                    weighted multipath default
@@ -23,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "identity.h"
 #include "plan.h"
 
 #define PRIO_MAIN 0
@@ -34,14 +37,48 @@
 #define STICKY_PREFIX "sticky_"
 #define STICKY6_PREFIX "sticky6_"
 
+_Static_assert(1 + UL_MAX_LINKS * UL_LINK_MAX_ADDRS + UL_MAX_LINKS + 2 <= UL_PLAN_MAX_RULES,
+	       "UL_PLAN_MAX_RULES too small for the from, mark, exclude and balance rules");
+
+void ul_link_rt_set_addrs(struct ul_link_rt *rt, const struct ul_link_conf *lc,
+			  const struct ul_addr *addrs, size_t n)
+{
+	size_t own = 0;
+
+	rt->n_addrs = 0;
+	for (size_t i = 0; i < n && rt->n_addrs < UL_LINK_MAX_ADDRS; i++) {
+		bool dup = false;
+
+		if (addrs[i].family != AF_INET)
+			continue;
+		ul_addr_from_raw(&rt->addrs[rt->n_addrs], AF_INET, addrs[i].bytes);
+		for (size_t j = 0; j < rt->n_addrs; j++)
+			dup |= ul_addr_eq(&rt->addrs[j], &rt->addrs[rt->n_addrs]);
+		if (!dup)
+			rt->n_addrs++;
+	}
+	for (size_t i = rt->n_addrs; i < UL_LINK_MAX_ADDRS; i++)
+		memset(&rt->addrs[i], 0, sizeof(rt->addrs[i]));
+	rt->has_addr = rt->n_addrs > 0;
+	if (!rt->has_addr) {
+		memset(&rt->addr, 0, sizeof(rt->addr));
+		return;
+	}
+	if (lc->snat.family)
+		while (own < rt->n_addrs && ul_addr_eq(&rt->addrs[own], &lc->snat))
+			own++;
+	rt->addr = rt->addrs[own < rt->n_addrs ? own : 0];
+}
+
 static unsigned mask_shift(uint32_t mask)
 {
 	return mask ? (unsigned)__builtin_ctz(mask) : 0;
 }
 
+/* The link's identity, not its position: a reorder leaves every mark as it was. */
 uint32_t ul_link_mark(const struct ul_config *c, size_t i)
 {
-	return (uint32_t)(i + 1) << mask_shift(c->daemon.mark_mask);
+	return c->links[i].id << mask_shift(c->daemon.mark_mask);
 }
 
 uint32_t ul_plan_carrying(const struct ul_plan *p)
@@ -51,13 +88,13 @@ uint32_t ul_plan_carrying(const struct ul_plan *p)
 
 uint32_t ul_exclude_mark(const struct ul_config *c)
 {
-	return 0xfu << mask_shift(c->daemon.mark_mask);
+	return UL_ID_EXCLUDE << mask_shift(c->daemon.mark_mask);
 }
 
 /* Connections that must not leave at all (rule with fallback "drop", none of via up). */
 static uint32_t drop_mark(const struct ul_config *c)
 {
-	return 0xeu << mask_shift(c->daemon.mark_mask);
+	return UL_ID_DROP << mask_shift(c->daemon.mark_mask);
 }
 
 /* A route to the link's table can be installed (the kernel refuses nexthops on a device
@@ -242,11 +279,18 @@ static void plan_rules(const struct ul_config *c, const struct ul_link_rt *rt,
 	r = add_iprule(p, fa, base + PRIO_MAIN, 254);
 	r->suppress_prefixlen = 0;
 	for (size_t i = 0; i < c->n_links; i++) {
+		size_t n = rt[i].n_addrs ? rt[i].n_addrs : 1;
+
 		if (!f->ok[i])
 			continue;
-		r = add_iprule(p, fa, base + PRIO_FROM + (uint32_t)i, c->links[i].table);
-		r->src = fa == AF_INET6 ? rt[i].addr6 : rt[i].addr;
-		r->src.plen = (uint8_t)(ul_addr_len(r->src.family) * 8);
+		if (fa == AF_INET6)
+			n = 1;          /* IPv6: the link's one global address */
+		for (size_t k = 0; k < n && k < UL_LINK_MAX_ADDRS; k++) {
+			r = add_iprule(p, fa, base + PRIO_FROM + (uint32_t)i, c->links[i].table);
+			r->src = fa == AF_INET6 ? rt[i].addr6 :
+				 rt[i].n_addrs ? rt[i].addrs[k] : rt[i].addr;
+			r->src.plen = (uint8_t)(ul_addr_len(r->src.family) * 8);
+		}
 	}
 	for (size_t i = 0; i < c->n_links; i++) {
 		if (!(f->carrying & (1u << i)))
@@ -648,17 +692,41 @@ static void plan_forwards(struct rb *b, const struct ul_config *c, int family,
 	}
 }
 
-/* nat: IPv4 masquerade (of both families while the plan has no IPv6, as in 1.0), and
- * IPv6 per link by nat6. */
-static void plan_nat(struct rb *b, const struct ul_config *c, bool v6, bool lan_nets6,
-		     struct ul_chain *nat)
+/* nat: IPv4 to the link's shared address (snat) or masquerade (of both families while the
+ * plan has no IPv6, as in 1.0), and IPv6 per link by nat6. */
+static void plan_nat(struct rb *b, const struct ul_config *c, bool v6, bool lan_nets,
+		     bool lan_nets6, struct ul_chain *nat)
 {
+	bool lan_ifs = c->lan.n_ifnames > 0;
+
 	for (size_t i = 0; i < c->n_links; i++) {
 		const struct ul_link_conf *l = &c->links[i];
 		struct ul_nrule *r;
 		struct ul_stmt *s;
 
-		if (l->masquerade) {
+		if (l->snat.family == AF_INET) {
+			/* to the link's shared address, the LAN's connections only: the router's
+			 * own (probes) keep the node's address, so that each node of a gateway
+			 * pair checks its links itself. (Without a LAN to tell them apart the
+			 * config is refused; never translate everything.) */
+			if (lan_nets || lan_ifs) {
+				r = rule(b, nat);
+				m_str(b, r, UL_M_OIFNAME, l->ifname);
+				if (lan_nets) {
+					m_set(b, r, UL_M_NFPROTO, AF_INET, "");
+					m_set(b, r, UL_M_SADDR_SET, AF_INET, "lan_nets4");
+				} else {
+					m_set(b, r, UL_M_IIFNAME_SET, 0, "lan_ifs");
+					m_set(b, r, UL_M_NFPROTO, AF_INET, "");
+				}
+				s = st(b, r, UL_S_SNAT);
+				if (s) {
+					s->family = AF_INET;
+					s->addr = l->snat;
+				}
+				comment(r, "snat", l->name);
+			}
+		} else if (l->masquerade) {
 			r = rule(b, nat);
 			if (v6)
 				m_set(b, r, UL_M_NFPROTO, AF_INET, "");
@@ -788,7 +856,7 @@ static int plan_ruleset(const struct ul_config *c, const struct fam *f4, const s
 	plan_forwards(&b, c, AF_INET, dnat);
 	if (f6)
 		plan_forwards(&b, c, AF_INET6, dnat);
-	plan_nat(&b, c, f6 != NULL, lan_nets6, nat);
+	plan_nat(&b, c, f6 != NULL, lan_nets, lan_nets6, nat);
 	return b.err;
 }
 

@@ -19,6 +19,8 @@
 #include "control.h"
 #include "daemon.h"
 #include "hostcheck.h"
+#include "identity.h"
+#include "instance.h"
 #include "kport.h"
 #include "linkstate.h"
 #include "log.h"
@@ -36,6 +38,52 @@
 static uint64_t now_ms(const struct ul_daemon *d)
 {
 	return d->kp.now_ms(d->kp.ctx);
+}
+
+/* A file of this instance's runtime directory: beside the control socket for now (one
+ * place, so the runtime directory can move without touching the callers). */
+static void runtime_file(const struct ul_daemon *d, const struct ul_config *c,
+			 const char *name, char *buf, size_t len)
+{
+	const char *sock = d->sock_override ? d->sock_override : c->daemon.control_socket;
+	const char *slash = strrchr(sock, '/');
+	int dirlen = slash ? (int)(slash - sock) : 1;
+
+	snprintf(buf, len, "%.*s/%s", dirlen, slash ? sock : ".", name);
+}
+
+/* Link identity: every link of c gets its id (mark) and table, explicit config values
+ * first, then what d->ident remembers by name, then free numbers; the store is replaced
+ * (save) before anything uses the new marks. 0 or -errno (ids ran out). */
+static int assign_identity(struct ul_daemon *d, struct ul_config *c, bool save)
+{
+	struct ul_ident a[UL_MAX_LINKS];
+	int err = ul_ident_assign(c, &d->ident, a);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < c->n_links; i++) {
+		const struct ul_ident *r = NULL;
+
+		for (size_t k = 0; k < d->ident.n && !r; k++)
+			if (!strcmp(d->ident.e[k].name, a[i].name))
+				r = &d->ident.e[k];
+		if (!r)
+			ul_info("link %s: identity id %u table %u", a[i].name, a[i].id, a[i].table);
+		else if (r->id != a[i].id || r->table != a[i].table)
+			ul_notice("link %s: identity id %u table %u (was id %u table %u)", a[i].name,
+				  a[i].id, a[i].table, r->id, r->table);
+	}
+	ul_ident_apply(c, a);
+	d->ident.n = c->n_links;
+	memcpy(d->ident.e, a, c->n_links * sizeof(a[0]));
+	if (save && d->ident_path[0]) {
+		err = d->kp.ident_save(d->kp.ctx, d->ident_path, a, c->n_links);
+		if (err)
+			ul_err("identity store %s: %s (link marks may change at the next start)",
+			       d->ident_path, strerror(-err));
+	}
+	return 0;
 }
 
 /* The machine's parameters for one family: a family without targets of its own is judged
@@ -443,6 +491,16 @@ static int apply(struct ul_daemon *d)
 					d->cfg->links[i].name, strerror(-err));
 			else
 				ul_info("link %s: connections flushed", d->cfg->links[i].name);
+			/* and those that predate uplinkd (unmarked, NATed to its address) */
+			if (rt[i].has_addr) {
+				err = d->kp.ct_flush_unmarked(d->kp.ctx, &rt[i].addr,
+							      d->cfg->daemon.mark_mask);
+				if (err == -EOPNOTSUPP && !d->ct_unmarked_told) {
+					d->ct_unmarked_told = true;
+					ul_warn("conntrack: this kernel cannot flush by address (needs "
+						"6.8); connections older than uplinkd stay");
+				}
+			}
 		}
 	}
 	d->carried = carried;
@@ -457,6 +515,10 @@ static int apply(struct ul_daemon *d)
 					d->cfg->links[i].name, strerror(-err));
 			else
 				ul_info("link %s: IPv6 connections flushed", d->cfg->links[i].name);
+			/* and those that predate uplinkd (unmarked, NATed to its address) */
+			if (rt[i].has_addr6)
+				d->kp.ct_flush_unmarked(d->kp.ctx, &rt[i].addr6,
+							d->cfg->daemon.mark_mask);
 		}
 	}
 	d->carried6 = plan.carrying6;
@@ -586,6 +648,7 @@ static int adopt_config(struct ul_daemon *d, struct ul_config *nc)
 			nl[i].sysctl_done = d->links[o].sysctl_done;
 			nl[i].sysctl6_done = d->links[o].sysctl6_done;
 			if (same_check(&oc->links[o].check, &nc->links[i].check) && (size_t)o == i &&
+			    oc->links[o].id == nc->links[i].id &&       /* same mark */
 			    (oc->links[o].gw6_mode == UL_GW_NONE) ==
 			    (nc->links[i].gw6_mode == UL_GW_NONE)) {
 				nl[i].prober = d->links[o].prober;
@@ -690,6 +753,17 @@ int ul_daemon_reload(struct ul_daemon *d, struct ul_buf *why)
 		return err;
 	}
 	ul_diag_free(&diag);
+	/* marks and tables follow the names: remembered ids, saved before use */
+	err = assign_identity(d, nc, true);
+	if (err) {
+		d->reload_failures++;
+		ul_err("reload refused: link identities: %s", strerror(-err));
+		if (why)
+			ul_buf_printf(why, "reload refused: link identities: %s", strerror(-err));
+		ul_config_free(nc);
+		ul_notify("READY=1");
+		return err;
+	}
 	d->reloads++;
 	err = adopt_config(d, nc);
 	ul_notify("READY=1");
@@ -872,6 +946,11 @@ static int setup_signals(struct ul_daemon *d)
 	return ul_loop_add(d->loop, &d->sig_w, EPOLLIN);
 }
 
+static void on_lock(struct ul_watch *w, uint32_t events)
+{
+	ul_instance_drain(w->fd);
+}
+
 int ul_daemon_start(struct ul_daemon *d)
 {
 	const char *sock;
@@ -888,6 +967,13 @@ int ul_daemon_start(struct ul_daemon *d)
 	err = ul_loop_new(&d->loop);
 	if (err)
 		goto out;
+	/* other instances connect to the instance lock to learn our pid: let them go */
+	if (d->locked) {
+		d->lock_w.cb = on_lock;
+		d->lock_w.data = d;
+		if (ul_loop_add(d->loop, &d->lock_w, EPOLLIN))
+			ul_warn("instance lock: not watched");
+	}
 	err = setup_signals(d);
 	if (err)
 		goto out;
@@ -910,6 +996,17 @@ int ul_daemon_start(struct ul_daemon *d)
 		}
 	}
 	d->sysctl_open = true;
+	/* link identities before anything uses a mark or a table */
+	runtime_file(d, d->cfg, UL_IDENT_STORE_NAME, d->ident_path, sizeof(d->ident_path));
+	err = d->kp.ident_load(d->kp.ctx, d->ident_path, &d->ident);
+	if (err)
+		ul_warn("identity store %s: %s (starting from the config's order)", d->ident_path,
+			strerror(-err));
+	err = assign_identity(d, d->cfg, true);
+	if (err) {
+		ul_err("link identities: %s", strerror(-err));
+		goto out;
+	}
 	err = d->kp.rtnl_open(d->kp.ctx);
 	if (err) {
 		ul_err("rtnetlink: %s", strerror(-err));
@@ -1000,6 +1097,10 @@ int ul_daemon_dry_run(struct ul_daemon *d)
 	struct ul_plan plan;
 	int err;
 
+	/* the marks and tables a running instance remembers (read only) */
+	runtime_file(d, c, UL_IDENT_STORE_NAME, d->ident_path, sizeof(d->ident_path));
+	if (d->kp.ident_load(d->kp.ctx, d->ident_path, &d->ident) == 0 && d->ident.n)
+		assign_identity(d, d->cfg, false);
 	err = d->kp.rtnl_open(d->kp.ctx);
 	if (!err)
 		err = resync(d);

@@ -7,6 +7,7 @@
 
 #include "ct.h"
 #include "hook.h"
+#include "idstore.h"
 #include "klog.h"
 #include "kport.h"
 #include "log.h"
@@ -95,6 +96,21 @@ static int np_remove_all(void *ctx, const uint32_t *tables, size_t n_tables, uin
 static int np_ct_flush_mark(void *ctx, int family, uint32_t mark, uint32_t mask)
 {
 	return ul_ct_flush_mark(family, mark, mask);
+}
+
+static int np_ct_flush_unmarked(void *ctx, const struct ul_addr *reply_dst, uint32_t mask)
+{
+	return ul_ct_flush_unmarked_to(reply_dst, mask);
+}
+
+static int np_ident_load(void *ctx, const char *path, struct ul_ident_map *m)
+{
+	return ul_idstore_load(path, m);
+}
+
+static int np_ident_save(void *ctx, const char *path, const struct ul_ident *a, size_t n)
+{
+	return ul_idstore_save(path, a, n);
 }
 
 static int np_sysctl_open(void *ctx, const char *state_file)
@@ -222,6 +238,9 @@ int ul_kport_netlink(struct ul_kport *out)
 		.reconcile = np_reconcile,
 		.remove_all = np_remove_all,
 		.ct_flush_mark = np_ct_flush_mark,
+		.ct_flush_unmarked = np_ct_flush_unmarked,
+		.ident_load = np_ident_load,
+		.ident_save = np_ident_save,
 		.sysctl_open = np_sysctl_open,
 		.sysctl_ensure = np_sysctl_ensure, .sysctl_get = np_sysctl_get,
 		.sysctl_restore = np_sysctl_restore,

@@ -517,7 +517,7 @@ static uint8_t stmt_family(const struct ul_ruleset *rs, const struct ul_stmt *s)
 
 	if (s->family)
 		return s->family;
-	if (s->kind == UL_S_DNAT || s->kind == UL_S_SNAT_PREFIX)
+	if (s->kind == UL_S_DNAT || s->kind == UL_S_SNAT || s->kind == UL_S_SNAT_PREFIX)
 		return s->addr.family;
 	set = ul_ruleset_find_set(rs, s->str);
 	if (set && set->key == UL_KEY_IPV6)
@@ -528,7 +528,8 @@ static uint8_t stmt_family(const struct ul_ruleset *rs, const struct ul_stmt *s)
 static bool needs_family(enum ul_stmt_kind k)
 {
 	return k == UL_M_SADDR_SET || k == UL_M_DADDR_SET || k == UL_M_SADDR_IN_DYN ||
-	       k == UL_S_SET_UPDATE || k == UL_S_DNAT || k == UL_S_SNAT_PREFIX;
+	       k == UL_S_SET_UPDATE || k == UL_S_DNAT || k == UL_S_SNAT ||
+	       k == UL_S_SNAT_PREFIX;
 }
 
 static int check_set(const struct ul_ruleset *rs, const struct ul_chain *ch,
@@ -585,8 +586,10 @@ static int check_stmt(const struct ul_ruleset *rs, const struct ul_chain *ch,
 		}
 		return 0;
 	case UL_S_DNAT:
+	case UL_S_SNAT:
 		if (s->addr.family != fam || !ul_addr_is_host(&s->addr)) {
-			ul_kerr("nft: chain %s: dnat needs a host address of its family", ch->name);
+			ul_kerr("nft: chain %s: %s needs a host address of its family", ch->name,
+				s->kind == UL_S_DNAT ? "dnat" : "snat");
 			return -EINVAL;
 		}
 		return 0;
@@ -728,7 +731,8 @@ static int add_stmt(struct nftnl_rule *r, const struct ul_ruleset *rs, const str
 	}
 	case UL_S_MASQUERADE:
 		return e_simple(r, "masq");
-	case UL_S_DNAT: {
+	case UL_S_DNAT:
+	case UL_S_SNAT: {
 		struct nftnl_expr *e;
 
 		ret = e_imm_data(r, NFT_REG_1, s->addr.bytes, (uint32_t)ul_addr_len(fam));
@@ -742,7 +746,8 @@ static int add_stmt(struct nftnl_rule *r, const struct ul_ruleset *rs, const str
 		}
 		e = nftnl_expr_alloc("nat");
 		if (e) {
-			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, s->kind == UL_S_DNAT ?
+					   NFT_NAT_DNAT : NFT_NAT_SNAT);
 			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, nfproto_of(fam));
 			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
 			if (s->port) {

@@ -125,6 +125,35 @@ static int f_ct_flush_mark(void *ctx, int family, uint32_t mark, uint32_t mask)
 	return 0;
 }
 
+static int f_ct_flush_unmarked(void *ctx, const struct ul_addr *reply_dst, uint32_t mask)
+{
+	char a[UL_ADDR_STRLEN];
+
+	ul_addr_format(reply_dst, a, sizeof(a));
+	CALL(ctx, "ct_flush_unmarked to %s 0x%x\n", a, mask);
+	return 0;
+}
+
+static int f_ident_load(void *ctx, const char *path, struct ul_ident_map *m)
+{
+	const char *slash = strrchr(path, '/');
+
+	CALL(ctx, "ident_load .../%s\n", slash ? slash + 1 : path);
+	m->n = 0;
+	return 0;
+}
+
+static int f_ident_save(void *ctx, const char *path, const struct ul_ident *a, size_t n)
+{
+	const char *slash = strrchr(path, '/');
+
+	CALL(ctx, "ident_save .../%s", slash ? slash + 1 : path);
+	for (size_t i = 0; i < n; i++)
+		CALL(ctx, " %s=%u/%u", a[i].name, a[i].id, a[i].table);
+	CALL(ctx, "\n");
+	return 0;
+}
+
 static int f_sysctl_open(void *ctx, const char *state_file)
 {
 	const char *slash = strrchr(state_file, '/');
@@ -222,7 +251,8 @@ static struct ul_kport fake_port(struct fake *f)
 		.rtnl_read_events = f_rtnl_read_events, .rtnl_dump_all = f_rtnl_dump_all,
 		.nft_open = f_nft_open, .nft_apply = f_nft_apply, .nft_remove = f_nft_remove,
 		.reconcile = f_reconcile, .remove_all = f_remove_all,
-		.ct_flush_mark = f_ct_flush_mark,
+		.ct_flush_mark = f_ct_flush_mark, .ct_flush_unmarked = f_ct_flush_unmarked,
+		.ident_load = f_ident_load, .ident_save = f_ident_save,
 		.sysctl_open = f_sysctl_open, .sysctl_ensure = f_sysctl_ensure,
 		.sysctl_restore = f_sysctl_restore, .sysctl_get = f_sysctl_get,
 		.hooks_open = f_hooks_open, .hooks_configure = f_hooks_configure,
@@ -310,6 +340,8 @@ static void start_carrier_loss_stop(void **state)
 	expect_calls(&f,
 		     "hooks_open\n"
 		     "sysctl_open .../sysctl.saved\n"
+		     "ident_load .../links.ids\n"
+		     "ident_save .../links.ids isp1=1/201 isp2=2/202\n"
 		     "rtnl_open\n"
 		     "nft_open\n"
 		     "rtnl_dump_all -> 4\n"
@@ -348,6 +380,7 @@ static void start_carrier_loss_stop(void **state)
 		     "  rule 1011: from all fwmark 0x200/0xff00 lookup 202\n"
 		     "  rule 1099: from all lookup 250\n"
 		     "ct_flush_mark ipv4 0x100/0xff00\n"
+		     "ct_flush_unmarked to 192.168.1.2 0xff00\n"
 		     "hook isp1 wan1 down <- up active=isp2\n");
 
 	/* the control verbs, from the table */
@@ -447,6 +480,8 @@ static void dual_stack(void **state)
 	expect_calls(&f,
 		     "hooks_open\n"
 		     "sysctl_open .../sysctl.saved\n"
+		     "ident_load .../links.ids\n"
+		     "ident_save .../links.ids isp1=1/201 isp2=2/202\n"
 		     "rtnl_open\n"
 		     "nft_open\n"
 		     "rtnl_dump_all -> 8\n"
@@ -512,7 +547,8 @@ static void dual_stack(void **state)
 		     "  rule 1001: from 2001:db8:1::2 lookup 201\n"
 		     "  rule 1010: from all fwmark 0x100/0xff00 lookup 201\n"
 		     "  rule 1099: from all lookup 250\n"
-		     "ct_flush_mark ipv6 0x200/0xff00\n");
+		     "ct_flush_mark ipv6 0x200/0xff00\n"
+		     "ct_flush_unmarked to 2001:db8:2::2 0xff00\n");
 
 	/* wan1's carrier goes: both families of isp1 down, both flushed, a hook for each (no
 	 * link's IPv6 is active now: isp2 has no router); the ruleset is the same (not sent
@@ -532,7 +568,9 @@ static void dual_stack(void **state)
 		     "  rule 1000: from all lookup main suppress_prefixlength 0\n"
 		     "  rule 1099: from all lookup 250\n"
 		     "ct_flush_mark ipv4 0x100/0xff00\n"
+		     "ct_flush_unmarked to 192.168.1.2 0xff00\n"
 		     "ct_flush_mark ipv6 0x100/0xff00\n"
+		     "ct_flush_unmarked to 2001:db8:1::2 0xff00\n"
 		     "hook isp1 wan1 down <- up active=isp2\n"
 		     "hook ipv6 isp1 wan1 down <- up active=\n");
 
