@@ -197,13 +197,15 @@ for m in icmp tcp http; do
 	probe "$m ipv6 reachable" 5 1 1 750 2500 "$m" "${SRC6[@]}" 5 200 1000 2001:db8:77::1
 done
 for m in icmp tcp; do
-	GAP=280 probe "$m ipv6 dropped" 3 1 0 850 2500 "$m" "${SRC6[@]}" 3 100 300 2001:db8:77::2
+	tries=1; [ $m = icmp ] && tries=3       # icmp tries 3 times within a round, as in IPv4
+	GAP=280 probe "$m ipv6 dropped" 3 $tries 0 850 2500 "$m" "${SRC6[@]}" 3 100 300 \
+		2001:db8:77::2
 done
 # Rejected: the icmp prober reads the ICMPv6 error from its error queue at once. (A TCP
 # connect sees it only with its SYN retransmission, after 1 s here, also without uplinkd:
 # a plain python connect() takes as long; so a tcp check fails such a target by timeout.)
 probe "icmp ipv6 rejected" 3 1 0 350 900 icmp "${SRC6[@]}" 3 200 1000 2001:db8:77::3
-probe "icmp ipv6 half" 3 2 1 650 2500 icmp "${SRC6[@]}" 3 100 300 2001:db8:77::1 \
+probe "icmp ipv6 half" 3 4 1 650 2500 icmp "${SRC6[@]}" 3 100 300 2001:db8:77::1 \
 	2001:db8:77::2
 # an IPv4 target on an IPv6 prober is an error of its own, the IPv6 one still answered
 probe "icmp ipv6 with an ipv4 target" 2 2 1 150 900 icmp "${SRC6[@]}" 2 200 1000 \
