@@ -331,34 +331,6 @@ int ul_sysctl_get(struct ul_sysctl *s, const char *key, long *value)
 	return parse_int(cur, value) ? -EINVAL : 0;
 }
 
-int ul_sysctl_ipv6_router(struct ul_sysctl *s, const char *const *wan_ifs, size_t n)
-{
-	char key[KEY_MAX];
-	int first = 0, err;
-	long ra;
-
-	/* before forwarding: a router with accept_ra 1 ignores advertisements */
-	for (size_t i = 0; i < n; i++) {
-		snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_ra", wan_ifs[i]);
-		err = ul_sysctl_get(s, key, &ra);
-		if (err) {
-			ul_kwarn("sysctl net.ipv6.conf.%s.accept_ra: cannot read: %s", wan_ifs[i],
-				strerror(-err));
-			first = first ? first : err;
-			continue;
-		}
-		if (ra == 0)
-			ul_kinfo("sysctl net.ipv6.conf.%s.accept_ra is 0: no router is learned "
-				"there (gateway6 \"auto\" needs advertisements)", wan_ifs[i]);
-		else if (ra == 1 && (err = ul_sysctl_ensure(s, key, 2, 0)))
-			first = first ? first : err;
-	}
-	err = ul_sysctl_ensure(s, "net/ipv6/conf/all/forwarding", 1, 0);
-	first = first ? first : err;
-	err = ul_sysctl_ensure(s, "net/ipv6/fib_multipath_hash_policy", 1, 0);
-	return first ? first : err;
-}
-
 void ul_sysctl_restore(struct ul_sysctl *s)
 {
 	if (!s)
