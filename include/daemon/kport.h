@@ -61,18 +61,19 @@ struct ul_kport {
 	int (*ident_load)(void *ctx, const char *path, struct ul_ident_map *m);
 	int (*ident_save)(void *ctx, const char *path, const struct ul_ident *a, size_t n);
 
-	/* sysctls: open the saved-state file, ensure a value (see sysctl.h), put every
-	 * changed value back */
-	int (*sysctl_open)(void *ctx, const char *state_file);
+	/* sysctls: open the saved state (the port's fixed directory of this network
+	 * namespace), ensure a value (see sysctl.h), put every changed value back */
+	int (*sysctl_open)(void *ctx);
 	int (*sysctl_ensure)(void *ctx, const char *key, int value, int atleast);
 	void (*sysctl_restore)(void *ctx);
 	/* read an integer sysctl (IPv6: accept_ra of a WAN interface); NULL: not offered */
 	int (*sysctl_get)(void *ctx, const char *key, long *value);
 
-	/* the state-change hook: set up (runs in loop), configure ("" disables), queue one
-	 * event (run one at a time, in order), reap on SIGCHLD */
+	/* the state-change hook: set up (runs in loop), configure ("" disables; user "" is
+	 * the daemon's own, see hook.h), queue one event (run one at a time, in order), reap
+	 * on SIGCHLD */
 	int (*hooks_open)(void *ctx, struct ul_loop *loop);
-	int (*hooks_configure)(void *ctx, const char *path, uint32_t timeout_s);
+	int (*hooks_configure)(void *ctx, const char *path, uint32_t timeout_s, const char *user);
 	int (*hook_event)(void *ctx, const char *name, const char *ifname, const char *state,
 			  const char *prev, const char *active_csv);
 	void (*hooks_reap)(void *ctx);
@@ -88,6 +89,12 @@ struct ul_kport {
 	int (*prober_bind)(void *ctx, struct ul_prober *p, const struct ul_addr *src);
 	const struct ul_probe_stats *(*prober_stats)(void *ctx, const struct ul_prober *p);
 	void (*prober_free)(void *ctx, struct ul_prober *p);
+
+	/* privileges (priv.h): after set-up keep CAP_NET_ADMIN and CAP_NET_RAW only (and
+	 * what a hook_user needs, when keep_setid), no_new_privs; whether a hook_user can
+	 * still be honoured */
+	int (*priv_drop)(void *ctx, bool keep_setid);
+	bool (*priv_can_setid)(void *ctx);
 
 	/* close whatever was opened (hooks killed, sysctl state, nft, rtnetlink) */
 	void (*close)(void *ctx);

@@ -1086,9 +1086,9 @@ static size_t parse_link_refs(struct ctx *x, const config_setting_t *s, const ch
 
 static void parse_daemon(struct ctx *x, const config_setting_t *root)
 {
-	static const char *const keys[] = { "log_level", "control_socket", "control_group", "hook",
-					    "hook_timeout_s", "rule_priority", "mark_mask",
-					    "balance_table", NULL };
+	static const char *const keys[] = { "log_level", "control_socket", "control_group",
+					    "admin_group", "hook", "hook_user", "hook_timeout_s",
+					    "rule_priority", "mark_mask", "balance_table", NULL };
 	struct ul_daemon_conf *d = &x->c->daemon;
 	const config_setting_t *g, *s;
 	char path[PATHLEN], q[QLEN];
@@ -1125,8 +1125,17 @@ static void parse_daemon(struct ctx *x, const config_setting_t *root)
 			where_of(x, s, path, &d->control_group_at);
 		}
 	}
-	/* that the group exists and the hook is an executable file is the host's business:
-	 * checked after parsing (ul_config_check_host), so that parsing is deterministic */
+	if (get_str(x, g, "daemon", "admin_group", &str, &s, path) > 0) {
+		if (strlen(str) >= sizeof(d->admin_group) || !str[0])
+			err(x, s, path, "%s is not a valid group name", qstr(str, q, sizeof(q)));
+		else {
+			snprintf(d->admin_group, sizeof(d->admin_group), "%s", str);
+			where_of(x, s, path, &d->admin_group_at);
+		}
+	}
+	/* that the groups and the hook user exist and the hook can be trusted is the host's
+	 * business: checked after parsing (ul_config_check_host), so that parsing is
+	 * deterministic */
 	if (get_str(x, g, "daemon", "hook", &str, &s, path) > 0) {
 		if (str[0] != '/')
 			err(x, s, path, "%s is not an absolute path", qstr(str, q, sizeof(q)));
@@ -1135,6 +1144,14 @@ static void parse_daemon(struct ctx *x, const config_setting_t *root)
 		else {
 			snprintf(d->hook, sizeof(d->hook), "%s", str);
 			where_of(x, s, path, &d->hook_at);
+		}
+	}
+	if (get_str(x, g, "daemon", "hook_user", &str, &s, path) > 0) {
+		if (strlen(str) >= sizeof(d->hook_user) || !str[0])
+			err(x, s, path, "%s is not a valid user name", qstr(str, q, sizeof(q)));
+		else {
+			snprintf(d->hook_user, sizeof(d->hook_user), "%s", str);
+			where_of(x, s, path, &d->hook_user_at);
 		}
 	}
 	get_u32(x, g, "daemon", "hook_timeout_s", 1, 3600, &d->hook_timeout_s, NULL);
@@ -2126,6 +2143,12 @@ int ul_config_parse_string(const char *text, const char *name, struct ul_config 
 
 	config_init(&cfg);
 	config_set_include_dir(&cfg, x.incdir);
+	/* an include the pre-scan could not read is not handed to libconfig: its scanner
+	 * exit()s on one it can open but not read (a directory: @include ".") */
+	if (x.include_failed) {
+		ret = -EINVAL;
+		goto out;
+	}
 	if (!config_read_string(&cfg, text)) {
 		report_parse_error(&x, &cfg);
 		ret = -EINVAL;

@@ -33,7 +33,6 @@
 #define RETRY_MS 1000
 #define RESYNC_RETRY_MS 200
 #define SETTLE_MS 20                    /* an interface being deleted is first set down */
-#define SYSCTL_STATE_NAME "sysctl.saved"      /* beside the control socket */
 
 static uint64_t now_ms(const struct ul_daemon *d)
 {
@@ -632,7 +631,7 @@ static int adopt_config(struct ul_daemon *d, struct ul_config *nc)
 	struct ul_daemon_link nl[UL_MAX_LINKS];
 	struct ul_config *oc = d->cfg;
 	uint64_t now = now_ms(d);
-	gid_t gid = (gid_t)-1;
+	gid_t gid = (gid_t)-1, admin_gid = (gid_t)-1;
 	int err;
 
 	memset(nl, 0, sizeof(nl));
@@ -687,18 +686,32 @@ static int adopt_config(struct ul_daemon *d, struct ul_config *nc)
 
 	if (d->level_override < 0)
 		ul_log_set_level(nc->daemon.log_level);
-	d->kp.hooks_configure(d->kp.ctx, nc->daemon.hook, nc->daemon.hook_timeout_s);
+	d->kp.hooks_configure(d->kp.ctx, nc->daemon.hook, nc->daemon.hook_timeout_s,
+			      nc->daemon.hook_user);
 	if (nc->daemon.control_group[0]) {
 		struct group *g = getgrnam(nc->daemon.control_group);
 
 		if (g)
 			gid = g->gr_gid;
 	}
-	if (d->ctl && gid != (gid_t)-1) {
-		const char *path = d->sock_override ? d->sock_override : nc->daemon.control_socket;
+	if (nc->daemon.admin_group[0]) {
+		struct group *g = getgrnam(nc->daemon.admin_group);
 
-		if (chown(path, 0, gid))
-			ul_warn("control socket: chown %s: %s", path, strerror(errno));
+		if (g)
+			admin_gid = g->gr_gid;
+	}
+	if (d->ctl && !d->sock_override &&
+	    strcmp(ul_control_path(d->ctl), nc->daemon.control_socket))
+		ul_warn("daemon.control_socket changed: the socket stays at %s until a restart",
+			ul_control_path(d->ctl));
+	if (d->ctl) {
+		/* the socket bound at start keeps its path until a restart; its group and who
+		 * may do what follow the configuration */
+		ul_control_set_access(d->ctl, gid, admin_gid);
+		err = ul_control_set_group(d->ctl, gid);
+		if (err)
+			ul_warn("control socket %s: cannot give it to group %s: %s",
+				ul_control_path(d->ctl), nc->daemon.control_group, strerror(-err));
 	}
 	for (size_t i = 0; i < nc->n_links; i++) {
 		struct ul_daemon_link *l = &d->links[i];
@@ -753,6 +766,16 @@ int ul_daemon_reload(struct ul_daemon *d, struct ul_buf *why)
 		return err;
 	}
 	ul_diag_free(&diag);
+	if (nc->daemon.hook_user[0] && !d->kp.priv_can_setid(d->kp.ctx)) {
+		d->reload_failures++;
+		ul_err("reload refused: daemon.hook_user needs CAP_SETUID and CAP_SETGID, dropped "
+		       "at start: restart uplinkd, the running configuration stays");
+		if (why)
+			ul_buf_printf(why, "reload refused: daemon.hook_user needs a restart");
+		ul_config_free(nc);
+		ul_notify("READY=1");
+		return -EPERM;
+	}
 	/* marks and tables follow the names: remembered ids, saved before use */
 	err = assign_identity(d, nc, true);
 	if (err) {
@@ -980,20 +1003,12 @@ int ul_daemon_start(struct ul_daemon *d)
 	err = d->kp.hooks_open(d->kp.ctx, d->loop);
 	if (err)
 		goto out;
-	/* the sysctl state file lives beside the control socket: one per instance */
 	sock = d->sock_override ? d->sock_override : d->cfg->daemon.control_socket;
-	{
-		char state[sizeof(d->cfg->daemon.control_socket) + 32];
-		const char *slash = strrchr(sock, '/');
-		int dirlen = slash ? (int)(slash - sock) : 1;
-
-		snprintf(state, sizeof(state), "%.*s/" SYSCTL_STATE_NAME, dirlen,
-			 slash ? sock : ".");
-		err = d->kp.sysctl_open(d->kp.ctx, state);
-		if (err) {
-			ul_err("sysctl state %s: %s", state, strerror(-err));
-			goto out;
-		}
+	/* the sysctl state: one fixed directory per network namespace (the port's) */
+	err = d->kp.sysctl_open(d->kp.ctx);
+	if (err) {
+		ul_err("sysctl state: %s", strerror(-err));
+		goto out;
 	}
 	d->sysctl_open = true;
 	/* link identities before anything uses a mark or a table */
@@ -1043,6 +1058,10 @@ int ul_daemon_start(struct ul_daemon *d)
 		ul_err("control socket %s: %s", sock, strerror(-err));
 		goto out;
 	}
+	/* set-up done (the socket has its group): CAP_NET_ADMIN and CAP_NET_RAW from here */
+	err = d->kp.priv_drop(d->kp.ctx, d->cfg->daemon.hook_user[0] != '\0');
+	if (err)
+		goto out;
 	{
 		struct ul_config *c = d->cfg;
 

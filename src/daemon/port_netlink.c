@@ -4,6 +4,7 @@
  * daemon-layer file that includes the kernel adapters' headers. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ct.h"
 #include "hook.h"
@@ -12,6 +13,7 @@
 #include "kport.h"
 #include "log.h"
 #include "nft.h"
+#include "priv.h"
 #include "reconcile.h"
 #include "rtnl.h"
 #include "sysctl.h"
@@ -113,11 +115,19 @@ static int np_ident_save(void *ctx, const char *path, const struct ul_ident *a, 
 	return ul_idstore_save(path, a, n);
 }
 
-static int np_sysctl_open(void *ctx, const char *state_file)
+/* One fixed directory per network namespace (ul_sysctl_state_dir). */
+static int np_sysctl_open(void *ctx)
 {
 	struct netlink_port *np = ctx;
+	char dir[64];
+	int err = ul_sysctl_state_dir(dir, sizeof(dir));
 
-	return ul_sysctl_new(state_file, &np->sysctl);
+	if (err) {
+		ul_err("sysctl: the state directory of this network namespace: %s",
+		       strerror(-err));
+		return err;
+	}
+	return ul_sysctl_new(dir, &np->sysctl);
 }
 
 static int np_sysctl_ensure(void *ctx, const char *key, int value, int atleast)
@@ -149,11 +159,22 @@ static int np_hooks_open(void *ctx, struct ul_loop *loop)
 	return ul_hooks_new(loop, &np->hooks);
 }
 
-static int np_hooks_configure(void *ctx, const char *path, uint32_t timeout_s)
+static int np_hooks_configure(void *ctx, const char *path, uint32_t timeout_s,
+			      const char *user)
 {
 	struct netlink_port *np = ctx;
 
-	return ul_hooks_configure(np->hooks, path, timeout_s);
+	return ul_hooks_configure_as(np->hooks, path, timeout_s, user);
+}
+
+static int np_priv_drop(void *ctx, bool keep_setid)
+{
+	return ul_priv_drop(keep_setid);
+}
+
+static bool np_priv_can_setid(void *ctx)
+{
+	return ul_priv_can_setid();
 }
 
 static int np_hook_event(void *ctx, const char *name, const char *ifname, const char *state,
@@ -252,6 +273,8 @@ int ul_kport_netlink(struct ul_kport *out)
 		.prober_bind = np_prober_bind,
 		.prober_stats = np_prober_stats,
 		.prober_free = np_prober_free,
+		.priv_drop = np_priv_drop,
+		.priv_can_setid = np_priv_can_setid,
 		.close = np_close,
 	};
 	return 0;

@@ -154,11 +154,9 @@ static int f_ident_save(void *ctx, const char *path, const struct ul_ident *a, s
 	return 0;
 }
 
-static int f_sysctl_open(void *ctx, const char *state_file)
+static int f_sysctl_open(void *ctx)
 {
-	const char *slash = strrchr(state_file, '/');
-
-	CALL(ctx, "sysctl_open .../%s\n", slash ? slash + 1 : state_file);
+	CALL(ctx, "sysctl_open\n");
 	return 0;
 }
 
@@ -186,10 +184,23 @@ static int f_hooks_open(void *ctx, struct ul_loop *loop)
 	return 0;
 }
 
-static int f_hooks_configure(void *ctx, const char *path, uint32_t timeout_s)
+static int f_hooks_configure(void *ctx, const char *path, uint32_t timeout_s,
+			     const char *user)
 {
-	CALL(ctx, "hooks_configure \"%s\" %u\n", path, timeout_s);
+	CALL(ctx, "hooks_configure \"%s\" %u%s%s\n", path, timeout_s, user[0] ? " as " : "",
+	     user);
 	return 0;
+}
+
+static int f_priv_drop(void *ctx, bool keep_setid)
+{
+	CALL(ctx, "priv_drop%s\n", keep_setid ? " (keep setid)" : "");
+	return 0;
+}
+
+static bool f_priv_can_setid(void *ctx)
+{
+	return false;
 }
 
 static int f_hook_event(void *ctx, const char *name, const char *ifname, const char *state,
@@ -259,6 +270,7 @@ static struct ul_kport fake_port(struct fake *f)
 		.hook_event = f_hook_event, .hook_event6 = f_hook_event6, .hooks_reap = f_hooks_reap,
 		.prober_new = f_prober_new, .prober_bind = f_prober_bind,
 		.prober_stats = f_prober_stats, .prober_free = f_prober_free,
+		.priv_drop = f_priv_drop, .priv_can_setid = f_priv_can_setid,
 		.close = f_close,
 	};
 }
@@ -339,7 +351,7 @@ static void start_carrier_loss_stop(void **state)
 	run_for(d, 50);
 	expect_calls(&f,
 		     "hooks_open\n"
-		     "sysctl_open .../sysctl.saved\n"
+		     "sysctl_open\n"
 		     "ident_load .../links.ids\n"
 		     "ident_save .../links.ids isp1=1/201 isp2=2/202\n"
 		     "rtnl_open\n"
@@ -347,6 +359,7 @@ static void start_carrier_loss_stop(void **state)
 		     "rtnl_dump_all -> 4\n"
 		     "sysctl_ensure net/ipv4/ip_forward 1\n"
 		     "sysctl_ensure net/ipv4/fib_multipath_hash_policy 1\n"
+		     "priv_drop\n"
 		     "hooks_configure \"\" 10\n"
 		     "sysctl_ensure net/ipv4/conf/wan1/rp_filter 2 (at least)\n"
 		     "sysctl_ensure net/ipv4/conf/wan2/rp_filter 2 (at least)\n"
@@ -401,8 +414,39 @@ static void start_carrier_loss_stop(void **state)
 	ul_buf_reset(&body);
 	assert_int_equal(ul_verbs_handle(d, "disable isp2", &body), 0);
 	assert_string_equal(body.p, "link isp2 disabled\n");
-	ul_buf_free(&body);
+	ul_buf_reset(&body);
 	expect_calls(&f, "");
+
+	/* a reload that adds hook_user, once the capabilities to switch are gone (the fake
+	 * says so): refused, nothing touched; without it, taken */
+	{
+		char conf[160];
+		FILE *fp;
+
+		snprintf(conf, sizeof(conf), "%s/t.conf", dir);
+		fp = fopen(conf, "w");
+		assert_non_null(fp);
+		fprintf(fp, "%.*s", (int)(strstr(text, "daemon = {") - text), text);
+		fprintf(fp, "daemon = { control_socket = \"%s\"; log_level = \"error\"; "
+			"hook_user = \"nobody\"; };\n", sock);
+		fclose(fp);
+		d->cfg_path = conf;
+		assert_int_equal(ul_daemon_reload(d, &body), -EPERM);
+		assert_string_equal(body.p, "reload refused: daemon.hook_user needs a restart");
+		ul_buf_reset(&body);
+		expect_calls(&f, "");
+		fp = fopen(conf, "w");
+		assert_non_null(fp);
+		fprintf(fp, "%.*s", (int)(strstr(text, "daemon = {") - text), text);
+		fprintf(fp, "daemon = { control_socket = \"%s\"; log_level = \"error\"; "
+			"admin_group = \"root\"; };\n", sock);
+		fclose(fp);
+		assert_int_equal(ul_daemon_reload(d, &body), 0);
+		expect_calls(&f, "ident_save .../links.ids isp1=1/201 isp2=2/202\n"
+				 "hooks_configure \"\" 10\n");
+		unlink(conf);
+	}
+	ul_buf_free(&body);
 
 	/* SIGTERM: stop; everything taken away, the port closed */
 	assert_int_equal(ul_daemon_signal(d, SIGTERM), 1);
@@ -479,7 +523,7 @@ static void dual_stack(void **state)
 	run_for(d, 50);
 	expect_calls(&f,
 		     "hooks_open\n"
-		     "sysctl_open .../sysctl.saved\n"
+		     "sysctl_open\n"
 		     "ident_load .../links.ids\n"
 		     "ident_save .../links.ids isp1=1/201 isp2=2/202\n"
 		     "rtnl_open\n"
@@ -487,6 +531,7 @@ static void dual_stack(void **state)
 		     "rtnl_dump_all -> 8\n"
 		     "sysctl_ensure net/ipv4/ip_forward 1\n"
 		     "sysctl_ensure net/ipv4/fib_multipath_hash_policy 1\n"
+		     "priv_drop\n"
 		     "hooks_configure \"\" 10\n"
 		     "sysctl_ensure net/ipv4/conf/wan1/rp_filter 2 (at least)\n"
 		     "sysctl_get net/ipv6/conf/wan1/accept_ra -> 1\n"
