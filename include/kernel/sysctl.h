@@ -29,6 +29,8 @@ int ul_sysctl_load_text(struct ul_sysctl *s, const char *name, FILE *f);
  * a larger number already there is fine. Remembers the original. -EPERM for a key that
  * is not managed. */
 int ul_sysctl_ensure(struct ul_sysctl *s, const char *key, int value, int atleast);
+/* Read an integer sysctl. 0 or -errno. */
+int ul_sysctl_get(struct ul_sysctl *s, const char *key, long *value);
 /* Put every changed value back, remove the state file. */
 void ul_sysctl_restore(struct ul_sysctl *s);
 /* The i-th original remembered (key, value); -ENOENT past the end. */

@@ -526,6 +526,19 @@ int ul_sysctl_ensure(struct ul_sysctl *s, const char *key, int value, int atleas
 	return 0;
 }
 
+int ul_sysctl_get(struct ul_sysctl *s, const char *key, long *value)
+{
+	char cur[VAL_MAX];
+	int err;
+
+	if (!key_ok(key))
+		return -EINVAL;
+	err = read_value(s, key, cur, sizeof(cur));
+	if (err)
+		return err;
+	return parse_int(cur, value) ? -EINVAL : 0;
+}
+
 void ul_sysctl_restore(struct ul_sysctl *s)
 {
 	if (!s)
