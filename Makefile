@@ -78,6 +78,11 @@ FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 TK_SRCS    := $(wildcard tests/common/*.c)
 TK_OBJS    := $(TK_SRCS:tests/common/%.c=$(B)/obj/tests/common/%.o)
 TK_INC     := -Itests/common
+# The kernel tests' kit (tests/kernel/common/ktk.h): their helpers that use the adapters.
+KTK_SRCS   := $(wildcard tests/kernel/common/*.c)
+KTK_OBJS   := $(KTK_SRCS:tests/kernel/common/%.c=$(B)/obj/tests/kernel/common/%.o)
+KTK_INC    := -Itests/kernel/common
+.SECONDARY: $(KTK_OBJS)
 CORE_HDRS  := $(wildcard include/core/*.h)
 HDRS       := $(wildcard include/*/*.h)
 
@@ -151,10 +156,15 @@ $(B)/tests/%: tests/unit/%.c $(LIBS_ALL) $(HDRS) $(TK_OBJS)
 	$(CC) $(CPPFLAGS) $(ALL_INC) $(TK_INC) $(CFLAGS) $(ALL_CFLAGS) -Wno-error=unused-function -o $@ $< \
 		$(TK_OBJS) $(LIBS_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
-$(B)/kernel/%: tests/kernel/%.c $(LIBS_ALL) $(HDRS) $(TK_OBJS)
+# The kernel tests' kit sees the core's and the adapters' headers, not the daemon's.
+$(B)/obj/tests/kernel/common/%.o: tests/kernel/common/%.c $(wildcard tests/kernel/common/*.h) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_INC) $(TK_INC) $(CFLAGS) $(ALL_CFLAGS) -o $@ $< $(TK_OBJS) $(LIBS_ALL) \
-		$(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+	$(CC) $(CPPFLAGS) -Iinclude/core -Iinclude/kernel $(KTK_INC) $(CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/kernel/%: tests/kernel/%.c $(LIBS_ALL) $(HDRS) $(TK_OBJS) $(KTK_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(TK_INC) $(KTK_INC) $(CFLAGS) $(ALL_CFLAGS) -o $@ $< $(TK_OBJS) \
+		$(KTK_OBJS) $(LIBS_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 $(B)/lab/%: tests/lab/%.c $(LIBS_ALL) $(HDRS)
 	@mkdir -p $(@D)

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "tk.h"
@@ -33,6 +35,36 @@ void tk_capture(const char *cmd, char *out, size_t len)
 	n = fread(out, 1, len - 1, f);
 	out[n] = '\0';
 	pclose(f);
+}
+
+int tk_run(char *out, size_t outlen, const char *const argv[])
+{
+	int p[2], st;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((n = read(p[0], out + len, outlen - 1 - len)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	close(p[0]);
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
 }
 
 void tk_tmpdir(char *dir, size_t len, const char *prefix)
@@ -69,6 +101,20 @@ void tk_write(const char *dir, const char *path, const char *content)
 	assert_int_equal(fclose(f), 0);
 }
 
+void tk_diag_dump(const struct ul_diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "  diag[%zu] %s\n", i, d->msgs[i]);
+}
+
+bool tk_diag_has(const struct ul_diag *d, const char *msg)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (!strcmp(d->msgs[i], msg))
+			return true;
+	return false;
+}
+
 struct ul_addr tk_addr(const char *s)
 {
 	struct ul_addr a;
@@ -82,9 +128,9 @@ struct ul_route tk_route(uint32_t table, const char *dst)
 	struct ul_route r;
 
 	memset(&r, 0, sizeof(r));
-	r.family = AF_INET;
-	r.table = table;
 	r.dst = tk_addr(dst);
+	r.family = r.dst.family;
+	r.table = table;
 	return r;
 }
 

@@ -19,6 +19,9 @@
 void tk_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* its output, NUL-terminated, at most len - 1 bytes */
 void tk_capture(const char *cmd, char *out, size_t len);
+/* argv run without a shell, its stdout and stderr into out (NUL-terminated, at most
+ * outlen - 1 bytes); returns its exit status, or -1 when it could not run or was killed */
+int tk_run(char *out, size_t outlen, const char *const argv[]);
 
 /* temp dirs: mkdtemp of /tmp/PREFIX-XXXXXX into dir; remove it and all below it */
 void tk_tmpdir(char *dir, size_t len, const char *prefix);
@@ -26,11 +29,15 @@ void tk_rmtree(const char *dir);
 /* a file of that content (path relative to dir, or absolute when dir is NULL) */
 void tk_write(const char *dir, const char *path, const char *content);
 
+/* diagnostics: print every message to stderr; true when one of them is exactly msg */
+void tk_diag_dump(const struct ul_diag *d);
+bool tk_diag_has(const struct ul_diag *d, const char *msg);
+
 /* a config from text (file name "t.conf"); the test fails, printing why, if it does not parse */
 struct ul_config *tk_config(const char *text);
 
 /* value builders: an address or prefix ("a.b.c.d", "a.b.c.d/n", IPv6 forms); a route of
- * table to dst with no nexthop yet; one more nexthop (gw NULL: a device route); a rule */
+ * table to dst (of dst's family) with no nexthop yet; one more nexthop (gw NULL: a device route); a rule */
 struct ul_addr tk_addr(const char *s);
 struct ul_route tk_route(uint32_t table, const char *dst);
 void tk_nh(struct ul_route *r, const char *gw, int ifindex, uint16_t weight);

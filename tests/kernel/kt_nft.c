@@ -19,44 +19,13 @@
 #include "nft.h"
 #include "tk.h"
 
-/* Run argv, capture stdout+stderr into out; returns the exit status (or -1). */
-static int run(char *out, size_t outlen, const char *const argv[])
-{
-	int p[2], st;
-	size_t len = 0;
-	ssize_t n;
-	pid_t pid;
-
-	if (pipe(p))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close(p[0]);
-		close(p[1]);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	while ((n = read(p[0], out + len, outlen - 1 - len)) > 0)
-		len += (size_t)n;
-	out[len] = '\0';
-	close(p[0]);
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
-
 static char out[1 << 22];
 
 static const char *nft_list(void)
 {
 	const char *argv[] = { "nft", "list", "table", "inet", UL_NFT_TABLE, NULL };
 
-	assert_int_equal(run(out, sizeof(out), argv), 0);
+	assert_int_equal(tk_run(out, sizeof(out), argv), 0);
 	return out;
 }
 
@@ -65,7 +34,7 @@ static const char *nft_list_terse(void)
 {
 	const char *argv[] = { "nft", "-t", "-s", "list", "table", "inet", UL_NFT_TABLE, NULL };
 
-	assert_int_equal(run(out, sizeof(out), argv), 0);
+	assert_int_equal(tk_run(out, sizeof(out), argv), 0);
 	return out;
 }
 
@@ -73,7 +42,7 @@ static void nft_cmd(const char *cmd)
 {
 	const char *argv[] = { "nft", cmd, NULL };
 
-	if (run(out, sizeof(out), argv) != 0)
+	if (tk_run(out, sizeof(out), argv) != 0)
 		fail_msg("nft %s: %s", cmd, out);
 }
 
@@ -267,7 +236,7 @@ static void test_apply_everything(void **state)
 		const char *argv[] = { "ip", "route", "replace", "local", "10.0.0.0/8", "dev", "lo",
 				       NULL };
 
-		assert_int_equal(run(out, sizeof(out), argv), 0);
+		assert_int_equal(tk_run(out, sizeof(out), argv), 0);
 	}
 	send_udp_to("127.0.0.1", 9999);         /* in */
 	send_udp_to("10.0.1.255", 9999);        /* in: last of 10.0.0.0/23 */
@@ -383,7 +352,7 @@ static void test_printed_ruleset_parses(void **state)
 	assert_non_null(f);
 	ul_ruleset_print(f, &rs);
 	assert_int_equal(fclose(f), 0);
-	if (run(out, sizeof(out), argv) != 0)
+	if (tk_run(out, sizeof(out), argv) != 0)
 		fail_msg("nft -c -f: %s", out);
 	unlink(path);
 	ul_ruleset_free(&rs);
@@ -427,7 +396,7 @@ static void test_remove(void **state)
 	struct ul_nft_existing ex;
 
 	assert_int_equal(ul_nft_remove(h), 0);
-	assert_int_equal(run(out, sizeof(out), argv), 0);
+	assert_int_equal(tk_run(out, sizeof(out), argv), 0);
 	assert_string_equal(out, "");
 	assert_int_equal(ul_nft_dump_existing(h, &ex), 0);
 	assert_false(ex.table);

@@ -19,45 +19,16 @@
 #include <cmocka.h>
 
 #include "nft.h"
+#include "tk.h"
 
 static struct ul_nft *h;
 static char out[1 << 23];
-
-static int run(const char *const argv[])
-{
-	int p[2], st;
-	size_t len = 0;
-	ssize_t n;
-	pid_t pid;
-
-	if (pipe(p))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close(p[0]);
-		close(p[1]);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	while ((n = read(p[0], out + len, sizeof(out) - 1 - len)) > 0)
-		len += (size_t)n;
-	out[len] = '\0';
-	close(p[0]);
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
 
 static const char *list_set(const char *name)
 {
 	const char *argv[] = { "nft", "list", "set", "inet", UL_NFT_TABLE, name, NULL };
 
-	assert_int_equal(run(argv), 0);
+	assert_int_equal(tk_run(out, sizeof(out), argv), 0);
 	return out;
 }
 
@@ -65,7 +36,7 @@ static void nft(const char *cmd)
 {
 	const char *argv[] = { "nft", cmd, NULL };
 
-	if (run(argv))
+	if (tk_run(out, sizeof(out), argv))
 		fail_msg("nft %s: %s", cmd, out);
 }
 

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "reconcile.h"
 #include "rtnl.h"
+#include "ktk.h"
 #include "tk.h"
 
 #define LO 1000
@@ -282,116 +283,83 @@ static void test_reconcile(void **state)
 
 /* ---- events ---- */
 
-struct evlog {
-	struct ul_kev ev[4096];
-	size_t n;
+/* the command socket is busy inside a dump: the first rule added from an event fails */
+struct busy {
 	struct ul_rtnl *h;
-	int busy_err;
+	int err;
 };
 
-static void collect(const struct ul_kev *ev, void *data)
+static void add_rule_in_dump(struct ktk_evlog *l, const struct ul_kev *ev)
 {
-	struct evlog *l = data;
+	struct busy *b = l->data;
 	struct ul_iprule r = tk_iprule(1000, 254);
 
-	if (l->h && !l->busy_err)      /* the command socket is busy inside a dump */
-		l->busy_err = ul_rtnl_rule_add(l->h, &r);
-	if (l->n < sizeof(l->ev) / sizeof(l->ev[0]))
-		l->ev[l->n++] = *ev;
-}
-
-static const struct ul_kev *find(const struct evlog *l, enum ul_kev_type type, int ifindex,
-				 const char *addr)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		const struct ul_kev *e = &l->ev[i];
-		char txt[UL_ADDR_STRLEN];
-
-		if (e->type != type || (ifindex && e->ifindex != ifindex))
-			continue;
-		if (addr && strcmp(ul_addr_format(&e->addr, txt, sizeof(txt)), addr))
-			continue;
-		return e;
-	}
-	return NULL;
-}
-
-/* Read events for up to 2 s until one like this arrives. */
-static const struct ul_kev *wait_for(struct ul_rtnl *h, struct evlog *l, enum ul_kev_type type,
-				     int ifindex, const char *addr)
-{
-	for (int i = 0; i < 20; i++) {
-		struct pollfd pfd = { .fd = ul_rtnl_event_fd(h), .events = POLLIN };
-		const struct ul_kev *e;
-
-		assert_int_equal(ul_rtnl_read_events(h, collect, l), 0);
-		e = find(l, type, ifindex, addr);
-		if (e)
-			return e;
-		poll(&pfd, 1, 100);
-	}
-	return NULL;
+	if (!b->err)
+		b->err = ul_rtnl_rule_add(b->h, &r);
 }
 
 static void test_events(void **state)
 {
 	struct ul_rtnl *h = *state;
-	struct evlog *l = calloc(1, sizeof(*l));
+	struct ktk_evlog *l = calloc(1, sizeof(*l));
 	const struct ul_kev *e;
 	char txt[UL_ADDR_STRLEN];
 	int idx;
 
+	struct busy busy = { .h = h };
+
 	assert_non_null(l);
-	l->h = h;
-	assert_int_equal(ul_rtnl_dump_all(h, collect, l), 0);
-	assert_int_equal(l->busy_err, -EBUSY);
-	e = find(l, UL_KEV_LINK, ifx[0], NULL);
+	l->hook = add_rule_in_dump;
+	l->data = &busy;
+	assert_int_equal(ul_rtnl_dump_all(h, ktk_collect, l), 0);
+	assert_int_equal(busy.err, -EBUSY);
+	e = ktk_find(l, UL_KEV_LINK, ifx[0], NULL);
 	assert_non_null(e);
 	assert_string_equal(e->ifname, "d0");
 	assert_true(e->flags & IFF_UP);
-	assert_non_null(find(l, UL_KEV_LINK, 1, NULL));         /* lo */
-	assert_non_null(find(l, UL_KEV_ADDR, ifx[1], "198.51.100.1/24"));
-	e = find(l, UL_KEV_ROUTE, ifx[2], "203.0.113.0/24");    /* the connected route */
+	assert_non_null(ktk_find(l, UL_KEV_LINK, 1, NULL));         /* lo */
+	assert_non_null(ktk_find(l, UL_KEV_ADDR, ifx[1], "198.51.100.1/24"));
+	e = ktk_find(l, UL_KEV_ROUTE, ifx[2], "203.0.113.0/24");    /* the connected route */
 	assert_non_null(e);
 	assert_false(e->has_gw);
 	assert_int_equal(e->table, RT_TABLE_MAIN);
-	assert_null(find(l, UL_KEV_ROUTE, 0, "127.0.0.1"));     /* local table: not main */
+	assert_null(ktk_find(l, UL_KEV_ROUTE, 0, "127.0.0.1"));     /* local table: not main */
 
-	l->h = NULL;
+	l->hook = NULL;
 	l->n = 0;
 	tk_sh("ip link set d2 down");
-	e = wait_for(h, l, UL_KEV_LINK, ifx[2], NULL);
+	e = ktk_wait_for(h, l, UL_KEV_LINK, ifx[2], NULL);
 	assert_non_null(e);
 	assert_false(e->flags & IFF_UP);
 	l->n = 0;
 	tk_sh("ip link set d2 up");
-	e = wait_for(h, l, UL_KEV_LINK, ifx[2], NULL);
+	e = ktk_wait_for(h, l, UL_KEV_LINK, ifx[2], NULL);
 	assert_non_null(e);
 	assert_true(e->flags & IFF_UP);
-	assert_non_null(wait_for(h, l, UL_KEV_ROUTE, ifx[2], "203.0.113.0/24"));
+	assert_non_null(ktk_wait_for(h, l, UL_KEV_ROUTE, ifx[2], "203.0.113.0/24"));
 
 	l->n = 0;
 	tk_sh("ip addr add 203.0.113.7/24 dev d2");
-	assert_non_null(wait_for(h, l, UL_KEV_ADDR, ifx[2], "203.0.113.7/24"));
+	assert_non_null(ktk_wait_for(h, l, UL_KEV_ADDR, ifx[2], "203.0.113.7/24"));
 	tk_sh("ip route add 10.8.0.0/16 via 203.0.113.254 metric 50");
-	e = wait_for(h, l, UL_KEV_ROUTE, ifx[2], "10.8.0.0/16");
+	e = ktk_wait_for(h, l, UL_KEV_ROUTE, ifx[2], "10.8.0.0/16");
 	assert_non_null(e);
 	assert_true(e->has_gw);
 	assert_string_equal(ul_addr_format(&e->gw, txt, sizeof(txt)), "203.0.113.254");
 	assert_int_equal(e->metric, 50);
 	tk_sh("ip route add 10.7.0.0/16 table 201 via 203.0.113.254");    /* not main: no event */
 	tk_sh("ip route del 10.8.0.0/16");
-	assert_non_null(wait_for(h, l, UL_KEV_ROUTE_DEL, ifx[2], "10.8.0.0/16"));
-	assert_null(find(l, UL_KEV_ROUTE, 0, "10.7.0.0/16"));
+	assert_non_null(ktk_wait_for(h, l, UL_KEV_ROUTE_DEL, ifx[2], "10.8.0.0/16"));
+	assert_null(ktk_find(l, UL_KEV_ROUTE, 0, "10.7.0.0/16"));
 	tk_sh("ip addr del 203.0.113.7/24 dev d2");
-	assert_non_null(wait_for(h, l, UL_KEV_ADDR_DEL, ifx[2], "203.0.113.7/24"));
+	assert_non_null(ktk_wait_for(h, l, UL_KEV_ADDR_DEL, ifx[2], "203.0.113.7/24"));
 	tk_sh("ip link add d9 type veth peer name d9p");
-	e = wait_for(h, l, UL_KEV_LINK, (int)if_nametoindex("d9"), NULL);
+	e = ktk_wait_for(h, l, UL_KEV_LINK, (int)if_nametoindex("d9"), NULL);
 	assert_non_null(e);
 	assert_string_equal(e->ifname, "d9");
 	idx = e->ifindex;
 	tk_sh("ip link del d9");
-	e = wait_for(h, l, UL_KEV_LINK_DEL, idx, NULL);
+	e = ktk_wait_for(h, l, UL_KEV_LINK_DEL, idx, NULL);
 	assert_non_null(e);
 	assert_string_equal(e->ifname, "d9");
 	tk_sh("ip route flush table 201");
@@ -401,7 +369,7 @@ static void test_events(void **state)
 static void test_events_overrun(void **state)
 {
 	struct ul_rtnl *h = *state;
-	struct evlog *l = calloc(1, sizeof(*l));
+	struct ktk_evlog *l = calloc(1, sizeof(*l));
 	int small = 1, big = 1 << 20, err, fd;
 	char path[] = "/tmp/kt_rtnl.XXXXXX";
 	FILE *f;
@@ -419,17 +387,17 @@ static void test_events_overrun(void **state)
 	fclose(f);
 	tk_sh("ip -batch %s && ip addr flush dev d2 to 10.55.0.0/16", path);
 	unlink(path);
-	err = ul_rtnl_read_events(h, collect, l);
+	err = ul_rtnl_read_events(h, ktk_collect, l);
 	assert_int_equal(err, -ENOBUFS);
 	/* and the socket goes on working after it (the daemon would resync now) */
 	assert_int_equal(setsockopt(ul_rtnl_event_fd(h), SOL_SOCKET, SO_RCVBUF, &big,
 				    sizeof(big)), 0);
 	for (int i = 0; i < 100 && err; i++)
-		err = ul_rtnl_read_events(h, collect, l);
+		err = ul_rtnl_read_events(h, ktk_collect, l);
 	assert_int_equal(err, 0);
 	l->n = 0;
 	tk_sh("ip link set d1 down");
-	assert_non_null(wait_for(h, l, UL_KEV_LINK, ifx[1], NULL));
+	assert_non_null(ktk_wait_for(h, l, UL_KEV_LINK, ifx[1], NULL));
 	tk_sh("ip link set d1 up");
 	free(l);
 }

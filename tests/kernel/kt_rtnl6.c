@@ -22,6 +22,8 @@
 #include "log.h"
 #include "reconcile.h"
 #include "rtnl.h"
+#include "ktk.h"
+#include "tk.h"
 
 #define LO 1000
 #define HI 1099
@@ -30,69 +32,12 @@ static int ifx[2];                      /* d0, d1 */
 static const uint32_t tables[] = { 201, 202, 250 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 
-__attribute__((format(printf, 1, 2)))
-static void sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
-
-static void capture(const char *cmd, char *out, size_t len)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(out, 1, len - 1, f);
-	out[n] = '\0';
-	pclose(f);
-}
-
-static struct ul_addr A(const char *s)
-{
-	struct ul_addr a;
-
-	assert_int_equal(ul_addr_parse(s, true, &a), 0);
-	return a;
-}
-
-static struct ul_route route(uint32_t table)
-{
-	struct ul_route r;
-
-	memset(&r, 0, sizeof(r));
-	r.family = AF_INET6;
-	r.table = table;
-	r.dst = A("::/0");
-	return r;
-}
-
-static void nh(struct ul_route *r, const char *gw, int ifindex, uint16_t weight)
-{
-	struct ul_nexthop *x = &r->nh[r->n_nh++];
-
-	memset(x, 0, sizeof(*x));
-	x->has_gw = true;
-	x->gw = A(gw);
-	x->ifindex = ifindex;
-	x->weight = weight;
-}
-
+/* an IPv6 rule (tk_iprule's are IPv4) */
 static struct ul_iprule rule(uint32_t prio, uint32_t table)
 {
-	struct ul_iprule r;
+	struct ul_iprule r = tk_iprule(prio, table);
 
-	memset(&r, 0, sizeof(r));
 	r.family = AF_INET6;
-	r.prio = prio;
-	r.table = table;
-	r.suppress_prefixlen = UL_NO_SUPPRESS;
 	return r;
 }
 
@@ -100,18 +45,18 @@ static struct ul_iprule rule(uint32_t prio, uint32_t table)
 static void sample(struct ul_plan *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->routes[0] = route(201);
-	nh(&p->routes[0], "fe80::a", ifx[0], 1);
-	p->routes[1] = route(202);
-	nh(&p->routes[1], "fe80::b", ifx[1], 1);
-	p->routes[2] = route(250);
-	nh(&p->routes[2], "fe80::a", ifx[0], 30);
-	nh(&p->routes[2], "fe80::b", ifx[1], 70);
+	p->routes[0] = tk_route(201, "::/0");
+	tk_nh(&p->routes[0], "fe80::a", ifx[0], 1);
+	p->routes[1] = tk_route(202, "::/0");
+	tk_nh(&p->routes[1], "fe80::b", ifx[1], 1);
+	p->routes[2] = tk_route(250, "::/0");
+	tk_nh(&p->routes[2], "fe80::a", ifx[0], 30);
+	tk_nh(&p->routes[2], "fe80::b", ifx[1], 70);
 	p->n_routes = 3;
 	p->rules[0] = rule(1000, RT_TABLE_MAIN);
 	p->rules[0].suppress_prefixlen = 0;
 	p->rules[1] = rule(1001, 201);
-	p->rules[1].src = A("2001:db8:a::1/128");
+	p->rules[1].src = tk_addr("2001:db8:a::1/128");
 	p->rules[2] = rule(1010, 201);
 	p->rules[2].fwmark = 0x100;
 	p->rules[2].fwmask = 0xff00;
@@ -119,7 +64,7 @@ static void sample(struct ul_plan *p)
 	p->rules[3].fwmark = 0x200;
 	p->rules[3].fwmask = 0xff00;
 	p->rules[4] = rule(1031, 202);
-	p->rules[4].src = A("2001:db8:2:100::/64");
+	p->rules[4].src = tk_addr("2001:db8:2:100::/64");
 	p->rules[5] = rule(1099, 250);
 	p->n_rules = 6;
 }
@@ -131,9 +76,9 @@ static int group_setup(void **state)
 		fprintf(stderr, "needs root in a network namespace\n");
 		exit(77);
 	}
-	sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0");
+	tk_sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0");
 	for (int i = 0; i < 2; i++) {
-		sh("ip link add d%d type veth peer name d%dp && ip link set d%dp up && "
+		tk_sh("ip link add d%d type veth peer name d%dp && ip link set d%dp up && "
 		   "ip link set d%d up && ip -6 addr add 2001:db8:%c::1/64 dev d%d nodad",
 		   i, i, i, i, 'a' + i, i);
 		ifx[i] = (int)if_nametoindex(i ? "d1" : "d0");
@@ -170,13 +115,13 @@ static void assert_clean(struct ul_rtnl *h)
 	assert_int_equal(ul_rtnl_dump_rules(h, LO, HI, &rules, &n), 0);
 	assert_int_equal(n, 0);
 	free(rules);
-	capture("ip -6 rule show | grep -E '^10[0-9][0-9]:' || true", out, sizeof(out));
+	tk_capture("ip -6 rule show | grep -E '^10[0-9][0-9]:' || true", out, sizeof(out));
 	assert_string_equal(out, "");
 	for (size_t i = 0; i < N_TABLES; i++) {
 		char cmd[128];
 
 		snprintf(cmd, sizeof(cmd), "ip -6 route show table %u 2>/dev/null", tables[i]);
-		capture(cmd, out, sizeof(out));
+		tk_capture(cmd, out, sizeof(out));
 		assert_string_equal(out, "");
 	}
 }
@@ -205,23 +150,23 @@ static void test_routes6(void **state)
 		assert_true(found);
 	}
 	free(have);
-	capture("ip -6 route show table 250", out, sizeof(out));
+	tk_capture("ip -6 route show table 250", out, sizeof(out));
 	assert_non_null(strstr(out, "nexthop via fe80::a dev d0 weight 30"));
 	assert_non_null(strstr(out, "nexthop via fe80::b dev d1 weight 70"));
-	capture("ip -6 route show table 201", out, sizeof(out));
+	tk_capture("ip -6 route show table 201", out, sizeof(out));
 	assert_non_null(strstr(out, "default via fe80::a dev d0"));
 
 	/* someone else's route in a link table, of another metric, is not uplinkd's */
-	sh("ip -6 route add 2001:db8:77::/48 via fe80::a dev d0 table 201 metric 5");
+	tk_sh("ip -6 route add 2001:db8:77::/48 via fe80::a dev d0 table 201 metric 5");
 	assert_int_equal(ul_rtnl_dump_routes(h, (const uint32_t[]){ 201 }, 1, &have, &n), 0);
 	assert_int_equal(n, 1);
 	free(have);
-	sh("ip -6 route del 2001:db8:77::/48 table 201 metric 5");
+	tk_sh("ip -6 route del 2001:db8:77::/48 table 201 metric 5");
 
 	/* a new weight replaces the whole multipath route in place */
 	p->routes[2].nh[1].weight = 10;
 	assert_int_equal(ul_rtnl_route_replace(h, &p->routes[2]), 0);
-	capture("ip -6 route show table 250", out, sizeof(out));
+	tk_capture("ip -6 route show table 250", out, sizeof(out));
 	assert_non_null(strstr(out, "nexthop via fe80::b dev d1 weight 10"));
 	assert_null(strstr(out, "weight 70"));
 	/* a multipath delete removes every hop (IPv6 deletes only the named one otherwise) */
@@ -251,7 +196,7 @@ static void test_rules6(void **state)
 	assert_int_equal(ul_rtnl_dump_rules(h, LO, HI, &have, &n), 0);
 	assert_int_equal(n, p->n_rules + 1);
 	free(have);
-	capture("ip -6 rule show", out, sizeof(out));
+	tk_capture("ip -6 rule show", out, sizeof(out));
 	assert_non_null(strstr(out, "1000:\tfrom all lookup main suppress_prefixlength 0"));
 	assert_non_null(strstr(out, "1001:\tfrom 2001:db8:a::1 lookup 201"));
 	assert_non_null(strstr(out, "1010:\tfrom all fwmark 0x100/0xff00 lookup 201"));
@@ -278,7 +223,7 @@ static void test_reconcile6(void **state)
 	/* an IPv4 route and rule alongside */
 	p->routes[p->n_routes].family = AF_INET;
 	p->routes[p->n_routes].table = 201;
-	p->routes[p->n_routes].dst = A("0.0.0.0/0");
+	p->routes[p->n_routes].dst = tk_addr("0.0.0.0/0");
 	p->routes[p->n_routes].nh[0].ifindex = ifx[0];
 	p->routes[p->n_routes].nh[0].weight = 1;
 	p->routes[p->n_routes++].n_nh = 1;
@@ -288,12 +233,12 @@ static void test_reconcile6(void **state)
 	p->rules[p->n_rules++].fwmask = 0xff00;
 	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), (int)n6 + 2);
 	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 0);
-	sh("ip -6 rule add pref 1040 lookup 77");
-	sh("ip -6 route add 2001:db8:9::/48 via fe80::a dev d0 table 202");
-	sh("ip -6 route del default table 201");
+	tk_sh("ip -6 rule add pref 1040 lookup 77");
+	tk_sh("ip -6 route add 2001:db8:9::/48 via fe80::a dev d0 table 202");
+	tk_sh("ip -6 route del default table 201");
 	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 3);
 	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 0);
-	capture("ip -6 route show table 201", out, sizeof(out));
+	tk_capture("ip -6 route show table 201", out, sizeof(out));
 	assert_non_null(strstr(out, "default via fe80::a dev d0"));
 	assert_int_equal(ul_reconcile_remove_all(h, tables, N_TABLES, LO, HI), (int)n6 + 2);
 	assert_clean(h);
@@ -302,61 +247,16 @@ static void test_reconcile6(void **state)
 
 /* ---- events ---- */
 
-struct evlog {
-	struct ul_kev ev[1024];
-	size_t n;
-};
-
-static void collect(const struct ul_kev *ev, void *data)
-{
-	struct evlog *l = data;
-
-	if (l->n < sizeof(l->ev) / sizeof(l->ev[0]))
-		l->ev[l->n++] = *ev;
-}
-
-static const struct ul_kev *find(const struct evlog *l, enum ul_kev_type type, int ifindex,
-				 const char *addr)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		const struct ul_kev *e = &l->ev[i];
-		char txt[UL_ADDR_STRLEN];
-
-		if (e->type != type || (ifindex && e->ifindex != ifindex))
-			continue;
-		if (addr && strcmp(ul_addr_format(&e->addr, txt, sizeof(txt)), addr))
-			continue;
-		return e;
-	}
-	return NULL;
-}
-
-static const struct ul_kev *wait_for(struct ul_rtnl *h, struct evlog *l, enum ul_kev_type type,
-				     int ifindex, const char *addr)
-{
-	for (int i = 0; i < 20; i++) {
-		struct pollfd pfd = { .fd = ul_rtnl_event_fd(h), .events = POLLIN };
-		const struct ul_kev *e;
-
-		assert_int_equal(ul_rtnl_read_events(h, collect, l), 0);
-		e = find(l, type, ifindex, addr);
-		if (e)
-			return e;
-		poll(&pfd, 1, 100);
-	}
-	return NULL;
-}
-
 static void test_events6(void **state)
 {
 	struct ul_rtnl *h = *state;
-	struct evlog *l = calloc(1, sizeof(*l));
+	struct ktk_evlog *l = calloc(1, sizeof(*l));
 	const struct ul_kev *e;
 	char txt[UL_ADDR_STRLEN];
 
 	assert_non_null(l);
-	assert_int_equal(ul_rtnl_dump_all(h, collect, l), 0);
-	e = find(l, UL_KEV_ADDR, ifx[0], "2001:db8:a::1/64");
+	assert_int_equal(ul_rtnl_dump_all(h, ktk_collect, l), 0);
+	e = ktk_find(l, UL_KEV_ADDR, ifx[0], "2001:db8:a::1/64");
 	assert_non_null(e);
 	assert_int_equal(e->scope, RT_SCOPE_UNIVERSE);
 	assert_true(e->addr_usable);
@@ -365,29 +265,29 @@ static void test_events6(void **state)
 		if (l->ev[i].type == UL_KEV_ADDR && l->ev[i].ifindex == ifx[0] &&
 		    l->ev[i].addr.family == AF_INET6 && l->ev[i].scope == RT_SCOPE_LINK)
 			assert_false(l->ev[i].addr_usable);
-	assert_non_null(find(l, UL_KEV_ROUTE, ifx[0], "2001:db8:a::/64"));
+	assert_non_null(ktk_find(l, UL_KEV_ROUTE, ifx[0], "2001:db8:a::/64"));
 
 	/* a router advertisement's default route in main (what accept_ra=2 makes) */
 	l->n = 0;
-	sh("ip -6 route add default via fe80::1 dev d0 proto ra metric 1024 expires 600");
-	e = wait_for(h, l, UL_KEV_ROUTE, ifx[0], "::/0");
+	tk_sh("ip -6 route add default via fe80::1 dev d0 proto ra metric 1024 expires 600");
+	e = ktk_wait_for(h, l, UL_KEV_ROUTE, ifx[0], "::/0");
 	assert_non_null(e);
 	assert_true(e->has_gw);
 	assert_string_equal(ul_addr_format(&e->gw, txt, sizeof(txt)), "fe80::1");
 	assert_int_equal(e->proto, RTPROT_RA);
 	assert_int_equal(e->table, RT_TABLE_MAIN);
-	sh("ip -6 route del default via fe80::1 dev d0");
-	assert_non_null(wait_for(h, l, UL_KEV_ROUTE_DEL, ifx[0], "::/0"));
+	tk_sh("ip -6 route del default via fe80::1 dev d0");
+	assert_non_null(ktk_wait_for(h, l, UL_KEV_ROUTE_DEL, ifx[0], "::/0"));
 
 	/* an address still in duplicate address detection cannot source probes yet */
 	l->n = 0;
-	sh("ip -6 addr add 2001:db8:a::7/64 dev d0");
-	e = wait_for(h, l, UL_KEV_ADDR, ifx[0], "2001:db8:a::7/64");
+	tk_sh("ip -6 addr add 2001:db8:a::7/64 dev d0");
+	e = ktk_wait_for(h, l, UL_KEV_ADDR, ifx[0], "2001:db8:a::7/64");
 	assert_non_null(e);
 	assert_true(e->addr_flags & IFA_F_TENTATIVE);
 	assert_false(e->addr_usable);
-	sh("ip -6 addr del 2001:db8:a::7/64 dev d0");
-	assert_non_null(wait_for(h, l, UL_KEV_ADDR_DEL, ifx[0], "2001:db8:a::7/64"));
+	tk_sh("ip -6 addr del 2001:db8:a::7/64 dev d0");
+	assert_non_null(ktk_wait_for(h, l, UL_KEV_ADDR_DEL, ifx[0], "2001:db8:a::7/64"));
 	free(l);
 }
 

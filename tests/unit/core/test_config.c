@@ -26,12 +26,6 @@
 #define L2 "links = ( { name = \"isp1\"; interface = \"wan1\"; }, " \
 	   "{ name = \"isp2\"; interface = \"wan2\"; } );\n"
 
-static void dump(const struct ul_diag *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "  diag[%zu] %s\n", i, d->msgs[i]);
-}
-
 static struct ul_config *parse_ok(const char *text)
 {
 	struct ul_diag d = { 0 };
@@ -39,20 +33,12 @@ static struct ul_config *parse_ok(const char *text)
 	int r = ul_config_parse_string(text, "t.conf", &c, &d);
 
 	if (r != 0)
-		dump(&d);
+		tk_diag_dump(&d);
 	assert_int_equal(r, 0);
 	assert_non_null(c);
 	assert_int_equal(d.n, 0);
 	ul_diag_free(&d);
 	return c;
-}
-
-static bool has_msg(const struct ul_diag *d, const char *msg)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (!strcmp(d->msgs[i], msg))
-			return true;
-	return false;
 }
 
 /* Parse text as "t.conf"; it must fail and report every one of the NULL-terminated messages. */
@@ -68,9 +54,9 @@ static void expect_errs(const char *text, ...)
 	assert_ptr_equal(c, (struct ul_config *)0x1);  /* untouched on failure */
 	va_start(ap, text);
 	while ((msg = va_arg(ap, const char *))) {
-		if (!has_msg(&d, msg)) {
+		if (!tk_diag_has(&d, msg)) {
 			fprintf(stderr, "missing: %s\n", msg);
-			dump(&d);
+			tk_diag_dump(&d);
 			fail();
 		}
 	}
@@ -1073,7 +1059,7 @@ static void test_many_errors(void **state)
 	assert_int_equal(ul_config_parse_string(text, "t.conf", &c, &d), -EINVAL);
 	assert_null(c);
 	if (d.n != 6)
-		dump(&d);
+		tk_diag_dump(&d);
 	assert_int_equal(d.n, 6);
 	assert_string_equal(d.msgs[0], "t.conf:1: daemon.log_level: \"loud\" is not one of "
 			    "error|warning|notice|info|debug");
@@ -1278,9 +1264,9 @@ static void test_include(void **state)
 	assert_null(c);
 	snprintf(want, sizeof(want), "%s/links.conf:3: links[1].weight: 999 is out of range 1..256",
 		 dir);
-	if (!has_msg(&d, want))
-		dump(&d);
-	assert_true(has_msg(&d, want));
+	if (!tk_diag_has(&d, want))
+		tk_diag_dump(&d);
+	assert_true(tk_diag_has(&d, want));
 	ul_diag_free(&d);
 
 	/* ... also a syntax error */
@@ -1298,7 +1284,7 @@ static void test_include(void **state)
 	snprintf(want, sizeof(want), "%s/links.conf:3: integer 5000000000 is out of range for 32 "
 		 "bits (add L for a 64-bit integer)", dir);
 	if (d.n != 1 || strcmp(d.msgs[0], want))
-		dump(&d);
+		tk_diag_dump(&d);
 	assert_int_equal(d.n, 1);
 	assert_string_equal(d.msgs[0], want);
 	ul_diag_free(&d);
@@ -1386,7 +1372,7 @@ static void test_shipped_example(void **state)
 	if (access(path, R_OK))
 		skip();
 	if (ul_config_load(path, &c, &d))
-		dump(&d);
+		tk_diag_dump(&d);
 	assert_non_null(c);
 	assert_int_equal(c->n_links, 2);
 	assert_true(c->n_rules > 0);

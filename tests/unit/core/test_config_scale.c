@@ -16,23 +16,10 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "tk.h"
 
 #define L2 "links = ( { name = \"isp1\"; interface = \"wan1\"; }, " \
 	   "{ name = \"isp2\"; interface = \"wan2\"; } );\n"
-
-static void dump(const struct ul_diag *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "  diag[%zu] %s\n", i, d->msgs[i]);
-}
-
-static bool has_msg(const struct ul_diag *d, const char *msg)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (!strcmp(d->msgs[i], msg))
-			return true;
-	return false;
-}
 
 /* Parse as "t.conf"; it must fail with exactly the NULL-terminated messages. */
 static void expect_only(const char *text, ...)
@@ -48,15 +35,15 @@ static void expect_only(const char *text, ...)
 	va_start(ap, text);
 	while ((msg = va_arg(ap, const char *))) {
 		n++;
-		if (!has_msg(&d, msg)) {
+		if (!tk_diag_has(&d, msg)) {
 			fprintf(stderr, "missing: %s\n", msg);
-			dump(&d);
+			tk_diag_dump(&d);
 			fail();
 		}
 	}
 	va_end(ap);
 	if (d.n != n)
-		dump(&d);
+		tk_diag_dump(&d);
 	assert_int_equal(d.n, n);
 	ul_diag_free(&d);
 }
@@ -144,7 +131,7 @@ static void test_100k_prefixes(void **state)
 	t = big_conf(100000, 99998);
 	assert_int_equal(ul_config_parse_string(t, "t.conf", &c, &d), -EINVAL);
 	if (d.n != 1)
-		dump(&d);
+		tk_diag_dump(&d);
 	assert_int_equal(d.n, 1);
 	assert_non_null(strstr(d.msgs[0], "rules[0].dst[99998]: 11.0.0.0/24 is listed twice "
 				       "(also dst[0])"));
@@ -187,9 +174,9 @@ static void test_include_absolute(void **state)
 	write_file(inc, "links = (\n  { name = \"isp1\"; interface = \"wan1\"; weight = 0; }\n);\n");
 	assert_int_equal(ul_config_load(main_path, &c, &d), -EINVAL);
 	snprintf(want, sizeof(want), "%s:2: links[0].weight: 0 is out of range 1..256", inc);
-	if (!has_msg(&d, want))
-		dump(&d);
-	assert_true(has_msg(&d, want));
+	if (!tk_diag_has(&d, want))
+		tk_diag_dump(&d);
+	assert_true(tk_diag_has(&d, want));
 	ul_diag_free(&d);
 
 	/* a missing one: named as written */
@@ -198,7 +185,7 @@ static void test_include_absolute(void **state)
 	snprintf(want, sizeof(want), "%s:2: @include \"%s\": cannot read %s: No such file or "
 		 "directory", main_path, inc, inc);
 	if (d.n != 1 || strcmp(d.msgs[0], want))
-		dump(&d);
+		tk_diag_dump(&d);
 	assert_int_equal(d.n, 1);
 	assert_string_equal(d.msgs[0], want);
 	ul_diag_free(&d);
@@ -211,9 +198,9 @@ static void test_include_absolute(void **state)
 	snprintf(want, sizeof(want), "%s:1: @include \"/etc/hostname\": an absolute path is only "
 		 "allowed in the main configuration file (libconfig resolves it inside %s)",
 		 nest, a);
-	if (!has_msg(&d, want))
-		dump(&d);
-	assert_true(has_msg(&d, want));
+	if (!tk_diag_has(&d, want))
+		tk_diag_dump(&d);
+	assert_true(tk_diag_has(&d, want));
 	ul_diag_free(&d);
 
 	unlink(nest);

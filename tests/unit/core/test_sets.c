@@ -14,23 +14,10 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "tk.h"
 #include "plan.h"
 #include "setdiff.h"
 #include "setfile.h"
-
-static void dump(const struct ul_diag *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "  diag[%zu] %s\n", i, d->msgs[i]);
-}
-
-static bool has_msg(const struct ul_diag *d, const char *msg)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (!strcmp(d->msgs[i], msg))
-			return true;
-	return false;
-}
 
 /* ---- the file parser ---- */
 
@@ -78,15 +65,15 @@ static void setfile_bad(void **state)
 	assert_null(v);
 	assert_int_equal(n, 0);
 	if (d.n != 6)
-		dump(&d);
+		tk_diag_dump(&d);
 	assert_int_equal(d.n, 6);
-	assert_true(has_msg(&d, "/etc/b.txt:2: \"1.2.3.4/8\" has host bits set"));
-	assert_true(has_msg(&d, "/etc/b.txt:3: \"foo\" is not an IPv4/IPv6 address or prefix"));
-	assert_true(has_msg(&d, "/etc/b.txt:4: \"::1\" is IPv6, in a set of type \"ipv4\""));
-	assert_true(has_msg(&d, "/etc/b.txt:5: \"1.2.3.0/24 x\" holds more than one field (one "
+	assert_true(tk_diag_has(&d, "/etc/b.txt:2: \"1.2.3.4/8\" has host bits set"));
+	assert_true(tk_diag_has(&d, "/etc/b.txt:3: \"foo\" is not an IPv4/IPv6 address or prefix"));
+	assert_true(tk_diag_has(&d, "/etc/b.txt:4: \"::1\" is IPv6, in a set of type \"ipv4\""));
+	assert_true(tk_diag_has(&d, "/etc/b.txt:5: \"1.2.3.0/24 x\" holds more than one field (one "
 				"prefix a line)"));
-	assert_true(has_msg(&d, "/etc/b.txt:6: \"10.0.0.0/33\" has a bad prefix length"));
-	assert_true(has_msg(&d, "/etc/b.txt:7: \"ok\\x00bad\" contains a NUL byte"));
+	assert_true(tk_diag_has(&d, "/etc/b.txt:6: \"10.0.0.0/33\" has a bad prefix length"));
+	assert_true(tk_diag_has(&d, "/etc/b.txt:7: \"ok\\x00bad\" contains a NUL byte"));
 	ul_diag_free(&d);
 
 	/* many bad lines: the first ones, then a count */
@@ -163,7 +150,7 @@ static void config_sets(void **state)
 	struct ul_config *c = NULL;
 
 	if (ul_config_parse_string_io(CONTRACT, "/cfg/uplinkd.conf", &io, &c, &d))
-		dump(&d);
+		tk_diag_dump(&d);
 	assert_non_null(c);
 	assert_int_equal(c->n_sets, 4);
 	/* absolute paths as they are, relative ones from the config's directory */
@@ -232,9 +219,9 @@ static void config_set_errors(void **state)
 		};
 
 		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-			if (!has_msg(&d, want[i])) {
+			if (!tk_diag_has(&d, want[i])) {
 				fprintf(stderr, "missing: %s\n", want[i]);
-				dump(&d);
+				tk_diag_dump(&d);
 				fail();
 			}
 	}
