@@ -5,13 +5,9 @@
 # 400 IPv6 connections by isp1, none failed; IPv4 beside it the same; `uplinkctl status`
 # shows both families, the metrics carry a family label, -n prints the IPv6 objects.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2 --bcp38 --ipv6
-conf=$LABDIR/uplinkd.conf
+lab_test 2 --bcp38 --ipv6
 S6=$LAB_SERVICE6
 
-share() { echo "$1" | awk -v a="$2" '$1 == a { print $2 }'; }
 
 lab_conf6 2 weights=30,70 > "$conf"
 dry=$(lab_gw uplinkd -n -c "$conf")
@@ -34,18 +30,18 @@ lab_assert "accept_ra 2 on wan1 (routers still learned)" \
 
 out=$(lab_lan tcpsrc count "$S6" "$LAB_PORT" 400 -p 8 -t 2000)
 lab_log "IPv6 30/70: $out"
-n1=$(share "$out" 2001:db8:1::2); n2=$(share "$out" 2001:db8:2::2)
+n1=$(lab_share "$out" 2001:db8:1::2); n2=$(lab_share "$out" 2001:db8:2::2)
 lab_assert "400 IPv6 connections, none failed" 'grep -q "^fail 0$" <<<"$out"'
 lab_assert "every IPv6 connection masqueraded to an ISP's address" [ $(( ${n1:-0} + ${n2:-0} )) = 400 ]
 pct=$(( ${n1:-0} * 100 / 400 ))
 echo "balance 30/70 over 400 IPv6 connections: isp1 $pct%"
-lab_assert "isp1's IPv6 share $pct% is 30 +- 6" '[ "$pct" -ge 24 ] && [ "$pct" -le 36 ]'
+lab_assert "isp1's IPv6 lab_share $pct% is 30 +- 6" '[ "$pct" -ge 24 ] && [ "$pct" -le 36 ]'
 
 out=$(lab_lan tcpsrc count 203.0.113.10 "$LAB_PORT" 400 -p 8 -t 2000)
-n1=$(share "$out" 192.168.1.2)
+n1=$(lab_share "$out" 192.168.1.2)
 pct4=$(( ${n1:-0} * 100 / 400 ))
 echo "balance 30/70 over 400 IPv4 connections beside it: isp1 $pct4%"
-lab_assert "IPv4 share $pct4% is 30 +- 6 too" '[ "$pct4" -ge 24 ] && [ "$pct4" -le 36 ]'
+lab_assert "IPv4 lab_share $pct4% is 30 +- 6 too" '[ "$pct4" -ge 24 ] && [ "$pct4" -le 36 ]'
 
 st=$(lab_ctl status)
 lab_assert "uplinkctl status has an ipv6 row per link" [ "$(grep -c '^  ipv6 ' <<<"$st")" = 2 ]

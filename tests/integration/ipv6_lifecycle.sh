@@ -6,10 +6,7 @@
 # IPv6 off ("none") removes its IPv6 objects and keeps its IPv4; kill -9 and a restart adopt
 # what is there without duplicates.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2 --bcp38 --ipv6
-conf=$LABDIR/uplinkd.conf
+lab_test 2 --bcp38 --ipv6
 S6=$LAB_SERVICE6
 
 snap6() {

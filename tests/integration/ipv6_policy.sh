@@ -6,10 +6,7 @@
 #  - a port forward to a LAN IPv6 host answers on both links, each by the link it came in on;
 #  - sticky by IPv6 source: every new connection of a source by one link.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2 --bcp38 --ipv6
-conf=$LABDIR/uplinkd.conf
+lab_test 2 --bcp38 --ipv6
 S6=$LAB_SERVICE6
 P=$LAB_PORT
 

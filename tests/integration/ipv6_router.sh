@@ -5,12 +5,8 @@
 # the link table's next hop. gateway6 as a configured link-local address works without any
 # advertisement. A link that loses its IPv4 address goes on as an IPv6-only link.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2 --bcp38 --ipv6
-conf=$LABDIR/uplinkd.conf
+lab_test 2 --bcp38 --ipv6
 S6=$LAB_SERVICE6
-share() { echo "$1" | awk -v a="$2" '$1 == a { print $2 }'; }
 
 # isp2: a configured link-local next hop instead of "auto"
 lab_conf6 2 weights=1,1 | sed '/interface = "wan2"/s/gateway6 = "auto"/gateway6 = "fe80::1"/' > "$conf"
@@ -27,7 +23,7 @@ lab_assert "isp1's IPv6 link table is emptied" '[ -z "$(lab_gw ip -6 route show 
 lab_assert "status: no IPv6 gateway for isp1" [ "$(lab_link6_field isp1 gateway)" = null ]
 lab_assert "\"IPv6 router gone\" logged" 'grep -q "link isp1: IPv6 router gone" "$LABDIR/uplinkd.log"'
 out=$(lab_lan tcpsrc count "$S6" "$LAB_PORT" 40 -p 4 -t 2000)
-lab_assert "IPv6 all by isp2 meanwhile" '[ "$(share "$out" 2001:db8:2::2)" = 40 ]'
+lab_assert "IPv6 all by isp2 meanwhile" '[ "$(lab_share "$out" 2001:db8:2::2)" = 40 ]'
 # IPv4 of isp1 is not concerned
 lab_assert "isp1's IPv4 still balanced" 'lab_gw ip -4 route show table 250 | grep -q wan1'
 
@@ -43,7 +39,7 @@ lab_assert "status shows it" [ "$(lab_link6_field isp1 gateway)" = fe80::2 ]
 lab_wait_state6 isp1 up 10 || lab_fail "isp1's IPv6 not up with its new router"
 out=$(lab_lan tcpsrc count "$S6" "$LAB_PORT" 100 -p 4 -t 2000)
 lab_assert "isp1 carries IPv6 again through fe80::2" \
-	'[ "$(share "$out" 2001:db8:1::2)" -ge 20 ] && grep -q "^fail 0$" <<<"$out"'
+	'[ "$(lab_share "$out" 2001:db8:1::2)" -ge 20 ] && grep -q "^fail 0$" <<<"$out"'
 # isp2 loses its IPv4 address: an IPv6-only link now, shown by its only family
 lab_gw ip -4 addr flush dev wan2
 lab_assert "isp2's IPv4 goes down (no address)" \
@@ -51,9 +47,9 @@ lab_assert "isp2's IPv4 goes down (no address)" \
 lab_assert "the status shows isp2 by its IPv6 (up, active)" \
 	'[ "$(lab_link_field isp2 state)" = up ] && [ "$(lab_link_field isp2 active)" = true ]'
 out=$(lab_lan tcpsrc count 203.0.113.10 "$LAB_PORT" 40 -p 4 -t 2000)
-lab_assert "IPv4 all by isp1" '[ "$(share "$out" 192.168.1.2)" = 40 ]'
+lab_assert "IPv4 all by isp1" '[ "$(lab_share "$out" 192.168.1.2)" = 40 ]'
 out=$(lab_lan tcpsrc count "$S6" "$LAB_PORT" 100 -p 4 -t 2000)
 lab_assert "IPv6 still over both" \
-	'[ "$(share "$out" 2001:db8:2::2)" -ge 20 ] && [ "$(share "$out" 2001:db8:1::2)" -ge 20 ]'
+	'[ "$(lab_share "$out" 2001:db8:2::2)" -ge 20 ] && [ "$(lab_share "$out" 2001:db8:1::2)" -ge 20 ]'
 lab_uplinkd_stop || lab_fail "uplinkd exit status $?"
 echo "ipv6_router: ok"

@@ -8,27 +8,14 @@
 #  - without the delay it is up again only after the recovery margin (10 rounds in it);
 #  - +1500 ms, beyond the probe timeout: isp1 is down, never degraded, and stays down.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-command -v iptables >/dev/null || { echo "SKIP: iptables missing (make deps)"; exit 77; }
-lab_create 2 --bcp38
-lab_translog_hook
-conf=$LABDIR/uplinkd.conf
-lab_conf 2 weights=1,1 interval=200 timeout=1000 down=3 up=3 quorum=1 \
-	targets=203.0.113.11,203.0.113.12,203.0.113.13 check_extra='max_rtt_ms = 100;' \
-	daemon_extra="hook = \"$LAB_TRANSLOG_HOOK\";" >"$conf"
-lab_uplinkd_start "$conf"
-lab_all_up 10 || lab_fail "links not up"
+lab_quality_up 1000 'max_rtt_ms = 100;'
 
-now_us() { echo "${EPOCHREALTIME/./}"; }
-fcmp() { awk "BEGIN { exit !($1) }"; }
-field() { lab_link_field "$1" "$2"; }
 # wait_rtt LINK 'OP VALUE' TIMEOUT_S: until the link's rtt_ms satisfies it
 wait_rtt() {
-	local end=$(( $(now_us) + $3 * 1000000 )) r
+	local end=$(( $(lab_now_us) + $3 * 1000000 )) r
 	while :; do
-		r=$(field "$1" rtt_ms) && fcmp "$r $2" && return 0
-		[ "$(now_us)" -ge $end ] && return 1
+		r=$(lab_link_field "$1" rtt_ms) && lab_fcmp "$r $2" && return 0
+		[ "$(lab_now_us)" -ge $end ] && return 1
 		sleep 0.1
 	done
 }
@@ -36,16 +23,16 @@ wait_rtt() {
 row() { lab_ctl status | awk -v l="$1" '$1 == l'; }
 
 sleep 2.5	# a full quality window (10 rounds) before the delay
-rtt=$(field isp1 rtt_ms)
+rtt=$(lab_link_field isp1 rtt_ms)
 lab_assert "isp1 up and fast before the delay (rtt $rtt ms)" \
-	fcmp "${rtt:--1} >= 0 && ${rtt:--1} < 20"
+	lab_fcmp "${rtt:--1} >= 0 && ${rtt:--1} < 20"
 
 # --- +150 ms: degraded ----------------------------------------------------------------------
 lab_bg lan tcpsrc hold "$LAB_SERVICE" "$LAB_PORT" 12 8 -i 200 -t 3000 -f "$LABDIR/hold.ready" \
 	>"$LABDIR/hold.out" 2>&1
 hold=$LAB_BG_PID
 lab_wait_file "$LABDIR/hold.ready" 10 || lab_fail "tcpsrc hold did not start: $(cat "$LABDIR/hold.out")"
-t0=$(now_us)
+t0=$(lab_now_us)
 lab_delay 1 150
 t_deg=$(lab_wait_transition isp1 up degraded 15 "$t0") || lab_fail "isp1 not degraded with +150 ms"
 dt=$(( (t_deg - t0) / 1000 ))
@@ -67,8 +54,8 @@ out=$(lab_lan tcpsrc count "$LAB_SERVICE" "$LAB_PORT" 40 -p 4 -t 3000)
 lab_assert "while isp1 is degraded, 40 new connections all by isp2" \
 	'grep -qx "192.168.2.2 40" <<<"$out" && grep -qx "fail 0" <<<"$out"'
 wait_rtt isp1 ">= 140" 10 || lab_fail "isp1's rtt_ms did not reach 140: $(lab_ctl status --json)"
-rtt=$(field isp1 rtt_ms)
-lab_assert "JSON: isp1 rtt_ms shows the delay ($rtt ms)" fcmp "$rtt >= 140 && $rtt < 400"
+rtt=$(lab_link_field isp1 rtt_ms)
+lab_assert "JSON: isp1 rtt_ms shows the delay ($rtt ms)" lab_fcmp "$rtt >= 140 && $rtt < 400"
 r=$(row isp1)
 lab_log "status: $r"
 lab_assert "text status: isp1 degraded, its RTT ~150 ms, not active" \
@@ -81,13 +68,13 @@ lab_assert "established connections on isp1 kept working while it was degraded" 
 	'[ $rc = 0 ] && grep -qx "broken 0" "$LABDIR/hold.out"'
 
 # --- delay gone: up again after the recovery margin ----------------------------------------
-t1=$(now_us)
+t1=$(lab_now_us)
 lab_undelay 1
 samples=()
 while :; do
-	cur=$(field isp1 rtt_ms) && samples+=("$cur")
+	cur=$(lab_link_field isp1 rtt_ms) && samples+=("$cur")
 	[ "$(lab_transitions isp1 "$t1" | awk '$4 == "up"' | wc -l)" -gt 0 ] && break
-	[ $(( $(now_us) - t1 )) -gt 30000000 ] && break
+	[ $(( $(lab_now_us) - t1 )) -gt 30000000 ] && break
 	sleep 0.1
 done
 t_up=$(lab_wait_transition isp1 degraded up 1 "$t1") || lab_fail "isp1 not up 30 s after the delay went"
@@ -101,14 +88,14 @@ lab_assert "the log says why" \
 	'grep -q "link isp1: degraded -> up (quality within the margin for 10 rounds)" "$LABDIR/uplinkd.log"'
 lab_assert "status showed the RTT falling through the margin (${samples[*]})" \
 	'printf "%s\n" "${samples[@]}" | awk "\$1 > 20 && \$1 < 130 { n++ } END { exit !(n >= 1) }"'
-rtt=$(field isp1 rtt_ms)
-lab_assert "isp1 rtt back within the margin ($rtt ms)" fcmp "$rtt < 80"
+rtt=$(lab_link_field isp1 rtt_ms)
+lab_assert "isp1 rtt back within the margin ($rtt ms)" lab_fcmp "$rtt < 80"
 lab_assert "isp1 carries new connections again" lab_traffic_via 1 40
 lab_assert "no other isp1 transition than up -> degraded -> up" \
 	[ "$(lab_transitions isp1 "$t0" | awk '{ print $3 ">" $4 }' | tr '\n' ' ')" = "up>degraded degraded>up " ]
 
 # --- latency beyond the probe timeout: down, not degraded -----------------------------------
-t2=$(now_us)
+t2=$(lab_now_us)
 lab_delay 1 1500
 t_down=$(lab_wait_transition isp1 up '*' 15 "$t2") || lab_fail "isp1 did not change with +1500 ms"
 lab_assert "+1500 ms > timeout_ms 1000: isp1 goes down, not degraded ($(lab_transitions isp1 "$t2"))" \
@@ -119,7 +106,7 @@ sleep 3
 json=$(lab_ctl status --json)
 loss=$(lab_json_link_field "$json" isp1 loss_pct)
 lab_assert "late answers do not bring it back: still down 3 s later, loss ${loss}%" \
-	'[ "$(lab_json_link_field "$json" isp1 state)" = down ] && fcmp "$loss >= 50"'
+	'[ "$(lab_json_link_field "$json" isp1 state)" = down ] && lab_fcmp "$loss >= 50"'
 lab_assert "only the one transition" [ "$(lab_transitions isp1 "$t2" | wc -l)" = 1 ]
 out=$(lab_lan tcpsrc count "$LAB_SERVICE" "$LAB_PORT" 20 -p 4 -t 3000)
 lab_assert "isp1 down: new connections by isp2" \

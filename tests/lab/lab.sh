@@ -1041,5 +1041,29 @@ lab_traffic_via() {
 	return 0
 }
 
+# lab_share OUT ADDR: the count tcpsrc's "count" output OUT gives for server-seen address ADDR
+lab_share() { echo "$1" | awk -v a="$2" '$1 == a { print $2 }'; }
+
+# lab_now_ms, lab_now_us: the wall clock in milliseconds, microseconds
+lab_now_ms() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }
+lab_now_us() { echo "${EPOCHREALTIME/./}"; }
+
+# lab_fcmp EXPR: true when the awk (floating point) expression EXPR holds
+lab_fcmp() { awk "BEGIN { exit !($1) }"; }
+
+# lab_quality_up TIMEOUT_MS CHECK_EXTRA: the link-quality tests' lab: two links behind
+# BCP38, the transition log hook, interval 200 ms, down/up 3, three targets, quorum 1, the
+# check's CHECK_EXTRA keys (max_rtt_ms, max_loss_pct); uplinkd started, both links up
+lab_quality_up() {
+	lab_require_root
+	command -v iptables >/dev/null || { echo "SKIP: iptables missing (make deps)"; exit 77; }
+	lab_test 2 --bcp38
+	lab_translog_hook
+	lab_conf 2 weights=1,1 interval=200 timeout="$1" down=3 up=3 quorum=1 \
+		targets=203.0.113.11,203.0.113.12,203.0.113.13 check_extra="$2" \
+		daemon_extra="hook = \"$LAB_TRANSLOG_HOOK\";" >"$conf"
+	lab_up "$conf"
+}
+
 # the config generator (lab_conf)
 . "$_LAB_ROOT/tests/lab/conf.sh"
