@@ -115,6 +115,55 @@ bool tk_diag_has(const struct ul_diag *d, const char *msg)
 	return false;
 }
 
+/* the plan's routes (or rules) of that family (0: all), a line each, into out */
+static char *plan_text(char *out, size_t len, const struct ul_plan *p, bool routes, int family)
+{
+	size_t off = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < (routes ? p->n_routes : p->n_rules); i++) {
+		char b[512];
+
+		if (family && (routes ? p->routes[i].family : p->rules[i].family) != family)
+			continue;
+		if (routes)
+			ul_route_format(&p->routes[i], b, sizeof(b));
+		else
+			ul_iprule_format(&p->rules[i], b, sizeof(b));
+		off += (size_t)snprintf(out + off, len - off, "%s\n", b);
+	}
+	return out;
+}
+
+char *tk_routes_text(const struct ul_plan *p, int family)
+{
+	static char out[8192];
+
+	return plan_text(out, sizeof(out), p, true, family);
+}
+
+char *tk_rules_text(const struct ul_plan *p, int family)
+{
+	static char out[8192];
+
+	return plan_text(out, sizeof(out), p, false, family);
+}
+
+char *tk_ruleset_text(const struct ul_ruleset *rs)
+{
+	static char *text;
+	size_t len;
+	FILE *f;
+
+	free(text);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	ul_ruleset_print(f, rs);
+	fclose(f);
+	return text;
+}
+
 struct ul_addr tk_addr(const char *s)
 {
 	struct ul_addr a;

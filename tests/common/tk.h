@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "plan.h"
 #include "ruleset.h"
 #include "types.h"
 
@@ -35,6 +36,13 @@ bool tk_diag_has(const struct ul_diag *d, const char *msg);
 
 /* a config from text (file name "t.conf"); the test fails, printing why, if it does not parse */
 struct ul_config *tk_config(const char *text);
+
+/* a plan as text, one line a route or rule as ul_route_format / ul_iprule_format print it,
+ * of that family only (0: all); the text of a ruleset as ul_ruleset_print prints it. Each
+ * in a buffer of its own, valid until the next call of the same function. */
+char *tk_routes_text(const struct ul_plan *p, int family);
+char *tk_rules_text(const struct ul_plan *p, int family);
+char *tk_ruleset_text(const struct ul_ruleset *rs);
 
 /* value builders: an address or prefix ("a.b.c.d", "a.b.c.d/n", IPv6 forms); a route of
  * table to dst (of dst's family) with no nexthop yet; one more nexthop (gw NULL: a device route); a rule */

@@ -40,51 +40,6 @@ static void rts(const struct ul_config *c, struct ul_link_rt *rt, const enum ul_
 	}
 }
 
-static char *routes_text(const struct ul_plan *p)
-{
-	static char out[4096];
-	size_t off = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < p->n_routes; i++) {
-		char b[512];
-
-		ul_route_format(&p->routes[i], b, sizeof(b));
-		off += (size_t)snprintf(out + off, sizeof(out) - off, "%s\n", b);
-	}
-	return out;
-}
-
-static char *rules_text(const struct ul_plan *p)
-{
-	static char out[4096];
-	size_t off = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < p->n_rules; i++) {
-		char b[512];
-
-		ul_iprule_format(&p->rules[i], b, sizeof(b));
-		off += (size_t)snprintf(out + off, sizeof(out) - off, "%s\n", b);
-	}
-	return out;
-}
-
-static char *nft_text(const struct ul_plan *p)
-{
-	static char *text;
-	size_t len;
-	FILE *f;
-
-	free(text);
-	text = NULL;
-	f = open_memstream(&text, &len);
-	assert_non_null(f);
-	ul_ruleset_print(f, &p->nft);
-	fclose(f);
-	return text;
-}
-
 /* A gateway pair: the same config on both nodes, each link translating to its shared
  * address (present on the master only). */
 static const char *PAIR =
@@ -173,7 +128,7 @@ static void pair_plan(void **state)
 	ul_link_rt_set_addrs(&rt[1], &c->links[1], a, 2);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
 	/* replies from either address use the link's table */
-	assert_string_equal(rules_text(&p),
+	assert_string_equal(tk_rules_text(&p, 0),
 			    "1000: from all lookup main suppress_prefixlength 0\n"
 			    "1001: from 192.168.1.2 lookup 201\n"
 			    "1001: from 192.168.1.10 lookup 201\n"
@@ -184,7 +139,7 @@ static void pair_plan(void **state)
 			    "1011: from all fwmark 0x200/0xff00 lookup 202\n"
 			    "1012: from all fwmark 0x300/0xff00 lookup 203\n"
 			    "1099: from all lookup 250\n");
-	t = nft_text(&p);
+	t = tk_ruleset_text(&p.nft);
 	/* the LAN's connections to the shared address, never the router's own (probes);
 	 * a link without snat masquerades */
 	assert_non_null(strstr(t, "oifname \"wan1\" meta nfproto ipv4 ip saddr @lan_nets4 "
@@ -200,9 +155,9 @@ static void pair_plan(void **state)
 	pt = strdup(t);
 	assert_non_null(pt);
 	assert_int_equal(ul_plan_build(c, backup, &q), 0);
-	assert_string_equal(nft_text(&q), pt);
+	assert_string_equal(tk_ruleset_text(&q.nft), pt);
 	free(pt);
-	assert_null(strstr(rules_text(&q), "192.168.1.10"));
+	assert_null(strstr(tk_rules_text(&q, 0), "192.168.1.10"));
 	assert_int_equal(q.active, p.active);
 	assert_int_equal(q.carrying, p.carrying);
 	ul_plan_free(&q);
@@ -215,7 +170,7 @@ static void pair_plan(void **state)
 		 " snat = \"192.168.1.10\"; } );\n");
 	rts(c, rt, st);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	assert_non_null(strstr(nft_text(&p), "oifname \"wan1\" iifname @lan_ifs meta nfproto ipv4 "
+	assert_non_null(strstr(tk_ruleset_text(&p.nft), "oifname \"wan1\" iifname @lan_ifs meta nfproto ipv4 "
 					     "snat ip to 192.168.1.10"));
 	ul_plan_free(&p);
 	ul_config_free(c);
@@ -230,13 +185,13 @@ static void all_up_weighted(void **state)
 
 	rts(c, rt, st);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	assert_string_equal(routes_text(&p),
+	assert_string_equal(tk_routes_text(&p, 0),
 			    "default via 192.168.1.1 dev wan1 table 201\n"
 			    "default via 192.168.2.1 dev wan2 table 202\n"
 			    "default via 192.168.3.1 dev wan3 table 203\n"
 			    "default nexthop via 192.168.1.1 dev wan1 weight 30"
 			    " nexthop via 192.168.2.1 dev wan2 weight 70 table 250\n");
-	assert_string_equal(rules_text(&p),
+	assert_string_equal(tk_rules_text(&p, 0),
 			    "1000: from all lookup main suppress_prefixlength 0\n"
 			    "1001: from 192.168.1.2 lookup 201\n"
 			    "1002: from 192.168.2.2 lookup 202\n"
@@ -265,9 +220,9 @@ static void failover_and_tiers(void **state)
 	assert_int_equal(p.active, 0x2);
 	/* a single path carries weight 1; the dead link keeps its table (probes, router
 	 * traffic from its address) but loses its fwmark rule */
-	assert_non_null(strstr(routes_text(&p), "default via 192.168.2.1 dev wan2 table 250\n"));
-	assert_null(strstr(rules_text(&p), "fwmark 0x100/0xff00"));
-	assert_non_null(strstr(rules_text(&p), "1001: from 192.168.1.2 lookup 201"));
+	assert_non_null(strstr(tk_routes_text(&p, 0), "default via 192.168.2.1 dev wan2 table 250\n"));
+	assert_null(strstr(tk_rules_text(&p, 0), "fwmark 0x100/0xff00"));
+	assert_non_null(strstr(tk_rules_text(&p, 0), "1001: from 192.168.1.2 lookup 201"));
 	ul_plan_free(&p);
 
 	rts(c, rt, tier1_down);
@@ -275,9 +230,9 @@ static void failover_and_tiers(void **state)
 	assert_int_equal(p.active, 0x4);
 	/* disabled for maintenance: no new connections, the established ones drain */
 	assert_int_equal(p.carrying, 0x6);
-	assert_non_null(strstr(rules_text(&p), "fwmark 0x200/0xff00 lookup 202"));
-	assert_null(strstr(rules_text(&p), "fwmark 0x100/0xff00 lookup 201"));
-	assert_non_null(strstr(routes_text(&p), "default via 192.168.3.1 dev wan3 table 250\n"));
+	assert_non_null(strstr(tk_rules_text(&p, 0), "fwmark 0x200/0xff00 lookup 202"));
+	assert_null(strstr(tk_rules_text(&p, 0), "fwmark 0x100/0xff00 lookup 201"));
+	assert_non_null(strstr(tk_routes_text(&p, 0), "default via 192.168.3.1 dev wan3 table 250\n"));
 	ul_plan_free(&p);
 	ul_config_free(c);
 }
@@ -321,7 +276,7 @@ static void last_resort_at_start(void **state)
 	assert_int_equal(p.active, 0x1);        /* tier 1 links with carrier */
 	assert_int_equal(p.usable, 0);
 	/* marks of active links route by their table, so connections made now stay put */
-	assert_non_null(strstr(rules_text(&p), "fwmark 0x100/0xff00 lookup 201"));
+	assert_non_null(strstr(tk_rules_text(&p, 0), "fwmark 0x100/0xff00 lookup 201"));
 	ul_plan_free(&p);
 	ul_config_free(c);
 }
@@ -340,7 +295,7 @@ static void not_routable_links(void **state)
 	rts(c, rt, st);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
 	/* no gateway learned yet: cable has no route; ppp0 is point-to-point */
-	assert_string_equal(routes_text(&p), "default dev ppp0 table 201\n"
+	assert_string_equal(tk_routes_text(&p, 0), "default dev ppp0 table 201\n"
 					     "default dev ppp0 table 250\n");
 	assert_int_equal(p.active, 0x1);
 	ul_plan_free(&p);
@@ -348,8 +303,8 @@ static void not_routable_links(void **state)
 	rt[1].has_gw = true;
 	assert_int_equal(ul_addr_parse("192.168.2.254", false, &rt[1].gw), 0);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	assert_non_null(strstr(routes_text(&p), "default via 192.168.2.254 dev wan2 table 202\n"));
-	assert_non_null(strstr(routes_text(&p), "nexthop dev ppp0 weight 1 nexthop via "
+	assert_non_null(strstr(tk_routes_text(&p, 0), "default via 192.168.2.254 dev wan2 table 202\n"));
+	assert_non_null(strstr(tk_routes_text(&p, 0), "nexthop dev ppp0 weight 1 nexthop via "
 						"192.168.2.254 dev wan2 weight 1 table 250"));
 	ul_plan_free(&p);
 	ul_config_free(c);
@@ -365,7 +320,7 @@ static void ruleset_core(void **state)
 
 	rts(c, rt, st);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	t = nft_text(&p);
+	t = tk_ruleset_text(&p.nft);
 	assert_non_null(strstr(t, "chain pre {"));
 	assert_non_null(strstr(t, "type filter hook prerouting priority -150;"));
 	assert_non_null(strstr(t, "type route hook output priority -150;"));
@@ -409,7 +364,7 @@ static void policy_rules(void **state)
 	free(text);
 	rts(c, rt, st);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	t = nft_text(&p);
+	t = tk_ruleset_text(&p.nft);
 	/* first match wins: the order of the config */
 	a = strstr(t, "comment \"rule mail\"");
 	b = strstr(t, "comment \"rule bank\"");
@@ -427,7 +382,7 @@ static void policy_rules(void **state)
 	/* exclusion: main table */
 	assert_non_null(strstr(t, "ip daddr @r_local_dst4 ct mark set ct mark & 0xffff00ff | "
 				  "0x00000f00 meta mark set meta mark & 0xffff00ff | 0x00000f00"));
-	assert_non_null(strstr(rules_text(&p), "1020: from all fwmark 0xf00/0xff00 lookup main\n"));
+	assert_non_null(strstr(tk_rules_text(&p, 0), "1020: from all fwmark 0xf00/0xff00 lookup main\n"));
 	assert_non_null(strstr(t, "set r_mail_dport {"));
 	assert_non_null(strstr(t, "jump pick"));
 	ul_plan_free(&p);
@@ -436,7 +391,7 @@ static void policy_rules(void **state)
 	st[1] = UL_ST_UP;
 	rts(c, rt, st);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	t = nft_text(&p);
+	t = tk_ruleset_text(&p.nft);
 	assert_non_null(strstr(t, "th dport @r_mail_dport meta mark set meta mark & 0xffff00ff | "
 				  "0x00000200 return"));
 	assert_non_null(strstr(t, "ip daddr @r_bank_dst4 meta mark set meta mark & 0xffff00ff | "
@@ -470,7 +425,7 @@ static void sticky_sets(void **state)
 	assert_non_null(s);
 	assert_true(s->flush);          /* down: its sources must pick a live link */
 	assert_true(ul_ruleset_find_set(&p.nft, "sticky_isp3")->flush);  /* backup, idle */
-	t = nft_text(&p);
+	t = tk_ruleset_text(&p.nft);
 	assert_non_null(strstr(t, "ip saddr @sticky_isp1 meta mark set meta mark & 0xffff00ff | "
 				  "0x00000100 update @sticky_isp1 { ip saddr } return"));
 	assert_null(strstr(t, "ip saddr @sticky_isp2"));
@@ -494,7 +449,7 @@ static void port_forwards(void **state)
 	free(text);
 	rts(c, rt, st);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	t = nft_text(&p);
+	t = tk_ruleset_text(&p.nft);
 	assert_non_null(strstr(t, "type nat hook prerouting priority -100;"));
 	assert_non_null(strstr(t, "iifname \"wan1\" meta l4proto tcp th dport 8080 dnat ip to "
 				  "10.0.0.5:80"));
@@ -521,9 +476,9 @@ static void mark_mask_from_config(void **state)
 	assert_int_equal(ul_exclude_mark(c), 0xf0000);
 	rts(c, rt, st);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	assert_non_null(strstr(rules_text(&p), "2011: from all fwmark 0x20000/0xf0000 lookup 202"));
-	assert_non_null(strstr(rules_text(&p), "2099: from all lookup 99\n"));
-	assert_non_null(strstr(nft_text(&p), "ct mark set ct mark & 0xfff0ffff | 0x00030000"));
+	assert_non_null(strstr(tk_rules_text(&p, 0), "2011: from all fwmark 0x20000/0xf0000 lookup 202"));
+	assert_non_null(strstr(tk_rules_text(&p, 0), "2099: from all lookup 99\n"));
+	assert_non_null(strstr(tk_ruleset_text(&p.nft), "ct mark set ct mark & 0xfff0ffff | 0x00030000"));
 	ul_plan_free(&p);
 	ul_config_free(c);
 }

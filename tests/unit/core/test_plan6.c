@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "plan.h"
+#include "tk.h"
 
 /* Dual stack: a ULA LAN masqueraded on isp1, translated to isp2's prefix, and isp3's
  * routed prefix numbering part of the LAN. */
@@ -26,20 +27,6 @@ static const char *DUAL =
 	" { name = \"isp3\"; interface = \"wan3\"; gateway = \"192.168.3.1\"; tier = 2;\n"
 	"   nat6 = \"none\"; prefix6 = \"2001:db8:3:100::/64\"; }\n"
 	");\n";
-
-static struct ul_config *conf(const char *text)
-{
-	struct ul_diag diag = { 0 };
-	struct ul_config *c = NULL;
-
-	if (ul_config_parse_string(text, "test.conf", &c, &diag)) {
-		for (size_t i = 0; i < diag.n; i++)
-			print_error("%s\n", diag.msgs[i]);
-		ul_diag_free(&diag);
-		fail_msg("config did not parse");
-	}
-	return c;
-}
 
 /* Link i: ifindex 10+i, 192.168.(i+1).2 and 2001:db8:(i+1)::2, IPv6 router fe80::(i+1)
  * (or its gateway6), states as given. */
@@ -68,41 +55,6 @@ static void rts(const struct ul_config *c, struct ul_link_rt *rt, const enum ul_
 	}
 }
 
-static char *text_of(const struct ul_plan *p, bool routes, int family)
-{
-	static char out[8192];
-	size_t off = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < (routes ? p->n_routes : p->n_rules); i++) {
-		char b[512];
-
-		if ((routes ? p->routes[i].family : p->rules[i].family) != family)
-			continue;
-		if (routes)
-			ul_route_format(&p->routes[i], b, sizeof(b));
-		else
-			ul_iprule_format(&p->rules[i], b, sizeof(b));
-		off += (size_t)snprintf(out + off, sizeof(out) - off, "%s\n", b);
-	}
-	return out;
-}
-
-static char *nft_text(const struct ul_plan *p)
-{
-	static char *text;
-	size_t len;
-	FILE *f;
-
-	free(text);
-	text = NULL;
-	f = open_memstream(&text, &len);
-	assert_non_null(f);
-	ul_ruleset_print(f, &p->nft);
-	fclose(f);
-	return text;
-}
-
 static void has(const char *text, const char *what)
 {
 	if (!strstr(text, what)) {
@@ -119,7 +71,7 @@ static void lacks(const char *text, const char *what)
 
 static void dual_stack_all_up(void **state)
 {
-	struct ul_config *c = conf(DUAL);
+	struct ul_config *c = tk_config(DUAL);
 	enum ul_state up[] = { UL_ST_UP, UL_ST_UP, UL_ST_UP };
 	struct ul_link_rt rt[3];
 	struct ul_plan p;
@@ -130,13 +82,13 @@ static void dual_stack_all_up(void **state)
 	assert_int_equal(p.active, 0x3);
 	assert_int_equal(p.active6, 0x3);
 	assert_int_equal(p.usable6, 0x7);
-	assert_string_equal(text_of(&p, true, AF_INET6),
+	assert_string_equal(tk_routes_text(&p, AF_INET6),
 			    "default via fe80::1 dev wan1 table 201\n"
 			    "default via fe80::2 dev wan2 table 202\n"
 			    "default via fe80::3 dev wan3 table 203\n"
 			    "default nexthop via fe80::1 dev wan1 weight 30"
 			    " nexthop via fe80::2 dev wan2 weight 70 table 250\n");
-	assert_string_equal(text_of(&p, false, AF_INET6),
+	assert_string_equal(tk_rules_text(&p, AF_INET6),
 			    "1000: from all lookup main suppress_prefixlength 0\n"
 			    "1001: from 2001:db8:1::2 lookup 201\n"
 			    "1002: from 2001:db8:2::2 lookup 202\n"
@@ -147,14 +99,14 @@ static void dual_stack_all_up(void **state)
 			    "1032: from 2001:db8:3:100::/64 lookup 203\n"
 			    "1099: from all lookup 250\n");
 	/* IPv4 is what it always was */
-	assert_string_equal(text_of(&p, true, AF_INET),
+	assert_string_equal(tk_routes_text(&p, AF_INET),
 			    "default via 192.168.1.1 dev wan1 table 201\n"
 			    "default via 192.168.2.1 dev wan2 table 202\n"
 			    "default via 192.168.3.1 dev wan3 table 203\n"
 			    "default nexthop via 192.168.1.1 dev wan1 weight 30"
 			    " nexthop via 192.168.2.1 dev wan2 weight 70 table 250\n");
 	/* nat: IPv4 masquerade by family, IPv6 per nat6 */
-	has(nft_text(&p), "\tchain nat {\n"
+	has(tk_ruleset_text(&p.nft), "\tchain nat {\n"
 		"\t\ttype nat hook postrouting priority 100; policy accept;\n"
 		"\t\tmeta nfproto ipv4 oifname \"wan1\" masquerade\n"
 		"\t\tmeta nfproto ipv6 oifname \"wan1\" masquerade\n"
@@ -163,7 +115,7 @@ static void dual_stack_all_up(void **state)
 		"2001:db8:2:100::/56 comment \"nat6 prefix isp2\"\n"
 		"\t\tmeta nfproto ipv4 oifname \"wan3\" masquerade\n"
 		"\t}\n");
-	has(nft_text(&p), "\tset lan_nets6 { type ipv6_addr; flags interval; elements = { "
+	has(tk_ruleset_text(&p.nft), "\tset lan_nets6 { type ipv6_addr; flags interval; elements = { "
 		"2001:db8:3:100::/64, fd00:10::/64 } }\n");
 	ul_plan_free(&p);
 	ul_config_free(c);
@@ -172,7 +124,7 @@ static void dual_stack_all_up(void **state)
 /* A link's IPv6 fails while its IPv4 works: IPv6 leaves it, IPv4 stays. */
 static void ipv6_only_failure(void **state)
 {
-	struct ul_config *c = conf(DUAL);
+	struct ul_config *c = tk_config(DUAL);
 	enum ul_state up[] = { UL_ST_UP, UL_ST_UP, UL_ST_UP };
 	enum ul_state v6down[] = { UL_ST_DOWN, UL_ST_UP, UL_ST_UP };
 	struct ul_link_rt rt[3];
@@ -184,9 +136,9 @@ static void ipv6_only_failure(void **state)
 	assert_int_equal(p.active6, 0x2);
 	assert_int_equal(p.carrying, 0x7);
 	assert_int_equal(p.carrying6, 0x6);
-	has(text_of(&p, true, AF_INET6), "default via fe80::2 dev wan2 table 250\n");
-	lacks(text_of(&p, false, AF_INET6), "1010:");
-	has(text_of(&p, false, AF_INET), "1010: from all fwmark 0x100/0xff00 lookup 201\n");
+	has(tk_routes_text(&p, AF_INET6), "default via fe80::2 dev wan2 table 250\n");
+	lacks(tk_rules_text(&p, AF_INET6), "1010:");
+	has(tk_rules_text(&p, AF_INET), "1010: from all fwmark 0x100/0xff00 lookup 201\n");
 	ul_plan_free(&p);
 
 	/* and the reverse; both down on isp1 and isp2: the IPv6 tier 2 link takes over, its
@@ -203,13 +155,13 @@ static void ipv6_only_failure(void **state)
 		rts(c, rt, up, d2);
 		assert_int_equal(ul_plan_build(c, rt, &p), 0);
 		assert_int_equal(p.active6, 0x4);
-		has(text_of(&p, true, AF_INET6), "default via fe80::3 dev wan3 table 250\n");
-		has(text_of(&p, false, AF_INET6), "1032: from 2001:db8:3:100::/64 lookup 203\n");
+		has(tk_routes_text(&p, AF_INET6), "default via fe80::3 dev wan3 table 250\n");
+		has(tk_rules_text(&p, AF_INET6), "1032: from 2001:db8:3:100::/64 lookup 203\n");
 		ul_plan_free(&p);
 		/* isp3's IPv6 down: its prefix is no longer pinned to it */
 		rts(c, rt, up, d3);
 		assert_int_equal(ul_plan_build(c, rt, &p), 0);
-		lacks(text_of(&p, false, AF_INET6), "1032:");
+		lacks(tk_rules_text(&p, AF_INET6), "1032:");
 		ul_plan_free(&p);
 	}
 	ul_config_free(c);
@@ -218,7 +170,7 @@ static void ipv6_only_failure(void **state)
 /* Carrier loss takes both families off the link. */
 static void carrier_loss_both(void **state)
 {
-	struct ul_config *c = conf(DUAL);
+	struct ul_config *c = tk_config(DUAL);
 	enum ul_state down[] = { UL_ST_DOWN, UL_ST_UP, UL_ST_UP };
 	struct ul_link_rt rt[3];
 	struct ul_plan p;
@@ -228,8 +180,8 @@ static void carrier_loss_both(void **state)
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
 	assert_int_equal(p.active, 0x2);
 	assert_int_equal(p.active6, 0x2);
-	lacks(text_of(&p, true, AF_INET6), "wan1");
-	lacks(text_of(&p, true, AF_INET), "wan1");
+	lacks(tk_routes_text(&p, AF_INET6), "wan1");
+	lacks(tk_routes_text(&p, AF_INET), "wan1");
 	ul_plan_free(&p);
 	ul_config_free(c);
 }
@@ -237,7 +189,7 @@ static void carrier_loss_both(void **state)
 /* No link carries IPv6 (no gateway6, no IPv6 address): the IPv4-only plan, unchanged. */
 static void ipv4_only_unchanged(void **state)
 {
-	struct ul_config *c = conf(
+	struct ul_config *c = tk_config(
 		"lan = { interfaces = [ \"lan0\" ]; networks = [ \"10.0.0.0/24\" ]; };\n"
 		"links = ( { name = \"isp1\"; interface = \"wan1\"; gateway = \"192.168.1.1\"; },\n"
 		" { name = \"isp2\"; interface = \"wan2\"; gateway = \"192.168.2.1\"; } );\n"
@@ -252,17 +204,17 @@ static void ipv4_only_unchanged(void **state)
 	rt[0].has_addr6 = rt[1].has_addr6 = false;
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
 	assert_false(p.v6);
-	assert_string_equal(text_of(&p, true, AF_INET6), "");
-	assert_string_equal(text_of(&p, false, AF_INET6), "");
-	lacks(nft_text(&p), "ip6");
-	lacks(nft_text(&p), "ipv6");
-	has(nft_text(&p), "\t\toifname \"wan1\" masquerade\n");
+	assert_string_equal(tk_routes_text(&p, AF_INET6), "");
+	assert_string_equal(tk_rules_text(&p, AF_INET6), "");
+	lacks(tk_ruleset_text(&p.nft), "ip6");
+	lacks(tk_ruleset_text(&p.nft), "ipv6");
+	has(tk_ruleset_text(&p.nft), "\t\toifname \"wan1\" masquerade\n");
 	ul_plan_free(&p);
 	/* the same links with a global IPv6 address: IPv6 by default ("auto") */
 	rts(c, rt, up, up);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
 	assert_true(p.v6);
-	has(text_of(&p, true, AF_INET6), "default via fe80::1 dev wan1 table 201\n");
+	has(tk_routes_text(&p, AF_INET6), "default via fe80::1 dev wan1 table 201\n");
 	ul_plan_free(&p);
 	ul_config_free(c);
 }
@@ -270,7 +222,7 @@ static void ipv4_only_unchanged(void **state)
 /* Rules, sticky and forwards in both families. */
 static void policy_both_families(void **state)
 {
-	struct ul_config *c = conf(
+	struct ul_config *c = tk_config(
 		"lan = { interfaces = [ \"lan0\" ]; networks = [ \"10.0.0.0/24\", \"fd00:10::/64\" ]; };\n"
 		"links = ( { name = \"isp1\"; interface = \"wan1\"; gateway = \"192.168.1.1\";"
 		" gateway6 = \"auto\"; },\n"
@@ -291,7 +243,7 @@ static void policy_both_families(void **state)
 
 	rts(c, rt, up, v6down);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	t = nft_text(&p);
+	t = tk_ruleset_text(&p.nft);
 	/* the same rule, each family by its own link state: IPv4 via isp1, IPv6 dropped */
 	has(t, "\t\tmeta nfproto ipv4 ip daddr @r_bank_dst4 meta mark set meta mark & "
 	       "0xffff00ff | 0x00000100 return comment \"rule bank\"\n");
@@ -319,7 +271,7 @@ static void policy_both_families(void **state)
 
 	rts(c, rt, up, up);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	t = nft_text(&p);
+	t = tk_ruleset_text(&p.nft);
 	has(t, "\t\tmeta nfproto ipv6 ip6 daddr @r_bank_dst6 meta mark set meta mark & "
 	       "0xffff00ff | 0x00000100 return comment \"rule bank\"\n");
 	has(t, "\t\tct state new meta mark & 0x0000ff00 == 0x00000000 iifname @lan_ifs meta "
@@ -335,7 +287,7 @@ static void policy_both_families(void **state)
 /* gateway6 = "none": the link never carries IPv6, nor gets IPv6 forwards or NAT. */
 static void gateway6_none(void **state)
 {
-	struct ul_config *c = conf(
+	struct ul_config *c = tk_config(
 		"lan = { networks = [ \"10.0.0.0/24\", \"fd00:10::/64\" ]; };\n"
 		"links = ( { name = \"isp1\"; interface = \"wan1\"; gateway = \"192.168.1.1\";"
 		" gateway6 = \"none\"; },\n"
@@ -349,12 +301,12 @@ static void gateway6_none(void **state)
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
 	assert_true(p.v6);
 	assert_int_equal(p.active6, 0x2);
-	assert_string_equal(text_of(&p, true, AF_INET6),
+	assert_string_equal(tk_routes_text(&p, AF_INET6),
 			    "default via fe80::2 dev wan2 table 202\n"
 			    "default via fe80::2 dev wan2 table 250\n");
-	lacks(nft_text(&p), "nfproto ipv6 oifname \"wan1\"");
-	lacks(nft_text(&p), "iifname \"wan1\" meta nfproto ipv6");
-	has(nft_text(&p), "iifname \"wan2\" meta nfproto ipv6 meta l4proto udp th dport 53 dnat "
+	lacks(tk_ruleset_text(&p.nft), "nfproto ipv6 oifname \"wan1\"");
+	lacks(tk_ruleset_text(&p.nft), "iifname \"wan1\" meta nfproto ipv6");
+	has(tk_ruleset_text(&p.nft), "iifname \"wan2\" meta nfproto ipv6 meta l4proto udp th dport 53 dnat "
 			  "ip6 to [fd00:10::53]:53");
 	ul_plan_free(&p);
 	ul_config_free(c);
@@ -363,7 +315,7 @@ static void gateway6_none(void **state)
 /* uplinkd -n: the IPv6 routes and rules in their own sections. */
 static void dry_run_sections(void **state)
 {
-	struct ul_config *c = conf(DUAL);
+	struct ul_config *c = tk_config(DUAL);
 	enum ul_state up[] = { UL_ST_UP, UL_ST_UP, UL_ST_UP };
 	struct ul_link_rt rt[3];
 	struct ul_plan p;
