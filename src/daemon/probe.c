@@ -467,8 +467,12 @@ static int slot_try_of(const struct slot *s, uint16_t seq)
 	return -1;
 }
 
-static void icmp_error_queue(struct ul_prober *p)
+/* The socket's error queue: each of our echo requests (ICMP or, with v6, ICMPv6) that
+ * came back with an error (IP_RECVERR / IPV6_RECVERR) fails its target's slot. */
+static void icmp_error_queue(struct ul_prober *p, bool v6)
 {
+	int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP, type = v6 ? IPV6_RECVERR : IP_RECVERR;
+
 	for (int i = 0; i < RX_BURST; i++) {
 		uint8_t buf[256], cbuf[512];
 		struct sockaddr_storage from;
@@ -489,15 +493,15 @@ static void icmp_error_queue(struct ul_prober *p)
 		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 			struct sock_extended_err ee;
 
-			if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_RECVERR ||
+			if (c->cmsg_level != level || c->cmsg_type != type ||
 			    c->cmsg_len < CMSG_LEN(sizeof(ee)))
 				continue;
 			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
 			err = -(int)ee.ee_errno;
 		}
-		/* The payload is our own echo request. */
-		if (!err || !icmp_match_type(buf, (size_t)n, UL_ICMP_ECHO, p->icmp_id,
-					     p->icmp_payload, &seq, false))
+		/* The payload is our own echo request; msg_name its destination. */
+		if (!err || !icmp_match_type(buf, (size_t)n, v6 ? UL_ICMP6_ECHO : UL_ICMP_ECHO,
+					     p->icmp_id, p->icmp_payload, &seq, false))
 			continue;
 		for (size_t t = 0; t < p->chk.n_targets; t++) {
 			struct slot *s = &p->slots[t];
@@ -509,12 +513,13 @@ static void icmp_error_queue(struct ul_prober *p)
 	}
 }
 
-static void icmp_readable(struct ul_watch *w, uint32_t events)
+/* Echo replies: an IPv4 raw socket's come with their IP header, an ICMPv6 socket's without. */
+static void icmp_read(struct ul_watch *w, uint32_t events, bool v6)
 {
 	struct ul_prober *p = w->data;
 
 	if (events & EPOLLERR)
-		icmp_error_queue(p);
+		icmp_error_queue(p, v6);
 	for (int i = 0; i < RX_BURST; i++) {
 		uint8_t buf[RX_BUF];
 		struct sockaddr_storage from;
@@ -523,6 +528,7 @@ static void icmp_readable(struct ul_watch *w, uint32_t events)
 		size_t len;
 		uint16_t seq;
 		ssize_t n;
+		bool ours;
 
 		n = recvfrom(w->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
 		if (n < 0) {
@@ -531,9 +537,14 @@ static void icmp_readable(struct ul_watch *w, uint32_t events)
 			continue;       /* a pending socket error, now cleared */
 		}
 		len = (size_t)n;
-		icmp = ul_probe_icmp_strip_ip(buf, &len);
-		if (!icmp || !ul_probe_icmp_match(icmp, len, p->icmp_id, p->icmp_payload, &seq) ||
-		    !p->in_round)
+		if (v6) {
+			ours = ul_probe_icmp6_match(buf, len, p->icmp_id, p->icmp_payload, &seq);
+		} else {
+			icmp = ul_probe_icmp_strip_ip(buf, &len);
+			ours = icmp && ul_probe_icmp_match(icmp, len, p->icmp_id, p->icmp_payload,
+							   &seq);
+		}
+		if (!ours || !p->in_round)
 			continue;
 		for (size_t t = 0; t < p->chk.n_targets; t++) {
 			struct slot *s = &p->slots[t];
@@ -546,129 +557,44 @@ static void icmp_readable(struct ul_watch *w, uint32_t events)
 	}
 }
 
-/* ---- ICMPv6 echo: a raw ICMPv6 socket, filtered to echo replies, errors by IPV6_RECVERR */
-
-static void icmp6_error_queue(struct ul_prober *p)
+static void icmp_readable(struct ul_watch *w, uint32_t events)
 {
-	for (int i = 0; i < RX_BURST; i++) {
-		uint8_t buf[256], cbuf[512];
-		struct sockaddr_storage from;
-		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-		struct msghdr mh = {
-			.msg_name = &from, .msg_namelen = sizeof(from),
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-		};
-		struct cmsghdr *c;
-		int err = 0;
-		uint16_t seq;
-		ssize_t n;
-
-		n = recvmsg(p->icmp_w.fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
-		if (n < 0)
-			return;
-		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			struct sock_extended_err ee;
-
-			if (c->cmsg_level != IPPROTO_IPV6 || c->cmsg_type != IPV6_RECVERR ||
-			    c->cmsg_len < CMSG_LEN(sizeof(ee)))
-				continue;
-			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
-			err = -(int)ee.ee_errno;
-		}
-		/* The payload is our own echo request; msg_name its destination. */
-		if (!err || !icmp_match_type(buf, (size_t)n, UL_ICMP6_ECHO, p->icmp_id,
-					     p->icmp_payload, &seq, false))
-			continue;
-		for (size_t t = 0; t < p->chk.n_targets; t++) {
-			struct slot *s = &p->slots[t];
-
-			if (s->state == SLOT_PENDING && slot_try_of(s, seq) >= 0 &&
-			    sa_is(&from, mh.msg_namelen, &p->chk.targets[t]))
-				slot_failed(s, "unreachable", err);
-		}
-	}
+	icmp_read(w, events, false);
 }
 
 static void icmp6_readable(struct ul_watch *w, uint32_t events)
 {
-	struct ul_prober *p = w->data;
-
-	if (events & EPOLLERR)
-		icmp6_error_queue(p);
-	for (int i = 0; i < RX_BURST; i++) {
-		uint8_t buf[RX_BUF];
-		struct sockaddr_storage from;
-		socklen_t fl = sizeof(from);
-		uint16_t seq;
-		ssize_t n;
-
-		n = recvfrom(w->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			continue;       /* a pending socket error, now cleared */
-		}
-		if (!ul_probe_icmp6_match(buf, (size_t)n, p->icmp_id, p->icmp_payload, &seq) ||
-		    !p->in_round)
-			continue;
-		for (size_t t = 0; t < p->chk.n_targets; t++) {
-			struct slot *s = &p->slots[t];
-			int k = slot_try_of(s, seq);
-
-			if (s->state == SLOT_PENDING && k >= 0 &&
-			    sa_is(&from, fl, &p->chk.targets[t]))
-				slot_answered_try(s, k);
-		}
-	}
+	icmp_read(w, events, true);
 }
 
-static int icmp6_open(struct ul_prober *p)
-{
-	struct icmp6_filter filt;
-	int fd, one = 1, err;
-
-	fd = link_socket(p, SOCK_RAW, IPPROTO_ICMPV6);
-	if (fd < 0)
-		return fd;
-	ICMP6_FILTER_SETBLOCKALL(&filt);
-	ICMP6_FILTER_SETPASS(UL_ICMP6_ECHOREPLY, &filt);
-	if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filt, sizeof(filt)) ||
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one))) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	p->icmp_w.fd = fd;
-	p->icmp_w.cb = icmp6_readable;
-	p->icmp_w.data = p;
-	err = ul_loop_add(p->loop, &p->icmp_w, EPOLLIN);
-	if (err) {
-		icmp_close(p);
-		return err;
-	}
-	p->icmp_watched = true;
-	return 0;
-}
-
+/* The echo socket of the prober's family: raw ICMP (replies with their IP header) or
+ * ICMPv6, each filtered to echo replies, errors queued by IP(V6)_RECVERR. */
 static int icmp_open(struct ul_prober *p)
 {
+	bool v6 = p->src.family == AF_INET6;
 	uint32_t filt = ~(1u << UL_ICMP_ECHOREPLY);
-	int fd, one = 1, err;
+	struct icmp6_filter filt6;
+	int fd, one = 1, err, bad;
 
-	if (p->src.family == AF_INET6)
-		return icmp6_open(p);
-	fd = link_socket(p, SOCK_RAW, IPPROTO_ICMP);
+	fd = link_socket(p, SOCK_RAW, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
 	if (fd < 0)
 		return fd;
-	if (setsockopt(fd, SOL_RAW, UL_ICMP_FILTER, &filt, sizeof(filt)) ||
-	    setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one))) {
+	if (v6) {
+		ICMP6_FILTER_SETBLOCKALL(&filt6);
+		ICMP6_FILTER_SETPASS(UL_ICMP6_ECHOREPLY, &filt6);
+		bad = setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filt6, sizeof(filt6)) ||
+		      setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
+	} else {
+		bad = setsockopt(fd, SOL_RAW, UL_ICMP_FILTER, &filt, sizeof(filt)) ||
+		      setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+	}
+	if (bad) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
 	p->icmp_w.fd = fd;
-	p->icmp_w.cb = icmp_readable;
+	p->icmp_w.cb = v6 ? icmp6_readable : icmp_readable;
 	p->icmp_w.data = p;
 	err = ul_loop_add(p->loop, &p->icmp_w, EPOLLIN);
 	if (err) {
