@@ -1335,6 +1335,49 @@ static void parse_metrics_listen(struct ctx *x, const config_setting_t *g)
 	d->metrics_on = true;
 }
 
+/* A required key of one of two words, w1 or w2: *out = v1 or v2 (unchanged, and the
+ * error reported, when the key is missing or neither). */
+static void get_either(struct ctx *x, const config_setting_t *g, const char *gp, const char *key,
+		       const char *w1, uint8_t v1, const char *w2, uint8_t v2, uint8_t *out)
+{
+	const config_setting_t *s;
+	char path[PATHLEN], q[QLEN];
+	const char *str;
+
+	switch (get_str(x, g, gp, key, &str, &s, path)) {
+	case 0:
+		err(x, g, path, "missing (\"%s\" or \"%s\")", w1, w2);
+		break;
+	case 1:
+		if (!strcmp(str, w1))
+			*out = v1;
+		else if (!strcmp(str, w2))
+			*out = v2;
+		else
+			err(x, s, path, "%s is not one of %s|%s", qstr(str, q, sizeof(q)), w1, w2);
+		break;
+	}
+}
+
+/* daemon.KEY: a group or user name (what: "group", "user") of at most len - 1
+ * characters into out, where it stands into at */
+static void get_daemon_name(struct ctx *x, const config_setting_t *g, const char *key,
+			    const char *what, char *out, size_t len, struct ul_conf_where *at)
+{
+	const config_setting_t *s;
+	char path[PATHLEN], q[QLEN];
+	const char *str;
+
+	if (get_str(x, g, "daemon", key, &str, &s, path) <= 0)
+		return;
+	if (strlen(str) >= len || !str[0]) {
+		err(x, s, path, "%s is not a valid %s name", qstr(str, q, sizeof(q)), what);
+		return;
+	}
+	snprintf(out, len, "%s", str);
+	where_of(x, s, path, at);
+}
+
 static void parse_daemon(struct ctx *x, const config_setting_t *root)
 {
 	static const char *const keys[] = { "log_level", "control_socket", "control_group",
@@ -1370,22 +1413,10 @@ static void parse_daemon(struct ctx *x, const config_setting_t *root)
 		else
 			snprintf(d->control_socket, sizeof(d->control_socket), "%s", str);
 	}
-	if (get_str(x, g, "daemon", "control_group", &str, &s, path) > 0) {
-		if (strlen(str) >= sizeof(d->control_group) || !str[0])
-			err(x, s, path, "%s is not a valid group name", qstr(str, q, sizeof(q)));
-		else {
-			snprintf(d->control_group, sizeof(d->control_group), "%s", str);
-			where_of(x, s, path, &d->control_group_at);
-		}
-	}
-	if (get_str(x, g, "daemon", "admin_group", &str, &s, path) > 0) {
-		if (strlen(str) >= sizeof(d->admin_group) || !str[0])
-			err(x, s, path, "%s is not a valid group name", qstr(str, q, sizeof(q)));
-		else {
-			snprintf(d->admin_group, sizeof(d->admin_group), "%s", str);
-			where_of(x, s, path, &d->admin_group_at);
-		}
-	}
+	get_daemon_name(x, g, "control_group", "group", d->control_group, sizeof(d->control_group),
+			&d->control_group_at);
+	get_daemon_name(x, g, "admin_group", "group", d->admin_group, sizeof(d->admin_group),
+			&d->admin_group_at);
 	/* that the groups and the hook user exist and the hook can be trusted is the host's
 	 * business: checked after parsing (ul_config_check_host), so that parsing is
 	 * deterministic */
@@ -1399,14 +1430,8 @@ static void parse_daemon(struct ctx *x, const config_setting_t *root)
 			where_of(x, s, path, &d->hook_at);
 		}
 	}
-	if (get_str(x, g, "daemon", "hook_user", &str, &s, path) > 0) {
-		if (strlen(str) >= sizeof(d->hook_user) || !str[0])
-			err(x, s, path, "%s is not a valid user name", qstr(str, q, sizeof(q)));
-		else {
-			snprintf(d->hook_user, sizeof(d->hook_user), "%s", str);
-			where_of(x, s, path, &d->hook_user_at);
-		}
-	}
+	get_daemon_name(x, g, "hook_user", "user", d->hook_user, sizeof(d->hook_user),
+			&d->hook_user_at);
 	get_u32(x, g, "daemon", "hook_timeout_s", 1, 3600, &d->hook_timeout_s, NULL);
 	get_u32(x, g, "daemon", "rule_priority", 1, 32666, &d->rule_priority, NULL);
 	if (get_u32(x, g, "daemon", "mark_mask", 1, 0xffffffffLL, &v, &s) > 0) {
@@ -2131,19 +2156,7 @@ static void parse_set(struct ctx *x, const config_setting_t *g, size_t i)
 			snprintf(sc->name, sizeof(sc->name), "%s", str);
 		break;
 	}
-	switch (get_str(x, g, gp, "type", &str, &s, path)) {
-	case 0:
-		err(x, g, path, "missing (\"ipv4\" or \"ipv6\")");
-		break;
-	case 1:
-		if (!strcmp(str, "ipv4"))
-			sc->family = AF_INET;
-		else if (!strcmp(str, "ipv6"))
-			sc->family = AF_INET6;
-		else
-			err(x, s, path, "%s is not one of ipv4|ipv6", qstr(str, q, sizeof(q)));
-		break;
-	}
+	get_either(x, g, gp, "type", "ipv4", AF_INET, "ipv6", AF_INET6, &sc->family);
 	get_str(x, g, gp, "file", &str, &fs, path);
 	if (get_u32(x, g, gp, "timeout_s", 1, 2592000, &sc->timeout_s, &ts) > 0)
 		sc->dynamic = true;
@@ -2411,19 +2424,7 @@ static void parse_pf(struct ctx *x, const config_setting_t *g, size_t i)
 		else
 			snprintf(f->name, sizeof(f->name), "%s", str);
 	}
-	switch (get_str(x, g, gp, "proto", &str, &s, path)) {
-	case 0:
-		err(x, g, path, "missing (\"tcp\" or \"udp\")");
-		break;
-	case 1:
-		if (!strcmp(str, "tcp"))
-			f->proto = UL_PROTO_TCP;
-		else if (!strcmp(str, "udp"))
-			f->proto = UL_PROTO_UDP;
-		else
-			err(x, s, path, "%s is not one of tcp|udp", qstr(str, q, sizeof(q)));
-		break;
-	}
+	get_either(x, g, gp, "proto", "tcp", UL_PROTO_TCP, "udp", UL_PROTO_UDP, &f->proto);
 	switch (get_u32(x, g, gp, "port", 1, 65535, &port, NULL)) {
 	case 0:
 		kpath(path, gp, "port");
