@@ -2323,6 +2323,23 @@ static void check_snat(struct ctx *x)
 	}
 }
 
+/* GP.name of a rule or port forward (1..32 of A-Z a-z 0-9 _ -) into out */
+static void get_rule_name(struct ctx *x, const config_setting_t *g, const char *gp, char *out,
+			  size_t len)
+{
+	const config_setting_t *s;
+	char path[PATHLEN], q[QLEN];
+	const char *str;
+
+	if (get_str(x, g, gp, "name", &str, &s, path) <= 0)
+		return;
+	if (!valid_rule_name(str))
+		err(x, s, path, "%s is not a valid name (1..32 of A-Z a-z 0-9 _ -)",
+		    qstr(str, q, sizeof(q)));
+	else
+		snprintf(out, len, "%s", str);
+}
+
 static void parse_rule(struct ctx *x, const config_setting_t *g, size_t i)
 {
 	static const char *const keys[] = { "name", "src", "dst", "proto", "src_port", "dst_port",
@@ -2341,13 +2358,7 @@ static void parse_rule(struct ctx *x, const config_setting_t *g, size_t i)
 		return;
 	}
 	check_keys(x, g, gp, keys);
-	if (get_str(x, g, gp, "name", &str, &s, path) > 0) {
-		if (!valid_rule_name(str))
-			err(x, s, path, "%s is not a valid name (1..32 of A-Z a-z 0-9 _ -)",
-			    qstr(str, q, sizeof(q)));
-		else
-			snprintf(r->name, sizeof(r->name), "%s", str);
-	}
+	get_rule_name(x, g, gp, r->name, sizeof(r->name));
 	if (member(x, g, gp, "src", CONFIG_TYPE_LIST, path, &s) > 0) {
 		parse_addr_list(x, s, path, true, &r->src, &r->n_src, SIZE_MAX, true);
 	}
@@ -2417,13 +2428,7 @@ static void parse_pf(struct ctx *x, const config_setting_t *g, size_t i)
 		return;
 	}
 	check_keys(x, g, gp, keys);
-	if (get_str(x, g, gp, "name", &str, &s, path) > 0) {
-		if (!valid_rule_name(str))
-			err(x, s, path, "%s is not a valid name (1..32 of A-Z a-z 0-9 _ -)",
-			    qstr(str, q, sizeof(q)));
-		else
-			snprintf(f->name, sizeof(f->name), "%s", str);
-	}
+	get_rule_name(x, g, gp, f->name, sizeof(f->name));
 	get_either(x, g, gp, "proto", "tcp", UL_PROTO_TCP, "udp", UL_PROTO_UDP, &f->proto);
 	switch (get_u32(x, g, gp, "port", 1, 65535, &port, NULL)) {
 	case 0:
