@@ -700,9 +700,11 @@ static void sticky_sets(struct rb *b, const struct ul_config *c, const struct fa
 	}
 }
 
-/* pre: a new balanced connection from a sticky source goes to that source's link. */
-static void sticky_pre(struct rb *b, const struct ul_config *c, const struct fam *f,
-		       struct ul_chain *pre)
+/* The sticky rules of a family, one an active link, in pre (pre: a new balanced connection
+ * from a sticky source goes to that source's link) or else in post (post: balanced LAN
+ * sources become sticky to the link they left by). */
+static void sticky_rules(struct rb *b, const struct ul_config *c, const struct fam *f,
+			 struct ul_chain *ch, bool pre)
 {
 	uint32_t mask = c->daemon.mark_mask;
 	char name[UL_NFT_NAME_MAX];
@@ -714,42 +716,23 @@ static void sticky_pre(struct rb *b, const struct ul_config *c, const struct fam
 			continue;
 		snprintf(name, sizeof(name), "%s%s", f->family == AF_INET6 ? STICKY6_PREFIX :
 					     STICKY_PREFIX, c->links[i].name);
-		r = rule(b, pre);
+		r = rule(b, ch);
 		m_plain(b, r, UL_M_CT_NEW);
 		m_mark(b, r, UL_M_MARK, mask, 0, false);
 		if (c->lan.n_ifnames)
 			m_set(b, r, UL_M_IIFNAME_SET, 0, "lan_ifs");
+		if (!pre) {
+			m_str(b, r, UL_M_OIFNAME, c->links[i].ifname);
+			m_set(b, r, UL_M_NFPROTO, f->family, "");
+			m_set(b, r, UL_S_SET_UPDATE, f->family, name);
+			continue;
+		}
 		m_set(b, r, UL_M_NFPROTO, f->family, "");
 		m_set(b, r, UL_M_SADDR_IN_DYN, f->family, name);
 		mark_set(b, r, UL_S_MARK, mask, ul_link_mark(c, i));
 		m_set(b, r, UL_S_SET_UPDATE, f->family, name);
 		m_plain(b, r, UL_V_RETURN);
 		comment(r, "sticky", c->links[i].name);
-	}
-}
-
-/* post: balanced LAN sources become sticky to the link they left by. */
-static void sticky_post(struct rb *b, const struct ul_config *c, const struct fam *f,
-			struct ul_chain *post)
-{
-	uint32_t mask = c->daemon.mark_mask;
-	char name[UL_NFT_NAME_MAX];
-
-	for (size_t i = 0; i < c->n_links; i++) {
-		struct ul_nrule *r;
-
-		if (!(f->active & (1u << i)))
-			continue;
-		snprintf(name, sizeof(name), "%s%s", f->family == AF_INET6 ? STICKY6_PREFIX :
-					     STICKY_PREFIX, c->links[i].name);
-		r = rule(b, post);
-		m_plain(b, r, UL_M_CT_NEW);
-		m_mark(b, r, UL_M_MARK, mask, 0, false);
-		if (c->lan.n_ifnames)
-			m_set(b, r, UL_M_IIFNAME_SET, 0, "lan_ifs");
-		m_str(b, r, UL_M_OIFNAME, c->links[i].ifname);
-		m_set(b, r, UL_M_NFPROTO, f->family, "");
-		m_set(b, r, UL_S_SET_UPDATE, f->family, name);
 	}
 }
 
@@ -927,9 +910,9 @@ static int plan_ruleset(const struct ul_config *c, const struct fam *f4, const s
 		plan_policy(&b, c, f4, f6, policy);
 	}
 	if (c->sticky.enabled) {
-		sticky_pre(&b, c, f4, pre);
+		sticky_rules(&b, c, f4, pre, true);
 		if (f6)
-			sticky_pre(&b, c, f6, pre);
+			sticky_rules(&b, c, f6, pre, true);
 	}
 
 	/* post: connections a rule refuses to send elsewhere ("fallback drop") are dropped
@@ -952,9 +935,9 @@ static int plan_ruleset(const struct ul_config *c, const struct fam *f4, const s
 		mark_set(&b, r, UL_S_CTMARK, mask, ul_link_mark(c, i));
 	}
 	if (c->sticky.enabled) {
-		sticky_post(&b, c, f4, post);
+		sticky_rules(&b, c, f4, post, false);
 		if (f6)
-			sticky_post(&b, c, f6, post);
+			sticky_rules(&b, c, f6, post, false);
 	}
 
 	/* out: the router's own connections follow the same policy (probes carry their
