@@ -157,9 +157,10 @@ $(B)/tests/%: tests/unit/%.c $(LIBS_ALL) $(HDRS) $(TK_OBJS)
 		$(TK_OBJS) $(LIBS_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 # The kernel tests' kit sees the core's and the adapters' headers, not the daemon's.
-$(B)/obj/tests/kernel/common/%.o: tests/kernel/common/%.c $(wildcard tests/kernel/common/*.h) $(HDRS)
+$(B)/obj/tests/kernel/common/%.o: tests/kernel/common/%.c $(wildcard tests/kernel/common/*.h) \
+		$(wildcard tests/common/*.h) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Iinclude/core -Iinclude/kernel $(KTK_INC) $(CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) -Iinclude/core -Iinclude/kernel $(TK_INC) $(KTK_INC) $(CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/kernel/%: tests/kernel/%.c $(LIBS_ALL) $(HDRS) $(TK_OBJS) $(KTK_OBJS)
 	@mkdir -p $(@D)

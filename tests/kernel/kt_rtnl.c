@@ -81,31 +81,6 @@ static bool rule_in(const struct ul_iprule *r, const struct ul_iprule *v, size_t
 	return false;
 }
 
-static void assert_empty(struct ul_rtnl *h)
-{
-	struct ul_route *routes;
-	struct ul_iprule *rules;
-	size_t n;
-	char out[4096];
-
-	assert_int_equal(ul_rtnl_dump_routes(h, tables, N_TABLES, &routes, &n), 0);
-	assert_int_equal(n, 0);
-	free(routes);
-	assert_int_equal(ul_rtnl_dump_rules(h, LO, HI, &rules, &n), 0);
-	assert_int_equal(n, 0);
-	free(rules);
-	/* and as ip(8) sees it */
-	tk_capture("ip -4 rule show | grep -E '^10[0-9][0-9]:' || true", out, sizeof(out));
-	assert_string_equal(out, "");
-	for (size_t i = 0; i < N_TABLES; i++) {
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "ip -4 route show table %u 2>/dev/null", tables[i]);
-		tk_capture(cmd, out, sizeof(out));
-		assert_string_equal(out, "");
-	}
-}
-
 static int group_setup(void **state)
 {
 	const char *names[] = { "d0", "d1", "d2" };
@@ -125,21 +100,6 @@ static int group_setup(void **state)
 		ifx[i] = (int)if_nametoindex(names[i]);
 		assert_true(ifx[i] > 0);
 	}
-	return 0;
-}
-
-static int open_h(void **state)
-{
-	struct ul_rtnl *h;
-
-	assert_int_equal(ul_rtnl_open(&h), 0);
-	*state = h;
-	return 0;
-}
-
-static int close_h(void **state)
-{
-	ul_rtnl_close(*state);
 	return 0;
 }
 
@@ -191,7 +151,7 @@ static void test_routes(void **state)
 	for (size_t i = 0; i < n_want; i++)
 		assert_int_equal(ul_rtnl_route_del(h, &want[i]), 0);
 	assert_int_equal(ul_rtnl_route_del(h, &want[0]), -ESRCH);
-	assert_empty(h);
+	ktk_assert_no_routes(h, "-4", tables, N_TABLES, LO, HI);
 }
 
 static void test_rules(void **state)
@@ -225,7 +185,7 @@ static void test_rules(void **state)
 	for (size_t i = 0; i < n_want; i++)
 		assert_int_equal(ul_rtnl_rule_del(h, &want[i]), 0);
 	assert_int_equal(ul_rtnl_rule_del(h, &want[0]), -ENOENT);
-	assert_empty(h);
+	ktk_assert_no_routes(h, "-4", tables, N_TABLES, LO, HI);
 }
 
 static void test_reconcile(void **state)
@@ -270,7 +230,7 @@ static void test_reconcile(void **state)
 
 	assert_int_equal(ul_reconcile_remove_all(h, tables, N_TABLES, LO, HI),
 			 (int)(p->n_routes + p->n_rules));
-	assert_empty(h);
+	ktk_assert_no_routes(h, "-4", tables, N_TABLES, LO, HI);
 	assert_int_equal(ul_reconcile_remove_all(h, tables, N_TABLES, LO, HI), 0);
 	tk_capture("ip -4 rule show", out, sizeof(out));
 	assert_non_null(strstr(out, "999:\tfrom all lookup 77"));
@@ -407,11 +367,11 @@ int main(void)
 	if (getenv("KT_FILTER"))
 		cmocka_set_test_filter(getenv("KT_FILTER"));
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_routes, open_h, close_h),
-		cmocka_unit_test_setup_teardown(test_rules, open_h, close_h),
-		cmocka_unit_test_setup_teardown(test_reconcile, open_h, close_h),
-		cmocka_unit_test_setup_teardown(test_events, open_h, close_h),
-		cmocka_unit_test_setup_teardown(test_events_overrun, open_h, close_h),
+		cmocka_unit_test_setup_teardown(test_routes, ktk_rtnl_open, ktk_rtnl_close),
+		cmocka_unit_test_setup_teardown(test_rules, ktk_rtnl_open, ktk_rtnl_close),
+		cmocka_unit_test_setup_teardown(test_reconcile, ktk_rtnl_open, ktk_rtnl_close),
+		cmocka_unit_test_setup_teardown(test_events, ktk_rtnl_open, ktk_rtnl_close),
+		cmocka_unit_test_setup_teardown(test_events_overrun, ktk_rtnl_open, ktk_rtnl_close),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

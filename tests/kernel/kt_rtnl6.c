@@ -87,45 +87,6 @@ static int group_setup(void **state)
 	return 0;
 }
 
-static int open_h(void **state)
-{
-	struct ul_rtnl *h;
-
-	assert_int_equal(ul_rtnl_open(&h), 0);
-	*state = h;
-	return 0;
-}
-
-static int close_h(void **state)
-{
-	ul_rtnl_close(*state);
-	return 0;
-}
-
-static void assert_clean(struct ul_rtnl *h)
-{
-	struct ul_route *routes;
-	struct ul_iprule *rules;
-	char out[4096];
-	size_t n;
-
-	assert_int_equal(ul_rtnl_dump_routes(h, tables, N_TABLES, &routes, &n), 0);
-	assert_int_equal(n, 0);
-	free(routes);
-	assert_int_equal(ul_rtnl_dump_rules(h, LO, HI, &rules, &n), 0);
-	assert_int_equal(n, 0);
-	free(rules);
-	tk_capture("ip -6 rule show | grep -E '^10[0-9][0-9]:' || true", out, sizeof(out));
-	assert_string_equal(out, "");
-	for (size_t i = 0; i < N_TABLES; i++) {
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "ip -6 route show table %u 2>/dev/null", tables[i]);
-		tk_capture(cmd, out, sizeof(out));
-		assert_string_equal(out, "");
-	}
-}
-
 static void test_routes6(void **state)
 {
 	struct ul_rtnl *h = *state;
@@ -172,7 +133,7 @@ static void test_routes6(void **state)
 	/* a multipath delete removes every hop (IPv6 deletes only the named one otherwise) */
 	for (size_t i = 0; i < p->n_routes; i++)
 		assert_int_equal(ul_rtnl_route_del(h, &p->routes[i]), 0);
-	assert_clean(h);
+	ktk_assert_no_routes(h, "-6", tables, N_TABLES, LO, HI);
 	free(p);
 }
 
@@ -205,7 +166,7 @@ static void test_rules6(void **state)
 	assert_int_equal(ul_rtnl_rule_del(h, &r4), 0);
 	for (size_t i = 0; i < p->n_rules; i++)
 		assert_int_equal(ul_rtnl_rule_del(h, &p->rules[i]), 0);
-	assert_clean(h);
+	ktk_assert_no_routes(h, "-6", tables, N_TABLES, LO, HI);
 	free(p);
 }
 
@@ -241,7 +202,7 @@ static void test_reconcile6(void **state)
 	tk_capture("ip -6 route show table 201", out, sizeof(out));
 	assert_non_null(strstr(out, "default via fe80::a dev d0"));
 	assert_int_equal(ul_reconcile_remove_all(h, tables, N_TABLES, LO, HI), (int)n6 + 2);
-	assert_clean(h);
+	ktk_assert_no_routes(h, "-6", tables, N_TABLES, LO, HI);
 	free(p);
 }
 
@@ -296,10 +257,10 @@ int main(void)
 	if (getenv("KT_FILTER"))
 		cmocka_set_test_filter(getenv("KT_FILTER"));
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_routes6, open_h, close_h),
-		cmocka_unit_test_setup_teardown(test_rules6, open_h, close_h),
-		cmocka_unit_test_setup_teardown(test_reconcile6, open_h, close_h),
-		cmocka_unit_test_setup_teardown(test_events6, open_h, close_h),
+		cmocka_unit_test_setup_teardown(test_routes6, ktk_rtnl_open, ktk_rtnl_close),
+		cmocka_unit_test_setup_teardown(test_rules6, ktk_rtnl_open, ktk_rtnl_close),
+		cmocka_unit_test_setup_teardown(test_reconcile6, ktk_rtnl_open, ktk_rtnl_close),
+		cmocka_unit_test_setup_teardown(test_events6, ktk_rtnl_open, ktk_rtnl_close),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

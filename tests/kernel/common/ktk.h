@@ -6,6 +6,7 @@
 #define UL_KTK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rtnl.h"
 
@@ -27,5 +28,13 @@ const struct ul_kev *ktk_find(const struct ktk_evlog *l, enum ul_kev_type type, 
 /* read h's events into l for up to 2 s until one like that is logged; NULL if none came */
 const struct ul_kev *ktk_wait_for(struct ul_rtnl *h, struct ktk_evlog *l,
 				  enum ul_kev_type type, int ifindex, const char *addr);
+
+/* rtnetlink: no route of uplinkd's in those tables, no rule in priorities lo..hi, and
+ * ip(8) of that family ("-4", "-6") sees no rule 1000..1099 and the tables empty */
+void ktk_assert_no_routes(struct ul_rtnl *h, const char *ipfam, const uint32_t *tables,
+			  size_t n_tables, uint32_t lo, uint32_t hi);
+/* cmocka setup and teardown: a rtnetlink handle in *state */
+int ktk_rtnl_open(void **state);
+int ktk_rtnl_close(void **state);
 
 #endif
