@@ -394,13 +394,10 @@ static void test_open_stale_and_busy(void **state)
 }
 
 /* ul_control_request against a server running in a child process. */
-static void test_client_request(void **state)
+/* The control server's loop in a child process (killed by the test): its pid. */
+static pid_t serve_in_child(struct fix *f)
 {
-	struct fix *f = *state;
-	struct ul_buf body = { 0 };
-	char nopath[160];
 	pid_t pid;
-	int st;
 
 	fflush(NULL);
 	pid = fork();
@@ -409,6 +406,18 @@ static void test_client_request(void **state)
 		ul_loop_run(f->loop);
 		_exit(0);
 	}
+	return pid;
+}
+
+static void test_client_request(void **state)
+{
+	struct fix *f = *state;
+	struct ul_buf body = { 0 };
+	char nopath[160];
+	pid_t pid;
+	int st;
+
+	pid = serve_in_child(f);
 	assert_int_equal(ul_control_request(f->path, "status", &body), 0);
 	assert_string_equal(body.p, "LINK STATE\nisp1 up\n");
 	assert_int_equal(ul_control_request(f->path, "reload", &body), 0);
@@ -509,13 +518,7 @@ static void test_authorization(void **state)
 	assert_int_equal(chmod(f->dir, 0755), 0);
 	assert_int_equal(chmod(f->path, 0666), 0);
 	ul_control_set_access(f->ctl, 1001, 1002);
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		ul_loop_run(f->loop);
-		_exit(0);
-	}
+	pid = serve_in_child(f);
 	/* nobody in particular: nothing */
 	assert_int_equal(request_as(f->path, 65534, NULL, 0, "status", reply, sizeof(reply)), 1);
 	assert_string_equal(reply, "permission denied");
