@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* Longest text form: an IPv6 prefix "xxxx:...:xxxx/128" plus NUL. */
 #define UL_ADDR_STRLEN 50
@@ -29,5 +30,9 @@ bool ul_addr_is_host(const struct ul_addr *a);
 void ul_addr_from_raw(struct ul_addr *a, int family, const void *raw);
 /* The last address in the prefix (for interval sets). */
 void ul_addr_last(const struct ul_addr *a, uint8_t out[16]);
+
+/* a with port (host order) as a socket address into ss (zeroed first): its length, or 0 when
+ * a is of neither family */
+socklen_t ul_addr_to_sockaddr(const struct ul_addr *a, uint16_t port, struct sockaddr_storage *ss);
 
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,4 +90,26 @@ void ul_addr_last(const struct ul_addr *a, uint8_t out[16])
 	memcpy(out, a->bytes, 16);
 	for (unsigned bit = a->plen; bit < ul_addr_len(a->family) * 8; bit++)
 		out[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+}
+
+socklen_t ul_addr_to_sockaddr(const struct ul_addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, a->bytes, 4);
+		return sizeof(*sin);
+	}
+	if (a->family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, a->bytes, 16);
+		return sizeof(*sin6);
+	}
+	return 0;
 }

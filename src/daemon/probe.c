@@ -285,28 +285,6 @@ int ul_probe_http_match(const char *buf, size_t len)
 
 /* ---- sockets --------------------------------------------------------------------------- */
 
-static socklen_t make_sa(struct sockaddr_storage *ss, const struct ul_addr *a, uint16_t port)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		memcpy(&sin->sin_addr, a->bytes, 4);
-		return sizeof(*sin);
-	}
-	if (a->family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		memcpy(&sin6->sin6_addr, a->bytes, 16);
-		return sizeof(*sin6);
-	}
-	return 0;
-}
-
 static bool sa_is(const struct sockaddr_storage *ss, socklen_t sl, const struct ul_addr *a)
 {
 	if (ss->ss_family != a->family)
@@ -335,7 +313,7 @@ static int link_socket(struct ul_prober *p, int type, int proto)
 		goto fail;
 	if (type == SOCK_STREAM && p->src.family == AF_INET)
 		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-	sl = make_sa(&ss, &p->src, 0);
+	sl = ul_addr_to_sockaddr(&p->src, 0, &ss);
 	if (bind(fd, (struct sockaddr *)&ss, sl))
 		goto fail;
 	return fd;
@@ -754,7 +732,7 @@ static int probe_send(struct ul_prober *p, size_t t, const char **what)
 	*what = "target and source address differ in family";
 	if (dst->family != p->src.family)
 		return -EAFNOSUPPORT;
-	sl = make_sa(&ss, dst, p->chk.method == UL_CHECK_ICMP ? 0 : p->chk.port);
+	sl = ul_addr_to_sockaddr(dst, p->chk.method == UL_CHECK_ICMP ? 0 : p->chk.port, &ss);
 	s->t0_us = ul_now_us();
 	switch (p->chk.method) {
 	case UL_CHECK_ICMP:

@@ -83,25 +83,6 @@ static int parse_target(const char *s, struct ul_addr *a, uint32_t *port)
 	return ul_addr_parse(buf, false, a);
 }
 
-static socklen_t make_sa(struct sockaddr_storage *ss, const struct ul_addr *a, uint16_t port)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		memcpy(&sin->sin_addr, a->bytes, 4);
-		return sizeof(*sin);
-	}
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	memcpy(&sin6->sin6_addr, a->bytes, 16);
-	return sizeof(*sin6);
-}
-
 /* ---- run -------------------------------------------------------------------------------- */
 
 struct run {
@@ -309,7 +290,7 @@ static int server_socket(const char *addr, const char *port_s, int type)
 		fprintf(stderr, "probe_tool: bad address or port\n");
 		return -1;
 	}
-	sl = make_sa(&ss, &a, (uint16_t)port);
+	sl = ul_addr_to_sockaddr(&a, (uint16_t)port, &ss);
 	fd = socket(a.family, type | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(fd, (struct sockaddr *)&ss, sl) || (type == SOCK_STREAM && listen(fd, 64))) {
