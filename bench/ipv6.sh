@@ -24,6 +24,7 @@ make -s -C "$ROOT" B="$B" all-tests >/dev/null || { echo "bench/ipv6.sh: build f
 export UL_BUILD=$B LAB=ulb6$$
 . "$ROOT/tests/lab/lab.sh"
 . "$ROOT/tests/lab/conf.sh"
+. "$ROOT/bench/lib.sh"
 lab_require_root
 lab_create 2 --bcp38 --ipv6
 DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -41,28 +42,7 @@ worst() { printf '%s\n' "$@" | sort -n | tail -n 1; }
 # route_event SINCE_US FAMILY(4|6) down|up: when that family's table 250 default route first
 # leaves wan1 out (down) or takes it in (up) after SINCE_US
 route_event() {
-	local ts i
-	for ((i = 0; i < 250; i++)); do
-		ts=$(awk -v t0="$1" -v fam="$2" -v want="$3" '
-			function flush() {
-				if (found || cur_ts <= t0 || cur !~ /table 250/ || cur ~ /^Deleted/)
-					return
-				v6 = (cur ~ /via fe80:/)
-				if ((fam == 6) != v6)
-					return
-				has1 = (cur ~ /dev wan1/)
-				if ((want == "down" && !has1) || (want == "up" && has1)) {
-					print cur_ts; found = 1
-				}
-			}
-			{ ts = $1; rest = substr($0, length($1) + 2) }
-			rest ~ /^[ \t]/ { cur = cur " " rest; next }
-			{ flush(); cur_ts = ts; cur = rest }
-			END { flush() }' "$MONLOG")
-		[ -n "$ts" ] && { echo "$ts"; return 0; }
-		sleep 0.02
-	done
-	return 1
+	bench_first 250 bench_route_ts "$MONLOG" "$1" "$2" "$3"
 }
 
 # outage BURST_OUTPUT CUT_REL_MS (as bench/run.sh)

@@ -22,13 +22,7 @@ qconf() {
 # delay_event SINCE_US insert|delete: timestamp (us) of the first insertion (lab_delay) or
 # deletion (lab_undelay) of the delay line's iptables rule in ISP 1, as nft monitor saw it
 delay_event() {
-	local ts i
-	for ((i = 0; i < 100; i++)); do
-		ts=$(awk -v t0="$1" -v w="$2" '$1 > t0 && $2 == w && $3 == "rule" && $5 == "filter" && $6 == "FORWARD" { print $1; exit }' "$CUTMON")
-		[ -n "$ts" ] && { echo "$ts"; return 0; }
-		sleep 0.02
-	done
-	return 1
+	bench_first 100 bench_nft_event "$CUTMON" "$1" "$2" filter FORWARD
 }
 
 # q_run MS: one run: +MS on isp1 until it leaves the balance, then without until it is back.

@@ -64,6 +64,8 @@ fi
 export UL_BUILD=$B LAB=ulb$$
 # shellcheck source-path=SCRIPTDIR/.. source=tests/lab/lab.sh
 . "$ROOT/tests/lab/lab.sh"
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 lab_require_root
 
 T_START=${EPOCHREALTIME/./}
@@ -187,50 +189,20 @@ wait_hook() {
 # cut_event SINCE_US add|delete: timestamp (us) of the first "add rule" (lab_cut) or
 # "delete rule" (lab_heal) in ISP 1's cut chain after SINCE_US, as nft monitor saw it
 cut_event() {
-	local ts i
-	for ((i = 0; i < 100; i++)); do
-		ts=$(awk -v t0="$1" -v w="$2" '$1 > t0 && $2 == w && $3 == "rule" && $5 == "labctl" && $6 == "cut" { print $1; exit }' "$CUTMON")
-		[ -n "$ts" ] && { echo "$ts"; return 0; }
-		sleep 0.02
-	done
-	return 1
+	bench_first 100 bench_nft_event "$CUTMON" "$1" "$2" labctl cut
 }
 # carrier_event SINCE_US down|up: timestamp (us) of the first wan1 NO-CARRIER (down) or
 # LOWER_UP (up) event in the gateway after SINCE_US
 carrier_event() {
-	local ts i
-	for ((i = 0; i < 100; i++)); do
-		ts=$(awk -v t0="$1" -v w="$2" '$1 > t0 && / wan1@/ &&
-			((w == "down" && /NO-CARRIER/) || (w == "up" && /LOWER_UP/)) { print $1; exit }' "$MONLOG")
-		[ -n "$ts" ] && { echo "$ts"; return 0; }
-		sleep 0.02
-	done
-	return 1
+	bench_first 100 awk -v t0="$1" -v w="$2" '$1 > t0 && / wan1@/ &&
+		((w == "down" && /NO-CARRIER/) || (w == "up" && /LOWER_UP/)) { print $1; exit }' "$MONLOG"
 }
 
 # route_event SINCE_US down|up [TIMEOUT_S]: timestamp (us) of the first change of the balance
 # table's default route after SINCE_US that leaves wan1 out (down) or takes it in (up); 1 when
 # none within TIMEOUT_S (5) s. Multipath routes span several lines (nexthops indented).
 route_event() {
-	local ts i
-	for ((i = 0; i < ${3:-5} * 50; i++)); do
-		ts=$(awk -v t0="$1" -v want="$2" '
-			function flush() {
-				if (found || cur_ts <= t0 || cur !~ /table 250/ || cur ~ /^Deleted/)
-					return
-				has1 = (cur ~ /dev wan1/)
-				if ((want == "down" && !has1) || (want == "up" && has1)) {
-					print cur_ts; found = 1
-				}
-			}
-			{ ts = $1; rest = substr($0, length($1) + 2) }
-			rest ~ /^[ \t]/ { cur = cur " " rest; next }
-			{ flush(); cur_ts = ts; cur = rest }
-			END { flush() }' "$MONLOG")
-		[ -n "$ts" ] && { echo "$ts"; return 0; }
-		sleep 0.02
-	done
-	return 1
+	bench_first $(( ${3:-5} * 50 )) bench_route_ts "$MONLOG" "$1" 0 "$2"
 }
 
 # outage BURST_OUTPUT CUT_REL_MS [IGNORE_FROM_MS]: from "tcpsrc burst" output, the time from
