@@ -45,20 +45,6 @@ route_event() {
 	bench_first 250 bench_route_ts "$MONLOG" "$1" "$2" "$3"
 }
 
-# outage BURST_OUTPUT CUT_REL_MS (as bench/run.sh)
-outage() {
-	awk -v cut="$2" '
-		$1 == "attempt" { n++; t[n] = $2; ok[n] = ($3 == "ok") }
-		END {
-			last = 0; fails = 0
-			for (i = 1; i <= n; i++) if (!ok[i]) { last = i; fails++ }
-			if (fails == 0) { print 0, 0; exit }
-			if (last == n) { print -1, fails; exit }
-			o = t[last + 1] - cut; if (o < 0) o = 0
-			print o, fails
-		}' "$1"
-}
-
 conf=$LABDIR/uplinkd.conf
 lab_conf6 2 weights=1,1 level=info targets=203.0.113.11,203.0.113.12,203.0.113.13 \
 	targets6=2001:db8:ffff::11,2001:db8:ffff::12,2001:db8:ffff::13 > "$conf"
@@ -83,7 +69,7 @@ run() {
 	lab_cut$sfx 1
 	tdown=$(route_event "$tc" "$fam" down) || lab_fail "IPv$fam: table 250 kept wan1 after the cut"
 	wait "$bpid"
-	read -r o f <<<"$(outage "$b" $(( (tc - tb) / 1000 )))"
+	read -r o f <<<"$(bench_outage "$b" $(( (tc - tb) / 1000 )))"
 	rm -f "$LABDIR/hold.ready"
 	lab_bg lan tcpsrc hold "$svc" "$LAB_PORT" 20 3 -i 200 -t 1000 -f "$LABDIR/hold.ready" >"$h" 2>/dev/null
 	hpid=$LAB_BG_PID

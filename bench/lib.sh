@@ -47,3 +47,21 @@ bench_route_ts() {
 		{ flush(); cur_ts = ts; cur = rest }
 		END { flush() }' "$1"
 }
+
+# bench_outage BURST_OUTPUT CUT_REL_MS [IGNORE_FROM_MS]: from "tcpsrc burst" output, the time from
+# the cut to the start of the first attempt after which every attempt succeeded, then the
+# number of failed attempts ("OUTAGE FAILS"); OUTAGE is -1 when attempts still failed at the
+# end. Attempts started at or after IGNORE_FROM_MS are left out (a burst ended by SIGTERM
+# counts its last in-flight attempts as failures).
+bench_outage() {
+	awk -v cut="$2" -v ign="${3:-999999999}" '
+		$1 == "attempt" && $2 < ign { n++; t[n] = $2; ok[n] = ($3 == "ok") }
+		END {
+			last = 0; fails = 0
+			for (i = 1; i <= n; i++) if (!ok[i]) { last = i; fails++ }
+			if (fails == 0) { print 0, 0; exit }
+			if (last == n) { print -1, fails; exit }
+			o = t[last + 1] - cut; if (o < 0) o = 0
+			print o, fails
+		}' "$1"
+}

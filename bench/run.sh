@@ -205,24 +205,6 @@ route_event() {
 	bench_first $(( ${3:-5} * 50 )) bench_route_ts "$MONLOG" "$1" 0 "$2"
 }
 
-# outage BURST_OUTPUT CUT_REL_MS [IGNORE_FROM_MS]: from "tcpsrc burst" output, the time from
-# the cut to the start of the first attempt after which every attempt succeeded, then the
-# number of failed attempts ("OUTAGE FAILS"); OUTAGE is -1 when attempts still failed at the
-# end. Attempts started at or after IGNORE_FROM_MS are left out (a burst ended by SIGTERM
-# counts its last in-flight attempts as failures).
-outage() {
-	awk -v cut="$2" -v ign="${3:-999999999}" '
-		$1 == "attempt" && $2 < ign { n++; t[n] = $2; ok[n] = ($3 == "ok") }
-		END {
-			last = 0; fails = 0
-			for (i = 1; i <= n; i++) if (!ok[i]) { last = i; fails++ }
-			if (fails == 0) { print 0, 0; exit }
-			if (last == n) { print -1, fails; exit }
-			o = t[last + 1] - cut; if (o < 0) o = 0
-			print o, fails
-		}' "$1"
-}
-
 # burst_bg SECS OUTFILE: "tcpsrc burst" from the LAN host, a new connection every 20 ms, each
 # with 300 ms to deliver its first line. BURST_PID: its PID; burst_t0 prints the wall clock
 # (us) written just before tcpsrc was exec'd (the zero of its attempt times, give or take
@@ -287,7 +269,7 @@ silent_run() {
 	t_down=$(route_event "$t_cut0" down) || lab_fail "no balance route change after isp1 went down"
 	wait "$BURST_PID"
 	cut_rel=$(( (t_cut - t_b0) / 1000 ))
-	read -r R_OUTAGE R_FAILS <<<"$(outage "$b" "$cut_rel")"
+	read -r R_OUTAGE R_FAILS <<<"$(bench_outage "$b" "$cut_rel")"
 	R_DETECT=$(( (t_down - t_cut) / 1000 ))
 	HOOK_LAG+=($(( (t_hook - t_down) / 1000 )))
 	R_CUTCMD=$(( (t_cut1 - t_cut0) / 1000 ))
@@ -362,7 +344,7 @@ for ((r = 1; r <= RUNS; r++)); do
 	HOOK_LAG+=($(( (t_hook - t_down) / 1000 )))
 	t_ev=$(carrier_event "$t_cut0" down) || lab_fail "no carrier event for wan1 seen in the gateway"
 	wait "$BURST_PID"
-	read -r o f <<<"$(outage "$LABDIR/burst.out" $(( (t_ev - t_b0) / 1000 )))"
+	read -r o f <<<"$(bench_outage "$LABDIR/burst.out" $(( (t_ev - t_b0) / 1000 )))"
 	[ "$o" -ge 0 ] || lab_fail "carrier run $r: new connections still failed at the end of the burst"
 	t_heal0=$(now_us)
 	lab_carrier_up 1
@@ -639,7 +621,7 @@ for ((r = 1; r <= PL_RUNS; r++)); do
 	t_kill=$(now_us)
 	kill -TERM "$BURST_PID"
 	wait "$BURST_PID"
-	read -r o f <<<"$(outage "$LABDIR/burst.out" $(( (t_cut - t_b0) / 1000 )) \
+	read -r o f <<<"$(bench_outage "$LABDIR/burst.out" $(( (t_cut - t_b0) / 1000 )) \
 		$(( (t_kill - t_b0) / 1000 - 400 )))"
 	[ "$o" -ge 0 ] || lab_fail "ping loop run $r: new connections still failed after the switch"
 	PL_OUT+=("$o") PL_FAILS+=("$f") PL_DETECT+=($(( (t_sw - t_cut) / 1000 )))
