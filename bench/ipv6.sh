@@ -30,8 +30,7 @@ lab_create 2 --bcp38 --ipv6
 DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 MONLOG=$LABDIR/monitor.log
-lab_bg gw bash -c 'stdbuf -oL ip monitor route | while IFS= read -r l; do echo "${EPOCHREALTIME/./} $l"; done' \
-	>"$MONLOG" 2>/dev/null
+bench_monitor gw "$MONLOG" ip monitor route
 sleep 0.3
 lab_lan sysctl -qw net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1
 

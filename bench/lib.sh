@@ -65,3 +65,13 @@ bench_outage() {
 			print o, fails
 		}' "$1"
 }
+
+# bench_monitor NS LOG CMD...: CMD (a monitor: "ip monitor ...", "nft monitor ...") in the
+# background in $LAB-NS (lab_bg), each line of its output into LOG prefixed with the time (us)
+# it came
+bench_monitor() {
+	local ns=$1 log=$2
+	shift 2
+	lab_bg "$ns" bash -c 'stdbuf -oL "$@" | while IFS= read -r l; do echo "${EPOCHREALTIME/./} $l"; done' \
+		bench_monitor "$@" >"$log" 2>/dev/null
+}

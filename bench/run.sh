@@ -94,12 +94,10 @@ chmod 755 "$LABDIR/hook"
 # carrier, and the moment uplinkd changes its balance table (250), i.e. when failover and
 # failback take effect in the datapath
 MONLOG=$LABDIR/monitor.log
-lab_bg gw bash -c 'stdbuf -oL ip monitor link route | while IFS= read -r l; do echo "${EPOCHREALTIME/./} $l"; done' \
-	>"$MONLOG" 2>/dev/null
+bench_monitor gw "$MONLOG" ip monitor link route
 # and ISP 1's nftables rule changes, the same way: the moment lab_cut/lab_heal commit
 CUTMON=$LABDIR/cutmon.log
-lab_bg isp1 bash -c 'stdbuf -oL nft monitor rules | while IFS= read -r l; do echo "${EPOCHREALTIME/./} $l"; done' \
-	>"$CUTMON" 2>/dev/null
+bench_monitor isp1 "$CUTMON" nft monitor rules
 sleep 0.3
 # many short connections from one LAN address: a wide port range, TIME_WAIT reuse
 lab_lan sysctl -qw net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1
