@@ -67,6 +67,14 @@ int tk_run(char *out, size_t outlen, const char *const argv[])
 	return WEXITSTATUS(st);
 }
 
+void tk_require_root(const char *prog)
+{
+	if (geteuid() != 0) {
+		printf("%s: needs root (and a fresh network namespace)\n", prog);
+		exit(77);
+	}
+}
+
 void tk_tmpdir(char *dir, size_t len, const char *prefix)
 {
 	snprintf(dir, len, "/tmp/%s-XXXXXX", prefix);

@@ -24,6 +24,10 @@ void tk_capture(const char *cmd, char *out, size_t len);
  * outlen - 1 bytes); returns its exit status, or -1 when it could not run or was killed */
 int tk_run(char *out, size_t outlen, const char *const argv[]);
 
+/* the kernel tests' skip: unless root, say that prog needs root (in a fresh network
+ * namespace) and exit 77 */
+void tk_require_root(const char *prog);
+
 /* temp dirs: mkdtemp of /tmp/PREFIX-XXXXXX into dir; remove it and all below it */
 void tk_tmpdir(char *dir, size_t len, const char *prefix);
 void tk_rmtree(const char *dir);

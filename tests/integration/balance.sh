@@ -14,9 +14,8 @@ lab_uplinkd_start "$conf"
 lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
 
 # a long-lived connection opened now must survive the reload below
-lab_lan "$TCPSRC" hold 203.0.113.10 5001 4 8 -f "$LABDIR/hold.ready" > "$LABDIR/hold.out" &
-holdpid=$!
-lab_wait_file "$LABDIR/hold.ready" 5 || lab_fail "hold did not start"
+lab_hold 5 203.0.113.10 5001 4 8
+holdpid=$LAB_BG_PID
 
 out=$(lab_lan "$TCPSRC" count 203.0.113.10 5001 400 -p 8)
 lab_log "30/70: $out"

@@ -41,9 +41,8 @@ echo "silent failure: state down $((t_down - t_cut)) ms after the cut"
 grep -q "link isp1: up -> down (3 of 3 rounds failed)" "$LABDIR/uplinkd.log" || lab_fail "transition line missing"
 
 # --- connections opened during the outage survive the failback
-lab_lan "$TCPSRC" hold 203.0.113.10 5001 10 6 -f "$LABDIR/hold.ready" > "$LABDIR/hold.out" &
-hpid=$!
-lab_wait_file "$LABDIR/hold.ready" 5 || lab_fail "hold did not start"
+lab_hold 5 203.0.113.10 5001 10 6
+hpid=$LAB_BG_PID
 t_heal=$(now_ms)
 lab_heal 1
 lab_wait_state isp1 up 10 || lab_fail "isp1 not back up"

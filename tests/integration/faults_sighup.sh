@@ -42,9 +42,8 @@ diff <(sed -n '/# table inet/,$p' "$LABDIR/refA.owned") <(sed -n '/# table inet/
 reload_calm A
 settle_to refA || lab_fail "back to A: state differs"
 
-lab_lan "$LAB_TCPSRC" hold "$LAB_SERVICE" "$LAB_PORT" 10 6 -f "$LABDIR/hold.ready" > "$LABDIR/hold.out" &
-hpid=$!
-lab_wait_file "$LABDIR/hold.ready" 5 || lab_fail "hold did not start"
+lab_hold 5 "$LAB_SERVICE" "$LAB_PORT" 10 6
+hpid=$LAB_BG_PID
 n0=$(grep -c "reloading" "$LABDIR/uplinkd.log")
 t0=${EPOCHREALTIME/./}
 for i in $(seq 200); do

@@ -37,9 +37,8 @@ lab_assert "IPv4 still balanced over both (isp1 carries some)" \
 	'[ "$(lab_share "$out" 192.168.1.2)" -ge 60 ] && grep -q "^fail 0$" <<<"$out"'
 
 # --- failback: IPv6 connections opened during the outage (all on isp2) survive it
-lab_lan tcpsrc hold "$S6" "$P" 20 6 -f "$LABDIR/hold.ready" > "$LABDIR/hold.out" &
-hpid=$!
-lab_wait_file "$LABDIR/hold.ready" 5 || lab_fail "hold did not start"
+lab_hold 5 "$S6" "$P" 20 6
+hpid=$LAB_BG_PID
 t0=$(lab_now_ms)
 lab_heal 1
 lab_wait_state6 isp1 up 10 || lab_fail "isp1's IPv6 not back"

@@ -43,9 +43,8 @@ done
 echo "$metrics" | grep -q '^uplinkd_link_state{link="isp1",state="up"} 1' || lab_fail "state metric"
 
 # a connection held across everything below
-lab_lan "$TCPSRC" hold 203.0.113.10 5001 6 10 -f "$LABDIR/hold.ready" > "$LABDIR/hold.out" &
-holdpid=$!
-lab_wait_file "$LABDIR/hold.ready" 5 || lab_fail "hold did not start"
+lab_hold 5 203.0.113.10 5001 6 10
+holdpid=$LAB_BG_PID
 
 # disable survives a reload; enable brings the link back
 lab_ctl disable isp1 | grep -q "disabled" || lab_fail "disable"

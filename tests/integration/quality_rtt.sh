@@ -28,10 +28,8 @@ lab_assert "isp1 up and fast before the delay (rtt $rtt ms)" \
 	lab_fcmp "${rtt:--1} >= 0 && ${rtt:--1} < 20"
 
 # --- +150 ms: degraded ----------------------------------------------------------------------
-lab_bg lan tcpsrc hold "$LAB_SERVICE" "$LAB_PORT" 12 8 -i 200 -t 3000 -f "$LABDIR/hold.ready" \
-	>"$LABDIR/hold.out" 2>&1
+lab_hold 10 "$LAB_SERVICE" "$LAB_PORT" 12 8 -i 200 -t 3000
 hold=$LAB_BG_PID
-lab_wait_file "$LABDIR/hold.ready" 10 || lab_fail "tcpsrc hold did not start: $(cat "$LABDIR/hold.out")"
 t0=$(lab_now_us)
 lab_delay 1 150
 t_deg=$(lab_wait_transition isp1 up degraded 15 "$t0") || lab_fail "isp1 not degraded with +150 ms"

@@ -416,9 +416,6 @@ int main(void)
 		cmocka_unit_test(test_remove),
 	};
 
-	if (geteuid() != 0) {
-		printf("kt_nft: needs root (and a fresh network namespace)\n");
-		return 77;
-	}
+	tk_require_root("kt_nft");
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

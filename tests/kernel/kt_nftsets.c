@@ -285,9 +285,6 @@ int main(void)
 		cmocka_unit_test(test_counters_survive),
 	};
 
-	if (geteuid() != 0) {
-		printf("kt_nftsets: needs root (and a fresh network namespace)\n");
-		return 77;
-	}
+	tk_require_root("kt_nftsets");
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -88,10 +88,7 @@ static int group_setup(void **state)
 
 	ul_log_set_level(LOG_DEBUG);
 	ul_klog_set_level(LOG_DEBUG);
-	if (geteuid() != 0) {
-		fprintf(stderr, "needs root in a network namespace\n");
-		exit(77);
-	}
+	tk_require_root("kt_rtnl");
 	for (int i = 0; i < 3; i++) {
 		/* veth: this kernel may lack the dummy driver */
 		tk_sh("ip link add %s type veth peer name %sp && ip link set %sp up && "

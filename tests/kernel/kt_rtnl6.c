@@ -72,10 +72,7 @@ static void sample(struct ul_plan *p)
 static int group_setup(void **state)
 {
 	ul_log_set_level(LOG_DEBUG);
-	if (geteuid() != 0) {
-		fprintf(stderr, "needs root in a network namespace\n");
-		exit(77);
-	}
+	tk_require_root("kt_rtnl6");
 	tk_sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0");
 	for (int i = 0; i < 2; i++) {
 		tk_sh("ip link add d%d type veth peer name d%dp && ip link set d%dp up && "

@@ -1041,6 +1041,18 @@ lab_traffic_via() {
 	return 0
 }
 
+# lab_hold WAIT_S HOST PORT N SECONDS [OPTS...]: "tcpsrc hold" from the LAN in the background
+# (lab_bg: its PID in $LAB_BG_PID), its output in $LABDIR/hold.out; returns once it holds its
+# connections, fails the test if that takes more than WAIT_S seconds
+lab_hold() {
+	local wait_s=${1:?lab_hold WAIT_S HOST PORT N SECONDS [OPTS...]}
+	shift
+	rm -f "$LABDIR/hold.ready"
+	lab_bg lan "$LAB_TCPSRC" hold "$@" -f "$LABDIR/hold.ready" >"$LABDIR/hold.out" 2>&1
+	lab_wait_file "$LABDIR/hold.ready" "$wait_s" ||
+		lab_fail "tcpsrc hold did not start: $(cat "$LABDIR/hold.out")"
+}
+
 # lab_share OUT ADDR: the count tcpsrc's "count" output OUT gives for server-seen address ADDR
 lab_share() { echo "$1" | awk -v a="$2" '$1 == a { print $2 }'; }
 
