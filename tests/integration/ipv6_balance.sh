@@ -35,13 +35,13 @@ lab_assert "400 IPv6 connections, none failed" 'grep -q "^fail 0$" <<<"$out"'
 lab_assert "every IPv6 connection masqueraded to an ISP's address" [ $(( ${n1:-0} + ${n2:-0} )) = 400 ]
 pct=$(( ${n1:-0} * 100 / 400 ))
 echo "balance 30/70 over 400 IPv6 connections: isp1 $pct%"
-lab_assert "isp1's IPv6 lab_share $pct% is 30 +- 6" '[ "$pct" -ge 24 ] && [ "$pct" -le 36 ]'
+lab_assert "isp1's IPv6 share $pct% is 30 +- 6" '[ "$pct" -ge 24 ] && [ "$pct" -le 36 ]'
 
 out=$(lab_lan tcpsrc count 203.0.113.10 "$LAB_PORT" 400 -p 8 -t 2000)
 n1=$(lab_share "$out" 192.168.1.2)
 pct4=$(( ${n1:-0} * 100 / 400 ))
 echo "balance 30/70 over 400 IPv4 connections beside it: isp1 $pct4%"
-lab_assert "IPv4 lab_share $pct4% is 30 +- 6 too" '[ "$pct4" -ge 24 ] && [ "$pct4" -le 36 ]'
+lab_assert "IPv4 share $pct4% is 30 +- 6 too" '[ "$pct4" -ge 24 ] && [ "$pct4" -le 36 ]'
 
 st=$(lab_ctl status)
 lab_assert "uplinkctl status has an ipv6 row per link" [ "$(grep -c '^  ipv6 ' <<<"$st")" = 2 ]
