@@ -32,6 +32,20 @@ static const char *jbool(bool v)
 	return v ? "true" : "false";
 }
 
+/* a family's quality: , "rtt_ms": R (null when none), "loss_pct": L, "since_s": S */
+static void put_quality(struct ul_buf *b, double rtt_ms, double loss_pct, double since_s)
+{
+	ul_buf_printf(b, ", \"rtt_ms\": ");
+	if (rtt_ms < 0 || !isfinite(rtt_ms))
+		ul_buf_printf(b, "null");
+	else
+		put_num(b, rtt_ms);
+	ul_buf_printf(b, ", \"loss_pct\": ");
+	put_num(b, loss_pct);
+	ul_buf_printf(b, ", \"since_s\": ");
+	put_num(b, since_s);
+}
+
 void ul_status_json(const struct ul_status *s, struct ul_buf *b)
 {
 	ul_buf_printf(b, "{\"version\": ");
@@ -49,16 +63,9 @@ void ul_status_json(const struct ul_status *s, struct ul_buf *b)
 		ul_buf_printf(b, ", \"state\": ");
 		ul_buf_json_str(b, ul_state_name(l->state));
 		ul_buf_printf(b, ", \"carrier\": %s, \"active\": %s, \"tier\": %" PRIu32
-			      ", \"weight\": %" PRIu32 ", \"rtt_ms\": ",
-			      jbool(l->carrier), jbool(l->active), l->tier, l->weight);
-		if (l->rtt_ms < 0 || !isfinite(l->rtt_ms))
-			ul_buf_printf(b, "null");
-		else
-			put_num(b, l->rtt_ms);
-		ul_buf_printf(b, ", \"loss_pct\": ");
-		put_num(b, l->loss_pct);
-		ul_buf_printf(b, ", \"since_s\": ");
-		put_num(b, l->since_s);
+			      ", \"weight\": %" PRIu32, jbool(l->carrier), jbool(l->active), l->tier,
+			      l->weight);
+		put_quality(b, l->rtt_ms, l->loss_pct, l->since_s);
 		ul_buf_printf(b, ", \"transitions\": %" PRIu32, l->transitions);
 		ul_buf_printf(b, ", \"tx_bytes\": %" PRIu64 ", \"rx_bytes\": %" PRIu64
 			      ", \"tx_packets\": %" PRIu64 ", \"rx_packets\": %" PRIu64
@@ -76,15 +83,7 @@ void ul_status_json(const struct ul_status *s, struct ul_buf *b)
 				ul_buf_json_str(b, ul_addr_format(&f->gw, gw, sizeof(gw)));
 			else
 				ul_buf_printf(b, "null");
-			ul_buf_printf(b, ", \"rtt_ms\": ");
-			if (f->rtt_ms < 0 || !isfinite(f->rtt_ms))
-				ul_buf_printf(b, "null");
-			else
-				put_num(b, f->rtt_ms);
-			ul_buf_printf(b, ", \"loss_pct\": ");
-			put_num(b, f->loss_pct);
-			ul_buf_printf(b, ", \"since_s\": ");
-			put_num(b, f->since_s);
+			put_quality(b, f->rtt_ms, f->loss_pct, f->since_s);
 			ul_buf_printf(b, ", \"transitions\": %" PRIu32 "}", f->transitions);
 		}
 		ul_buf_printf(b, "}");
@@ -140,6 +139,20 @@ static void fmt_rtt(char *out, size_t len, double ms)
 		snprintf(out, len, "%.1fms", ms);
 }
 
+/* a row's cells from STATE on: a family's state and quality, the link's weight and tier */
+static void fill_row(char (*row)[UL_ADDR_STRLEN], const struct ul_status_link *l,
+		     enum ul_state state, double since_s, double rtt_ms, double loss_pct,
+		     bool active)
+{
+	snprintf(row[C_STATE], 32, "%s", ul_state_name(state));
+	fmt_since(row[C_SINCE], 32, since_s);
+	fmt_rtt(row[C_RTT], 32, rtt_ms);
+	fmt_loss(row[C_LOSS], 32, loss_pct);
+	snprintf(row[C_WEIGHT], 32, "%" PRIu32, l->weight);
+	snprintf(row[C_TIER], 32, "%" PRIu32, l->tier);
+	snprintf(row[C_ACTIVE], 32, "%s", active ? "yes" : "no");
+}
+
 void ul_status_table(const struct ul_status *s, struct ul_buf *b)
 {
 	size_t n = s->n_links < UL_MAX_LINKS ? s->n_links : UL_MAX_LINKS, rows = 0;
@@ -154,13 +167,7 @@ void ul_status_table(const struct ul_status *s, struct ul_buf *b)
 
 		snprintf(row[C_LINK], 32, "%s", l->name);
 		snprintf(row[C_IFACE], 32, "%s", l->ifname);
-		snprintf(row[C_STATE], 32, "%s", ul_state_name(l->state));
-		fmt_since(row[C_SINCE], 32, l->since_s);
-		fmt_rtt(row[C_RTT], 32, l->rtt_ms);
-		fmt_loss(row[C_LOSS], 32, l->loss_pct);
-		snprintf(row[C_WEIGHT], 32, "%" PRIu32, l->weight);
-		snprintf(row[C_TIER], 32, "%" PRIu32, l->tier);
-		snprintf(row[C_ACTIVE], 32, "%s", l->active ? "yes" : "no");
+		fill_row(row, l, l->state, l->since_s, l->rtt_ms, l->loss_pct, l->active);
 		if (l->has_v6) {
 			const struct ul_status_family *f = &l->v6;
 
@@ -170,13 +177,7 @@ void ul_status_table(const struct ul_status *s, struct ul_buf *b)
 				ul_addr_format(&f->gw, row[C_IFACE], UL_ADDR_STRLEN);
 			else
 				snprintf(row[C_IFACE], 32, "-");
-			snprintf(row[C_STATE], 32, "%s", ul_state_name(f->state));
-			fmt_since(row[C_SINCE], 32, f->since_s);
-			fmt_rtt(row[C_RTT], 32, f->rtt_ms);
-			fmt_loss(row[C_LOSS], 32, f->loss_pct);
-			snprintf(row[C_WEIGHT], 32, "%" PRIu32, l->weight);
-			snprintf(row[C_TIER], 32, "%" PRIu32, l->tier);
-			snprintf(row[C_ACTIVE], 32, "%s", f->active ? "yes" : "no");
+			fill_row(row, l, f->state, f->since_s, f->rtt_ms, f->loss_pct, f->active);
 		}
 	}
 	for (size_t i = 0; i < rows; i++)
@@ -356,25 +357,23 @@ void ul_status_metrics(const struct ul_status *s, struct ul_buf *b)
 		ul_buf_printf(b, " %" PRIu32 "\n", s->links[i].weight);
 	}
 
-	family(b, "uplinkd_link_bytes_total", "counter",
-	       "Bytes by the link's interface, counted in the datapath (tx: leaving, rx: arriving).");
-	for (size_t i = 0; i < n; i++)
-		for (int d = 0; d < 2; d++) {
-			ul_buf_printf(b, "uplinkd_link_bytes_total{link=");
-			put_label(b, s->links[i].name);
-			ul_buf_printf(b, ",direction=\"%s\"} %" PRIu64 "\n", d ? "rx" : "tx",
-				      d ? s->links[i].traffic.rx_bytes : s->links[i].traffic.tx_bytes);
-		}
-	family(b, "uplinkd_link_packets_total", "counter",
-	       "Packets by the link's interface, counted in the datapath (tx: leaving, rx: arriving).");
-	for (size_t i = 0; i < n; i++)
-		for (int d = 0; d < 2; d++) {
-			ul_buf_printf(b, "uplinkd_link_packets_total{link=");
-			put_label(b, s->links[i].name);
-			ul_buf_printf(b, ",direction=\"%s\"} %" PRIu64 "\n", d ? "rx" : "tx",
-				      d ? s->links[i].traffic.rx_packets :
-					  s->links[i].traffic.tx_packets);
-		}
+	for (int k = 0; k < 2; k++) {     /* bytes, packets */
+		const char *name = k ? "uplinkd_link_packets_total" : "uplinkd_link_bytes_total";
+
+		family(b, name, "counter", k ?
+		       "Packets by the link's interface, counted in the datapath (tx: leaving, rx: arriving)." :
+		       "Bytes by the link's interface, counted in the datapath (tx: leaving, rx: arriving).");
+		for (size_t i = 0; i < n; i++)
+			for (int d = 0; d < 2; d++) {
+				const struct ul_status_link *l = &s->links[i];
+				uint64_t v = k ? (d ? l->traffic.rx_packets : l->traffic.tx_packets) :
+					     (d ? l->traffic.rx_bytes : l->traffic.tx_bytes);
+
+				ul_buf_printf(b, "%s{link=", name);
+				put_label(b, l->name);
+				ul_buf_printf(b, ",direction=\"%s\"} %" PRIu64 "\n", d ? "rx" : "tx", v);
+			}
+	}
 	family(b, "uplinkd_link_connections_total", "counter",
 	       "New connections by the link (leaving or arriving by its interface).");
 	for (size_t i = 0; i < n; i++) {
