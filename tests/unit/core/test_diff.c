@@ -71,6 +71,19 @@ static int setup(void **state)
 	return 0;
 }
 
+/* call k of the record was op with that route (or rule) */
+static void call_was(size_t k, enum op op, const struct ul_route *r)
+{
+	assert_int_equal(rec.calls[k].op, op);
+	assert_true(ul_route_eq(&rec.calls[k].route, r));
+}
+
+static void rule_call_was(size_t k, enum op op, const struct ul_iprule *r)
+{
+	assert_int_equal(rec.calls[k].op, op);
+	assert_true(ul_iprule_eq(&rec.calls[k].rule, r));
+}
+
 static struct ul_route R(uint32_t table, const char *dst, const char *gw, int ifindex,
 			 uint16_t weight)
 {
@@ -129,8 +142,7 @@ static void test_routes_replace(void **state)
 	want[0].n_nh = 2;
 	assert_int_equal(ul_diff_routes(have, 1, want, 1, &ops), 1);
 	assert_int_equal(rec.n, 1);
-	assert_int_equal(rec.calls[0].op, REPLACE);
-	assert_true(ul_route_eq(&rec.calls[0].route, &want[0]));
+	call_was(0, REPLACE, &want[0]);
 }
 
 static void test_routes_add_and_delete_stale(void **state)
@@ -147,10 +159,8 @@ static void test_routes_add_and_delete_stale(void **state)
 	assert_int_equal(ul_diff_routes(have, 2, want, 2, &ops), 2);
 	assert_int_equal(rec.n, 2);
 	/* the new route goes in before the stale one goes away */
-	assert_int_equal(rec.calls[0].op, REPLACE);
-	assert_true(ul_route_eq(&rec.calls[0].route, &want[1]));
-	assert_int_equal(rec.calls[1].op, RDEL);
-	assert_true(ul_route_eq(&rec.calls[1].route, &have[1]));
+	call_was(0, REPLACE, &want[1]);
+	call_was(1, RDEL, &have[1]);
 }
 
 static void test_routes_duplicates(void **state)
@@ -164,10 +174,8 @@ static void test_routes_duplicates(void **state)
 
 	assert_int_equal(ul_diff_routes(have, 3, want, 1, &ops), 2);
 	assert_int_equal(rec.n, 2);
-	assert_int_equal(rec.calls[0].op, RDEL);
-	assert_true(ul_route_eq(&rec.calls[0].route, &have[0]));
-	assert_int_equal(rec.calls[1].op, RDEL);
-	assert_true(ul_route_eq(&rec.calls[1].route, &have[2]));
+	call_was(0, RDEL, &have[0]);
+	call_was(1, RDEL, &have[2]);
 }
 
 static void test_routes_replace_then_delete_duplicate(void **state)
@@ -181,8 +189,7 @@ static void test_routes_replace_then_delete_duplicate(void **state)
 	/* the first with the key is replaced, the other deleted afterwards */
 	assert_int_equal(ul_diff_routes(have, 2, want, 1, &ops), 2);
 	assert_int_equal(rec.calls[0].op, REPLACE);
-	assert_int_equal(rec.calls[1].op, RDEL);
-	assert_true(ul_route_eq(&rec.calls[1].route, &have[1]));
+	call_was(1, RDEL, &have[1]);
 }
 
 static void test_routes_remove_all(void **state)
@@ -231,12 +238,9 @@ static void test_rules_adds_before_deletes(void **state)
 
 	assert_int_equal(ul_diff_rules(have, 2, want, 3, &ops), 3);
 	assert_int_equal(rec.n, 3);
-	assert_int_equal(rec.calls[0].op, ADD);
-	assert_true(ul_iprule_eq(&rec.calls[0].rule, &want[1]));
-	assert_int_equal(rec.calls[1].op, ADD);
-	assert_true(ul_iprule_eq(&rec.calls[1].rule, &want[2]));
-	assert_int_equal(rec.calls[2].op, DEL);
-	assert_true(ul_iprule_eq(&rec.calls[2].rule, &have[1]));
+	rule_call_was(0, ADD, &want[1]);
+	rule_call_was(1, ADD, &want[2]);
+	rule_call_was(2, DEL, &have[1]);
 }
 
 static void test_rules_duplicates(void **state)
