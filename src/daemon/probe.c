@@ -111,19 +111,28 @@ static void put16(uint8_t *b, uint16_t v)
 	b[1] = (uint8_t)v;
 }
 
-size_t ul_probe_icmp_build(uint8_t *buf, size_t len, uint16_t id, uint16_t seq,
-			   const uint8_t *payload)
+/* An echo request of that type; the checksum computed with sum (IPv4), else left 0 for the
+ * kernel (raw ICMPv6: always computed). */
+static size_t icmp_build_type(uint8_t *buf, size_t len, uint8_t type, uint16_t id, uint16_t seq,
+			      const uint8_t *payload, bool sum)
 {
 	if (!buf || !payload || len < ICMP_LEN)
 		return 0;
-	buf[0] = UL_ICMP_ECHO;
+	buf[0] = type;
 	buf[1] = 0;
 	put16(buf + 2, 0);
 	put16(buf + 4, id);
 	put16(buf + 6, seq);
 	memcpy(buf + 8, payload, UL_PROBE_ICMP_PAYLOAD);
-	put16(buf + 2, csum16(buf, ICMP_LEN));
+	if (sum)
+		put16(buf + 2, csum16(buf, ICMP_LEN));
 	return ICMP_LEN;
+}
+
+size_t ul_probe_icmp_build(uint8_t *buf, size_t len, uint16_t id, uint16_t seq,
+			   const uint8_t *payload)
+{
+	return icmp_build_type(buf, len, UL_ICMP_ECHO, id, seq, payload, true);
 }
 
 /* The payload must be ours: a reply that only guessed the 16-bit id does not count. */
@@ -167,15 +176,7 @@ const uint8_t *ul_probe_icmp_strip_ip(const uint8_t *buf, size_t *len)
 size_t ul_probe_icmp6_build(uint8_t *buf, size_t len, uint16_t id, uint16_t seq,
 			    const uint8_t *payload)
 {
-	if (!buf || !payload || len < ICMP_LEN)
-		return 0;
-	buf[0] = UL_ICMP6_ECHO;
-	buf[1] = 0;
-	put16(buf + 2, 0);              /* the kernel's (raw ICMPv6: always computed) */
-	put16(buf + 4, id);
-	put16(buf + 6, seq);
-	memcpy(buf + 8, payload, UL_PROBE_ICMP_PAYLOAD);
-	return ICMP_LEN;
+	return icmp_build_type(buf, len, UL_ICMP6_ECHO, id, seq, payload, false);
 }
 
 int ul_probe_icmp6_match(const uint8_t *buf, size_t len, uint16_t id, const uint8_t *payload,

@@ -797,15 +797,22 @@ lab_link_field() {
 
 # lab_wait_state LINK STATE TIMEOUT_S: poll the daemon until LINK is in STATE; 1 on timeout.
 lab_wait_state() {
-	local link=${1:?} state=${2:?} t=${3:-10} end cur='' LAB_CTL_TIMEOUT=3
+	_lab_wait_state lab_wait_state lab_link_field "" "$@"
+}
+
+# _lab_wait_state NAME GETTER WHOSE LINK STATE TIMEOUT_S: until "GETTER LINK state" prints
+# STATE; 1 on timeout, logged as NAME's (WHOSE: what of the link, e.g. "'s IPv6")
+_lab_wait_state() {
+	local name=$1 get=$2 whose=$3 link=${4:?} state=${5:?} t=${6:-10} end cur=''
+	local LAB_CTL_TIMEOUT=3
 	end=$(( ${EPOCHREALTIME/./} + t * 1000000 ))
 	while :; do
-		cur=$(lab_link_field "$link" state) || cur=
+		cur=$("$get" "$link" state) || cur=
 		[ "$cur" = "$state" ] && return 0
 		[ "${EPOCHREALTIME/./}" -ge $end ] && break
 		sleep 0.1
 	done
-	lab_log "lab_wait_state: $link is '${cur:-?}', not '$state', after ${t}s"
+	lab_log "$name: $link$whose is '${cur:-?}', not '$state', after ${t}s"
 	return 1
 }
 
@@ -822,16 +829,7 @@ lab_link6_field() {
 
 # lab_wait_state6 LINK STATE TIMEOUT_S: until the link's IPv6 is in STATE; 1 on timeout.
 lab_wait_state6() {
-	local link=${1:?} state=${2:?} t=${3:-10} end cur='' LAB_CTL_TIMEOUT=3
-	end=$(( ${EPOCHREALTIME/./} + t * 1000000 ))
-	while :; do
-		cur=$(lab_link6_field "$link" state) || cur=
-		[ "$cur" = "$state" ] && return 0
-		[ "${EPOCHREALTIME/./}" -ge $end ] && break
-		sleep 0.1
-	done
-	lab_log "lab_wait_state6: $link's IPv6 is '${cur:-?}', not '$state', after ${t}s"
-	return 1
+	_lab_wait_state lab_wait_state6 lab_link6_field "'s IPv6" "$@"
 }
 
 
