@@ -14,26 +14,28 @@
 #include "hostcheck.h"
 #include "trust.h"
 
-static int check_group(const char *name, const struct ul_conf_where *at, struct ul_diag *diag)
+/* A group or user name (kind: "group", "user") from the config: unless empty (not
+ * configured), it must exist on this host (exists: what getgrnam/getpwnam said). */
+static int check_exists(const char *kind, const char *name, bool exists,
+			const struct ul_conf_where *at, struct ul_diag *diag)
 {
 	char q[UL_CONFIG_QLEN];
 
-	if (!name[0] || getgrnam(name))
+	if (!name[0] || exists)
 		return 0;
-	ul_diag_add(diag, "%s: group %s does not exist", at->at,
+	ul_diag_add(diag, "%s: %s %s does not exist", at->at, kind,
 		    ul_config_quote(name, q, sizeof(q)));
 	return -EINVAL;
 }
 
+static int check_group(const char *name, const struct ul_conf_where *at, struct ul_diag *diag)
+{
+	return check_exists("group", name, name[0] && getgrnam(name), at, diag);
+}
+
 static int check_user(const char *name, const struct ul_conf_where *at, struct ul_diag *diag)
 {
-	char q[UL_CONFIG_QLEN];
-
-	if (!name[0] || getpwnam(name))
-		return 0;
-	ul_diag_add(diag, "%s: user %s does not exist", at->at,
-		    ul_config_quote(name, q, sizeof(q)));
-	return -EINVAL;
+	return check_exists("user", name, name[0] && getpwnam(name), at, diag);
 }
 
 /* Runs with uplinkd's privileges: root's, and nobody else can change it or swap it. */
