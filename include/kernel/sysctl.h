@@ -11,6 +11,10 @@ int ul_sysctl_new(const char *state_file, struct ul_sysctl **out);
 /* Ensure /proc/sys/<key> holds value (key like "net/ipv4/ip_forward"); when `atleast`,
  * a larger number already there is fine. Remembers the original. */
 int ul_sysctl_ensure(struct ul_sysctl *s, const char *key, int value, int atleast);
+/* Does key still hold what ul_sysctl_ensure made it hold? 0 yes, 1 no (*found is the
+ * value there; with fix, it is written again, the remembered original untouched), -errno. */
+int ul_sysctl_check(struct ul_sysctl *s, const char *key, int value, int atleast, int fix,
+		    long *found);
 /* Put every changed value back, remove the state file. */
 void ul_sysctl_restore(struct ul_sysctl *s);
 void ul_sysctl_free(struct ul_sysctl *s);

@@ -92,6 +92,10 @@ void ul_view_apply(struct ul_view *v, const struct ul_kev *ev)
 		if (ev->type == UL_KEV_ROUTE && v->n_gws < UL_VIEW_MAX_GWS)
 			v->gws[v->n_gws++] = (struct ul_view_gw){ ev->ifindex, ev->gw, ev->metric };
 		break;
+	case UL_KEV_TROUTE:
+	case UL_KEV_RULE:
+	case UL_KEV_NETCONF:
+		break;                  /* uplinkd's own objects: the daemon watches those */
 	}
 }
 

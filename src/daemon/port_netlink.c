@@ -11,6 +11,7 @@
 #include "kport.h"
 #include "log.h"
 #include "nft.h"
+#include "nftwatch.h"
 #include "reconcile.h"
 #include "rtnl.h"
 #include "sysctl.h"
@@ -18,6 +19,7 @@
 struct netlink_port {
 	struct ul_rtnl *rtnl;
 	struct ul_nft *nft;
+	struct ul_nft_watch *watch;
 	struct ul_sysctl *sysctl;
 	struct ul_hooks *hooks;
 };
@@ -74,6 +76,50 @@ static int np_nft_remove(void *ctx)
 	struct netlink_port *np = ctx;
 
 	return np->nft ? ul_nft_remove(np->nft) : 0;
+}
+
+static int np_nft_watch_open(void *ctx)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_nft_watch_open(&np->watch);
+}
+
+static int np_nft_watch_fd(void *ctx)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_nft_watch_fd(np->watch);
+}
+
+static int np_nft_watch_read(void *ctx, struct ul_nft_change *ch)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_nft_watch_read(np->watch, ul_nft_portid(np->nft), ch);
+}
+
+static int np_nft_check(void *ctx, const struct ul_ruleset *rs, struct ul_nft_change *ch)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_nft_check(np->nft, rs, ch);
+}
+
+static int np_routing_drift(void *ctx, const struct ul_plan *want, const uint32_t *tables,
+			    size_t n_tables, uint32_t lo, uint32_t hi, char *what, size_t len)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_reconcile_drift(np->rtnl, want, tables, n_tables, lo, hi, what, len);
+}
+
+static int np_sysctl_check(void *ctx, const char *key, int value, int atleast, bool fix,
+			   long *found)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_sysctl_check(np->sysctl, key, value, atleast, fix, found);
 }
 
 static int np_reconcile(void *ctx, const struct ul_plan *want, const uint32_t *tables,
@@ -176,6 +222,7 @@ static void np_close(void *ctx)
 
 	ul_hooks_free(np->hooks);
 	ul_sysctl_free(np->sysctl);
+	ul_nft_watch_close(np->watch);
 	ul_nft_close(np->nft);
 	ul_rtnl_close(np->rtnl);
 	free(np);
@@ -218,6 +265,12 @@ int ul_kport_netlink(struct ul_kport *out)
 		.prober_bind = np_prober_bind,
 		.prober_stats = np_prober_stats,
 		.prober_free = np_prober_free,
+		.nft_watch_open = np_nft_watch_open,
+		.nft_watch_fd = np_nft_watch_fd,
+		.nft_watch_read = np_nft_watch_read,
+		.nft_check = np_nft_check,
+		.routing_drift = np_routing_drift,
+		.sysctl_check = np_sysctl_check,
 		.close = np_close,
 	};
 	return 0;

@@ -318,6 +318,29 @@ int ul_sysctl_ensure(struct ul_sysctl *s, const char *key, int value, int atleas
 	return 0;
 }
 
+int ul_sysctl_check(struct ul_sysctl *s, const char *key, int value, int atleast, int fix,
+		    long *found)
+{
+	char cur[VAL_MAX], want[16];
+	int err;
+
+	if (!key_ok(key))
+		return -EINVAL;
+	err = read_value(s, key, cur, sizeof(cur));
+	if (err)
+		return err;
+	if (parse_int(cur, found))
+		return -EINVAL;
+	if (*found == value || (atleast && *found > value))
+		return 0;
+	if (!fix)
+		return 1;
+	/* the original stays the one found before uplinkd first changed it (if it did) */
+	snprintf(want, sizeof(want), "%d", value);
+	err = write_value(s, key, want);
+	return err ? err : 1;
+}
+
 void ul_sysctl_restore(struct ul_sysctl *s)
 {
 	if (!s)
