@@ -2,7 +2,8 @@
 /* Back-off for repairs: when another program keeps undoing uplinkd's state, uplinkd puts it
  * back at once at first, but after UL_REPAIR_BURST repairs of the same object within
  * UL_REPAIR_WINDOW_MS it waits, 1 s, then 2 s, 4 s ... up to UL_REPAIR_BACKOFF_MAX_MS,
- * before the next one; a wait always ends in a repair. Pure (times are given). */
+ * before the next one, for as long as changes keep coming within a window of the last
+ * repair; a wait always ends in a repair. Pure (times are given). */
 #ifndef UL_REPAIR_H
 #define UL_REPAIR_H
 
@@ -17,6 +18,7 @@
 struct ul_repair_guard {
 	uint64_t repairs_ms[UL_REPAIR_BURST];   /* the last repairs (ring) */
 	unsigned n_repairs;
+	uint64_t last_ms;                       /* the last repair */
 	uint64_t seen_ms[UL_REPAIR_SEEN_MAX];   /* the last changes noticed (ring) */
 	unsigned n_seen;
 	uint64_t backoff_ms;                    /* the last wait, 0: none */

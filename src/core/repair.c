@@ -35,6 +35,7 @@ int ul_repair_holding(const struct ul_repair_guard *g, uint64_t now_ms)
 static void record(struct ul_repair_guard *g, uint64_t now_ms)
 {
 	g->repairs_ms[g->n_repairs % UL_REPAIR_BURST] = now_ms;
+	g->last_ms = now_ms;
 	g->n_repairs++;
 	if (g->n_repairs >= 2 * UL_REPAIR_BURST)
 		g->n_repairs -= UL_REPAIR_BURST;
@@ -57,7 +58,9 @@ enum ul_repair_verdict ul_repair_decide(struct ul_repair_guard *g, uint64_t now_
 		return UL_REPAIR_NOW;
 	}
 	k = in_window(g->repairs_ms, g->n_repairs, UL_REPAIR_BURST, now_ms);
-	if (k >= UL_REPAIR_BURST) {
+	/* in a fight, the waits grow while changes keep coming within a window of the last
+	 * repair (the waits soon outgrow the window itself) */
+	if (k >= UL_REPAIR_BURST || (g->backoff_ms && now_ms - g->last_ms < UL_REPAIR_WINDOW_MS)) {
 		g->backoff_ms = g->backoff_ms ? 2 * g->backoff_ms : UL_REPAIR_BACKOFF_MIN_MS;
 		if (g->backoff_ms > UL_REPAIR_BACKOFF_MAX_MS)
 			g->backoff_ms = UL_REPAIR_BACKOFF_MAX_MS;
@@ -65,7 +68,7 @@ enum ul_repair_verdict ul_repair_decide(struct ul_repair_guard *g, uint64_t now_
 		*wait_ms = g->backoff_ms;
 		return UL_REPAIR_BACKOFF;
 	}
-	g->backoff_ms = 0;              /* calm again: the next fight starts from 1 s */
+	g->backoff_ms = 0;              /* calm for a window: the next fight starts from 1 s */
 	record(g, now_ms);
 	return UL_REPAIR_NOW;
 }

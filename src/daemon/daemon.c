@@ -221,6 +221,15 @@ static void on_kev(const struct ul_kev *ev, void *data)
 	case UL_KEV_NETCONF:
 		b->sysctl = true;
 		break;
+	case UL_KEV_LINK:
+		/* an interface set down loses its IPv4 routes without a word (no RTM_DELROUTE):
+		 * after a quick down and up the link's table may be empty though its state never
+		 * changed */
+		for (size_t i = 0; i < d->cfg->n_links; i++)
+			if (!(ev->flags & IFF_UP) && !strcmp(ev->ifname, d->cfg->links[i].ifname))
+				b->routing = true;
+		ul_view_apply(&b->d->view, ev);
+		break;
 	default:
 		ul_view_apply(&b->d->view, ev);
 		break;
@@ -234,7 +243,8 @@ static void routing_changed(struct ul_daemon *d)
 		return;
 	ul_repair_seen(&d->guard_routing, now_ms(d));
 	d->routing_check = true;
-	schedule_apply(d, REPAIR_DELAY_MS);
+	if (!ul_repair_holding(&d->guard_routing, now_ms(d)))
+		schedule_apply(d, REPAIR_DELAY_MS);     /* else the end of the wait is due */
 }
 
 static void sysctl_soon(struct ul_daemon *d)
@@ -286,7 +296,8 @@ static void on_nft_events(struct ul_watch *w, uint32_t events)
 		ul_repair_seen(&d->guard_nft, now_ms(d));
 		if (ch.rank > d->nft_change.rank)
 			d->nft_change = ch;
-		schedule_apply(d, REPAIR_DELAY_MS);
+		if (!ul_repair_holding(&d->guard_nft, now_ms(d)))
+			schedule_apply(d, REPAIR_DELAY_MS);     /* else the end of the wait is due */
 	}
 }
 
@@ -547,6 +558,8 @@ static int apply(struct ul_daemon *d)
 		}
 	} else if (routing_same && ul_repair_holding(&d->guard_routing, now_ms(d))) {
 		skip_routing = true;            /* backing off: not even with this apply */
+	} else if (routing_same && d->kp.routing_drift) {
+		skip_routing = true;            /* unchanged, and changes by others are followed */
 	}
 	if (!ul_repair_holding(&d->guard_routing, now_ms(d)))
 		d->routing_check = false;

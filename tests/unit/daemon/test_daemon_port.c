@@ -3,6 +3,7 @@
  * come from the test. Start, carrier loss, control verbs, stop. (The scenario tests of
  * the daemon build on this fake; this one shows the port is all the daemon touches.) */
 #include <errno.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -29,6 +30,14 @@ struct fake {
 	size_t n_dump, n_pending;
 	int pipe[2];                            /* the "event fd" (never readable) */
 	int prober;                             /* handles handed out */
+	/* the watching part (fake_port_watching): nftables events come through nft_pipe */
+	int nft_pipe[2];
+	int nft_changes;                        /* the next read: foreign changes ... */
+	struct ul_nft_change nft_change;        /* ... and the most serious of them */
+	int drift;                              /* routing_drift: differences, ... */
+	char drift_what[128];                   /* ... the first in words */
+	const char *sysctl_key;                 /* sysctl_check: this one drifted, ... */
+	long sysctl_found;                      /* ... to this value */
 };
 
 #define CALL(f, ...) ul_buf_printf(&((struct fake *)(f))->calls, __VA_ARGS__)
@@ -218,6 +227,79 @@ static struct ul_kport fake_port(struct fake *f)
 	};
 }
 
+/* ---- the watching part of the port ---- */
+
+static int f_nft_watch_open(void *ctx)
+{
+	struct fake *f = ctx;
+
+	CALL(f, "nft_watch_open\n");
+	return pipe(f->nft_pipe) ? -errno : 0;
+}
+
+static int f_nft_watch_fd(void *ctx)
+{
+	return ((struct fake *)ctx)->nft_pipe[0];
+}
+
+static int f_nft_watch_read(void *ctx, struct ul_nft_change *ch)
+{
+	struct fake *f = ctx;
+	char c;
+	int n = f->nft_changes;
+
+	assert_int_equal(read(f->nft_pipe[0], &c, 1), 1);
+	CALL(f, "nft_watch_read -> %d\n", n);
+	if (n)
+		*ch = f->nft_change;
+	f->nft_changes = 0;
+	return n;
+}
+
+static int f_nft_check(void *ctx, const struct ul_ruleset *rs, struct ul_nft_change *ch)
+{
+	CALL(ctx, "nft_check\n");
+	return 0;
+}
+
+static int f_routing_drift(void *ctx, const struct ul_plan *want, const uint32_t *tables,
+			   size_t n_tables, uint32_t lo, uint32_t hi, char *what, size_t len)
+{
+	struct fake *f = ctx;
+	int n = f->drift;
+
+	CALL(f, "routing_drift -> %d\n", n);
+	snprintf(what, len, "%s", f->drift_what);
+	f->drift = 0;
+	return n;
+}
+
+static int f_sysctl_check(void *ctx, const char *key, int value, int atleast, bool fix,
+			  long *found)
+{
+	struct fake *f = ctx;
+	bool drifted = f->sysctl_key && !strcmp(key, f->sysctl_key);
+
+	CALL(f, "sysctl_check %s%s -> %d\n", key, fix ? " fix" : "", drifted);
+	*found = drifted ? f->sysctl_found : value;
+	if (drifted && fix)
+		f->sysctl_key = NULL;
+	return drifted;
+}
+
+static struct ul_kport fake_port_watching(struct fake *f)
+{
+	struct ul_kport kp = fake_port(f);
+
+	kp.nft_watch_open = f_nft_watch_open;
+	kp.nft_watch_fd = f_nft_watch_fd;
+	kp.nft_watch_read = f_nft_watch_read;
+	kp.nft_check = f_nft_check;
+	kp.routing_drift = f_routing_drift;
+	kp.sysctl_check = f_sysctl_check;
+	return kp;
+}
+
 static struct ul_kev link_kev(int ifindex, const char *name, unsigned flags)
 {
 	struct ul_kev ev = { .type = UL_KEV_LINK, .ifindex = ifindex, .flags = flags };
@@ -372,10 +454,260 @@ static void start_carrier_loss_stop(void **state)
 	free(d);
 }
 
+/* The daemon's log lines, from a file stderr points at while the test runs; the teardown
+ * points stderr back and shows what was not looked at (cmocka's words of a failure). */
+static FILE *g_log;
+static long g_log_off;
+static int g_saved_err = -1;
+static char g_log_path[] = "/tmp/ul-dport-log-XXXXXX";
+
+static void log_capture(void)
+{
+	int fd = mkstemp(g_log_path);
+
+	assert_true(fd >= 0);
+	fflush(stderr);
+	g_saved_err = dup(2);
+	assert_true(g_saved_err >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	close(fd);
+	g_log = fopen(g_log_path, "r");
+	assert_non_null(g_log);
+	g_log_off = 0;
+}
+
+static int log_restore(void **state)
+{
+	char line[512];
+
+	if (g_saved_err < 0)
+		return 0;
+	fflush(stderr);
+	dup2(g_saved_err, 2);
+	close(g_saved_err);
+	g_saved_err = -1;
+	fseek(g_log, g_log_off, SEEK_SET);
+	while (fgets(line, sizeof(line), g_log))
+		fputs(line, stderr);
+	fclose(g_log);
+	unlink(g_log_path);
+	return 0;
+}
+
+/* The log since the last call (whole lines, without the <N> priority). */
+static void log_since(char *out, size_t len)
+{
+	char line[512];
+	size_t off = 0;
+
+	out[0] = '\0';
+	clearerr(g_log);
+	fseek(g_log, g_log_off, SEEK_SET);
+	while (fgets(line, sizeof(line), g_log)) {
+		const char *p = line[0] == '<' && strchr(line, '>') ? strchr(line, '>') + 1 : line;
+
+		off += (size_t)snprintf(out + off, off < len ? len - off : 0, "%s", p);
+	}
+	g_log_off = ftell(g_log);
+}
+
+static void expect_log(const char *want)
+{
+	char got[4096];
+
+	log_since(got, sizeof(got));
+	if (strcmp(got, want)) {
+		fprintf(stdout, "--- log wanted\n%s--- got\n%s---\n", want, got);
+		fail();
+	}
+}
+
+static void nft_event(struct fake *f, int changes, const char *what)
+{
+	f->nft_changes = changes;
+	f->nft_change = (struct ul_nft_change){ .rank = 5 };
+	snprintf(f->nft_change.what, sizeof(f->nft_change.what), "%s", what);
+	assert_int_equal(write(f->nft_pipe[1], "x", 1), 1);
+}
+
+static void expect_calls_quiet(struct fake *f, const char *want)
+{
+	const char *got = f->calls.p ? f->calls.p : "";
+
+	if (strcmp(got, want)) {
+		fprintf(stdout, "--- want\n%s--- got\n%s---\n", want, got);
+		fail();
+	}
+	ul_buf_reset(&f->calls);
+}
+
+#define RECONCILE_ONE_LINK \
+	"reconcile tables 201 250 rules 1000-1099\n" \
+	"  route default via 192.168.1.1 dev wan1 table 201\n" \
+	"  route default via 192.168.1.1 dev wan1 table 250\n" \
+	"  rule 1000: from all lookup main suppress_prefixlength 0\n" \
+	"  rule 1001: from 192.168.1.2 lookup 201\n" \
+	"  rule 1010: from all fwmark 0x100/0xff00 lookup 201\n" \
+	"  rule 1099: from all lookup 250\n"
+
+/* Someone flushes the ruleset, deletes a rule, changes rp_filter: each is put back and
+ * logged; uplinkd's own changes are not; a fight backs off; a reload re-sends all. */
+static void foreign_changes_repaired(void **state)
+{
+	char dir[] = "/tmp/ul-dport-XXXXXX", text[1024], sock[128], path[160];
+	struct ul_diag diag = { 0 };
+	struct ul_daemon *d = calloc(1, sizeof(*d));
+	struct fake f = { 0 };
+	FILE *cf;
+
+	assert_non_null(d);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(pipe(f.pipe), 0);
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
+	snprintf(path, sizeof(path), "%s/t.conf", dir);
+	snprintf(text, sizeof(text),
+		 "lan = { interfaces = [ \"lan0\" ]; networks = [ \"10.0.0.0/24\" ]; };\n"
+		 "links = ( { name = \"isp1\"; interface = \"wan1\"; gateway = \"192.168.1.1\"; } );\n"
+		 "daemon = { control_socket = \"%s\"; log_level = \"warning\"; };\n", sock);
+	cf = fopen(path, "w");
+	assert_non_null(cf);
+	fputs(text, cf);
+	fclose(cf);
+	assert_int_equal(ul_config_parse_string(text, path, &d->cfg, &diag), 0);
+	f.dump[f.n_dump++] = link_kev(5, "wan1", UP_FLAGS);
+	f.dump[f.n_dump++] = addr_kev(5, "192.168.1.2");
+	d->kp = fake_port_watching(&f);
+	d->cfg_path = path;
+	d->level_override = -1;
+	log_capture();
+
+	/* start: the nftables event socket is opened too */
+	assert_int_equal(ul_daemon_start(d), 0);
+	run_for(d, 50);
+	assert_non_null(strstr(f.calls.p, "nft_watch_open\n"));
+	ul_buf_reset(&f.calls);
+	expect_log("");
+
+	/* uplinkd's own transaction: events, but no change of someone else's */
+	nft_event(&f, 0, "");
+	run_for(d, 50);
+	expect_calls_quiet(&f, "nft_watch_read -> 0\n");
+	expect_log("");
+
+	/* nft flush ruleset: the ruleset is sent again although its text is the same (the
+	 * routing, unchanged and followed, is not looked at) */
+	nft_event(&f, 3, "table inet uplinkd removed");
+	run_for(d, 50);
+	expect_calls_quiet(&f, "nft_watch_read -> 3\n" "nft_apply\n");
+	expect_log("repair: table inet uplinkd removed (changed outside uplinkd)\n");
+
+	/* ip rule del of one of its rules: the difference is named, then put back */
+	f.pending[f.n_pending++] = (struct ul_kev){ .type = UL_KEV_RULE, .metric = 1010,
+						    .deleted = true };
+	f.drift = 1;
+	snprintf(f.drift_what, sizeof(f.drift_what),
+		 "rule 1010: from all fwmark 0x100/0xff00 lookup 201 missing");
+	ul_daemon_kernel_events(d);
+	run_for(d, 50);
+	expect_calls_quiet(&f, "rtnl_read_events -> 1\n" "routing_drift -> 1\n" RECONCILE_ONE_LINK);
+	expect_log("repair: rule 1010: from all fwmark 0x100/0xff00 lookup 201 missing "
+		   "(changed outside uplinkd)\n");
+
+	/* its own rule changes, rules outside its range and routes of tables not its own are
+	 * not looked at; a route flushed from its link table is */
+	f.pending[f.n_pending++] = (struct ul_kev){ .type = UL_KEV_RULE, .metric = 1010, .own = true };
+	f.pending[f.n_pending++] = (struct ul_kev){ .type = UL_KEV_RULE, .metric = 32766 };
+	f.pending[f.n_pending++] = (struct ul_kev){ .type = UL_KEV_TROUTE, .table = 100 };
+	f.pending[f.n_pending++] = (struct ul_kev){ .type = UL_KEV_TROUTE, .table = 201, .own = true };
+	ul_daemon_kernel_events(d);
+	run_for(d, 50);
+	expect_calls_quiet(&f, "rtnl_read_events -> 4\n");
+	f.pending[f.n_pending++] = (struct ul_kev){ .type = UL_KEV_TROUTE, .table = 201,
+						    .deleted = true };
+	f.drift = 1;
+	snprintf(f.drift_what, sizeof(f.drift_what),
+		 "route default via 192.168.1.1 dev wan1 table 201 missing");
+	ul_daemon_kernel_events(d);
+	run_for(d, 50);
+	expect_calls_quiet(&f, "rtnl_read_events -> 1\n" "routing_drift -> 1\n" RECONCILE_ONE_LINK);
+	expect_log("repair: route default via 192.168.1.1 dev wan1 table 201 missing "
+		   "(changed outside uplinkd)\n");
+	/* changed and changed back before the check: nothing to do, nothing said */
+	f.pending[f.n_pending++] = (struct ul_kev){ .type = UL_KEV_RULE, .metric = 1050 };
+	ul_daemon_kernel_events(d);
+	run_for(d, 50);
+	expect_calls_quiet(&f, "rtnl_read_events -> 1\n" "routing_drift -> 0\n");
+	expect_log("");
+
+	/* rp_filter changed (a netconf event): set again, the saved original untouched */
+	f.sysctl_key = "net/ipv4/conf/wan1/rp_filter";
+	f.sysctl_found = 1;
+	f.pending[f.n_pending++] = (struct ul_kev){ .type = UL_KEV_NETCONF, .ifindex = 5 };
+	ul_daemon_kernel_events(d);
+	run_for(d, 50);
+	expect_calls_quiet(&f, "rtnl_read_events -> 1\n"
+			   "sysctl_check net/ipv4/ip_forward -> 0\n"
+			   "sysctl_check net/ipv4/fib_multipath_hash_policy -> 0\n"
+			   "sysctl_check net/ipv4/conf/wan1/rp_filter -> 1\n"
+			   "sysctl_check net/ipv4/conf/wan1/rp_filter fix -> 1\n");
+	expect_log("repair: sysctl net.ipv4.conf.wan1.rp_filter is 1, uplinkd set 2 "
+		   "(changed outside uplinkd)\n");
+
+	/* a fight: the table went 1 time above; 4 more repairs make 5 in 10 s, the next
+	 * change waits 1 s, said once with the count */
+	for (int i = 0; i < 4; i++) {
+		nft_event(&f, 1, "table inet uplinkd removed");
+		run_for(d, 30);
+		expect_calls_quiet(&f, "nft_watch_read -> 1\n" "nft_apply\n");
+	}
+	expect_log("repair: table inet uplinkd removed (changed outside uplinkd)\n"
+		   "repair: table inet uplinkd removed (changed outside uplinkd)\n"
+		   "repair: table inet uplinkd removed (changed outside uplinkd)\n"
+		   "repair: table inet uplinkd removed (changed outside uplinkd)\n");
+	nft_event(&f, 1, "table inet uplinkd removed");
+	run_for(d, 100);
+	expect_calls_quiet(&f, "nft_watch_read -> 1\n");
+	expect_log("repair: table inet uplinkd removed 6 times in 10 s (changed outside uplinkd); "
+		   "backing off 1 s\n");
+	nft_event(&f, 1, "table inet uplinkd removed");   /* during the wait: nothing */
+	run_for(d, 100);
+	expect_calls_quiet(&f, "nft_watch_read -> 1\n");
+	run_for(d, 1000);                                 /* the wait is over: repaired */
+	assert_non_null(strstr(f.calls.p, "nft_apply\n"));
+	ul_buf_reset(&f.calls);
+	expect_log("repair: table inet uplinkd removed (changed outside uplinkd)\n");
+
+	/* a reload of the same file sends everything again: ruleset, sysctls, routing */
+	assert_int_equal(ul_daemon_reload(d, NULL), 0);
+	run_for(d, 50);
+	assert_non_null(strstr(f.calls.p, "sysctl_ensure net/ipv4/ip_forward 1\n"));
+	assert_non_null(strstr(f.calls.p, "sysctl_ensure net/ipv4/conf/wan1/rp_filter 2 (at least)\n"));
+	assert_non_null(strstr(f.calls.p, "nft_apply\n" RECONCILE_ONE_LINK));
+	ul_buf_reset(&f.calls);
+	expect_log("");
+
+	/* SIGTERM: everything taken away, nothing repaired */
+	assert_int_equal(ul_daemon_signal(d, SIGTERM), 1);
+	ul_daemon_stop(d);
+	expect_calls_quiet(&f, "nft_remove\n" "remove_all tables 201 250 rules 1000-1099\n"
+			   "sysctl_restore\n" "close\n");
+	expect_log("");
+	ul_buf_free(&f.calls);
+	close(f.pipe[0]);
+	close(f.pipe[1]);
+	close(f.nft_pipe[0]);
+	close(f.nft_pipe[1]);
+	unlink(sock);
+	unlink(path);
+	rmdir(dir);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(start_carrier_loss_stop),
+		cmocka_unit_test_teardown(foreign_changes_repaired, log_restore),
 	};
 
 	ul_log_init("test_daemon_port");
