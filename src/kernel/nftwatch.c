@@ -48,19 +48,35 @@ static void note(struct ul_nft_change *ch, unsigned rank, const char *kind, cons
 			 what);
 }
 
-/* The string attribute of the given type, or NULL (missing or not a string). */
+/* The string attribute of the given type, or NULL (missing); *bad when it is not a string
+ * or the attributes run past the message (walked within nlmsg_len, unaligned: fuzzed). */
 static const char *attr_str(const struct nlmsghdr *nlh, uint16_t type, int *bad)
 {
-	const struct nlattr *a;
+	size_t off = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg));
+	size_t left = nlh->nlmsg_len > off ? nlh->nlmsg_len - off : 0;
+	const struct nlattr *a = (const void *)((const char *)nlh + off);
 
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
-		if (mnl_attr_get_type(a) != type)
-			continue;
-		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0) {
+	while (left >= sizeof(*a)) {
+		size_t step = MNL_ALIGN(a->nla_len);
+
+		if (a->nla_len < sizeof(*a) || a->nla_len > left) {
 			*bad = 1;
 			return NULL;
 		}
-		return mnl_attr_get_str(a);
+		if (mnl_attr_get_type(a) == type) {
+			const char *v = mnl_attr_get_payload(a);
+			size_t n = a->nla_len - sizeof(*a);
+
+			if (!n || v[n - 1] != '\0') {
+				*bad = 1;
+				return NULL;
+			}
+			return v;
+		}
+		if (step >= left)
+			break;
+		left -= step;
+		a = (const void *)((const char *)a + step);
 	}
 	return NULL;
 }
