@@ -32,7 +32,8 @@
 #define RESYNC_RETRY_MS 200
 #define SETTLE_MS 20                    /* an interface being deleted is first set down */
 #define SYSCTL_STATE_NAME "sysctl.saved"      /* beside the control socket */
-#define REPAIR_DELAY_MS 20              /* a burst of foreign changes is repaired at once */
+#define REPAIR_DELAY_MS 30              /* a burst of foreign changes is repaired at once;
+					 * after SETTLE_MS, so a deletion is seen as such first */
 #define SYSCTL_CHECK_MS 1000            /* the sysctls uplinkd set are read this often */
 
 static size_t owned_tables(const struct ul_daemon *d, uint32_t *t);
