@@ -657,7 +657,7 @@ static void foreign_changes_repaired(void **state)
 	 * change waits 1 s, said once with the count */
 	for (int i = 0; i < 4; i++) {
 		nft_event(&f, 1, "table inet uplinkd removed");
-		run_for(d, 30);
+		run_for(d, 60);
 		expect_calls_quiet(&f, "nft_watch_read -> 1\n" "nft_apply\n");
 	}
 	expect_log("repair: table inet uplinkd removed (changed outside uplinkd)\n"
