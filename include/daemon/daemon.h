@@ -71,7 +71,6 @@ struct ul_daemon {
 	bool fwd_set, hash_set;                 /* ip_forward, fib_multipath_hash_policy ensured */
 	struct ul_timer sysctl_t;               /* the periodic check of the sysctls */
 	struct ul_repair_guard guard_nft, guard_routing, guard_sysctl;
-	uint64_t repairs;
 	uint64_t start_ms, reloads, reload_failures;
 	bool ready, stopping;
 	int exit_code;

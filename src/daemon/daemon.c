@@ -100,6 +100,10 @@ static void refresh_link(struct ul_daemon *d, struct ul_daemon_link *l)
 		ul_info("link %s: gateway %s learned", lc->name,
 			ul_addr_format(&rt->gw, (char[UL_ADDR_STRLEN]){ 0 }, UL_ADDR_STRLEN));
 
+	/* a new interface (also one deleted and re-created under the same name) starts with
+	 * the defaults */
+	if (!rt->present || (old.ifindex && rt->ifindex != old.ifindex))
+		l->sysctl_done = false;
 	if (rt->present && !l->sysctl_done) {
 		char key[96];
 
@@ -107,8 +111,6 @@ static void refresh_link(struct ul_daemon *d, struct ul_daemon_link *l)
 		if (!d->kp.sysctl_ensure(d->kp.ctx, key, 2, 1))
 			l->sysctl_done = true;
 	}
-	if (!rt->present)
-		l->sysctl_done = false;
 
 	/* no carrier or no address: down (an address's return must be proven by probes) */
 	if (ul_fsm_carrier(&l->fsm, &p, !down, down, now_ms(d), &t))
@@ -265,7 +267,6 @@ static bool repair_allowed(struct ul_daemon *d, struct ul_repair_guard *g, const
 
 	switch (ul_repair_decide(g, now, wait_ms)) {
 	case UL_REPAIR_NOW:
-		d->repairs++;
 		ul_warn("repair: %s (changed outside uplinkd)", what);
 		return true;
 	case UL_REPAIR_BACKOFF:
@@ -337,11 +338,15 @@ static void check_sysctls(struct ul_daemon *d)
 {
 	struct owned_sysctl v[UL_MAX_LINKS + 2];
 	bool drifted[UL_MAX_LINKS + 2] = { false };
-	size_t n = owned_sysctls(d, v), k = 0;
+	size_t n, k = 0;
 	uint64_t now = now_ms(d), wait_ms = 0;
 	char what[192] = "";
 	long found;
 
+	/* the interfaces as they are now: one re-created a moment ago has its defaults and is
+	 * set up as new, not repaired */
+	ul_daemon_kernel_events(d);
+	n = owned_sysctls(d, v);
 	for (size_t i = 0; i < n; i++) {
 		if (d->kp.sysctl_check(d->kp.ctx, v[i].key, v[i].value, v[i].atleast, false,
 				       &found) != 1)

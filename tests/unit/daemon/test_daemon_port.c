@@ -646,6 +646,7 @@ static void foreign_changes_repaired(void **state)
 	ul_daemon_kernel_events(d);
 	run_for(d, 50);
 	expect_calls_quiet(&f, "rtnl_read_events -> 1\n"
+			   "rtnl_read_events -> 0\n"           /* the interfaces as they are now */
 			   "sysctl_check net/ipv4/ip_forward -> 0\n"
 			   "sysctl_check net/ipv4/fib_multipath_hash_policy -> 0\n"
 			   "sysctl_check net/ipv4/conf/wan1/rp_filter -> 1\n"
