@@ -79,7 +79,8 @@ struct ul_kport {
 	/* Watching what uplinkd owns, to put back what others change. Each is optional (NULL:
 	 * the port cannot, and that part is not watched). nftables: open the event socket,
 	 * the fd to watch, read the pending events: how many were changes others made to
-	 * table inet uplinkd (ch keeps the most serious; -ENOBUFS: events were lost); after
+	 * table inet uplinkd (ch keeps the most serious; elements count only in the static
+	 * sets of rs, the ruleset applied; -ENOBUFS: events were lost); after
 	 * lost events, check that the table has every chain and set of rs (1: not, ch says
 	 * what is missing). Routing: what differs from `want` in the owned tables and the
 	 * rule range, changing nothing (the number of differences, the first in words in
@@ -87,7 +88,7 @@ struct ul_kport {
 	 * is there; with fix it is written again, the saved original untouched). */
 	int (*nft_watch_open)(void *ctx);
 	int (*nft_watch_fd)(void *ctx);
-	int (*nft_watch_read)(void *ctx, struct ul_nft_change *ch);
+	int (*nft_watch_read)(void *ctx, const struct ul_ruleset *rs, struct ul_nft_change *ch);
 	int (*nft_check)(void *ctx, const struct ul_ruleset *rs, struct ul_nft_change *ch);
 	int (*routing_drift)(void *ctx, const struct ul_plan *want, const uint32_t *tables,
 			     size_t n_tables, uint32_t lo, uint32_t hi, char *what, size_t len);

@@ -284,7 +284,7 @@ static void on_nft_events(struct ul_watch *w, uint32_t events)
 {
 	struct ul_daemon *d = w->data;
 	struct ul_nft_change ch = { 0 };
-	int n = d->kp.nft_watch_read(d->kp.ctx, &ch);
+	int n = d->kp.nft_watch_read(d->kp.ctx, d->have_plan ? &d->plan.nft : NULL, &ch);
 
 	if (!d->have_plan || d->stopping)
 		return;

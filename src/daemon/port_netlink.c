@@ -92,11 +92,11 @@ static int np_nft_watch_fd(void *ctx)
 	return ul_nft_watch_fd(np->watch);
 }
 
-static int np_nft_watch_read(void *ctx, struct ul_nft_change *ch)
+static int np_nft_watch_read(void *ctx, const struct ul_ruleset *rs, struct ul_nft_change *ch)
 {
 	struct netlink_port *np = ctx;
 
-	return ul_nft_watch_read(np->watch, ul_nft_portid(np->nft), ch);
+	return ul_nft_watch_read(np->watch, ul_nft_portid(np->nft), rs, ch);
 }
 
 static int np_nft_check(void *ctx, const struct ul_ruleset *rs, struct ul_nft_change *ch)

@@ -81,8 +81,16 @@ static const char *attr_str(const struct nlmsghdr *nlh, uint16_t type, int *bad)
 	return NULL;
 }
 
+/* Is name a set of rs whose elements uplinkd fills itself? */
+static bool static_set(const struct ul_ruleset *rs, const char *name)
+{
+	const struct ul_set *s = rs && name ? ul_ruleset_find_set(rs, name) : NULL;
+
+	return s && !s->dynamic;
+}
+
 int ul_nft_event_parse(const struct nlmsghdr *nlh, uint32_t own_portid,
-		       struct ul_nft_change *ch)
+		       const struct ul_ruleset *rs, struct ul_nft_change *ch)
 {
 	const struct nfgenmsg *nfg;
 	const char *table, *name;
@@ -102,12 +110,13 @@ int ul_nft_event_parse(const struct nlmsghdr *nlh, uint32_t own_portid,
 	case NFT_MSG_NEWCHAIN: case NFT_MSG_DELCHAIN:
 	case NFT_MSG_NEWRULE: case NFT_MSG_DELRULE:
 	case NFT_MSG_NEWSET: case NFT_MSG_DELSET:
+	case NFT_MSG_NEWSETELEM: case NFT_MSG_DELSETELEM:
 	case NFT_MSG_DELOBJ:
 	case NFT_MSG_NEWFLOWTABLE: case NFT_MSG_DELFLOWTABLE:
 		break;
 	default:
-		/* set elements are filled by others on purpose (dynamic sets); a new object
-		 * is also announced when its counter is reset; generations carry no table */
+		/* a new object is also announced when its counter is reset; generations carry
+		 * no table */
 		return 0;
 	}
 	table = attr_str(nlh, 1, &bad);         /* NFTA_{TABLE_NAME,CHAIN_TABLE,...} */
@@ -133,6 +142,15 @@ int ul_nft_event_parse(const struct nlmsghdr *nlh, uint32_t own_portid,
 		name = attr_str(nlh, NFTA_RULE_CHAIN, &bad);
 		note(ch, R_RULES, "rules", name ? name : "?",
 		     type == NFT_MSG_DELRULE ? "removed" : "changed");
+		break;
+	case NFT_MSG_NEWSETELEM:
+	case NFT_MSG_DELSETELEM:
+		/* the elements of dynamic sets are filled by others on purpose (dnsmasq's
+		 * nftset, the datapath); those of static sets only by uplinkd */
+		name = attr_str(nlh, NFTA_SET_ELEM_LIST_SET, &bad);
+		if (bad || !static_set(rs, name))
+			return bad ? -EINVAL : 0;
+		note(ch, R_SET, "set", name, "elements changed");
 		break;
 	case NFT_MSG_DELSET:
 	case NFT_MSG_NEWSET:
@@ -195,7 +213,8 @@ int ul_nft_watch_fd(const struct ul_nft_watch *w)
 	return mnl_socket_get_fd(w->nl);
 }
 
-int ul_nft_watch_read(struct ul_nft_watch *w, uint32_t own_portid, struct ul_nft_change *ch)
+int ul_nft_watch_read(struct ul_nft_watch *w, uint32_t own_portid, const struct ul_ruleset *rs,
+		      struct ul_nft_change *ch)
 {
 	int changes = 0;
 
@@ -227,7 +246,7 @@ int ul_nft_watch_read(struct ul_nft_watch *w, uint32_t own_portid, struct ul_nft
 			continue;               /* only the kernel speaks on this group */
 		len = (int)n;
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-			int ret = ul_nft_event_parse(nlh, own_portid, ch);
+			int ret = ul_nft_event_parse(nlh, own_portid, rs, ch);
 
 			if (ret < 0)
 				ul_kwarn("nft: malformed event of type 0x%x ignored",

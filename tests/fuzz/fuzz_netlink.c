@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		check(ul_rtnl_parse_rule(nlh, &rule));
 		/* and as an nftables event (a change of table inet uplinkd, or not) */
-		ret = ul_nft_event_parse(nlh, 1, &ch);
+		ret = ul_nft_event_parse(nlh, 1, NULL, &ch);
 		check(ret);
 		if (strnlen(ch.what, sizeof(ch.what)) == sizeof(ch.what))
 			abort();

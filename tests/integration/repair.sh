@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # It holds its ground: what others change of uplinkd's kernel objects is put back, with a
 # "repair: ... (changed outside uplinkd)" line, and new connections work again after each:
-#  - nft flush ruleset, nft delete table inet uplinkd, nft flush chain (the table is back);
+#  - nft flush ruleset, nft delete table inet uplinkd, nft flush chain, nft flush set of a
+#    static set (the table is back, with its elements);
 #  - ip rule del of one of its rules, ip rule add in its range, ip route flush of a link table;
 #  - sysctl -w net.ipv4.conf.wan1.rp_filter=1 (back to what uplinkd set);
 #  - a loop flushing the ruleset 20 times in about 2 s: a back-off line, the daemon healthy,
@@ -71,6 +72,11 @@ chain=$(lab_gw nft list table inet uplinkd | awk '$1 == "chain" { print $2; exit
 change "nft flush chain $chain" nft flush chain inet uplinkd "$chain"
 grep -q "repair: rules of chain inet uplinkd $chain removed (changed outside uplinkd)" "$log" ||
 	lab_fail "the chain flush is not named"
+change "nft flush set lan_nets4" nft flush set inet uplinkd lan_nets4
+lab_gw nft list set inet uplinkd lan_nets4 | grep -q "elements = " ||
+	lab_fail "the elements of set lan_nets4 are not back"
+grep -q "repair: set inet uplinkd lan_nets4 elements changed (changed outside uplinkd)" "$log" ||
+	lab_fail "the emptied set is not named"
 rule=$(lab_gw ip rule show | awk -F: '$1 >= 1010 && $1 <= 1019 { print $1; exit }')
 [ -n "$rule" ] || lab_fail "no fwmark rule of uplinkd"
 change "ip rule del priority $rule" ip rule del priority "$rule"

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* nftwatch.c against the kernel, in a fresh network namespace (run by tests/integration/
  * kernel_api.sh): uplinkd's own transactions are not reported, `nft flush ruleset`, a
- * flushed chain and a deleted table are; set elements others add are not; after lost
+ * flushed chain, a deleted table and a flushed static set are; elements others add to a
+ * dynamic set are not; after lost
  * events the check tells a missing table. `nft` plays the other program. */
 #include <errno.h>
 #include <stdarg.h>
@@ -55,6 +56,8 @@ static struct ul_ruleset *ruleset(void)
 }
 
 /* Wait up to 1 s for the watch socket, then read: the foreign changes seen. */
+static const struct ul_ruleset *rs_watched;    /* what was applied */
+
 static int read_changes(struct ul_nft_watch *w, struct ul_nft *h, struct ul_nft_change *ch)
 {
 	struct pollfd p = { .fd = ul_nft_watch_fd(w), .events = POLLIN };
@@ -62,7 +65,7 @@ static int read_changes(struct ul_nft_watch *w, struct ul_nft *h, struct ul_nft_
 
 	memset(ch, 0, sizeof(*ch));
 	while (poll(&p, 1, 300) > 0) {
-		n = ul_nft_watch_read(w, ul_nft_portid(h), ch);
+		n = ul_nft_watch_read(w, ul_nft_portid(h), rs_watched, ch);
 		assert_true(n >= 0);
 		total += n;
 	}
@@ -76,6 +79,7 @@ static void watch(void **state)
 	struct ul_nft_watch *w;
 	struct ul_nft *h;
 
+	rs_watched = rs;
 	assert_int_equal(ul_nft_open(&h), 0);
 	assert_int_equal(ul_nft_watch_open(&w), 0);
 	assert_true(ul_nft_portid(h) != 0);
@@ -116,6 +120,12 @@ static void watch(void **state)
 	/* not uplinkd's: elements of its dynamic set (dnsmasq's nftset), other tables */
 	sh("nft add element inet uplinkd sticky4 '{ 10.0.0.7 }'");
 	sh("nft add table inet other; nft add chain inet other c; nft delete table inet other");
+	assert_int_equal(read_changes(w, h, &ch), 0);
+	/* but those of a static set are */
+	sh("nft flush set inet uplinkd lan_ifs");
+	assert_true(read_changes(w, h, &ch) > 0);
+	assert_string_equal(ch.what, "set inet uplinkd lan_ifs elements changed");
+	assert_int_equal(ul_nft_apply(h, rs), 0);
 	assert_int_equal(read_changes(w, h, &ch), 0);
 
 	assert_int_equal(ul_nft_remove(h), 0);

@@ -242,7 +242,7 @@ static int f_nft_watch_fd(void *ctx)
 	return ((struct fake *)ctx)->nft_pipe[0];
 }
 
-static int f_nft_watch_read(void *ctx, struct ul_nft_change *ch)
+static int f_nft_watch_read(void *ctx, const struct ul_ruleset *rs, struct ul_nft_change *ch)
 {
 	struct fake *f = ctx;
 	char c;

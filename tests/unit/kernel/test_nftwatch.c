@@ -45,31 +45,31 @@ static void foreign_changes(void **state)
 
 	/* a flush of one chain by someone else */
 	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_DELRULE, NFPROTO_INET, OTHER, "uplinkd",
-					       NFTA_RULE_CHAIN, "pre"), OWN, &ch), 1);
+					       NFTA_RULE_CHAIN, "pre"), OWN, NULL, &ch), 1);
 	assert_string_equal(ch.what, "rules of chain inet uplinkd pre removed");
 	/* the table going (nft flush ruleset) is more serious: it is what is said */
 	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_DELCHAIN, NFPROTO_INET, OTHER, "uplinkd",
-					       NFTA_CHAIN_NAME, "post"), OWN, &ch), 1);
+					       NFTA_CHAIN_NAME, "post"), OWN, NULL, &ch), 1);
 	assert_string_equal(ch.what, "chain inet uplinkd post removed");
 	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_DELTABLE, NFPROTO_INET, OTHER, "uplinkd",
-					       0, NULL), OWN, &ch), 1);
+					       0, NULL), OWN, NULL, &ch), 1);
 	assert_string_equal(ch.what, "table inet uplinkd removed");
 	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_DELSET, NFPROTO_INET, OTHER, "uplinkd",
-					       NFTA_SET_NAME, "s"), OWN, &ch), 1);
+					       NFTA_SET_NAME, "s"), OWN, NULL, &ch), 1);
 	assert_string_equal(ch.what, "table inet uplinkd removed");
 
 	memset(&ch, 0, sizeof(ch));
 	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_NEWRULE, NFPROTO_INET, OTHER, "uplinkd",
-					       NFTA_RULE_CHAIN, "route"), OWN, &ch), 1);
+					       NFTA_RULE_CHAIN, "route"), OWN, NULL, &ch), 1);
 	assert_string_equal(ch.what, "rules of chain inet uplinkd route changed");
 	memset(&ch, 0, sizeof(ch));
 	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_DELSET, NFPROTO_INET, OTHER, "uplinkd",
-					       NFTA_SET_NAME, "bank"), OWN, &ch), 1);
+					       NFTA_SET_NAME, "bank"), OWN, NULL, &ch), 1);
 	assert_string_equal(ch.what, "set inet uplinkd bank removed");
 	/* the kernel itself (portid 0) is someone else too */
 	memset(&ch, 0, sizeof(ch));
 	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_DELTABLE, NFPROTO_INET, 0, "uplinkd", 0,
-					       NULL), OWN, &ch), 1);
+					       NULL), OWN, NULL, &ch), 1);
 }
 
 static void not_foreign_changes(void **state)
@@ -78,34 +78,60 @@ static void not_foreign_changes(void **state)
 
 	/* uplinkd's own transaction */
 	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_DELTABLE, NFPROTO_INET, OWN, "uplinkd", 0,
-					       NULL), OWN, &ch), 0);
+					       NULL), OWN, NULL, &ch), 0);
 	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_NEWRULE, NFPROTO_INET, OWN, "uplinkd",
-					       NFTA_RULE_CHAIN, "pre"), OWN, &ch), 0);
+					       NFTA_RULE_CHAIN, "pre"), OWN, NULL, &ch), 0);
 	/* other tables, other families */
 	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_DELTABLE, NFPROTO_INET, OTHER, "filter", 0,
-					       NULL), OWN, &ch), 0);
+					       NULL), OWN, NULL, &ch), 0);
 	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_DELTABLE, NFPROTO_IPV4, OTHER, "uplinkd",
-					       0, NULL), OWN, &ch), 0);
+					       0, NULL), OWN, NULL, &ch), 0);
 	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_DELTABLE, NFPROTO_INET, OTHER, "uplinkd2",
-					       0, NULL), OWN, &ch), 0);
-	/* set elements are filled by others on purpose (dnsmasq nftset); counters reset;
+					       0, NULL), OWN, NULL, &ch), 0);
+	/* elements of sets (without a ruleset: none is static); counters reset;
 	 * generations */
 	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_NEWSETELEM, NFPROTO_INET, OTHER, "uplinkd",
-					       NFTA_SET_ELEM_LIST_SET, "streaming4"), OWN, &ch), 0);
+					       NFTA_SET_ELEM_LIST_SET, "streaming4"), OWN, NULL, &ch), 0);
 	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_DELSETELEM, NFPROTO_INET, OTHER, "uplinkd",
-					       NFTA_SET_ELEM_LIST_SET, "streaming4"), OWN, &ch), 0);
+					       NFTA_SET_ELEM_LIST_SET, "streaming4"), OWN, NULL, &ch), 0);
 	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_NEWOBJ, NFPROTO_INET, OTHER, "uplinkd",
-					       NFTA_OBJ_NAME, "c"), OWN, &ch), 0);
+					       NFTA_OBJ_NAME, "c"), OWN, NULL, &ch), 0);
 	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_NEWGEN, NFPROTO_UNSPEC, OTHER, NULL, 0,
-					       NULL), OWN, &ch), 0);
+					       NULL), OWN, NULL, &ch), 0);
 	/* another netfilter subsystem */
 	{
 		struct nlmsghdr *nlh = ev(NFT_MSG_DELTABLE, NFPROTO_INET, OTHER, "uplinkd", 0, NULL);
 
 		nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | 1;
-		assert_int_equal(ul_nft_event_parse(nlh, OWN, &ch), 0);
+		assert_int_equal(ul_nft_event_parse(nlh, OWN, NULL, &ch), 0);
 	}
 	assert_int_equal(ch.rank, 0);
+}
+
+/* Elements: of the static sets uplinkd fills, a change; of dynamic ones, not. */
+static void set_elements(void **state)
+{
+	struct ul_ruleset rs = { 0 };
+	struct ul_nft_change ch = { 0 };
+	struct ul_set *s;
+
+	assert_non_null(ul_ruleset_add_set(&rs, "bank", UL_KEY_IPV4, true));
+	s = ul_ruleset_add_set(&rs, "streaming4", UL_KEY_IPV4, false);
+	assert_non_null(s);
+	s->dynamic = true;
+	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_DELSETELEM, NFPROTO_INET, OTHER, "uplinkd",
+					       NFTA_SET_ELEM_LIST_SET, "bank"), OWN, &rs, &ch), 1);
+	assert_string_equal(ch.what, "set inet uplinkd bank elements changed");
+	memset(&ch, 0, sizeof(ch));
+	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_NEWSETELEM, NFPROTO_INET, OTHER, "uplinkd",
+					       NFTA_SET_ELEM_LIST_SET, "streaming4"), OWN, &rs,
+					    &ch), 0);
+	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_NEWSETELEM, NFPROTO_INET, OTHER, "uplinkd",
+					       NFTA_SET_ELEM_LIST_SET, "nosuch"), OWN, &rs, &ch), 0);
+	assert_int_equal(ul_nft_event_parse(ev(NFT_MSG_NEWSETELEM, NFPROTO_INET, OWN, "uplinkd",
+					       NFTA_SET_ELEM_LIST_SET, "bank"), OWN, &rs, &ch), 0);
+	assert_int_equal(ch.rank, 0);
+	ul_ruleset_free(&rs);
 }
 
 static void malformed(void **state)
@@ -116,15 +142,15 @@ static void malformed(void **state)
 	/* no room for the nfgenmsg */
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE;
-	assert_int_equal(ul_nft_event_parse(nlh, OWN, &ch), -EINVAL);
+	assert_int_equal(ul_nft_event_parse(nlh, OWN, NULL, &ch), -EINVAL);
 	/* a table name that is not a string */
 	nlh = ev(NFT_MSG_DELTABLE, NFPROTO_INET, OTHER, NULL, 0, NULL);
 	mnl_attr_put(nlh, 1, 7, "uplinkd");
-	assert_int_equal(ul_nft_event_parse(nlh, OWN, &ch), -EINVAL);
+	assert_int_equal(ul_nft_event_parse(nlh, OWN, NULL, &ch), -EINVAL);
 	/* a chain name that is not one */
 	nlh = ev(NFT_MSG_DELCHAIN, NFPROTO_INET, OTHER, "uplinkd", 0, NULL);
 	mnl_attr_put(nlh, NFTA_CHAIN_NAME, 3, "pre");
-	assert_int_equal(ul_nft_event_parse(nlh, OWN, &ch), -EINVAL);
+	assert_int_equal(ul_nft_event_parse(nlh, OWN, NULL, &ch), -EINVAL);
 }
 
 int main(void)
@@ -132,6 +158,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(foreign_changes),
 		cmocka_unit_test(not_foreign_changes),
+		cmocka_unit_test(set_elements),
 		cmocka_unit_test(malformed),
 	};
 
