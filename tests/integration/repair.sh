@@ -128,7 +128,10 @@ sleep 1
 n=$(grep -c "repair:" "$log")
 r=$(grep -c "nftables: table inet uplinkd replaced" "$log")
 lab_ctl reload >/dev/null || lab_fail "reload failed"
-sleep 0.5
+for _ in $(seq 100); do
+	[ "$(grep -c "nftables: table inet uplinkd replaced" "$log")" -gt "$r" ] && break
+	sleep 0.05
+done
 [ "$(grep -c "nftables: table inet uplinkd replaced" "$log")" -gt "$r" ] ||
 	lab_fail "a reload with an unchanged ruleset did not re-send it"
 [ "$(grep -c "repair:" "$log")" = "$n" ] || lab_fail "a reload was taken for a repair"
