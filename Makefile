@@ -2,10 +2,13 @@
 #   make            build uplinkd and uplinkctl (into build/)
 #   make check      install missing Debian packages, unit + integration tests
 #   make check-asan the same under ASan+UBSan (build-asan/)
+#   make check-system  the system tests alone (tests/system: the Debian package)
 #   make fuzz       libFuzzer targets (clang) into build-fuzz/
+#   make check-fuzz each fuzz target for FUZZ_SECONDS (20) from its seed corpus
 #   make demo       the live namespace demo
 #   make bench      benchmarks -> bench/RESULTS.md
 #   make install    DESTDIR/PREFIX honoured
+#   make deb        the Debian package (dpkg-buildpackage, lintian) -> build/deb/
 
 VERSION    := 1.0.0
 PREFIX     ?= /usr
@@ -13,6 +16,8 @@ SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR    ?= /lib/systemd/system
+DOCDIR     ?= $(PREFIX)/share/doc/uplinkd
+SYSUSERSDIR ?= /usr/lib/sysusers.d
 DESTDIR    ?=
 
 CC         ?= cc
@@ -29,7 +34,7 @@ WITH_SYSTEMD ?= $(shell $(PKG_CONFIG) --exists libsystemd 2>/dev/null && echo 1 
 #   daemon  runtime: loop, probes, control socket, hooks, notify, log.
 #   cmd     the two programs' mains.
 CORE_PKGS  := libconfig
-PKGS       := libmnl libnftnl libconfig
+PKGS       := libmnl libnftnl libconfig libcap-ng
 # gcc's -Wformat-truncation flags snprintf calls whose truncation is intended; clang has none.
 NOTRUNC    := $(if $(findstring clang,$(CC)),,-Wno-format-truncation)
 # "override": CFLAGS=... on the command line (make check-asan, make fuzz) sets the
@@ -74,10 +79,11 @@ HDRS       := $(wildcard include/*/*.h)
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS   := gcc make pkg-config libmnl-dev libnftnl-dev libconfig-dev libcmocka-dev \
-	      libsystemd-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat
+	      libsystemd-dev libcap-ng-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat \
+	      systemd-container keepalived conntrackd lsm
 
-.PHONY: all all-tests deps check check-unit check-integration check-asan fuzz demo bench install \
-	clean distclean
+.PHONY: all all-tests deps check check-unit check-integration check-asan fuzz check-fuzz demo bench install \
+	check-system deb clean distclean
 
 all: $(B)/uplinkd $(B)/uplinkctl
 
@@ -123,6 +129,13 @@ $(B)/tests/core/%: tests/unit/core/%.c $(CORE_LIB) $(CORE_HDRS)
 	$(CC) $(CPPFLAGS) $(CORE_INC) $(CFLAGS) $(CORE_CFLAGS) -Wno-error=unused-function -o $@ $< \
 		$(CORE_LIB) $(LDFLAGS) $(CORE_LIBS) $(TEST_LIBS)
 
+# The sysctl test points /proc/sys at a temporary directory: that hook (UL_SYSCTL_ROOT) is
+# compiled only into this test's own copy of sysctl.c, never into the daemon.
+$(B)/tests/kernel/test_sysctl: tests/unit/kernel/test_sysctl.c src/kernel/sysctl.c $(LIBS_ALL) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DUL_TESTING $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -Wno-error=unused-function \
+		-o $@ $< src/kernel/sysctl.c $(LIBS_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+
 $(B)/tests/%: tests/unit/%.c $(LIBS_ALL) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -Wno-error=unused-function -o $@ $< \
@@ -140,6 +153,7 @@ $(B)/lab/%: tests/lab/%.c $(LIBS_ALL) $(HDRS)
 check: deps
 	$(MAKE) all-tests
 	tests/run.sh $(B)
+	$(MAKE) check-fuzz
 
 all-tests: all $(UNIT_BINS) $(KT_BINS) $(LAB_BINS)
 
@@ -148,6 +162,9 @@ check-unit: all-tests
 
 check-integration: all-tests
 	tests/run.sh $(B) integration
+
+check-system: all-tests
+	tests/run.sh $(B) system
 
 check-asan: deps
 	$(MAKE) B=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
@@ -167,6 +184,28 @@ fuzz: deps
 			build-fuzz/libul-daemon.a build-fuzz/libul-kernel.a build-fuzz/libul-core.a $(LDLIBS); \
 	done
 
+# Every fuzz target for FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/TARGET, copied
+# to build-fuzz/corpus/TARGET, where new inputs go), two at a time; the executions per
+# target go to build-fuzz/fuzz-stats.txt. Skipped without clang. A crash fails the step
+# (its input is left in build-fuzz/crash-*).
+FUZZ_SECONDS ?= 20
+check-fuzz:
+	@if ! command -v clang >/dev/null 2>&1; then echo "check-fuzz: no clang, skipped"; exit 0; fi; \
+	$(MAKE) fuzz >/dev/null || exit 1; \
+	rm -f build-fuzz/fuzz-stats.txt; \
+	for f in build-fuzz/fuzz/fuzz_*; do echo $$(basename $$f); done | \
+	xargs -P 2 -I{} sh -c ' \
+		n={}; mkdir -p build-fuzz/corpus/$$n; \
+		[ -d tests/fuzz/corpus/$$n ] && cp -n tests/fuzz/corpus/$$n/* build-fuzz/corpus/$$n/ 2>/dev/null; \
+		if timeout -k 5 $$(($(FUZZ_SECONDS) + 60)) build-fuzz/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) \
+			-timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
+			-artifact_prefix=build-fuzz/crash-$$n- build-fuzz/corpus/$$n \
+			>build-fuzz/$$n.log 2>&1; then \
+			echo "$$n $$(sed -n "s/^stat::number_of_executed_units: *//p" build-fuzz/$$n.log) executions" \
+				>>build-fuzz/fuzz-stats.txt; \
+		else echo "FUZZ FAIL $$n: see build-fuzz/$$n.log"; tail -n 30 build-fuzz/$$n.log; exit 255; fi'; \
+	rc=$$?; sort build-fuzz/fuzz-stats.txt 2>/dev/null | sed "s/^/  FUZZ /"; exit $$rc
+
 # demo and bench build in a sub-make, after deps: WITH_SYSTEMD and the pkg-config flags are
 # then read with the packages deps has just installed (a fresh machine builds as later ones).
 demo: deps
@@ -183,14 +222,38 @@ install: all
 	install -D -m 0644 man/uplinkd.8 $(DESTDIR)$(MANDIR)/man8/uplinkd.8
 	install -D -m 0644 man/uplinkctl.8 $(DESTDIR)$(MANDIR)/man8/uplinkctl.8
 	install -D -m 0644 man/uplinkd.conf.5 $(DESTDIR)$(MANDIR)/man5/uplinkd.conf.5
+	install -D -m 0644 man/uplinkd-ha.7 $(DESTDIR)$(MANDIR)/man7/uplinkd-ha.7
+	install -D -m 0755 contrib/ha/notify $(DESTDIR)$(SYSCONFDIR)/uplinkd/ha/notify
+	for f in keepalived.conf conntrackd.conf uplinkd.conf; do \
+		install -D -m 0644 contrib/ha/$$f $(DESTDIR)$(DOCDIR)/examples/ha/$$f || exit 1; \
+	done
 	install -D -m 0644 systemd/uplinkd.service $(DESTDIR)$(UNITDIR)/uplinkd.service
+	install -D -m 0644 systemd/uplinkd.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/uplinkd.conf
+	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null 2>&1; then \
+		systemd-sysusers $(SYSUSERSDIR)/uplinkd.conf; \
+	fi
 	install -D -m 0644 conf/iproute2/rt_protos.uplinkd.conf \
 		$(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d/uplinkd.conf
+	install -D -m 0644 contrib/bash-completion/uplinkctl \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/uplinkctl
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/uplinkd/uplinkd.conf ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/uplinkd/uplinkd.conf"; \
 	else \
 		install -D -m 0640 conf/uplinkd.conf $(DESTDIR)$(SYSCONFDIR)/uplinkd/uplinkd.conf; \
 	fi
+	@# the service runs as uplinkd: it reads its configuration through its group (a
+	@# root-run daemon reads it as owner either way)
+	@if [ -z "$(DESTDIR)" ] && getent group uplinkd >/dev/null 2>&1; then \
+		chgrp uplinkd $(SYSCONFDIR)/uplinkd/uplinkd.conf; \
+	fi
+
+# The Debian package, built from a clean copy of the tree (contrib/deb-build.sh) into
+# $(B)/deb/, then checked by lintian: no error and no warning. It and the package test
+# (tests/system/package.sh, in make check) need these as well.
+DEB_PKGS   += debhelper dpkg-dev lintian bash-completion
+deb: deps
+	contrib/deb-build.sh $(B)/deb
+	lintian --fail-on error,warning $(B)/deb/uplinkd_*.changes
 
 clean:
 	rm -rf build build-asan build-fuzz

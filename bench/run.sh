@@ -7,8 +7,11 @@
 #
 # Knobs (environment): BENCH_RUNS (10) failover/carrier runs, BENCH_ROUNDS (6) throughput
 # rounds, BENCH_PL_RUNS (3) ping-loop runs, BENCH_PL_INTERVAL (30) its check interval,
-# BENCH_OUT (bench/RESULTS.md), BENCH_ONLY (empty: everything; "repair": only section 9, whose
-# block in the existing RESULTS.md is replaced, the rest of the file left as it is).
+# BENCH_OUT (bench/RESULTS.md); section 9 (the gateway pair, bench/ha.sh): BENCH_HA_RUNS (5),
+# BENCH_HA_ADVERTS ("0.1 1"). BENCH_ONLY=ha runs section 9 alone and replaces it in BENCH_OUT.
+# BENCH_LOSS_S (120) seconds per lossy-link cell of section 10 (scaled to 10 minutes; 600
+# gives the 10-minute figure itself). BENCH_ONLY=repair runs section 11 (repair after nft
+# flush ruleset) alone and replaces it in BENCH_OUT, the rest of the file left as it is.
 # shellcheck disable=SC2015,SC2016
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,7 +31,26 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "bench: building into $B"
 make -s -C "$ROOT" B="$B" all-tests >/dev/null || { echo "bench: build failed" >&2; exit 1; }
-"$ROOT/tests/lab/deps.sh" iperf3 jq iproute2 nftables iputils-ping || exit 1
+"$ROOT/tests/lab/deps.sh" iperf3 jq iproute2 nftables iputils-ping keepalived conntrackd conntrack lsm ||
+	exit 1
+
+# section 9 alone: run it and put it in place of the one in $OUT (before "## Anomalies" when
+# $OUT has none yet)
+if [ "${BENCH_ONLY:-}" = ha ]; then
+	[ -e "$OUT" ] || { echo "bench: BENCH_ONLY=ha needs an existing $OUT" >&2; exit 1; }
+	"$ROOT/bench/ha.sh" "$B" >"$OUT.ha" || { rm -f "$OUT.ha"; exit 1; }
+	awk -v secfile="$OUT.ha" '
+		function emit() { while ((getline l < secfile) > 0) print l; print ""; done = 1 }
+		/^## 9\. / { emit(); skip = 1; next }
+		skip && /^## / { skip = 0 }
+		skip { next }
+		/^## Anomalies/ && !done { emit() }
+		{ print }
+		END { if (!done) { print ""; emit() } }' "$OUT" >"$OUT.tmp" &&
+		mv "$OUT.tmp" "$OUT" && rm -f "$OUT.ha"
+	echo "bench: section 9 written to $OUT"
+	exit 0
+fi
 
 export UL_BUILD=$B LAB=ulb$$
 # shellcheck source-path=SCRIPTDIR/.. source=tests/lab/lab.sh
@@ -301,14 +323,14 @@ $(tail -c +"$((log_off + 1))" "$LABDIR/uplinkd.log" | grep -v '^<7>' | head -n 2
 }
 
 # ---------------------------------------------------------------------------------------
-# 9. repair after nft flush ruleset
+# 11. repair after nft flush ruleset
 
 # the gateway's nftables table events, timestamped as they arrive (started with the section)
 REPMON=$LABDIR/repmon.log
 repair_bench() {
 	local r t0 t_del t_add n out i monpid
 	REP_MS=() REP_CMD=() REP_OK=() REP_LINES=0 REP_BACKOFF=0
-	lab_log "=== 9: repair after nft flush ruleset, $RUNS runs"
+	lab_log "=== 11: repair after nft flush ruleset, $RUNS runs"
 	lab_bg gw bash -c 'stdbuf -oL nft monitor tables | while IFS= read -r l; do echo "${EPOCHREALTIME/./} $l"; done' \
 		>"$REPMON" 2>/dev/null
 	monpid=$LAB_BG_PID
@@ -347,7 +369,7 @@ repair_bench() {
 
 repair_md() {
 	cat <<EOF
-## 9. Repair after \`nft flush ruleset\` ($RUNS runs)
+## 11. Repair after \`nft flush ruleset\` ($RUNS runs)
 
 | | median | worst |
 |---|---|---|
@@ -373,14 +395,14 @@ if [ "${BENCH_ONLY:-}" = repair ]; then
 	repair_bench
 	[ -f "$OUT" ] || lab_fail "BENCH_ONLY=repair: $OUT missing (run the whole bench once)"
 	repair_md >"$LABDIR/repair.md"
-	# section 9 replaced (or put before the anomalies), the rest of the file as it was
+	# section 11 replaced (or put before the anomalies), the rest of the file as it was
 	awk -v f="$LABDIR/repair.md" '
 		function put() { while ((getline l < f) > 0) print l; print ""; done = 1 }
-		/^## 9\. / { if (!done) put(); skip = 1; next }
+		/^## 11\. / { if (!done) put(); skip = 1; next }
 		/^## / && skip { skip = 0 }
 		/^## Anomalies/ && !done { put() }
 		!skip { print }' "$OUT" >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
-	lab_log "section 9 written into $OUT"
+	lab_log "section 11 written into $OUT"
 	exit 0
 fi
 
@@ -768,7 +790,261 @@ for ((r = 1; r <= 3; r++)); do
 done
 ul_stop
 
-# 9. repair after nft flush ruleset (defined above)
+# 9. the gateway pair (a lab of its own, tests/integration/ha.sh)
+lab_log "section 9: gateway pair takeover (bench/ha.sh)"
+HA_SECTION=$("$ROOT/bench/ha.sh" "$B") || HA_SECTION="## 9. Gateway pair: takeover when the master dies
+
+bench/ha.sh failed."
+
+# ---------------------------------------------------------------------------------------
+# 10: lossy links and total outages: uplinkd vs lsm vs the ping loop
+
+LOSS_S=${BENCH_LOSS_S:-120}
+LOSS_SCALE=$(awk -v s="$LOSS_S" 'BEGIN { printf "%g", 600 / s }')
+LOSS_CELLS=(10:2 10:3 20:2 20:3 30:2 30:3)	# loss % each way : targets, one ISP per cell
+# loss_on / loss_off: ISP k = cell k
+loss_on() { local k; for ((k = 1; k <= ${#LOSS_CELLS[@]}; k++)); do lab_loss "$k" "${LOSS_CELLS[k-1]%%:*}" both; done; }
+loss_off() { local k; for ((k = 1; k <= ${#LOSS_CELLS[@]}; k++)); do lab_loss "$k" 0; done; }
+# targets_of N: the first N of 203.0.113.11..
+targets_of() { seq -f '203.0.113.%g' 11 $((10 + $1)) | paste -sd, -; }
+transitions_of() { lab_link_field "$1" transitions; }
+
+lab_log "=== 10a: uplinkd, ${#LOSS_CELLS[@]} lossy links for $LOSS_S s (200 ms probes)"
+{
+	echo "daemon = { log_level = \"info\"; hook = \"$LABDIR/hook\"; };"
+	echo 'lan = { interfaces = [ "lan0" ]; networks = [ "10.0.0.0/24", "10.0.1.0/24" ]; };'
+	echo "links = ("
+	for ((k = 1; k <= ${#LOSS_CELLS[@]}; k++)); do
+		tl=$(targets_of "${LOSS_CELLS[k-1]##*:}" | sed 's/[^,][^,]*/"&"/g; s/,/, /g')
+		[ "$k" -gt 1 ] && echo "  ,"
+		printf '  { name = "isp%d"; interface = "wan%d"; gateway = "192.168.%d.1";\n' "$k" "$k" "$k"
+		printf '    check = { targets = [ %s ]; interval_ms = 200; timeout_ms = 200; }; }\n' "$tl"
+	done
+	echo ");"
+} >"$LABDIR/loss.conf"
+ul_start "$LABDIR/loss.conf" ${#LOSS_CELLS[@]}
+UL_LT0=() UL_LT=() UL_LLOSS=() UL_LST=()
+for ((k = 1; k <= ${#LOSS_CELLS[@]}; k++)); do UL_LT0+=("$(transitions_of "isp$k")"); done
+loss_on
+sleep "$LOSS_S"
+for ((k = 1; k <= ${#LOSS_CELLS[@]}; k++)); do
+	UL_LT+=($(( $(transitions_of "isp$k") - UL_LT0[k-1] )))
+	UL_LLOSS+=("$(lab_link_field "isp$k" loss_pct)")
+	UL_LST+=("$(lab_link_field "isp$k" state)")
+done
+loss_off
+ul_stop
+lab_log "uplinkd transitions per cell in $LOSS_S s: ${UL_LT[*]}"
+
+# detection of a total outage at 200 and 50 ms probes (3 targets, down_after 3)
+lab_log "=== 10b: uplinkd outage detection at 200 ms and 50 ms probes"
+U9_200=() U9_50=()
+bconf 2 interval=200 timeout=200 >"$LABDIR/o200.conf"
+bconf 2 interval=50 timeout=50 >"$LABDIR/o50.conf"
+for iv in 200 50; do
+	ul_start "$LABDIR/o$iv.conf" 2
+	for ((r = 1; r <= 5; r++)); do
+		RUN_LABEL="section 10, uplinkd $iv ms, run $r"
+		silent_run
+		if [ "$iv" = 200 ]; then U9_200+=("$R_DETECT"); else U9_50+=("$R_DETECT"); fi
+		lab_log "uplinkd $iv ms run $r: detection $R_DETECT ms"
+	done
+	ul_stop
+done
+
+# lsm: one connection per (link, target), a group (logic or) per link, so a link with N
+# targets is down only when all N are; an event script that logs and swaps the route
+lab_log "=== 10c: lsm (Debian $(dpkg-query -W -f '${Version}' lsm 2>/dev/null)), shipped defaults and tuned to 200 ms"
+LSMLOG=$LABDIR/lsm-events.log
+cat >"$LABDIR/lsm-event" <<EOF
+#!/bin/sh
+# lsm event script: STATE NAME ... PREVSTATE(15); log it, and for the primary swap the route
+echo "\$(date +%s%6N) \$2 \${15} \$1" >>"$LSMLOG"
+case "\$2" in
+d-wan1|t-wan1)
+	if [ "\$1" = down ]; then ip route replace default via 192.168.2.1 dev wan2
+	elif [ "\$1" = up ]; then ip route replace default via 192.168.1.1 dev wan1; fi ;;
+esac
+exit 0
+EOF
+chmod 755 "$LABDIR/lsm-event"
+# per-device routing for the gateway's own probes (lsm binds them to the device)
+lsm_routes() {	# add|del NLINKS
+	local k
+	for ((k = 1; k <= $2; k++)); do
+		lab_gw ip route "$1" default via "192.168.$k.1" dev "wan$k" table $((100 + k)) 2>/dev/null
+		lab_gw ip rule "$1" oif "wan$k" lookup $((100 + k)) pref $((500 + k)) 2>/dev/null
+	done
+	true
+}
+# lsm_conf FILE PREFIX:INTERVAL_MS[,...] CELLSPEC...: CELLSPEC = DEV:NTARGETS
+lsm_conf() {
+	local f=$1 modes=$2 m p iv c dev n t i
+	shift 2
+	{
+		echo "debug=0"
+		# the values of Debian's example defaults block (lsm.conf.sample), with our script
+		echo "defaults {"
+		echo "  name=defaults"
+		echo "  checkip=127.0.0.1"
+		echo "  eventscript="
+		echo "  max_packet_loss=15"
+		echo "  max_successive_pkts_lost=7"
+		echo "  min_packet_loss=5"
+		echo "  min_successive_pkts_rcvd=10"
+		echo "  interval_ms=1000"
+		echo "  timeout_ms=1000"
+		echo "  warn_email="
+		echo "  check_arp=0"
+		echo "  sourceip="
+		echo "  ttl=0"
+		echo "}"
+		for m in ${modes//,/ }; do
+			p=${m%%:*} iv=${m##*:}
+			for c in "$@"; do
+				dev=${c%%:*} n=${c##*:}
+				for ((i = 1; i <= n; i++)); do
+					t=203.0.113.$((10 + i))
+					printf 'connection {\n  name=%s-%s-%d\n  checkip=%s\n  device=%s\n' "$p" "$dev" "$i" "$t" "$dev"
+					printf '  interval_ms=%d\n  timeout_ms=%d\n}\n' "$iv" "$iv"
+				done
+				printf 'group {\n  name=%s-%s\n  eventscript=%s\n  logic=0\n' "$p" "$dev" "$LABDIR/lsm-event"
+				for ((i = 1; i <= n; i++)); do printf '  member-connection=%s-%s-%d\n' "$p" "$dev" "$i"; done
+				echo "}"
+			done
+		done
+	} >"$f"
+}
+# lsm_start CONF...: one lsm per config (an lsm process credits an echo reply to every one
+# of its connections to that address, whatever the device: several links probing the same
+# targets need one lsm each)
+lsm_start() {
+	local c
+	: >"$LSMLOG"
+	LSM_PIDS=()
+	for c in "$@"; do
+		lab_bg gw lsm -f -c "$c" -p "$c.pid"
+		LSM_PIDS+=("$LAB_BG_PID")
+	done
+}
+lsm_stop() { kill -TERM "${LSM_PIDS[@]}" 2>/dev/null; wait "${LSM_PIDS[@]}" 2>/dev/null; true; }
+# lsm_count LOG NAME: state changes of group NAME between up and down (not the first one,
+# from the initial "unknown")
+lsm_count() { awk -v n="$2" '$2 == n && ($3 == "up" || $3 == "down") && $3 != $4 { c++ } END { print c + 0 }' "$1"; }
+# lsm_state LOG NAME: the state of group NAME after its last event
+lsm_state() { awk -v n="$2" '$2 == n { s = $4 } END { print s ? s : "?" }' "$1"; }
+
+lab_gw ip route replace default via 192.168.1.1 dev wan1
+lab_gw sysctl -qw net.ipv4.ip_forward=0
+lsm_routes add ${#LOSS_CELLS[@]}
+confs=()
+for ((k = 1; k <= ${#LOSS_CELLS[@]}; k++)); do
+	for m in d:1000 t:200; do
+		lsm_conf "$LABDIR/lsm-loss-${m%%:*}$k.conf" "$m" "wan$k:${LOSS_CELLS[k-1]##*:}"
+		confs+=("$LABDIR/lsm-loss-${m%%:*}$k.conf")
+	done
+done
+lsm_start "${confs[@]}"
+sleep 15	# defaults: the first up needs 10 answers in a row (10 s)
+loss_on
+mark=$(wc -l <"$LSMLOG")
+sleep "$LOSS_S"
+lsm_stop
+loss_off
+tail -n +"$((mark + 1))" "$LSMLOG" >"$LSMLOG.loss"
+LSM_D=() LSM_T=() LSM_DST=() LSM_TST=()
+for ((k = 1; k <= ${#LOSS_CELLS[@]}; k++)); do
+	LSM_D+=("$(lsm_count "$LSMLOG.loss" "d-wan$k")")
+	LSM_T+=("$(lsm_count "$LSMLOG.loss" "t-wan$k")")
+	LSM_DST+=("$(lsm_state "$LSMLOG" "d-wan$k")")
+	LSM_TST+=("$(lsm_state "$LSMLOG" "t-wan$k")")
+done
+lab_log "lsm transitions per cell in $LOSS_S s: defaults ${LSM_D[*]}, tuned ${LSM_T[*]}"
+
+# lsm outage detection: the primary (3 targets on wan1), cut, until its script ran "down"
+LSM_OD=() LSM_OT=()
+for mode in d:1000 t:200; do
+	p=${mode%%:*}
+	lsm_conf "$LABDIR/lsm-o.conf" "$mode" wan1:3
+	for ((r = 1; r <= 3; r++)); do
+		# a fresh lsm each run: after an outage lsm stays down until the lost pings have
+		# left its window of 100 (100 s at the defaults); a new one is up after 10 answers
+		lsm_start "$LABDIR/lsm-o.conf"
+		for _ in $(seq 300); do
+			[ "$(awk -v n="$p-wan1" '$2 == n { s = $4 } END { print s }' "$LSMLOG")" = up ] && break
+			sleep 0.1
+		done
+		[ "$(awk -v n="$p-wan1" '$2 == n { s = $4 } END { print s }' "$LSMLOG")" = up ] ||
+			lab_fail "lsm ($p) did not report wan1 up within 30 s"
+		sleep_ms $((RANDOM % 1000))
+		t_cut0=$(now_us)
+		lab_cut 1
+		t_cut=$(cut_event "$t_cut0" add) || lab_fail "nft monitor did not see the cut"
+		t_dn=
+		for _ in $(seq 600); do
+			t_dn=$(awk -v n="$p-wan1" -v t0="$t_cut" '$1 > t0 && $2 == n && $4 == "down" { print $1; exit }' "$LSMLOG")
+			[ -n "$t_dn" ] && break
+			sleep 0.05
+		done
+		[ -n "$t_dn" ] || lab_fail "lsm ($p) did not declare wan1 down within 30 s"
+		if [ "$p" = d ]; then LSM_OD+=($(( (t_dn - t_cut) / 1000 ))); else LSM_OT+=($(( (t_dn - t_cut) / 1000 ))); fi
+		lab_heal 1
+		lsm_stop
+	done
+done
+lsm_routes del ${#LOSS_CELLS[@]}
+lab_gw ip route replace default via 192.168.1.1 dev wan1
+lab_log "lsm outage detection: defaults ${LSM_OD[*]} ms, tuned ${LSM_OT[*]} ms"
+
+# the ping loop at the same probe rate (one ping, 1 s timeout, every 0.2 s), one target:
+# loss on isp1 only, one loss rate after the other; then its outage detection
+lab_log "=== 10d: ping loop at 0.2 s under loss, and its outage detection"
+PLL=() PLL_OD=() PLL_ST=()
+for pct in 10 20 30; do
+	: >"$PLLOG"
+	lab_bg gw "$ROOT/bench/pingloop.sh" 0.2 203.0.113.11 192.168.1.1 wan1 192.168.2.1 wan2 "$PLLOG" 1000000
+	plpid=$LAB_BG_PID
+	wait_pl "check ok" 0 10 >/dev/null || lab_fail "ping loop: first check did not pass"
+	lab_loss 1 "$pct" both
+	mark=$(wc -l <"$PLLOG")
+	sleep "$LOSS_S"
+	lab_loss 1 0
+	PLL+=("$(tail -n +"$((mark + 1))" "$PLLOG" | grep -c ' switch ')")
+	PLL_ST+=("$(awk '$2 == "switch" { s = $3 } END { print s ? s : "primary" }' "$PLLOG")")
+	kill -TERM "$plpid"; wait "$plpid"
+done
+: >"$PLLOG"
+lab_bg gw "$ROOT/bench/pingloop.sh" 0.2 203.0.113.11 192.168.1.1 wan1 192.168.2.1 wan2 "$PLLOG" 1000000
+plpid=$LAB_BG_PID
+for ((r = 1; r <= 3; r++)); do
+	sleep_ms $((1000 + RANDOM % 1000))
+	t_cut0=$(now_us)
+	lab_cut 1
+	t_cut=$(cut_event "$t_cut0" add) || lab_fail "nft monitor did not see the cut"
+	t_sw=$(wait_pl "switch backup" "$t_cut" 10) || lab_fail "ping loop did not switch"
+	PLL_OD+=($(( (t_sw - t_cut) / 1000 )))
+	lab_heal 1
+	wait_pl "switch primary" "$t_sw" 10 >/dev/null || lab_fail "ping loop did not switch back"
+done
+kill -TERM "$plpid"; wait "$plpid"
+lab_gw conntrack -F >/dev/null 2>&1
+lab_log "ping loop transitions per loss rate in $LOSS_S s: ${PLL[*]}; outage detection ${PLL_OD[*]} ms"
+
+# one table row per cell: loss, targets, then per monitor "transitions in the window
+# (scaled to 10 min), state at its end"
+scaled() { awk -v n="$1" -v s="$LOSS_SCALE" 'BEGIN { printf "%g", n * s }'; }
+cell() { echo "$1 ($(scaled "$1")), $2"; }
+LOSS_ROWS=()
+for ((k = 1; k <= ${#LOSS_CELLS[@]}; k++)); do
+	pct=${LOSS_CELLS[k-1]%%:*} nt=${LOSS_CELLS[k-1]##*:}
+	pl='-'
+	if [ "$nt" = 2 ]; then
+		case $pct in 10) i=0 ;; 20) i=1 ;; 30) i=2 ;; esac
+		pl="$(cell "${PLL[i]}" "on ${PLL_ST[i]}") (1 target)"
+	fi
+	LOSS_ROWS+=("| $pct % | $nt | $(cell "${UL_LT[k-1]}" "${UL_LST[k-1]}") (loss shown ${UL_LLOSS[k-1]} %) | $(cell "${LSM_D[k-1]}" "${LSM_DST[k-1]}") | $(cell "${LSM_T[k-1]}" "${LSM_TST[k-1]}") | $pl |")
+done
+# 11. repair after nft flush ruleset (defined above)
 repair_bench
 
 # ---------------------------------------------------------------------------------------
@@ -1011,6 +1287,55 @@ is healed while 20 connections opened during the outage are open.
   swap back. The ping loop breaks them because their masqueraded source address (of isp2)
   leaves by isp1 after the swap and the ISP's anti-spoofing filter drops it; uplinkd keeps
   every connection on the link it started on (conntrack mark).
+
+$HA_SECTION
+
+## 10. Lossy links and total outages: uplinkd vs lsm vs the ping loop
+
+State changes with random loss in each direction (nft numgen in the ISP, drawn
+independently for each packet and direction). Each cell ran for $LOSS_S s
+(\`BENCH_LOSS_S\`); a cell shows "transitions in $LOSS_S s (scaled by $LOSS_SCALE to 10
+minutes), the state at the end". A cell with no transition says "none in $LOSS_S s", not
+"none in 10 min" (the 10-minute figure itself needs \`BENCH_LOSS_S=600\`); a monitor that
+declared the lossy link down and kept it down shows 1 transition and "down": it did not
+flap, but the link carried nothing. The cells of one monitor run at the same time, one ISP
+each.
+
+| loss each way | targets | uplinkd (200 ms, down_after 3) | lsm, shipped defaults (1 s) | lsm tuned to 200 ms | ping loop (0.2 s) |
+|---|---|---|---|---|---|
+$(printf '%s\n' "${LOSS_ROWS[@]}")
+
+| detection of a total outage (cut -> declared down), ms | runs | median | worst |
+|---|---|---|---|
+| uplinkd, 200 ms probes, 3 targets, down_after 3 | ${#U9_200[@]} | $(row_mw "${U9_200[@]}") |
+| uplinkd, 50 ms probes, 3 targets, down_after 3 | ${#U9_50[@]} | $(row_mw "${U9_50[@]}") |
+| lsm, shipped defaults (1 s), 3 targets | ${#LSM_OD[@]} | $(row_mw "${LSM_OD[@]}") |
+| lsm tuned to 200 ms, 3 targets | ${#LSM_OT[@]} | $(row_mw "${LSM_OT[@]}") |
+| ping loop every 0.2 s (ping -W 1), 1 target | ${#PLL_OD[@]} | $(row_mw "${PLL_OD[@]}") |
+
+- Per run: uplinkd 200 ms ${U9_200[*]}; 50 ms ${U9_50[*]}; lsm defaults ${LSM_OD[*]}; lsm
+  tuned ${LSM_OT[*]}; ping loop ${PLL_OD[*]}
+- uplinkd: icmp checks, quorum 1, interval = timeout, down_after 3, up_after 3; a probe not
+  answered is sent again at 1/3 and 2/3 of the timeout (uplinkd.conf(5), "Lossy links").
+  "Loss shown" is the link's \`loss_pct\` in the status at the end of the cell (last 10
+  rounds, per probe sent). Its detection is measured as in section 1 (cut -> balance route
+  change), with the 3 targets 203.0.113.11-13.
+- lsm $(dpkg-query -W -f '${Version}' lsm 2>/dev/null): one lsm process per cell and setting
+  (with one process for all cells, the lossy links' connections were credited with the
+  echo replies other links got from the same addresses and hardly went down: links
+  probing the same targets need an lsm each), one
+  \`connection\` per target (bound to the link's device; a per-device ip rule in the gateway
+  routes its pings), one \`group\` per link with \`logic=0\` (down only when every member
+  is), so N targets count as for uplinkd. "Shipped defaults": the defaults block of Debian's
+  lsm.conf.sample (max_packet_loss 15, max_successive_pkts_lost 7, min_packet_loss 5,
+  min_successive_pkts_rcvd 10, interval_ms 1000, timeout_ms 1000); "tuned": the same with
+  interval_ms = timeout_ms = 200. The event script logs the event (\`date +%s%6N\`, so
+  its times include the start of /bin/sh) and swaps the main table's default route for the
+  primary, as a minimal lsm setup does. lsm starts each group in "unknown": its first event
+  is not counted.
+- ping loop: bench/pingloop.sh (section 8) with a 0.2 s interval, its one target, loss on the
+  primary only (each loss rate after the other, $LOSS_S s each); a transition is a route
+  switch. Its detection: cut -> its log line "switch backup".
 
 $(repair_md)
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Run the suite: cmocka unit binaries, then integration scripts (each in its own
-# namespaces). Prints one line per test and a closing "N passed, N failed, N skipped".
-# usage: tests/run.sh BUILD_DIR [unit|integration] [NAME-FILTER]
+# namespaces), then system tests (tests/system: the daemon under a real systemd in a
+# container). Prints one line per test and a closing "N passed, N failed, N skipped".
+# usage: tests/run.sh BUILD_DIR [unit|integration|system] [NAME-FILTER]
 set -u
 B=${1:?build dir}; what=${2:-all}; filter=${3:-}
 cd "$(dirname "$0")/.." || exit 2
@@ -37,6 +38,13 @@ if [ "$what" = all ] || [ "$what" = integration ]; then
 		[ -e "$t" ] || continue
 		n=$(basename "$t" .sh); [ -n "$filter" ] && [[ $n != *$filter* ]] && continue
 		run_one "integration/$n" timeout -k 10 300 bash "$t"
+	done
+fi
+if [ "$what" = all ] || [ "$what" = system ]; then
+	for t in tests/system/*.sh; do
+		[ -e "$t" ] || continue
+		n=$(basename "$t" .sh); [ -n "$filter" ] && [[ $n != *$filter* ]] && continue
+		run_one "system/$n" timeout -k 10 180 bash "$t"
 	done
 fi
 [ -n "$failed" ] && echo "failed:$failed"

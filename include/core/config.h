@@ -47,8 +47,12 @@ struct ul_link_conf {
 	struct ul_addr gateway;         /* UL_GW_STATIC only */
 	uint32_t weight;                /* 1..256, default 1 */
 	uint32_t tier;                  /* >= 1, default 1 */
-	uint32_t table;                 /* default 200 + position (1-based) */
-	bool masquerade;                /* default true */
+	uint32_t table;                 /* default 200 + position (1-based), or remembered */
+	uint32_t id;                    /* identity, 1..255: mark = id << shift of mark_mask;
+					 * default position, or remembered (identity.h) */
+	bool id_set, table_set;         /* given in the config: they win */
+	bool masquerade;                /* default true; false when snat is set */
+	struct ul_addr snat;            /* family 0: none; else translate to this address */
 	struct ul_check check;
 	int line;
 };
@@ -89,8 +93,11 @@ struct ul_daemon_conf {
 	int log_level;                  /* syslog priority, default LOG_INFO */
 	char control_socket[108];
 	char control_group[64];         /* "" = root; existence checked on the host */
-	char hook[4096];                /* "" = none; checked on the host */
-	struct ul_conf_where control_group_at, hook_at;
+	char admin_group[64];           /* "" = changes by root only; checked on the host */
+	char hook[4096];                /* "" = none; trust checked on the host */
+	char hook_user[64];             /* "" = the hook runs as the daemon's user; checked
+					 * on the host */
+	struct ul_conf_where control_group_at, hook_at, admin_group_at, hook_user_at;
 	uint32_t hook_timeout_s;        /* default 10 */
 	uint32_t rule_priority;         /* default 1000; uses [p, p + 99] */
 	uint32_t mark_mask;             /* default 0xff00; contiguous, >= 4 bits */

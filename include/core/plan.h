@@ -16,6 +16,7 @@
 
 #define UL_PLAN_MAX_ROUTES (2 * UL_MAX_LINKS + 4)
 #define UL_PLAN_MAX_RULES 64
+#define UL_LINK_MAX_ADDRS 4            /* addresses of a link that get a "from" rule */
 
 /* What the planner needs to know of a link at run time. */
 struct ul_link_rt {
@@ -24,7 +25,11 @@ struct ul_link_rt {
 	bool carrier;                   /* IFF_UP and IFF_LOWER_UP */
 	int ifindex;
 	bool has_addr;
-	struct ul_addr addr;            /* primary address (host) */
+	struct ul_addr addr;            /* the node's own address (host): probes leave from it */
+	struct ul_addr addrs[UL_LINK_MAX_ADDRS];  /* every IPv4 address of the interface (hosts),
+					 * the shared one of a gateway pair too; n_addrs 0:
+					 * just addr */
+	size_t n_addrs;
 	bool has_gw;
 	struct ul_addr gw;              /* static or learned gateway */
 };
@@ -42,10 +47,16 @@ struct ul_plan {
 	bool last_resort;               /* no link usable: balancing over every link with carrier */
 };
 
-/* Mark of link i (0-based) under the mask: (i + 1) << shift. */
+/* Mark of link i (0-based) under the mask: its id << shift (identity.h). */
 uint32_t ul_link_mark(const struct ul_config *c, size_t i);
 /* Mark that sends traffic to the main table (rules without via). */
 uint32_t ul_exclude_mark(const struct ul_config *c);
+
+/* Set the addresses of a link from its interface's (kernel order, up to n): addrs, has_addr,
+ * and addr, the node's own address: the first that is not the link's snat address (a
+ * shared address a gateway pair moves between its nodes), else the first. */
+void ul_link_rt_set_addrs(struct ul_link_rt *rt, const struct ul_link_conf *lc,
+			  const struct ul_addr *addrs, size_t n);
 
 /* Links whose established connections are routed by their own table. */
 uint32_t ul_plan_carrying(const struct ul_plan *p);

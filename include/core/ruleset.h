@@ -68,6 +68,7 @@ enum ul_stmt_kind {
 	UL_S_SET_UPDATE,                /* family, set: update @set { ip saddr } */
 	UL_S_MASQUERADE,
 	UL_S_DNAT,                      /* family, addr, port: dnat ip to addr:port */
+	UL_S_SNAT,                      /* family, addr: snat ip to addr */
 	/* verdicts (last) */
 	UL_V_ACCEPT,
 	UL_V_DROP,

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "config.h"
 #include "control.h"
+#include "identity.h"
 #include "kport.h"
 #include "linkstate.h"
 #include "loop.h"
@@ -74,6 +75,13 @@ struct ul_daemon {
 	uint64_t start_ms, reloads, reload_failures;
 	bool ready, stopping;
 	int exit_code;
+	bool ct_unmarked_told;          /* "kernel cannot flush by address" logged */
+	/* link identity (identity.h): the store file and what it holds now */
+	char ident_path[sizeof(((struct ul_daemon_conf *)0)->control_socket) + 32];
+	struct ul_ident_map ident;
+	/* the per-namespace instance lock (instance.h), taken by main before anything */
+	bool locked;
+	struct ul_watch lock_w;
 };
 
 /* Run with d->cfg (taken over) until SIGTERM/SIGINT, then take everything away and close

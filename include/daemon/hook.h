@@ -11,7 +11,13 @@
 struct ul_hooks;
 
 int ul_hooks_new(struct ul_loop *loop, struct ul_hooks **out);
-/* path "" disables; takes effect for events queued afterwards. */
+/* path "" disables; takes effect for events queued afterwards. The hook must pass
+ * ul_path_trusted and is opened now: later runs exec this file, whatever the path names
+ * by then. A hook refused (-EPERM, -ENOENT..., logged with its path) is not run at all.
+ * user (NULL or "": the daemon's) is daemon.hook_user: each run switches to it (this
+ * needs CAP_SETUID and CAP_SETGID, see ul_priv_drop). */
+int ul_hooks_configure_as(struct ul_hooks *h, const char *path, uint32_t timeout_s,
+			  const char *user);
 int ul_hooks_configure(struct ul_hooks *h, const char *path, uint32_t timeout_s);
 /* Queue one event (copied). */
 int ul_hooks_event(struct ul_hooks *h, const char *name, const char *ifname, const char *state,

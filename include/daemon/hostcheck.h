@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* What of a parsed configuration only this host can say: the control group exists, the
- * hook is an executable regular file. Run after parsing by -t, -n, start and reload. */
+/* What of a parsed configuration only this host can say: the control and admin groups and
+ * the hook user exist, the hook can be trusted (ul_path_trusted: root's, and nobody else can
+ * change it or a directory on its way). Run after parsing by -t, -n, start and reload. */
 #ifndef UL_HOSTCHECK_H
 #define UL_HOSTCHECK_H
 

@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "identity.h"
 #include "loop.h"
 #include "plan.h"
 #include "probe.h"
@@ -52,17 +53,26 @@ struct ul_kport {
 
 	/* conntrack: forget the connections whose (mark & mask) == mark */
 	int (*ct_flush_mark)(void *ctx, int family, uint32_t mark, uint32_t mask);
+	/* ... and those without any bit of mask whose replies go to reply_dst (connections
+	 * that predate uplinkd, NATed to a link's address); -EOPNOTSUPP: kernel before 6.8 */
+	int (*ct_flush_unmarked)(void *ctx, const struct ul_addr *reply_dst, uint32_t mask);
 
-	/* sysctls: open the saved-state file, ensure a value (see sysctl.h), put every
-	 * changed value back */
-	int (*sysctl_open)(void *ctx, const char *state_file);
+	/* the link identity store (identity.h, idstore.h): read it (a missing file is an
+	 * empty map), replace it atomically */
+	int (*ident_load)(void *ctx, const char *path, struct ul_ident_map *m);
+	int (*ident_save)(void *ctx, const char *path, const struct ul_ident *a, size_t n);
+
+	/* sysctls: open the saved state (the port's fixed directory of this network
+	 * namespace), ensure a value (see sysctl.h), put every changed value back */
+	int (*sysctl_open)(void *ctx);
 	int (*sysctl_ensure)(void *ctx, const char *key, int value, int atleast);
 	void (*sysctl_restore)(void *ctx);
 
-	/* the state-change hook: set up (runs in loop), configure ("" disables), queue one
-	 * event (run one at a time, in order), reap on SIGCHLD */
+	/* the state-change hook: set up (runs in loop), configure ("" disables; user "" is
+	 * the daemon's own, see hook.h), queue one event (run one at a time, in order), reap
+	 * on SIGCHLD */
 	int (*hooks_open)(void *ctx, struct ul_loop *loop);
-	int (*hooks_configure)(void *ctx, const char *path, uint32_t timeout_s);
+	int (*hooks_configure)(void *ctx, const char *path, uint32_t timeout_s, const char *user);
 	int (*hook_event)(void *ctx, const char *name, const char *ifname, const char *state,
 			  const char *prev, const char *active_csv);
 	void (*hooks_reap)(void *ctx);
@@ -76,6 +86,11 @@ struct ul_kport {
 	const struct ul_probe_stats *(*prober_stats)(void *ctx, const struct ul_prober *p);
 	void (*prober_free)(void *ctx, struct ul_prober *p);
 
+	/* privileges (priv.h): after set-up keep CAP_NET_ADMIN and CAP_NET_RAW only (and
+	 * what a hook_user needs, when keep_setid), no_new_privs; whether a hook_user can
+	 * still be honoured */
+	int (*priv_drop)(void *ctx, bool keep_setid);
+	bool (*priv_can_setid)(void *ctx);
 	/* Watching what uplinkd owns, to put back what others change. Each is optional (NULL:
 	 * the port cannot, and that part is not watched). nftables: open the event socket,
 	 * the fd to watch, read the pending events: how many were changes others made to

@@ -3,7 +3,10 @@
  * Every probe socket is bound to the link's address and device and carries the link's
  * mark, so it leaves by that link whatever the main table says. Rounds never overlap:
  * a round sends one probe to every target, ends when all answered or timeout_ms passed,
- * and the next starts interval_ms after the previous start (or at its end, if later). */
+ * and the next starts interval_ms after the previous start (or at its end, if later).
+ * icmp and dns re-send a probe not answered yet, up to UL_PROBE_TRIES tries per target
+ * spread over timeout_ms; an answer to any try of the round counts. ul_round.sent counts
+ * tries (so loss is per packet), ul_round.answered targets. */
 #ifndef UL_PROBE_H
 #define UL_PROBE_H
 
@@ -14,6 +17,9 @@
 #include "config.h"
 #include "linkstate.h"
 #include "loop.h"
+
+#define UL_PROBE_TRIES 3                /* tries per target and round (icmp, dns) */
+#define UL_PROBE_ICMP_PAYLOAD 16        /* random bytes after the echo header, per prober */
 
 struct ul_prober;
 
@@ -29,11 +35,14 @@ const struct ul_probe_stats *ul_prober_stats(const struct ul_prober *p);
 void ul_prober_free(struct ul_prober *p);
 
 /* Wire formats, pure (unit-tested and fuzzed). */
-/* ICMP echo request; returns its length. */
-size_t ul_probe_icmp_build(uint8_t *buf, size_t len, uint16_t id, uint16_t seq);
-/* Echo reply for (id, seq)? buf starts at the ICMP header (raw socket: after the IP
- * header; ul_probe_icmp_strip_ip finds it). Returns 1 match, 0 other. */
-int ul_probe_icmp_match(const uint8_t *buf, size_t len, uint16_t id, uint16_t *seq);
+/* ICMP echo request carrying payload (UL_PROBE_ICMP_PAYLOAD bytes); returns its length. */
+size_t ul_probe_icmp_build(uint8_t *buf, size_t len, uint16_t id, uint16_t seq,
+			   const uint8_t *payload);
+/* Echo reply for id carrying exactly our payload, with a valid checksum? *seq gets its
+ * sequence number. buf starts at the ICMP header (raw socket: after the IP header;
+ * ul_probe_icmp_strip_ip finds it). Returns 1 match, 0 other. */
+int ul_probe_icmp_match(const uint8_t *buf, size_t len, uint16_t id, const uint8_t *payload,
+			uint16_t *seq);
 const uint8_t *ul_probe_icmp_strip_ip(const uint8_t *buf, size_t *len);
 /* DNS query for name, type A, RD; returns length or 0 if the name is invalid. */
 size_t ul_probe_dns_build(uint8_t *buf, size_t len, uint16_t id, const char *name);

@@ -41,6 +41,23 @@ int ul_nft_build_remove(const struct ul_nft_existing *ex, struct mnl_nlmsg_batch
 			uint32_t *seq);
 void ul_nft_existing_free(struct ul_nft_existing *ex);
 
+/* The readers of the kernel's answers, on one received buffer (as the socket loops call
+ * them; the fuzzers too). A dump of the table, its chains or its sets, into ex (mnl_cb_run's
+ * result: MNL_CB_OK, MNL_CB_STOP or -1). */
+enum ul_nft_dump_kind { UL_NFT_DUMP_TABLE, UL_NFT_DUMP_CHAINS, UL_NFT_DUMP_SETS };
+int ul_nft_parse_dump(const void *buf, size_t len, enum ul_nft_dump_kind kind,
+		      struct ul_nft_existing *ex);
+/* The acks of a transaction: counted, the first error kept with its extended-ack text. */
+struct ul_nft_acks {
+	size_t n;
+	int err;
+	uint32_t err_seq;
+	char msg[256];
+};
+void ul_nft_parse_acks(const void *buf, size_t len, struct ul_nft_acks *k);
+/* The batch message with this seq, for an error: "add rule #3 to chain pre"... */
+void ul_nft_describe(const void *batch, size_t len, uint32_t seq, char *out, size_t outlen);
+
 struct ul_nft;
 int ul_nft_open(struct ul_nft **out);
 void ul_nft_close(struct ul_nft *h);

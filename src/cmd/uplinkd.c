@@ -10,6 +10,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "hostcheck.h"
+#include "instance.h"
 #include "kport.h"
 #include "log.h"
 
@@ -79,6 +80,25 @@ int main(int argc, char **argv)
 	if (optind != argc) {
 		usage(stderr);
 		return 64;
+	}
+	/* one instance per network namespace: the lock before anything is touched */
+	if (!test && !dry) {
+		pid_t holder = 0;
+		int fd = ul_instance_lock(UL_INSTANCE_NAME, &holder);
+
+		if (fd == -EEXIST) {
+			if (holder > 0)
+				fprintf(stderr, "uplinkd: already running (pid %d)\n", (int)holder);
+			else
+				fprintf(stderr, "uplinkd: already running\n");
+			return 1;
+		}
+		if (fd < 0) {
+			fprintf(stderr, "uplinkd: instance lock: %s\n", strerror(-fd));
+			return 1;
+		}
+		d.lock_w.fd = fd;
+		d.locked = true;
 	}
 	err = ul_config_load(d.cfg_path, &c, &diag);
 	if (!err && (err = ul_config_check_host(c, &diag)))

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "identity.h"
 #include "names.h"
 
 #define MAX_FILE_SIZE (4 << 20)
@@ -43,7 +44,7 @@ struct msg {
 };
 
 struct link_meta {
-	const config_setting_t *grp, *name, *ifname, *table;
+	const config_setting_t *grp, *name, *ifname, *table, *id, *snat, *masq;
 };
 
 struct ctx {
@@ -1085,9 +1086,9 @@ static size_t parse_link_refs(struct ctx *x, const config_setting_t *s, const ch
 
 static void parse_daemon(struct ctx *x, const config_setting_t *root)
 {
-	static const char *const keys[] = { "log_level", "control_socket", "control_group", "hook",
-					    "hook_timeout_s", "rule_priority", "mark_mask",
-					    "balance_table", NULL };
+	static const char *const keys[] = { "log_level", "control_socket", "control_group",
+					    "admin_group", "hook", "hook_user", "hook_timeout_s",
+					    "rule_priority", "mark_mask", "balance_table", NULL };
 	struct ul_daemon_conf *d = &x->c->daemon;
 	const config_setting_t *g, *s;
 	char path[PATHLEN], q[QLEN];
@@ -1124,8 +1125,17 @@ static void parse_daemon(struct ctx *x, const config_setting_t *root)
 			where_of(x, s, path, &d->control_group_at);
 		}
 	}
-	/* that the group exists and the hook is an executable file is the host's business:
-	 * checked after parsing (ul_config_check_host), so that parsing is deterministic */
+	if (get_str(x, g, "daemon", "admin_group", &str, &s, path) > 0) {
+		if (strlen(str) >= sizeof(d->admin_group) || !str[0])
+			err(x, s, path, "%s is not a valid group name", qstr(str, q, sizeof(q)));
+		else {
+			snprintf(d->admin_group, sizeof(d->admin_group), "%s", str);
+			where_of(x, s, path, &d->admin_group_at);
+		}
+	}
+	/* that the groups and the hook user exist and the hook can be trusted is the host's
+	 * business: checked after parsing (ul_config_check_host), so that parsing is
+	 * deterministic */
 	if (get_str(x, g, "daemon", "hook", &str, &s, path) > 0) {
 		if (str[0] != '/')
 			err(x, s, path, "%s is not an absolute path", qstr(str, q, sizeof(q)));
@@ -1134,6 +1144,14 @@ static void parse_daemon(struct ctx *x, const config_setting_t *root)
 		else {
 			snprintf(d->hook, sizeof(d->hook), "%s", str);
 			where_of(x, s, path, &d->hook_at);
+		}
+	}
+	if (get_str(x, g, "daemon", "hook_user", &str, &s, path) > 0) {
+		if (strlen(str) >= sizeof(d->hook_user) || !str[0])
+			err(x, s, path, "%s is not a valid user name", qstr(str, q, sizeof(q)));
+		else {
+			snprintf(d->hook_user, sizeof(d->hook_user), "%s", str);
+			where_of(x, s, path, &d->hook_user_at);
 		}
 	}
 	get_u32(x, g, "daemon", "hook_timeout_s", 1, 3600, &d->hook_timeout_s, NULL);
@@ -1262,10 +1280,34 @@ static void parse_check(struct ctx *x, const config_setting_t *g, const char *gp
 	get_u32(x, g, gp, "max_loss_pct", 0, 100, &k->max_loss_pct, NULL);
 }
 
+/* snat = "ADDR": the link's connections are translated to this (shared) address instead of
+ * being masqueraded. An IPv4 host address a node can own: not 0.0.0.0, loopback, multicast
+ * or broadcast. */
+static void parse_snat(struct ctx *x, const config_setting_t *s, const char *path,
+		       const char *str, struct ul_link_conf *l, struct link_meta *m)
+{
+	char q[QLEN];
+	uint8_t b0;
+
+	if (ul_addr_parse(str, false, &l->snat) || l->snat.family != AF_INET) {
+		memset(&l->snat, 0, sizeof(l->snat));
+		err(x, s, path, "%s is not an IPv4 address", qstr(str, q, sizeof(q)));
+		return;
+	}
+	b0 = l->snat.bytes[0];
+	if (b0 == 0 || b0 == 127 || b0 >= 224) {
+		memset(&l->snat, 0, sizeof(l->snat));
+		err(x, s, path, "%s cannot be a source address (unspecified, loopback, "
+				"multicast or reserved)", qstr(str, q, sizeof(q)));
+		return;
+	}
+	m->snat = s;
+}
+
 static void parse_link(struct ctx *x, const config_setting_t *g, size_t i)
 {
 	static const char *const keys[] = { "name", "interface", "gateway", "weight", "tier",
-					    "table", "masquerade", "check", NULL };
+					    "table", "id", "masquerade", "snat", "check", NULL };
 	struct ul_link_conf *l = &x->links[i];
 	struct link_meta *m = &x->meta[i];
 	const config_setting_t *s;
@@ -1326,12 +1368,35 @@ static void parse_link(struct ctx *x, const config_setting_t *g, size_t i)
 	}
 	get_u32(x, g, gp, "weight", 1, 256, &l->weight, NULL);
 	get_u32(x, g, gp, "tier", 1, 16, &l->tier, NULL);
-	if (get_u32(x, g, gp, "table", 1, TABLE_MAX, &l->table, &s) > 0)
+	if (get_u32(x, g, gp, "table", 1, TABLE_MAX, &l->table, &s) > 0) {
 		m->table = s;
-	else if (s)
+		l->table_set = true;
+	} else if (s) {
 		l->table = 0;   /* bad value: already reported, skip the table checks */
-	if (member(x, g, gp, "masquerade", CONFIG_TYPE_BOOL, path, &s) > 0)
+	}
+	l->id = (uint32_t)i + 1;
+	if (get_u32(x, g, gp, "id", 1, UL_ID_MAX, &l->id, &s) > 0) {
+		uint32_t mask = x->c->daemon.mark_mask;
+
+		m->id = s;
+		kpath(path, gp, "id");
+		if (l->id == UL_ID_DROP || l->id == UL_ID_EXCLUDE) {
+			err(x, s, path, "%u is reserved (marks 0x%x and 0x%x under "
+					"daemon.mark_mask are uplinkd's own)",
+			    l->id, UL_ID_DROP << __builtin_ctz(mask), UL_ID_EXCLUDE << __builtin_ctz(mask));
+		} else if (!ul_ident_id_valid(l->id, mask)) {
+			err(x, s, path, "%u does not fit daemon.mark_mask 0x%x (at most %u)", l->id,
+			    mask, mask >> __builtin_ctz(mask));
+		} else {
+			l->id_set = true;
+		}
+	}
+	if (member(x, g, gp, "masquerade", CONFIG_TYPE_BOOL, path, &s) > 0) {
 		l->masquerade = config_setting_get_bool(s);
+		m->masq = s;
+	}
+	if (get_str(x, g, gp, "snat", &str, &s, path) > 0)
+		parse_snat(x, s, path, str, l, m);
 	if (get_group(x, g, gp, "check", &s, path) > 0)
 		parse_check(x, s, path, &l->check);
 }
@@ -1365,7 +1430,18 @@ static void check_links(struct ctx *x)
 				    where(x, m->ifname, x->meta[j].ifname, w, sizeof(w)));
 				break;
 			}
-		if (!l->table)
+		for (size_t j = 0; j < i && l->id_set; j++)
+			if (x->links[j].id_set && x->links[j].id == l->id) {
+				ipath(path, "links", i);
+				strcat(path, ".id");
+				err(x, m->id, path, "%u is already the id of link \"%s\" (%s)", l->id,
+				    x->links[j].name[0] ? x->links[j].name : "?",
+				    where(x, m->id, x->meta[j].id, w, sizeof(w)));
+				break;
+			}
+		/* a table by default (200 + position, or remembered) is chosen free by the
+		 * identity assignment; only given tables can collide */
+		if (!l->table || !l->table_set)
 			continue;
 		ipath(path, "links", i);
 		strcat(path, ".table");
@@ -1376,20 +1452,14 @@ static void check_links(struct ctx *x)
 			continue;
 		}
 		if (l->table == bt) {
-			err(x, ts, path, "%u is also daemon.balance_table%s", l->table,
-			    m->table ? "" : " (the default table of this link)");
+			err(x, ts, path, "%u is also daemon.balance_table", l->table);
 			continue;
 		}
 		for (size_t j = 0; j < i; j++)
-			if (x->links[j].table == l->table) {
-				const config_setting_t *o = x->meta[j].table ? x->meta[j].table :
-							    x->meta[j].grp;
-
-				err(x, ts, path, "%u is already the table of link \"%s\" (%s%s)%s",
+			if (x->links[j].table_set && x->links[j].table == l->table) {
+				err(x, ts, path, "%u is already the table of link \"%s\" (%s)",
 				    l->table, x->links[j].name[0] ? x->links[j].name : "?",
-				    where(x, ts, o, w, sizeof(w)),
-				    x->meta[j].table ? "" : ", its default 200 + position",
-				    m->table ? "" : " (200 + position is the default)");
+				    where(x, ts, x->meta[j].table, w, sizeof(w)));
 				break;
 			}
 	}
@@ -1431,6 +1501,15 @@ static void parse_links(struct ctx *x, const config_setting_t *root)
 	for (size_t i = 0; i < n && i < UL_MAX_LINKS; i++)
 		x->c->links[i] = x->links[i];
 	x->c->n_links = n < UL_MAX_LINKS ? n : UL_MAX_LINKS;
+	/* ids and tables with nothing remembered: the daemon assigns again with its store */
+	if (!x->nerr) {
+		struct ul_ident a[UL_MAX_LINKS];
+
+		if (ul_ident_assign(x->c, NULL, a))
+			err(x, s, path, "more links than free ids under daemon.mark_mask");
+		else
+			ul_ident_apply(x->c, a);
+	}
 }
 
 static void parse_lan(struct ctx *x, const config_setting_t *root)
@@ -1488,6 +1567,49 @@ static void parse_lan(struct ctx *x, const config_setting_t *root)
 	if (member(x, g, "lan", "networks", CONFIG_TYPE_LIST, path, &s) > 0)
 		parse_addr_list(x, s, path, true, &lan->networks, &lan->n_networks, SIZE_MAX,
 				true);
+}
+
+/* snat replaces masquerade, translates the LAN's connections only (the router's own, its
+ * probes above all, keep the node's own address), and names one link's address. */
+static void check_snat(struct ctx *x)
+{
+	const struct ul_lan_conf *lan = &x->c->lan;
+	char path[PATHLEN], q[UL_ADDR_STRLEN];
+	bool lan_v4 = false;
+
+	for (size_t i = 0; i < lan->n_networks; i++)
+		lan_v4 |= lan->networks[i].family == AF_INET;
+	for (size_t i = 0; i < x->n_links; i++) {
+		struct ul_link_conf *l = &x->links[i];
+		const struct link_meta *m = &x->meta[i];
+
+		if (!m->snat)
+			continue;
+		ipath(path, "links", i);
+		strcat(path, ".snat");
+		if (m->masq && l->masquerade) {
+			err(x, m->snat, path, "and masquerade = true exclude each other (snat "
+					      "replaces masquerade)");
+			continue;
+		}
+		l->masquerade = false;
+		if (!lan->n_ifnames && !lan_v4) {
+			err(x, m->snat, path, "needs lan.interfaces or an IPv4 network in "
+					      "lan.networks (only LAN connections are translated)");
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (x->meta[j].snat && ul_addr_eq(&x->links[j].snat, &l->snat)) {
+				err(x, m->snat, path, "%s is already the snat address of link "
+						      "\"%s\"",
+				    ul_addr_format(&l->snat, q, sizeof(q)), x->links[j].name);
+				break;
+			}
+	}
+	for (size_t i = 0; i < x->n_links && i < UL_MAX_LINKS; i++) {
+		x->c->links[i].snat = x->links[i].snat;
+		x->c->links[i].masquerade = x->links[i].masquerade;
+	}
 }
 
 static void parse_rule(struct ctx *x, const config_setting_t *g, size_t i)
@@ -1754,6 +1876,7 @@ static void validate(struct ctx *x, const config_setting_t *root)
 	parse_daemon(x, root);
 	parse_links(x, root);
 	parse_lan(x, root);
+	check_snat(x);
 	parse_named_list(x, root, "rules", (void **)&c->rules, sizeof(*c->rules), &c->n_rules,
 			 parse_rule);
 	parse_named_list(x, root, "port_forwards", (void **)&c->pfs, sizeof(*c->pfs), &c->n_pfs,
@@ -1816,6 +1939,12 @@ int ul_config_parse_string(const char *text, const char *name, struct ul_config 
 
 	config_init(&cfg);
 	config_set_include_dir(&cfg, x.incdir);
+	/* an include the pre-scan could not read is not handed to libconfig: its scanner
+	 * exit()s on one it can open but not read (a directory: @include ".") */
+	if (x.include_failed) {
+		ret = -EINVAL;
+		goto out;
+	}
 	if (!config_read_string(&cfg, text)) {
 		report_parse_error(&x, &cfg);
 		ret = -EINVAL;

@@ -4,7 +4,9 @@
  *
  * Rules, from P = daemon.rule_priority:
  *   P+0      lookup main suppress_prefixlength 0     connected and specific routes first
- *   P+1+i    from <address of link i> lookup T(i)    router traffic from a link's address
+ *   P+1+i    from <address of link i> lookup T(i)    router traffic from a link's addresses
+ *                                                   (one rule per address: the node's own and
+ *                                                   the shared one of a gateway pair)
  *   P+10+i   fwmark M(i)/mask lookup T(i)            connections of link i (while it carries)
  *   P+20     fwmark EXCLUDE/mask lookup main         rules without via
  *   P+99     lookup balance_table                    weighted multipath default
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "identity.h"
 #include "plan.h"
 
 #define PRIO_MAIN 0
@@ -28,14 +31,48 @@
 
 static uint32_t carrying(const struct ul_plan *p);
 
+_Static_assert(1 + UL_MAX_LINKS * UL_LINK_MAX_ADDRS + UL_MAX_LINKS + 2 <= UL_PLAN_MAX_RULES,
+	       "UL_PLAN_MAX_RULES too small for the from, mark, exclude and balance rules");
+
+void ul_link_rt_set_addrs(struct ul_link_rt *rt, const struct ul_link_conf *lc,
+			  const struct ul_addr *addrs, size_t n)
+{
+	size_t own = 0;
+
+	rt->n_addrs = 0;
+	for (size_t i = 0; i < n && rt->n_addrs < UL_LINK_MAX_ADDRS; i++) {
+		bool dup = false;
+
+		if (addrs[i].family != AF_INET)
+			continue;
+		ul_addr_from_raw(&rt->addrs[rt->n_addrs], AF_INET, addrs[i].bytes);
+		for (size_t j = 0; j < rt->n_addrs; j++)
+			dup |= ul_addr_eq(&rt->addrs[j], &rt->addrs[rt->n_addrs]);
+		if (!dup)
+			rt->n_addrs++;
+	}
+	for (size_t i = rt->n_addrs; i < UL_LINK_MAX_ADDRS; i++)
+		memset(&rt->addrs[i], 0, sizeof(rt->addrs[i]));
+	rt->has_addr = rt->n_addrs > 0;
+	if (!rt->has_addr) {
+		memset(&rt->addr, 0, sizeof(rt->addr));
+		return;
+	}
+	if (lc->snat.family)
+		while (own < rt->n_addrs && ul_addr_eq(&rt->addrs[own], &lc->snat))
+			own++;
+	rt->addr = rt->addrs[own < rt->n_addrs ? own : 0];
+}
+
 static unsigned mask_shift(uint32_t mask)
 {
 	return mask ? (unsigned)__builtin_ctz(mask) : 0;
 }
 
+/* The link's identity, not its position: a reorder leaves every mark as it was. */
 uint32_t ul_link_mark(const struct ul_config *c, size_t i)
 {
-	return (uint32_t)(i + 1) << mask_shift(c->daemon.mark_mask);
+	return c->links[i].id << mask_shift(c->daemon.mark_mask);
 }
 
 uint32_t ul_plan_carrying(const struct ul_plan *p)
@@ -45,13 +82,13 @@ uint32_t ul_plan_carrying(const struct ul_plan *p)
 
 uint32_t ul_exclude_mark(const struct ul_config *c)
 {
-	return 0xfu << mask_shift(c->daemon.mark_mask);
+	return UL_ID_EXCLUDE << mask_shift(c->daemon.mark_mask);
 }
 
 /* Connections that must not leave at all (rule with fallback "drop", none of via up). */
 static uint32_t drop_mark(const struct ul_config *c)
 {
-	return 0xeu << mask_shift(c->daemon.mark_mask);
+	return UL_ID_DROP << mask_shift(c->daemon.mark_mask);
 }
 
 /* A route to the link's table can be installed (the kernel refuses nexthops on a device
@@ -201,11 +238,15 @@ static void plan_rules(const struct ul_config *c, const struct ul_link_rt *rt, s
 	r = add_iprule(p, base + PRIO_MAIN, 254);
 	r->suppress_prefixlen = 0;
 	for (size_t i = 0; i < c->n_links; i++) {
+		size_t n = rt[i].n_addrs ? rt[i].n_addrs : 1;
+
 		if (!routable(c, rt, i))
 			continue;
-		r = add_iprule(p, base + PRIO_FROM + (uint32_t)i, c->links[i].table);
-		r->src = rt[i].addr;
-		r->src.plen = (uint8_t)(ul_addr_len(r->src.family) * 8);
+		for (size_t k = 0; k < n && k < UL_LINK_MAX_ADDRS; k++) {
+			r = add_iprule(p, base + PRIO_FROM + (uint32_t)i, c->links[i].table);
+			r->src = rt[i].n_addrs ? rt[i].addrs[k] : rt[i].addr;
+			r->src.plen = (uint8_t)(ul_addr_len(r->src.family) * 8);
+		}
 	}
 	for (size_t i = 0; i < c->n_links; i++) {
 		if (!(carrying(p) & (1u << i)))
@@ -621,6 +662,32 @@ static int plan_ruleset(const struct ul_config *c, const struct ul_link_rt *rt, 
 	}
 
 	for (size_t i = 0; i < c->n_links; i++) {
+		struct ul_stmt *s;
+
+		if (c->links[i].snat.family == AF_INET) {
+			/* to the link's shared address, the LAN's connections only: the router's
+			 * own (probes) keep the node's address, so that each node of a gateway
+			 * pair checks its links itself. (Without a LAN to tell them apart the
+			 * config is refused; never translate everything.) */
+			if (!lan_nets && !lan_ifs)
+				continue;
+			r = rule(&b, nat);
+			m_str(&b, r, UL_M_OIFNAME, c->links[i].ifname);
+			if (lan_nets) {
+				m_set(&b, r, UL_M_NFPROTO, AF_INET, "");
+				m_set(&b, r, UL_M_SADDR_SET, AF_INET, "lan_nets4");
+			} else {
+				m_set(&b, r, UL_M_IIFNAME_SET, 0, "lan_ifs");
+				m_set(&b, r, UL_M_NFPROTO, AF_INET, "");
+			}
+			s = st(&b, r, UL_S_SNAT);
+			if (s) {
+				s->family = AF_INET;
+				s->addr = c->links[i].snat;
+			}
+			comment(r, "snat", c->links[i].name);
+			continue;
+		}
 		if (!c->links[i].masquerade)
 			continue;
 		r = rule(&b, nat);

@@ -455,7 +455,7 @@ static uint8_t stmt_family(const struct ul_ruleset *rs, const struct ul_stmt *s)
 
 	if (s->family)
 		return s->family;
-	if (s->kind == UL_S_DNAT)
+	if (s->kind == UL_S_DNAT || s->kind == UL_S_SNAT)
 		return s->addr.family;
 	set = ul_ruleset_find_set(rs, s->str);
 	return set && set->key == UL_KEY_IPV6 ? AF_INET6 : AF_INET;
@@ -536,6 +536,10 @@ static void print_stmt(FILE *f, const struct ul_ruleset *rs, const struct ul_stm
 			fprintf(f, "dnat ip to %s:%u", a, s->port);
 		else
 			fprintf(f, "dnat %s to %s", ip_word(stmt_family(rs, s)), a);
+		break;
+	case UL_S_SNAT:
+		ul_addr_format(&s->addr, a, sizeof(a));
+		fprintf(f, "snat %s to %s", ip_word(stmt_family(rs, s)), a);
 		break;
 	case UL_V_ACCEPT:
 		fputs("accept", f);

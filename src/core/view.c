@@ -129,11 +129,10 @@ const char *ul_view_link_rt(const struct ul_view *v, const struct ul_link_conf *
 	rt->present = k != NULL;
 	rt->ifindex = k ? k->ifindex : 0;
 	rt->carrier = k && (k->flags & IFF_UP) && (k->flags & IFF_LOWER_UP);
-	rt->has_addr = k && k->n_addrs > 0;
-	if (rt->has_addr)
-		ul_addr_from_raw(&rt->addr, AF_INET, k->addrs[0].bytes);
-	else
-		memset(&rt->addr, 0, sizeof(rt->addr));
+	/* every address gets its rule; the node's own (not the shared snat address a
+	 * gateway pair's VRRP moves here and away) is what probes leave from, so that an
+	 * address coming or going is no link event at all */
+	ul_link_rt_set_addrs(rt, lc, k ? k->addrs : NULL, k ? k->n_addrs : 0);
 	rt->has_gw = false;             /* rt->gw keeps its last value: compared, not used */
 	if (lc->gw_mode == UL_GW_STATIC) {
 		rt->has_gw = true;

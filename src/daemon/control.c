@@ -1,7 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The control socket: a unix stream server in the event loop, one request line per
- * connection, and the matching client used by uplinkctl. */
+ * connection, and the matching client used by uplinkctl.
+ *
+ * Who may do what (the contract): the peer's credentials are read from the socket
+ * (SO_PEERCRED, and SO_PEERGROUPS for its supplementary groups: what the peer had when it
+ * connected, no lookup in the user database). Reading (status, metrics, and any verb not a
+ * change) is for root and the members of the read group (daemon.control_group) or of the
+ * admin group; changes (reload, disable, enable) for root and the members of the admin
+ * group (daemon.admin_group). Others get "ERR permission denied" and the handler never
+ * sees their request; every change let through is logged with the peer's uid. */
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +41,11 @@ struct ctl_client {
 	struct ctl_client *prev, *next;
 };
 
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
+#define CTL_MAX_GROUPS 1024
+
 struct ul_control {
 	struct ul_loop *loop;
 	struct ul_watch lw;
@@ -38,6 +54,7 @@ struct ul_control {
 	ino_t ino;
 	ul_ctl_handler handler;
 	void *data;
+	gid_t read_gid, admin_gid;      /* (gid_t)-1: none (root only) */
 	struct ctl_client *clients;
 	size_t n_clients;
 };
@@ -176,11 +193,70 @@ static void client_error(struct ctl_client *cl, const char *msg)
 	client_reply(cl);
 }
 
+/* ---- who may do what ---- */
+
+bool ul_control_is_change(const char *verb)
+{
+	return !strcmp(verb, "reload") || !strcmp(verb, "disable") || !strcmp(verb, "enable");
+}
+
+bool ul_control_permitted(const struct ul_ctl_peer *p, gid_t read_gid, gid_t admin_gid,
+			  bool change)
+{
+	bool admin = false, reader = false;
+
+	if (p->uid == 0)
+		return true;
+	for (size_t i = 0; i <= p->n_groups; i++) {
+		gid_t g = i == p->n_groups ? p->gid : p->groups[i];
+
+		admin |= admin_gid != (gid_t)-1 && g == admin_gid;
+		reader |= read_gid != (gid_t)-1 && g == read_gid;
+	}
+	return change ? admin : admin || reader;
+}
+
+/* The peer's uid, gid and supplementary groups as they were at connect(). */
+static int peer_of(int fd, struct ul_ctl_peer *p, gid_t *groups, size_t max)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+		return -errno;
+	p->pid = cr.pid;
+	p->uid = cr.uid;
+	p->gid = cr.gid;
+	p->groups = groups;
+	p->n_groups = 0;
+	if (!cr.uid)
+		return 0;
+	len = (socklen_t)(max * sizeof(gid_t));
+	if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+		p->n_groups = len / sizeof(gid_t);
+		return 0;
+	}
+	if (errno == ENOPROTOOPT) {     /* kernel before 4.13: the user database */
+		struct passwd *pw = getpwuid(cr.uid);
+		int n = (int)max;
+
+		if (pw && getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) >= 0) {
+			p->n_groups = (size_t)n;
+			return 0;
+		}
+		return 0;       /* the primary group alone */
+	}
+	return -errno;          /* ERANGE: more groups than we look at; refused */
+}
+
 static void client_request(struct ctl_client *cl, size_t len)
 {
 	struct ul_control *c = cl->ctl;
 	struct ul_buf body = { 0 };
+	struct ul_ctl_peer peer;
 	char verb[32], arg[64];
+	gid_t *groups;
+	bool change;
 	int r;
 
 	if (len && cl->req[len - 1] == '\r')     /* tolerate CRLF line ends */
@@ -198,6 +274,24 @@ static void client_request(struct ctl_client *cl, size_t len)
 		client_error(cl, "malformed request");
 		return;
 	}
+	change = ul_control_is_change(verb);
+	groups = malloc(CTL_MAX_GROUPS * sizeof(*groups));
+	r = groups ? peer_of(cl->w.fd, &peer, groups, CTL_MAX_GROUPS) : -ENOMEM;
+	if (r || !ul_control_permitted(&peer, c->read_gid, c->admin_gid, change)) {
+		if (r)
+			ul_warn("control: \"%s\" refused: peer credentials: %s", cl->req,
+				strerror(-r));
+		else
+			ul_warn("control: \"%s\" from uid %u (pid %d) refused: permission denied",
+				cl->req, (unsigned)peer.uid, (int)peer.pid);
+		free(groups);
+		client_error(cl, "permission denied");
+		return;
+	}
+	free(groups);
+	if (change)
+		ul_notice("control: \"%s\" by uid %u (pid %d)", cl->req, (unsigned)peer.uid,
+			  (int)peer.pid);
 	r = c->handler(c->data, cl->req, &body);
 	ul_buf_reset(&cl->out);
 	if (body.oom) {
@@ -422,7 +516,8 @@ int ul_control_open(struct ul_loop *loop, const char *path, gid_t gid, ul_ctl_ha
 	struct sockaddr_un sa;
 	struct stat st;
 	bool bound = false;
-	int fd = -1, err;
+	mode_t old_mask;
+	int fd = -1, err, r;
 
 	err = fill_addr(&sa, path);
 	if (err)
@@ -447,20 +542,37 @@ int ul_control_open(struct ul_loop *loop, const char *path, gid_t gid, ul_ctl_ha
 		err = -errno;
 		goto fail;
 	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		err = -errno;
+	/* bind creates the file with mode 0777 & ~umask: 0660 from the start (no chmod by
+	 * path, which would follow a symbolic link put there meanwhile) */
+	old_mask = umask(0117);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	err = -errno;
+	umask(old_mask);
+	if (r) {
 		ul_err("control: bind %s: %s", path, strerror(-err));
 		goto fail;
 	}
 	bound = true;
-	if (chmod(path, 0660) || (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid)) ||
-	    lstat(path, &st)) {
+	if (lstat(path, &st)) {
 		err = -errno;
-		ul_err("control: setting owner and mode of %s: %s", path, strerror(-err));
+		goto fail;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		err = -EEXIST;
+		ul_err("control: %s was replaced while it was being created", path);
 		goto fail;
 	}
 	c->dev = st.st_dev;
 	c->ino = st.st_ino;
+	c->read_gid = gid;
+	c->admin_gid = (gid_t)-1;
+	if (gid != (gid_t)-1) {
+		err = ul_control_set_group(c, gid);
+		if (err) {
+			ul_err("control: setting the group of %s: %s", path, strerror(-err));
+			goto fail;
+		}
+	}
 	if (listen(fd, 64)) {
 		err = -errno;
 		goto fail;
@@ -482,6 +594,35 @@ fail:
 	return err;
 }
 
+int ul_control_set_group(struct ul_control *c, gid_t gid)
+{
+	struct stat st;
+
+	if (gid == (gid_t)-1)
+		return 0;
+	/* only the socket we bound, never what may have been put at its path since */
+	if (lstat(c->path, &st))
+		return -errno;
+	if (!S_ISSOCK(st.st_mode) || st.st_dev != c->dev || st.st_ino != c->ino)
+		return -ESTALE;
+	if (st.st_gid == gid)
+		return 0;
+	if (fchownat(AT_FDCWD, c->path, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	return 0;
+}
+
+const char *ul_control_path(const struct ul_control *c)
+{
+	return c->path;
+}
+
+void ul_control_set_access(struct ul_control *c, gid_t read_gid, gid_t admin_gid)
+{
+	c->read_gid = read_gid;
+	c->admin_gid = admin_gid;
+}
+
 void ul_control_close(struct ul_control *c)
 {
 	struct stat st;
@@ -500,6 +641,21 @@ void ul_control_close(struct ul_control *c)
 }
 
 /* ---- client ---- */
+
+int ul_control_parse_reply(const char *in, size_t len, struct ul_buf *body)
+{
+	ul_buf_reset(body);
+	if (len >= 3 && !memcmp(in, "OK\n", 3)) {
+		ul_buf_put(body, in + 3, len - 3);
+	} else if (len >= 5 && !memcmp(in, "ERR ", 4) && in[len - 1] == '\n') {
+		/* the message, and the lines that may follow it, without the last newline */
+		ul_buf_put(body, in + 4, len - 5);
+		return body->oom ? -ENOMEM : 1;
+	} else {
+		return -EPROTO;
+	}
+	return body->oom ? -ENOMEM : 0;
+}
 
 int ul_control_request(const char *path, const char *req, struct ul_buf *body)
 {
@@ -571,20 +727,7 @@ int ul_control_request(const char *path, const char *req, struct ul_buf *body)
 			goto out;
 		}
 	}
-	ul_buf_reset(body);
-	if (in.len >= 3 && !memcmp(in.p, "OK\n", 3)) {
-		ul_buf_put(body, in.p + 3, in.len - 3);
-		err = 0;
-	} else if (in.len >= 4 && !memcmp(in.p, "ERR ", 4) && in.p[in.len - 1] == '\n') {
-		/* the message, and the lines that may follow it, without the last newline */
-		ul_buf_put(body, in.p + 4, in.len - 5);
-		err = 1;
-	} else {
-		err = -EPROTO;
-		goto out;
-	}
-	if (body->oom)
-		err = -ENOMEM;
+	err = ul_control_parse_reply(in.p, in.len, body);
 out:
 	free(line);
 	ul_buf_free(&in);

@@ -19,6 +19,8 @@
 #include "control.h"
 #include "daemon.h"
 #include "hostcheck.h"
+#include "identity.h"
+#include "instance.h"
 #include "kport.h"
 #include "linkstate.h"
 #include "log.h"
@@ -31,7 +33,6 @@
 #define RETRY_MS 1000
 #define RESYNC_RETRY_MS 200
 #define SETTLE_MS 20                    /* an interface being deleted is first set down */
-#define SYSCTL_STATE_NAME "sysctl.saved"      /* beside the control socket */
 #define REPAIR_DELAY_MS 30              /* a burst of foreign changes is repaired at once;
 					 * after SETTLE_MS, so a deletion is seen as such first */
 #define SYSCTL_CHECK_MS 1000            /* the sysctls uplinkd set are read this often */
@@ -41,6 +42,52 @@ static size_t owned_tables(const struct ul_daemon *d, uint32_t *t);
 static uint64_t now_ms(const struct ul_daemon *d)
 {
 	return d->kp.now_ms(d->kp.ctx);
+}
+
+/* A file of this instance's runtime directory: beside the control socket for now (one
+ * place, so the runtime directory can move without touching the callers). */
+static void runtime_file(const struct ul_daemon *d, const struct ul_config *c,
+			 const char *name, char *buf, size_t len)
+{
+	const char *sock = d->sock_override ? d->sock_override : c->daemon.control_socket;
+	const char *slash = strrchr(sock, '/');
+	int dirlen = slash ? (int)(slash - sock) : 1;
+
+	snprintf(buf, len, "%.*s/%s", dirlen, slash ? sock : ".", name);
+}
+
+/* Link identity: every link of c gets its id (mark) and table, explicit config values
+ * first, then what d->ident remembers by name, then free numbers; the store is replaced
+ * (save) before anything uses the new marks. 0 or -errno (ids ran out). */
+static int assign_identity(struct ul_daemon *d, struct ul_config *c, bool save)
+{
+	struct ul_ident a[UL_MAX_LINKS];
+	int err = ul_ident_assign(c, &d->ident, a);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < c->n_links; i++) {
+		const struct ul_ident *r = NULL;
+
+		for (size_t k = 0; k < d->ident.n && !r; k++)
+			if (!strcmp(d->ident.e[k].name, a[i].name))
+				r = &d->ident.e[k];
+		if (!r)
+			ul_info("link %s: identity id %u table %u", a[i].name, a[i].id, a[i].table);
+		else if (r->id != a[i].id || r->table != a[i].table)
+			ul_notice("link %s: identity id %u table %u (was id %u table %u)", a[i].name,
+				  a[i].id, a[i].table, r->id, r->table);
+	}
+	ul_ident_apply(c, a);
+	d->ident.n = c->n_links;
+	memcpy(d->ident.e, a, c->n_links * sizeof(a[0]));
+	if (save && d->ident_path[0]) {
+		err = d->kp.ident_save(d->kp.ctx, d->ident_path, a, c->n_links);
+		if (err)
+			ul_err("identity store %s: %s (link marks may change at the next start)",
+			       d->ident_path, strerror(-err));
+	}
+	return 0;
 }
 
 static struct ul_fsm_params fsm_params(const struct ul_link_conf *lc)
@@ -594,6 +641,16 @@ static int apply(struct ul_daemon *d)
 					d->cfg->links[i].name, strerror(-err));
 			else
 				ul_info("link %s: connections flushed", d->cfg->links[i].name);
+			/* and those that predate uplinkd (unmarked, NATed to its address) */
+			if (rt[i].has_addr) {
+				err = d->kp.ct_flush_unmarked(d->kp.ctx, &rt[i].addr,
+							      d->cfg->daemon.mark_mask);
+				if (err == -EOPNOTSUPP && !d->ct_unmarked_told) {
+					d->ct_unmarked_told = true;
+					ul_warn("conntrack: this kernel cannot flush by address (needs "
+						"6.8); connections older than uplinkd stay");
+				}
+			}
 		}
 	}
 	d->carried = carried;
@@ -688,7 +745,7 @@ static int adopt_config(struct ul_daemon *d, struct ul_config *nc)
 	struct ul_daemon_link nl[UL_MAX_LINKS];
 	struct ul_config *oc = d->cfg;
 	uint64_t now = now_ms(d);
-	gid_t gid = (gid_t)-1;
+	gid_t gid = (gid_t)-1, admin_gid = (gid_t)-1;
 	int err;
 
 	memset(nl, 0, sizeof(nl));
@@ -701,7 +758,8 @@ static int adopt_config(struct ul_daemon *d, struct ul_config *nc)
 			nl[i].fsm = d->links[o].fsm;
 			nl[i].rt = d->links[o].rt;
 			nl[i].sysctl_done = d->links[o].sysctl_done;
-			if (same_check(&oc->links[o].check, &nc->links[i].check) && (size_t)o == i)
+			if (same_check(&oc->links[o].check, &nc->links[i].check) && (size_t)o == i &&
+			    oc->links[o].id == nc->links[i].id)         /* same mark */
 				nl[i].prober = d->links[o].prober;
 			else
 				link_stop(d, &d->links[o]);
@@ -733,18 +791,32 @@ static int adopt_config(struct ul_daemon *d, struct ul_config *nc)
 
 	if (d->level_override < 0)
 		ul_log_set_level(nc->daemon.log_level);
-	d->kp.hooks_configure(d->kp.ctx, nc->daemon.hook, nc->daemon.hook_timeout_s);
+	d->kp.hooks_configure(d->kp.ctx, nc->daemon.hook, nc->daemon.hook_timeout_s,
+			      nc->daemon.hook_user);
 	if (nc->daemon.control_group[0]) {
 		struct group *g = getgrnam(nc->daemon.control_group);
 
 		if (g)
 			gid = g->gr_gid;
 	}
-	if (d->ctl && gid != (gid_t)-1) {
-		const char *path = d->sock_override ? d->sock_override : nc->daemon.control_socket;
+	if (nc->daemon.admin_group[0]) {
+		struct group *g = getgrnam(nc->daemon.admin_group);
 
-		if (chown(path, 0, gid))
-			ul_warn("control socket: chown %s: %s", path, strerror(errno));
+		if (g)
+			admin_gid = g->gr_gid;
+	}
+	if (d->ctl && !d->sock_override &&
+	    strcmp(ul_control_path(d->ctl), nc->daemon.control_socket))
+		ul_warn("daemon.control_socket changed: the socket stays at %s until a restart",
+			ul_control_path(d->ctl));
+	if (d->ctl) {
+		/* the socket bound at start keeps its path until a restart; its group and who
+		 * may do what follow the configuration */
+		ul_control_set_access(d->ctl, gid, admin_gid);
+		err = ul_control_set_group(d->ctl, gid);
+		if (err)
+			ul_warn("control socket %s: cannot give it to group %s: %s",
+				ul_control_path(d->ctl), nc->daemon.control_group, strerror(-err));
 	}
 	for (size_t i = 0; i < nc->n_links; i++) {
 		struct ul_daemon_link *l = &d->links[i];
@@ -802,6 +874,27 @@ int ul_daemon_reload(struct ul_daemon *d, struct ul_buf *why)
 		return err;
 	}
 	ul_diag_free(&diag);
+	if (nc->daemon.hook_user[0] && !d->kp.priv_can_setid(d->kp.ctx)) {
+		d->reload_failures++;
+		ul_err("reload refused: daemon.hook_user needs CAP_SETUID and CAP_SETGID, dropped "
+		       "at start: restart uplinkd, the running configuration stays");
+		if (why)
+			ul_buf_printf(why, "reload refused: daemon.hook_user needs a restart");
+		ul_config_free(nc);
+		ul_notify("READY=1");
+		return -EPERM;
+	}
+	/* marks and tables follow the names: remembered ids, saved before use */
+	err = assign_identity(d, nc, true);
+	if (err) {
+		d->reload_failures++;
+		ul_err("reload refused: link identities: %s", strerror(-err));
+		if (why)
+			ul_buf_printf(why, "reload refused: link identities: %s", strerror(-err));
+		ul_config_free(nc);
+		ul_notify("READY=1");
+		return err;
+	}
 	d->reloads++;
 	/* a reload applies everything again, whatever is there: the ruleset even when its
 	 * text is the same, the sysctls (routes and rules are always compared) */
@@ -962,6 +1055,11 @@ static int setup_signals(struct ul_daemon *d)
 	return ul_loop_add(d->loop, &d->sig_w, EPOLLIN);
 }
 
+static void on_lock(struct ul_watch *w, uint32_t events)
+{
+	ul_instance_drain(w->fd);
+}
+
 int ul_daemon_start(struct ul_daemon *d)
 {
 	const char *sock;
@@ -980,28 +1078,38 @@ int ul_daemon_start(struct ul_daemon *d)
 	err = ul_loop_new(&d->loop);
 	if (err)
 		goto out;
+	/* other instances connect to the instance lock to learn our pid: let them go */
+	if (d->locked) {
+		d->lock_w.cb = on_lock;
+		d->lock_w.data = d;
+		if (ul_loop_add(d->loop, &d->lock_w, EPOLLIN))
+			ul_warn("instance lock: not watched");
+	}
 	err = setup_signals(d);
 	if (err)
 		goto out;
 	err = d->kp.hooks_open(d->kp.ctx, d->loop);
 	if (err)
 		goto out;
-	/* the sysctl state file lives beside the control socket: one per instance */
 	sock = d->sock_override ? d->sock_override : d->cfg->daemon.control_socket;
-	{
-		char state[sizeof(d->cfg->daemon.control_socket) + 32];
-		const char *slash = strrchr(sock, '/');
-		int dirlen = slash ? (int)(slash - sock) : 1;
-
-		snprintf(state, sizeof(state), "%.*s/" SYSCTL_STATE_NAME, dirlen,
-			 slash ? sock : ".");
-		err = d->kp.sysctl_open(d->kp.ctx, state);
-		if (err) {
-			ul_err("sysctl state %s: %s", state, strerror(-err));
-			goto out;
-		}
+	/* the sysctl state: one fixed directory per network namespace (the port's) */
+	err = d->kp.sysctl_open(d->kp.ctx);
+	if (err) {
+		ul_err("sysctl state: %s", strerror(-err));
+		goto out;
 	}
 	d->sysctl_open = true;
+	/* link identities before anything uses a mark or a table */
+	runtime_file(d, d->cfg, UL_IDENT_STORE_NAME, d->ident_path, sizeof(d->ident_path));
+	err = d->kp.ident_load(d->kp.ctx, d->ident_path, &d->ident);
+	if (err)
+		ul_warn("identity store %s: %s (starting from the config's order)", d->ident_path,
+			strerror(-err));
+	err = assign_identity(d, d->cfg, true);
+	if (err) {
+		ul_err("link identities: %s", strerror(-err));
+		goto out;
+	}
 	err = d->kp.rtnl_open(d->kp.ctx);
 	if (err) {
 		ul_err("rtnetlink: %s", strerror(-err));
@@ -1053,6 +1161,10 @@ int ul_daemon_start(struct ul_daemon *d)
 		ul_err("control socket %s: %s", sock, strerror(-err));
 		goto out;
 	}
+	/* set-up done (the socket has its group): CAP_NET_ADMIN and CAP_NET_RAW from here */
+	err = d->kp.priv_drop(d->kp.ctx, d->cfg->daemon.hook_user[0] != '\0');
+	if (err)
+		goto out;
 	{
 		struct ul_config *c = d->cfg;
 
@@ -1107,6 +1219,10 @@ int ul_daemon_dry_run(struct ul_daemon *d)
 	struct ul_plan plan;
 	int err;
 
+	/* the marks and tables a running instance remembers (read only) */
+	runtime_file(d, c, UL_IDENT_STORE_NAME, d->ident_path, sizeof(d->ident_path));
+	if (d->kp.ident_load(d->kp.ctx, d->ident_path, &d->ident) == 0 && d->ident.n)
+		assign_identity(d, d->cfg, false);
 	err = d->kp.rtnl_open(d->kp.ctx);
 	if (!err)
 		err = resync(d);

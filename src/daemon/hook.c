@@ -3,9 +3,19 @@
  * one at a time, in order, with fork + execve (no shell) and exactly the contract's
  * environment. The child gets its own process group so a hook that outlives its
  * timeout is killed together with whatever it started. The daemon calls
- * ul_hooks_reap on SIGCHLD; only our own child's pid is waited for. */
+ * ul_hooks_reap on SIGCHLD; only our own child's pid is waited for.
+ *
+ * Trust: when configured, the hook must pass ul_path_trusted (root's, nobody else can
+ * change it or a directory above it); it is then opened (O_PATH, not following a link)
+ * and every run execs that very file through its descriptor (execveat AT_EMPTY_PATH), with
+ * no second lookup by path. A script sees its descriptor as fd 3 (the kernel hands the
+ * interpreter /dev/fd/3). With a hook user the child becomes that user, with its groups
+ * and no capabilities, before the exec. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +26,8 @@
 
 #include "hook.h"
 #include "log.h"
+#include "priv.h"
+#include "trust.h"
 
 #define HOOK_QUEUE_MAX 256
 #define HOOK_PATH_ENV "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
@@ -27,8 +39,22 @@ static const char *const env_names[N_ENV] = {
 	"UPLINK_ACTIVE",
 };
 
+/* The hook file as checked and opened, shared by the events queued while it was the one
+ * configured. */
+struct hook_bin {
+	char *path;
+	int fd;                         /* O_PATH */
+	bool as_user;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	size_t n_groups;
+	unsigned refs;
+};
+
 struct hook_event {
 	char *path;                     /* the hook configured when the event was queued */
+	struct hook_bin *bin;
 	uint32_t timeout_s;
 	char *env[N_ENV + 2];           /* "NAME=value"..., PATH, NULL */
 };
@@ -36,6 +62,7 @@ struct hook_event {
 struct ul_hooks {
 	struct ul_loop *loop;
 	char *path;                     /* NULL: no hook */
+	struct hook_bin *bin;
 	uint32_t timeout_s;
 	struct hook_event *queue[HOOK_QUEUE_MAX];
 	size_t head, n;
@@ -52,10 +79,22 @@ static const char *val(const struct hook_event *e, int i)
 	return e->env[i] + strlen(env_names[i]) + 1;
 }
 
+static void bin_put(struct hook_bin *b)
+{
+	if (!b || --b->refs)
+		return;
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b->groups);
+	free(b->path);
+	free(b);
+}
+
 static void event_free(struct hook_event *e)
 {
 	if (!e)
 		return;
+	bin_put(e->bin);
 	free(e->path);
 	for (int i = 0; i < N_ENV; i++)
 		free(e->env[i]);
@@ -75,17 +114,18 @@ static void kill_timeout(struct ul_timer *t)
 		val(h->cur, E_STATE), h->cur->timeout_s);
 }
 
+/* All but 0-3 (stdout and stderr are the daemon's: its log). */
 static void close_other_fds(void)
 {
 #ifdef SYS_close_range
-	if (!syscall(SYS_close_range, 3U, ~0U, 0U))
+	if (!syscall(SYS_close_range, 4U, ~0U, 0U))
 		return;
 #endif
 	long max = sysconf(_SC_OPEN_MAX);
 
 	if (max < 0 || max > 65536)
 		max = 65536;
-	for (int fd = 3; fd < max; fd++)
+	for (int fd = 4; fd < max; fd++)
 		close(fd);
 }
 
@@ -94,8 +134,9 @@ static void child_exec(const struct hook_event *e)
 {
 	char *argv[2] = { e->path, NULL };
 	struct sigaction sa = { .sa_handler = SIG_DFL };
+	const struct hook_bin *b = e->bin;
 	sigset_t none;
-	int fd;
+	int fd, err;
 
 	setpgid(0, 0);
 	for (int sig = 1; sig < NSIG; sig++)
@@ -105,8 +146,20 @@ static void child_exec(const struct hook_event *e)
 	fd = open("/dev/null", O_RDONLY);
 	if (fd < 0 || (fd != 0 && dup2(fd, 0) < 0))
 		_exit(126);
+	/* the checked file becomes fd 3, kept open across the exec (a script's interpreter
+	 * opens it as /dev/fd/3) */
+	if ((b->fd != 3 && dup2(b->fd, 3) < 0) || fcntl(3, F_SETFD, 0) < 0)
+		_exit(126);
 	close_other_fds();
-	execve(e->path, argv, e->env);
+	if (b->as_user) {
+		err = ul_priv_become(b->uid, b->gid, b->groups, b->n_groups);
+		if (err) {
+			dprintf(2, "<%d>hook %s: cannot become uid %u: %s\n", LOG_ERR, e->path,
+				(unsigned)b->uid, strerror(-err));
+			_exit(126);
+		}
+	}
+	syscall(SYS_execveat, 3, "", argv, e->env, AT_EMPTY_PATH);
 	dprintf(2, "<%d>hook %s: cannot execute: %s\n", LOG_ERR, e->path, strerror(errno));
 	_exit(127);
 }
@@ -197,19 +250,103 @@ int ul_hooks_new(struct ul_loop *loop, struct ul_hooks **out)
 	return 0;
 }
 
-int ul_hooks_configure(struct ul_hooks *h, const char *path, uint32_t timeout_s)
+/* Check and open the hook; resolve its user. */
+static int bin_open(const char *path, const char *user, struct hook_bin **out)
 {
+	char why[PATH_MAX + 64], real[PATH_MAX];
+	struct hook_bin *b;
+	struct stat st, fst;
+	int err;
+
+	err = ul_path_trusted(path, why, sizeof(why), &st, real);
+	if (err) {
+		ul_err("hook %s refused: %s", path, why);
+		return err;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->refs = 1;
+	b->path = strdup(path);
+	b->fd = open(real, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (!b->path || b->fd < 0) {
+		err = b->path ? -errno : -ENOMEM;
+		goto fail;
+	}
+	/* what was opened is what was checked */
+	if (fstat(b->fd, &fst) || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino ||
+	    fst.st_uid != 0 || (fst.st_mode & (S_IWGRP | S_IWOTH)) || !S_ISREG(fst.st_mode)) {
+		ul_err("hook %s refused: it changed while being checked", path);
+		err = -EPERM;
+		goto fail;
+	}
+	if (user && *user) {
+		struct passwd *pw = getpwnam(user);
+		int n = 64;
+
+		if (!pw) {
+			ul_err("hook %s: hook_user %s does not exist", path, user);
+			err = -ENOENT;
+			goto fail;
+		}
+		b->as_user = true;
+		b->uid = pw->pw_uid;
+		b->gid = pw->pw_gid;
+		for (;;) {
+			gid_t *g = realloc(b->groups, (size_t)n * sizeof(*g));
+
+			if (!g) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			b->groups = g;
+			if (getgrouplist(pw->pw_name, pw->pw_gid, g, &n) >= 0)
+				break;
+			if (n > 65536) {
+				err = -E2BIG;
+				goto fail;
+			}
+		}
+		b->n_groups = (size_t)n;
+	}
+	*out = b;
+	return 0;
+fail:
+	bin_put(b);
+	return err;
+}
+
+int ul_hooks_configure_as(struct ul_hooks *h, const char *path, uint32_t timeout_s,
+			  const char *user)
+{
+	struct hook_bin *b = NULL;
 	char *p = NULL;
+	int err = 0;
 
 	if (path && *path) {
-		p = strdup(path);
-		if (!p)
-			return -ENOMEM;
+		err = bin_open(path, user, &b);
+		if (!err) {
+			p = strdup(path);
+			if (!p)
+				err = -ENOMEM;
+		}
 	}
+	/* a hook that fails the check is not run at all (not even the previous one) */
 	free(h->path);
-	h->path = p;
+	bin_put(h->bin);
+	h->path = err ? NULL : p;
+	h->bin = err ? NULL : b;
+	if (err) {
+		free(p);
+		bin_put(b);
+	}
 	h->timeout_s = timeout_s;
-	return 0;
+	return err;
+}
+
+int ul_hooks_configure(struct ul_hooks *h, const char *path, uint32_t timeout_s)
+{
+	return ul_hooks_configure_as(h, path, timeout_s, NULL);
 }
 
 int ul_hooks_event(struct ul_hooks *h, const char *name, const char *ifname, const char *state,
@@ -224,6 +361,8 @@ int ul_hooks_event(struct ul_hooks *h, const char *name, const char *ifname, con
 	if (!e)
 		return -ENOMEM;
 	e->path = strdup(h->path);
+	e->bin = h->bin;
+	e->bin->refs++;
 	e->timeout_s = h->timeout_s;
 	for (int i = 0; i < N_ENV; i++)
 		if (asprintf(&e->env[i], "%s=%s", env_names[i], vals[i] ? vals[i] : "") < 0)
@@ -270,6 +409,7 @@ void ul_hooks_free(struct ul_hooks *h)
 		h->head = (h->head + 1) % HOOK_QUEUE_MAX;
 		h->n--;
 	}
+	bin_put(h->bin);
 	free(h->path);
 	free(h);
 }

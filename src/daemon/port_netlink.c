@@ -4,14 +4,17 @@
  * daemon-layer file that includes the kernel adapters' headers. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ct.h"
 #include "hook.h"
+#include "idstore.h"
 #include "klog.h"
 #include "kport.h"
 #include "log.h"
 #include "nft.h"
 #include "nftwatch.h"
+#include "priv.h"
 #include "reconcile.h"
 #include "rtnl.h"
 #include "sysctl.h"
@@ -143,11 +146,34 @@ static int np_ct_flush_mark(void *ctx, int family, uint32_t mark, uint32_t mask)
 	return ul_ct_flush_mark(family, mark, mask);
 }
 
-static int np_sysctl_open(void *ctx, const char *state_file)
+static int np_ct_flush_unmarked(void *ctx, const struct ul_addr *reply_dst, uint32_t mask)
+{
+	return ul_ct_flush_unmarked_to(reply_dst, mask);
+}
+
+static int np_ident_load(void *ctx, const char *path, struct ul_ident_map *m)
+{
+	return ul_idstore_load(path, m);
+}
+
+static int np_ident_save(void *ctx, const char *path, const struct ul_ident *a, size_t n)
+{
+	return ul_idstore_save(path, a, n);
+}
+
+/* One fixed directory per network namespace (ul_sysctl_state_dir). */
+static int np_sysctl_open(void *ctx)
 {
 	struct netlink_port *np = ctx;
+	char dir[64];
+	int err = ul_sysctl_state_dir(dir, sizeof(dir));
 
-	return ul_sysctl_new(state_file, &np->sysctl);
+	if (err) {
+		ul_err("sysctl: the state directory of this network namespace: %s",
+		       strerror(-err));
+		return err;
+	}
+	return ul_sysctl_new(dir, &np->sysctl);
 }
 
 static int np_sysctl_ensure(void *ctx, const char *key, int value, int atleast)
@@ -172,11 +198,22 @@ static int np_hooks_open(void *ctx, struct ul_loop *loop)
 	return ul_hooks_new(loop, &np->hooks);
 }
 
-static int np_hooks_configure(void *ctx, const char *path, uint32_t timeout_s)
+static int np_hooks_configure(void *ctx, const char *path, uint32_t timeout_s,
+			      const char *user)
 {
 	struct netlink_port *np = ctx;
 
-	return ul_hooks_configure(np->hooks, path, timeout_s);
+	return ul_hooks_configure_as(np->hooks, path, timeout_s, user);
+}
+
+static int np_priv_drop(void *ctx, bool keep_setid)
+{
+	return ul_priv_drop(keep_setid);
+}
+
+static bool np_priv_can_setid(void *ctx)
+{
+	return ul_priv_can_setid();
 }
 
 static int np_hook_event(void *ctx, const char *name, const char *ifname, const char *state,
@@ -254,6 +291,9 @@ int ul_kport_netlink(struct ul_kport *out)
 		.reconcile = np_reconcile,
 		.remove_all = np_remove_all,
 		.ct_flush_mark = np_ct_flush_mark,
+		.ct_flush_unmarked = np_ct_flush_unmarked,
+		.ident_load = np_ident_load,
+		.ident_save = np_ident_save,
 		.sysctl_open = np_sysctl_open,
 		.sysctl_ensure = np_sysctl_ensure,
 		.sysctl_restore = np_sysctl_restore,
@@ -265,6 +305,8 @@ int ul_kport_netlink(struct ul_kport *out)
 		.prober_bind = np_prober_bind,
 		.prober_stats = np_prober_stats,
 		.prober_free = np_prober_free,
+		.priv_drop = np_priv_drop,
+		.priv_can_setid = np_priv_can_setid,
 		.nft_watch_open = np_nft_watch_open,
 		.nft_watch_fd = np_nft_watch_fd,
 		.nft_watch_read = np_nft_watch_read,

@@ -28,8 +28,7 @@
 #define UL_ICMP_ECHOREPLY 0
 #define UL_ICMP_ECHO 8
 
-#define ICMP_PAYLOAD "uplinkd probe..."         /* 16 bytes after the 8-byte header */
-#define ICMP_LEN (8 + sizeof(ICMP_PAYLOAD) - 1)
+#define ICMP_LEN (8 + UL_PROBE_ICMP_PAYLOAD)       /* header, then the prober's random bytes */
 #define DNS_HDR 12
 #define HTTP_REQ_MAX 600
 #define RX_BUF 2048
@@ -42,8 +41,11 @@ struct slot {
 	struct ul_watch w;              /* per-target socket (dns, tcp, http); fd -1 when none */
 	bool watched;
 	enum slot_state state;
-	uint64_t t0_us;
-	uint16_t seq;                   /* icmp sequence or dns id */
+	uint64_t t0_us;                 /* send time of the latest try */
+	uint16_t seq;                   /* dns id (the same for every try) */
+	uint16_t seqs[UL_PROBE_TRIES];  /* icmp: the sequence number of each try */
+	uint64_t t0s_us[UL_PROBE_TRIES];
+	uint8_t tries;                  /* tries sent this round */
 	bool connected;                 /* http: request being sent or sent */
 	size_t tx_off;
 	char rx[16];                    /* http: start of the response */
@@ -66,12 +68,14 @@ struct ul_prober {
 	struct ul_watch icmp_w;         /* fd -1 when closed */
 	bool icmp_watched;
 	uint16_t icmp_id, seq;
+	uint8_t icmp_payload[UL_PROBE_ICMP_PAYLOAD];    /* random, checked on every reply */
 
 	bool in_round;
 	uint64_t round_start_ms;
 	uint32_t r_sent, r_answered, pending;
 	uint64_t r_rtt_sum;
-	struct ul_timer t_start, t_end;
+	uint32_t next_try;              /* index of the next retry of this round */
+	struct ul_timer t_start, t_end, t_retry;
 	struct slot slots[UL_MAX_TARGETS];
 
 	struct ul_probe_stats st;
@@ -115,24 +119,27 @@ static void put16(uint8_t *b, uint16_t v)
 	b[1] = (uint8_t)v;
 }
 
-size_t ul_probe_icmp_build(uint8_t *buf, size_t len, uint16_t id, uint16_t seq)
+size_t ul_probe_icmp_build(uint8_t *buf, size_t len, uint16_t id, uint16_t seq,
+			   const uint8_t *payload)
 {
-	if (!buf || len < ICMP_LEN)
+	if (!buf || !payload || len < ICMP_LEN)
 		return 0;
 	buf[0] = UL_ICMP_ECHO;
 	buf[1] = 0;
 	put16(buf + 2, 0);
 	put16(buf + 4, id);
 	put16(buf + 6, seq);
-	memcpy(buf + 8, ICMP_PAYLOAD, ICMP_LEN - 8);
+	memcpy(buf + 8, payload, UL_PROBE_ICMP_PAYLOAD);
 	put16(buf + 2, csum16(buf, ICMP_LEN));
 	return ICMP_LEN;
 }
 
+/* The payload must be ours: a reply that only guessed the 16-bit id does not count. */
 static int icmp_match_type(const uint8_t *buf, size_t len, uint8_t type, uint16_t id,
-			   uint16_t *seq, bool check_sum)
+			   const uint8_t *payload, uint16_t *seq, bool check_sum)
 {
-	if (!buf || len < 8 || buf[0] != type || buf[1] != 0 || get16(buf + 4) != id)
+	if (!buf || !payload || len < ICMP_LEN || buf[0] != type || buf[1] != 0 ||
+	    get16(buf + 4) != id || memcmp(buf + 8, payload, UL_PROBE_ICMP_PAYLOAD))
 		return 0;
 	if (check_sum && csum16(buf, len) != 0)
 		return 0;
@@ -141,9 +148,10 @@ static int icmp_match_type(const uint8_t *buf, size_t len, uint8_t type, uint16_
 	return 1;
 }
 
-int ul_probe_icmp_match(const uint8_t *buf, size_t len, uint16_t id, uint16_t *seq)
+int ul_probe_icmp_match(const uint8_t *buf, size_t len, uint16_t id, const uint8_t *payload,
+			uint16_t *seq)
 {
-	return icmp_match_type(buf, len, UL_ICMP_ECHOREPLY, id, seq, true);
+	return icmp_match_type(buf, len, UL_ICMP_ECHOREPLY, id, payload, seq, true);
 }
 
 const uint8_t *ul_probe_icmp_strip_ip(const uint8_t *buf, size_t *len)
@@ -391,20 +399,37 @@ static void round_maybe_done(struct ul_prober *p)
 		arm(p, &p->t_end, ul_now_ms());    /* end it from the timer */
 }
 
-static void slot_answered(struct slot *s)
+/* try: the try answered (its send time gives the RTT); -1 for the latest. */
+static void slot_answered_try(struct slot *s, int try)
 {
 	struct ul_prober *p = s->p;
-	uint64_t now = ul_now_us();
+	uint64_t now = ul_now_us(), t0;
 
 	if (s->state != SLOT_PENDING)
 		return;
+	t0 = try >= 0 && try < s->tries ? s->t0s_us[try] : s->t0_us;
 	s->state = SLOT_DONE;
 	p->r_answered++;
-	p->r_rtt_sum += now > s->t0_us ? now - s->t0_us : 0;
+	p->r_rtt_sum += now > t0 ? now - t0 : 0;
 	p->pending--;
 	s->last_err = 0;
 	slot_close(s);
 	round_maybe_done(p);
+}
+
+static void slot_answered(struct slot *s)
+{
+	slot_answered_try(s, -1);
+}
+
+/* Tries per target and round: icmp and dns re-send a probe that is not answered yet;
+ * tcp and http make one connection per round (the kernel retransmits the SYN itself).
+ * Only silence is retried: an error (no route, no device, ICMP unreachable, a refused
+ * DNS port) is no random loss and fails the target at once, as without retries. */
+static uint32_t max_tries(const struct ul_prober *p)
+{
+	return p->chk.method == UL_CHECK_ICMP || p->chk.method == UL_CHECK_DNS ?
+	       UL_PROBE_TRIES : 1;
 }
 
 static void slot_failed(struct slot *s, const char *what, int err)
@@ -418,6 +443,15 @@ static void slot_failed(struct slot *s, const char *what, int err)
 	note_error(s, what, err);
 	slot_close(s);
 	round_maybe_done(p);
+}
+
+/* Index of the try of slot s that carried icmp sequence seq, or -1. */
+static int slot_try_of(const struct slot *s, uint16_t seq)
+{
+	for (int k = 0; k < s->tries; k++)
+		if (s->seqs[k] == seq)
+			return k;
+	return -1;
 }
 
 static void icmp_error_queue(struct ul_prober *p)
@@ -449,12 +483,13 @@ static void icmp_error_queue(struct ul_prober *p)
 			err = -(int)ee.ee_errno;
 		}
 		/* The payload is our own echo request. */
-		if (!err || !icmp_match_type(buf, (size_t)n, UL_ICMP_ECHO, p->icmp_id, &seq, false))
+		if (!err || !icmp_match_type(buf, (size_t)n, UL_ICMP_ECHO, p->icmp_id,
+					     p->icmp_payload, &seq, false))
 			continue;
 		for (size_t t = 0; t < p->chk.n_targets; t++) {
 			struct slot *s = &p->slots[t];
 
-			if (s->state == SLOT_PENDING && s->seq == seq &&
+			if (s->state == SLOT_PENDING && slot_try_of(s, seq) >= 0 &&
 			    sa_is(&from, mh.msg_namelen, &p->chk.targets[t]))
 				slot_failed(s, "unreachable", err);
 		}
@@ -484,14 +519,16 @@ static void icmp_readable(struct ul_watch *w, uint32_t events)
 		}
 		len = (size_t)n;
 		icmp = ul_probe_icmp_strip_ip(buf, &len);
-		if (!icmp || !ul_probe_icmp_match(icmp, len, p->icmp_id, &seq) || !p->in_round)
+		if (!icmp || !ul_probe_icmp_match(icmp, len, p->icmp_id, p->icmp_payload, &seq) ||
+		    !p->in_round)
 			continue;
 		for (size_t t = 0; t < p->chk.n_targets; t++) {
 			struct slot *s = &p->slots[t];
+			int k = slot_try_of(s, seq);
 
-			if (s->state == SLOT_PENDING && s->seq == seq &&
+			if (s->state == SLOT_PENDING && k >= 0 &&
 			    sa_is(&from, fl, &p->chk.targets[t]))
-				slot_answered(s);
+				slot_answered_try(s, k);
 		}
 	}
 }
@@ -534,7 +571,7 @@ static void dns_event(struct slot *s, uint32_t events)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
 			slot_failed(s, "no answer", -errno);
-			return;
+			continue;
 		}
 		if (ul_probe_dns_match(buf, (size_t)n, s->seq))
 			slot_answered(s);
@@ -683,20 +720,31 @@ static int probe_send(struct ul_prober *p, size_t t, const char **what)
 			if (err)
 				return err;
 		}
-		s->seq = p->seq++;
-		len = ul_probe_icmp_build(pkt, sizeof(pkt), p->icmp_id, s->seq);
-		s->t0_us = ul_now_us();
+		s->seqs[s->tries - 1] = p->seq++;
+		len = ul_probe_icmp_build(pkt, sizeof(pkt), p->icmp_id, s->seqs[s->tries - 1],
+					  p->icmp_payload);
+		s->t0_us = s->t0s_us[s->tries - 1] = ul_now_us();
 		*what = "send";
 		if (sendto(p->icmp_w.fd, pkt, len, 0, (struct sockaddr *)&ss, sl) < 0)
 			return -errno;
 		return 0;
 	case UL_CHECK_DNS:
+		if (s->w.fd >= 0) {
+			/* a retry: the same query (same id) on the same socket, any answer counts */
+			*what = "send";
+			len = ul_probe_dns_build(pkt, sizeof(pkt), s->seq, p->chk.dns_name);
+			s->t0_us = s->t0s_us[s->tries - 1] = ul_now_us();
+			if (send(s->w.fd, pkt, len, MSG_DONTWAIT) < 0)
+				return -errno;
+			return 0;
+		}
 		if (getrandom(&s->seq, sizeof(s->seq), GRND_NONBLOCK) != sizeof(s->seq))
 			s->seq = (uint16_t)(ul_now_us() ^ (t << 8));
 		*what = "query";
 		len = ul_probe_dns_build(pkt, sizeof(pkt), s->seq, p->chk.dns_name);
 		if (!len)
 			return -EINVAL;
+		s->t0_us = s->t0s_us[s->tries - 1] = ul_now_us();
 		*what = "socket";
 		err = link_socket(p, SOCK_DGRAM, 0);
 		if (err < 0)
@@ -709,8 +757,11 @@ static int probe_send(struct ul_prober *p, size_t t, const char **what)
 			setsockopt(s->w.fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
 		*what = "send";
 		if (connect(s->w.fd, (struct sockaddr *)&ss, sl) ||
-		    send(s->w.fd, pkt, len, MSG_DONTWAIT) < 0)
-			return -errno;
+		    send(s->w.fd, pkt, len, MSG_DONTWAIT) < 0) {
+			err = -errno;
+			slot_close(s);  /* a retry starts over with a new socket */
+			return err;
+		}
 		break;
 	case UL_CHECK_TCP:
 	case UL_CHECK_HTTP:
@@ -760,8 +811,47 @@ static void round_abort(struct ul_prober *p)
 		slot_close(&p->slots[t]);
 		p->slots[t].state = SLOT_IDLE;
 	}
+	ul_timer_cancel(p->loop, &p->t_retry);
 	p->in_round = false;
 	p->pending = 0;
+}
+
+/* Sends the next try to target t. */
+static void slot_try(struct ul_prober *p, size_t t)
+{
+	struct slot *s = &p->slots[t];
+	const char *what = "send";
+	int err;
+
+	if (s->state != SLOT_PENDING || s->tries >= max_tries(p))
+		return;
+	s->tries++;
+	p->r_sent++;
+	p->st.sent++;
+	err = probe_send(p, t, &what);
+	if (err)
+		slot_failed(s, what, err);
+}
+
+/* Retries are spread evenly over the round's timeout: try k goes out at
+ * k * timeout_ms / tries, so the last one still has a full share of the window. */
+static uint64_t retry_due(const struct ul_prober *p, uint32_t k)
+{
+	return p->round_start_ms + (uint64_t)p->chk.timeout_ms * k / max_tries(p);
+}
+
+static void round_retry(struct ul_timer *tm)
+{
+	struct ul_prober *p = tm->data;
+
+	if (!p->in_round || p->next_try >= max_tries(p))
+		return;
+	for (size_t t = 0; t < p->chk.n_targets; t++)
+		slot_try(p, t);
+	p->next_try++;
+	if (p->next_try < max_tries(p))
+		arm(p, &p->t_retry, retry_due(p, p->next_try));
+	round_maybe_done(p);
 }
 
 static void round_start(struct ul_timer *tm)
@@ -781,19 +871,15 @@ static void round_start(struct ul_timer *tm)
 		s->state = SLOT_PENDING;
 		s->connected = false;
 		s->tx_off = s->rx_len = 0;
+		s->tries = 0;
 		p->pending++;
 	}
 	arm(p, &p->t_end, p->round_start_ms + p->chk.timeout_ms);
-	for (size_t t = 0; t < p->chk.n_targets; t++) {
-		const char *what = "send";
-		int err;
-
-		p->r_sent++;
-		p->st.sent++;
-		err = probe_send(p, t, &what);
-		if (err)
-			slot_failed(&p->slots[t], what, err);
-	}
+	for (size_t t = 0; t < p->chk.n_targets; t++)
+		slot_try(p, t);
+	p->next_try = 1;
+	if (max_tries(p) > 1)
+		arm(p, &p->t_retry, retry_due(p, 1));
 	round_maybe_done(p);
 }
 
@@ -877,6 +963,18 @@ struct ul_prober *ul_prober_new(struct ul_loop *loop, const struct ul_check *chk
 	p->t_start.data = p;
 	p->t_end.cb = round_end;
 	p->t_end.data = p;
+	p->t_retry.cb = round_retry;
+	p->t_retry.data = p;
+	if (getrandom(p->icmp_payload, sizeof(p->icmp_payload), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(p->icmp_payload)) {
+		/* no entropy yet (early boot): still unpredictable enough to tell strays apart */
+		uint64_t x = ul_now_us() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)p;
+
+		for (size_t i = 0; i < sizeof(p->icmp_payload); i++) {
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			p->icmp_payload[i] = (uint8_t)x;
+		}
+	}
 	if (getrandom(&p->icmp_id, sizeof(p->icmp_id), GRND_NONBLOCK) != sizeof(p->icmp_id))
 		p->icmp_id = (uint16_t)(getpid() ^ (uintptr_t)p);
 	if (getrandom(&p->seq, sizeof(p->seq), GRND_NONBLOCK) != sizeof(p->seq))
@@ -888,6 +986,7 @@ static void prober_stop(struct ul_prober *p)
 {
 	ul_timer_cancel(p->loop, &p->t_start);
 	ul_timer_cancel(p->loop, &p->t_end);
+	ul_timer_cancel(p->loop, &p->t_retry);
 	round_abort(p);
 	icmp_close(p);
 	p->bound = false;

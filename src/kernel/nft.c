@@ -5,6 +5,7 @@
  * as libmnl expects, the buffer of a batch started with limit L must hold L + UL_NFT_MSG_MAX
  * bytes. A batch that outgrows its limit makes ul_nft_build_batch return -ENOSPC. */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -29,6 +30,34 @@
 
 #include "klog.h"
 #include "nft.h"
+
+/* mnl_nlmsg_ok() casts nlmsg_len to int: a length above 2 GiB would pass it (and
+ * mnl_cb_run walks with it). These do not. A message must fit with its padding too:
+ * libmnl's attribute walk ends at the aligned tail. */
+static bool msg_ok(const struct nlmsghdr *nlh, size_t len)
+{
+	return len >= sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) && nlh->nlmsg_len <= len &&
+	       (size_t)NLMSG_ALIGN((size_t)nlh->nlmsg_len) <= len;
+}
+
+static const struct nlmsghdr *msg_next(const struct nlmsghdr *nlh, size_t *len)
+{
+	size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
+
+	*len = step < *len ? *len - step : 0;
+	return (const struct nlmsghdr *)((const char *)nlh + step);
+}
+
+/* The length of the part of buf made of whole messages: what mnl_cb_run may be given. */
+static size_t whole_msgs(const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = buf;
+	size_t left = len;
+
+	while (msg_ok(nlh, left))
+		nlh = msg_next(nlh, &left);
+	return len - left;
+}
 
 #define UL_NFT_MSG_MAX ((size_t)MNL_SOCKET_BUFFER_SIZE)
 #define SCRATCH_SIZE (64 * 1024)
@@ -512,7 +541,7 @@ static uint8_t stmt_family(const struct ul_ruleset *rs, const struct ul_stmt *s)
 
 	if (s->family)
 		return s->family;
-	if (s->kind == UL_S_DNAT)
+	if (s->kind == UL_S_DNAT || s->kind == UL_S_SNAT)
 		return s->addr.family;
 	set = ul_ruleset_find_set(rs, s->str);
 	if (set && set->key == UL_KEY_IPV6)
@@ -523,7 +552,7 @@ static uint8_t stmt_family(const struct ul_ruleset *rs, const struct ul_stmt *s)
 static bool needs_family(enum ul_stmt_kind k)
 {
 	return k == UL_M_SADDR_SET || k == UL_M_DADDR_SET || k == UL_M_SADDR_IN_DYN ||
-	       k == UL_S_SET_UPDATE || k == UL_S_DNAT;
+	       k == UL_S_SET_UPDATE || k == UL_S_DNAT || k == UL_S_SNAT;
 }
 
 static int check_set(const struct ul_ruleset *rs, const struct ul_chain *ch,
@@ -580,8 +609,10 @@ static int check_stmt(const struct ul_ruleset *rs, const struct ul_chain *ch,
 		}
 		return 0;
 	case UL_S_DNAT:
+	case UL_S_SNAT:
 		if (s->addr.family != fam || !ul_addr_is_host(&s->addr)) {
-			ul_kerr("nft: chain %s: dnat needs a host address of its family", ch->name);
+			ul_kerr("nft: chain %s: %s needs a host address of its family", ch->name,
+				s->kind == UL_S_DNAT ? "dnat" : "snat");
 			return -EINVAL;
 		}
 		return 0;
@@ -715,7 +746,8 @@ static int add_stmt(struct nftnl_rule *r, const struct ul_ruleset *rs, const str
 	}
 	case UL_S_MASQUERADE:
 		return e_simple(r, "masq");
-	case UL_S_DNAT: {
+	case UL_S_DNAT:
+	case UL_S_SNAT: {
 		struct nftnl_expr *e;
 
 		ret = e_imm_data(r, NFT_REG_1, s->addr.bytes, (uint32_t)ul_addr_len(fam));
@@ -729,7 +761,8 @@ static int add_stmt(struct nftnl_rule *r, const struct ul_ruleset *rs, const str
 		}
 		e = nftnl_expr_alloc("nat");
 		if (e) {
-			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, s->kind == UL_S_DNAT ?
+					   NFT_NAT_DNAT : NFT_NAT_SNAT);
 			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, nfproto_of(fam));
 			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
 			if (s->port) {
@@ -1084,7 +1117,7 @@ static int request(struct ul_nft *h, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
 			ret = -errno;
 			break;
 		}
-		ret = mnl_cb_run(buf, (size_t)n, seq, h->portid, cb, data);
+		ret = mnl_cb_run(buf, whole_msgs(buf, (size_t)n), seq, h->portid, cb, data);
 		if (ret < 0) {
 			ret = errno ? -errno : -EIO;
 			break;
@@ -1098,21 +1131,80 @@ static int request(struct ul_nft *h, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
 	return ret;
 }
 
+/* The dump answers are read with libmnl, each attribute checked for its type before use:
+ * libnftnl's *_nlmsg_parse abort the process ("kernel ABI is broken") on an attribute of
+ * an unexpected size, and uplinkd reads only a few fields anyway. A message that cannot be
+ * read is skipped. */
+struct nft_attrs {
+	const struct nlattr *tb[32];
+	unsigned max;
+};
+
+static int nft_attr_cb(const struct nlattr *a, void *data)
+{
+	struct nft_attrs *t = data;
+	unsigned type = mnl_attr_get_type(a);
+
+	if (type <= t->max && type < sizeof(t->tb) / sizeof(t->tb[0]))
+		t->tb[type] = a;
+	return MNL_CB_OK;
+}
+
+/* The attributes of an nf_tables message; its family in *family. -1 if unreadable. */
+static int nft_parse(const struct nlmsghdr *nlh, unsigned max, struct nft_attrs *t,
+		     uint8_t *family)
+{
+	const struct nfgenmsg *g;
+
+	memset(t, 0, sizeof(*t));
+	t->max = max;
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + MNL_ALIGN(sizeof(*g)))
+		return -1;
+	g = mnl_nlmsg_get_payload(nlh);
+	*family = g->nfgen_family;
+	return mnl_attr_parse(nlh, sizeof(*g), nft_attr_cb, t) < 0 ? -1 : 0;
+}
+
+static int nested_attrs(const struct nlattr *nest, unsigned max, struct nft_attrs *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->max = max;
+	return mnl_attr_parse_nested(nest, nft_attr_cb, t) < 0 ? -1 : 0;
+}
+
+static const char *attr_strz(const struct nlattr *a)
+{
+	return a && !mnl_attr_validate(a, MNL_TYPE_NUL_STRING) ? mnl_attr_get_str(a) : NULL;
+}
+
+static bool attr_be32(const struct nlattr *a, uint32_t *v)
+{
+	if (!a || mnl_attr_validate(a, MNL_TYPE_U32))
+		return false;
+	*v = ntohl(mnl_attr_get_u32(a));
+	return true;
+}
+
+static bool attr_be64(const struct nlattr *a, uint64_t *v)
+{
+	if (!a || mnl_attr_validate(a, MNL_TYPE_U64))
+		return false;
+	*v = be64toh(mnl_attr_get_u64(a));
+	return true;
+}
+
 static int table_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct nftnl_table *t = nftnl_table_alloc();
+	struct nft_attrs t;
 	bool *found = data;
 	const char *name;
+	uint8_t family;
 
-	if (!t)
-		return MNL_CB_ERROR;
-	if (nftnl_table_nlmsg_parse(nlh, t) == 0) {
-		name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
-		if (name && !strcmp(name, UL_NFT_TABLE) &&
-		    nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) == NFPROTO_INET)
-			*found = true;
-	}
-	nftnl_table_free(t);
+	if (nft_parse(nlh, NFTA_TABLE_MAX, &t, &family))
+		return MNL_CB_OK;
+	name = attr_strz(t.tb[NFTA_TABLE_NAME]);
+	if (name && !strcmp(name, UL_NFT_TABLE) && family == NFPROTO_INET)
+		*found = true;
 	return MNL_CB_OK;
 }
 
@@ -1128,88 +1220,94 @@ static bool name_ok(const char *name, const char *what)
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct ul_nft_existing *ex = data;
-	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct ul_nft_existing_chain *ci;
 	const char *name, *table, *type;
 	char (*names)[UL_NFT_NAME_MAX];
-	int ret = MNL_CB_OK;
+	struct nft_attrs t, h;
+	uint32_t hooknum = 0, prio = 0;
+	bool base = false;
+	uint8_t family;
 
-	if (!c)
-		return MNL_CB_ERROR;
-	if (nftnl_chain_nlmsg_parse(nlh, c) < 0)
-		goto out;       /* not a chain we can read: skip it */
-	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
-	table = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE);
-	if (!table || strcmp(table, UL_NFT_TABLE) ||
-	    nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) != NFPROTO_INET || !name_ok(name, "chain"))
-		goto out;
-	names = realloc(ex->chains, (ex->n_chains + 1) * sizeof(*names));
-	if (!names) {
-		ret = MNL_CB_ERROR;
-		goto out;
+	if (nft_parse(nlh, NFTA_CHAIN_MAX, &t, &family))
+		return MNL_CB_OK;       /* not a chain we can read: skip it */
+	name = attr_strz(t.tb[NFTA_CHAIN_NAME]);
+	table = attr_strz(t.tb[NFTA_CHAIN_TABLE]);
+	if (!table || strcmp(table, UL_NFT_TABLE) || family != NFPROTO_INET ||
+	    !name_ok(name, "chain"))
+		return MNL_CB_OK;
+	if (t.tb[NFTA_CHAIN_HOOK] && !mnl_attr_validate(t.tb[NFTA_CHAIN_HOOK], MNL_TYPE_NESTED) &&
+	    !nested_attrs(t.tb[NFTA_CHAIN_HOOK], NFTA_HOOK_MAX, &h) &&
+	    attr_be32(h.tb[NFTA_HOOK_HOOKNUM], &hooknum)) {
+		base = true;
+		attr_be32(h.tb[NFTA_HOOK_PRIORITY], &prio);
 	}
+	type = attr_strz(t.tb[NFTA_CHAIN_TYPE]);
+	names = realloc(ex->chains, (ex->n_chains + 1) * sizeof(*names));
+	if (!names)
+		goto oom;
 	ex->chains = names;
 	ci = realloc(ex->chain_info, (ex->n_chains + 1) * sizeof(*ci));
-	if (!ci) {
-		ret = MNL_CB_ERROR;
-		goto out;
-	}
+	if (!ci)
+		goto oom;
 	ex->chain_info = ci;
 	ci = &ex->chain_info[ex->n_chains];
 	memset(ci, 0, sizeof(*ci));
 	snprintf(ex->chains[ex->n_chains], UL_NFT_NAME_MAX, "%s", name);
-	if (nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM)) {
+	if (base) {
 		ci->base = true;
-		ci->hooknum = nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM);
-		ci->prio = nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
-		type = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
+		ci->hooknum = hooknum;
+		ci->prio = (int32_t)prio;
 		snprintf(ci->type, sizeof(ci->type), "%s", type ? type : "");
 	}
 	ex->n_chains++;
-out:
-	nftnl_chain_free(c);
-	if (ret == MNL_CB_ERROR)
-		errno = ENOMEM;
-	return ret;
+	return MNL_CB_OK;
+oom:
+	errno = ENOMEM;
+	return MNL_CB_ERROR;
 }
 
 static int set_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct ul_nft_existing *ex = data;
-	struct nftnl_set *s = nftnl_set_alloc();
 	struct ul_nft_existing_set *es;
 	const char *name, *table;
-	uint64_t to;
-	int ret = MNL_CB_OK;
+	struct nft_attrs t;
+	uint64_t to = 0;
+	uint8_t family;
 
-	if (!s)
-		return MNL_CB_ERROR;
-	if (nftnl_set_nlmsg_parse(nlh, s) < 0)
-		goto out;
-	name = nftnl_set_get_str(s, NFTNL_SET_NAME);
-	table = nftnl_set_get_str(s, NFTNL_SET_TABLE);
-	if (!table || strcmp(table, UL_NFT_TABLE) ||
-	    nftnl_set_get_u32(s, NFTNL_SET_FAMILY) != NFPROTO_INET || !name_ok(name, "set"))
-		goto out;
+	if (nft_parse(nlh, NFTA_SET_MAX, &t, &family))
+		return MNL_CB_OK;
+	name = attr_strz(t.tb[NFTA_SET_NAME]);
+	table = attr_strz(t.tb[NFTA_SET_TABLE]);
+	if (!table || strcmp(table, UL_NFT_TABLE) || family != NFPROTO_INET ||
+	    !name_ok(name, "set"))
+		return MNL_CB_OK;
 	es = realloc(ex->sets, (ex->n_sets + 1) * sizeof(*es));
 	if (!es) {
-		ret = MNL_CB_ERROR;
-		goto out;
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
 	}
 	ex->sets = es;
 	es = &ex->sets[ex->n_sets++];
 	memset(es, 0, sizeof(*es));
 	snprintf(es->name, sizeof(es->name), "%s", name);
-	es->key_type = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE);
-	es->key_len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN);
-	es->flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
-	to = nftnl_set_is_set(s, NFTNL_SET_TIMEOUT) ? nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT) : 0;
+	attr_be32(t.tb[NFTA_SET_KEY_TYPE], &es->key_type);
+	attr_be32(t.tb[NFTA_SET_KEY_LEN], &es->key_len);
+	attr_be32(t.tb[NFTA_SET_FLAGS], &es->flags);
+	attr_be64(t.tb[NFTA_SET_TIMEOUT], &to);
 	es->timeout_ms = to > UINT32_MAX ? UINT32_MAX : (uint32_t)to;
-out:
-	nftnl_set_free(s);
-	if (ret == MNL_CB_ERROR)
-		errno = ENOMEM;
-	return ret;
+	return MNL_CB_OK;
+}
+
+int ul_nft_parse_dump(const void *buf, size_t len, enum ul_nft_dump_kind kind,
+		      struct ul_nft_existing *ex)
+{
+	static const mnl_cb_t cbs[] = { table_cb, chain_cb, set_cb };
+	void *data = kind == UL_NFT_DUMP_TABLE ? (void *)&ex->table : (void *)ex;
+
+	if ((unsigned)kind >= sizeof(cbs) / sizeof(cbs[0]))
+		return -EINVAL;
+	return mnl_cb_run(buf, whole_msgs(buf, len), 0, 0, cbs[kind], data);
 }
 
 int ul_nft_dump_existing(struct ul_nft *h, struct ul_nft_existing *ex)
@@ -1306,16 +1404,16 @@ static const char *msg_object(const struct nlmsghdr *nlh, uint16_t type)
 }
 
 /* "add rule #3 to chain pre", "add set lan_ifs", ... for the batch message with this seq. */
-static void describe(const void *batch, size_t len, uint32_t seq, char *out, size_t outlen)
+void ul_nft_describe(const void *batch, size_t len, uint32_t seq, char *out, size_t outlen)
 {
 	const struct nlmsghdr *nlh = batch, *target = NULL;
 	const char *name = NULL, *chain;
 	uint16_t type = 0;
 	unsigned nrule = 0;
-	int rem = (int)len;
+	size_t rem = len;
 
 	snprintf(out, outlen, "batch message %" PRIu32, seq);
-	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem))
+	for (; msg_ok(nlh, rem); nlh = msg_next(nlh, &rem))
 		if (nlh->nlmsg_seq == seq &&
 		    NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_NFTABLES) {
 			target = nlh;
@@ -1329,8 +1427,8 @@ static void describe(const void *batch, size_t len, uint32_t seq, char *out, siz
 		snprintf(out, outlen, "%s%s%s", msg_name(type), name ? " " : "", name ? name : "");
 		return;
 	}
-	rem = (int)len;
-	for (nlh = batch; mnl_nlmsg_ok(nlh, rem) && nlh != target; nlh = mnl_nlmsg_next(nlh, &rem))
+	rem = len;
+	for (nlh = batch; msg_ok(nlh, rem) && nlh != target; nlh = msg_next(nlh, &rem))
 		if (NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_NFTABLES &&
 		    NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWRULE &&
 		    (chain = attr_str(nlh, NFTA_RULE_CHAIN)) && !strcmp(chain, name))
@@ -1338,16 +1436,9 @@ static void describe(const void *batch, size_t len, uint32_t seq, char *out, siz
 	snprintf(out, outlen, "add rule #%u to chain %s", nrule + 1, name);
 }
 
-struct acks {
-	size_t n;
-	int err;
-	uint32_t err_seq;
-	char msg[256];
-};
-
 static int ext_ack_cb(const struct nlattr *a, void *data)
 {
-	struct acks *k = data;
+	struct ul_nft_acks *k = data;
 
 	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
 	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
@@ -1355,12 +1446,12 @@ static int ext_ack_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
-static void read_acks(const char *buf, size_t len, struct acks *k)
+void ul_nft_parse_acks(const void *buf, size_t len, struct ul_nft_acks *k)
 {
 	const struct nlmsghdr *nlh = (const void *)buf;
-	int rem = (int)len;
+	size_t rem = len;
 
-	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+	for (; msg_ok(nlh, rem); nlh = msg_next(nlh, &rem)) {
 		const struct nlmsgerr *e;
 		size_t off;
 
@@ -1377,9 +1468,14 @@ static void read_acks(const char *buf, size_t len, struct acks *k)
 		if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 			continue;
 		off = sizeof(*e);
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+			/* the request is echoed whole: its length must make sense */
+			if (e->msg.nlmsg_len < sizeof(struct nlmsghdr) ||
+			    e->msg.nlmsg_len > nlh->nlmsg_len)
+				continue;
 			off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-		if (NLMSG_HDRLEN + off <= nlh->nlmsg_len)
+		}
+		if (off <= nlh->nlmsg_len - NLMSG_HDRLEN)
 			mnl_attr_parse(nlh, (unsigned)off, ext_ack_cb, k);
 	}
 }
@@ -1397,7 +1493,7 @@ static int send_batch(struct ul_nft *h, struct mnl_nlmsg_batch *b, size_t n_acke
 {
 	const void *head = mnl_nlmsg_batch_head(b);
 	size_t len = mnl_nlmsg_batch_size(b);
-	struct acks k = { 0 };
+	struct ul_nft_acks k = { 0 };
 	char *buf = NULL, what[160];
 	int fd = mnl_socket_get_fd(h->nl), ret = 0;
 
@@ -1431,7 +1527,7 @@ static int send_batch(struct ul_nft *h, struct mnl_nlmsg_batch *b, size_t n_acke
 			ret = -errno;
 			break;
 		}
-		read_acks(buf, (size_t)n, &k);
+		ul_nft_parse_acks(buf, (size_t)n, &k);
 	}
 	/* anything left (a commit failure is acked on the batch header) */
 	for (;;) {
@@ -1439,10 +1535,10 @@ static int send_batch(struct ul_nft *h, struct mnl_nlmsg_batch *b, size_t n_acke
 
 		if (n <= 0)
 			break;
-		read_acks(buf, (size_t)n, &k);
+		ul_nft_parse_acks(buf, (size_t)n, &k);
 	}
 	if (k.err) {
-		describe(head, len, k.err_seq, what, sizeof(what));
+		ul_nft_describe(head, len, k.err_seq, what, sizeof(what));
 		ul_kerr("nft: transaction refused at %s: %s%s%s", what, strerror(-k.err),
 		       k.msg[0] ? ": " : "", k.msg);
 		ret = k.err;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Untrusted replies into the probe parsers: raw IPv4+ICMP datagrams, DNS responses and the
- * start of HTTP responses. The first two bytes pick the expected id. */
+ * start of HTTP responses. The first two bytes pick the expected id; the expected ICMP
+ * payload is a fixed pattern (a match must carry it verbatim). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const uint8_t pl[UL_PROBE_ICMP_PAYLOAD] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
 	uint16_t id, seq = 0;
 	const uint8_t *icmp;
 	uint8_t *copy;
@@ -31,10 +33,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (icmp) {
 		if (icmp < copy || icmp + len > copy + size)
 			abort();
-		if (ul_probe_icmp_match(icmp, len, id, &seq) && len < 8)
+		if (ul_probe_icmp_match(icmp, len, id, pl, &seq) &&
+		    (len < 8 + sizeof(pl) || memcmp(icmp + 8, pl, sizeof(pl))))
 			abort();
 	}
-	ul_probe_icmp_match(copy, size, id, &seq);
+	ul_probe_icmp_match(copy, size, id, pl, &seq);
 
 	m = ul_probe_dns_match(copy, size, id);
 	if (m && (size < 12 || (copy[0] << 8 | copy[1]) != id || !(copy[2] & 0x80)))

@@ -111,22 +111,24 @@ for m in icmp tcp http dns; do
 	echo "     $m average rtt_us $rtt"
 done
 # Dropped target: nothing answered, each round lasts its timeout (300 ms > interval 100 ms),
-# so the rounds never overlap: ends at about 300, 600, 900 ms.
+# so the rounds never overlap: ends at about 300, 600, 900 ms. icmp and dns try 3 times
+# within the round (sent counts tries), tcp and http connect once.
 for m in icmp tcp http dns; do
-	GAP=280 probe "$m dropped" 3 1 0 850 2500 "$m" "${SRC[@]}" 3 100 300 10.77.0.2
+	tries=1; case $m in icmp|dns) tries=3 ;; esac
+	GAP=280 probe "$m dropped" 3 $tries 0 850 2500 "$m" "${SRC[@]}" 3 100 300 10.77.0.2
 done
 # Two icmp probers at once on the same link: each raw socket also sees the other's echo
 # replies, and counts only its own (id, seq and source address).
 ip netns exec "$NA" "$T" run icmp "${SRC[@]}" 8 50 300 10.77.0.1 >"$tmp/other" 2>&1 &
 other=$!
-GAP=280 probe "icmp dropped beside a busy prober" 3 1 0 850 2500 icmp "${SRC[@]}" 3 100 300 10.77.0.2
+GAP=280 probe "icmp dropped beside a busy prober" 3 3 0 850 2500 icmp "${SRC[@]}" 3 100 300 10.77.0.2
 if wait "$other" && [ "$(grep -c 'sent 1 answered 1 ' "$tmp/other")" = 8 ]; then
 	ok "icmp busy prober beside it: 8 of 8 rounds answered"
 else
 	bad "icmp busy prober: $(tr '\n' ' ' <"$tmp/other")"
 fi
-# Two targets, one dropped: half answered.
-probe "icmp half" 3 2 1 650 2500 icmp "${SRC[@]}" 3 100 300 10.77.0.1 10.77.0.2
+# Two targets, one dropped: half answered (icmp: 1 try to the one, 3 to the other).
+probe "icmp half" 3 4 1 650 2500 icmp "${SRC[@]}" 3 100 300 10.77.0.1 10.77.0.2
 probe "tcp half" 3 2 1 650 2500 tcp "${SRC[@]}" 3 100 300 10.77.0.1 10.77.0.2
 # A closed port answers with RST: alive for tcp, fast failure for http (rounds end before
 # their 1000 ms timeout: 3 rounds every 200 ms end near 400 ms).
@@ -158,7 +160,7 @@ ip -n "$NA" rule add fwmark 0x100/0xff00 lookup 77 pref 1000
 probe "icmp mark 0x100" 3 1 1 350 2500 icmp va 10.99.0.1 0x100 3 200 500 10.77.0.1
 probe "tcp mark 0x100" 3 1 1 350 2500 tcp va 10.99.0.1 0x100 3 200 500 10.77.0.1
 # Without the mark the main table (default via vd) does not reach the target.
-probe "icmp no mark" 2 1 0 900 2500 icmp va 10.99.0.1 0 2 200 500 10.77.0.1
+probe "icmp no mark" 2 3 0 900 2500 icmp va 10.99.0.1 0 2 200 500 10.77.0.1
 
 # IPv6, by construction, on a's loopback: tcp to a closed port is alive (RST); icmp is a
 # clear error (ICMPv6 probes are not supported yet) counted per probe.

@@ -104,11 +104,54 @@ static void test_flush_nothing_matches(void **state)
 	assert_int_equal(ul_ct_flush_mark(AF_INET, 0x200, 0xff00), 0);
 }
 
+/* An entry NATed to 192.168.K.2 (as masquerade leaves it): LAN 10.0.0.2 -> 2.2.2.2, the
+ * reply from 2.2.2.2 back to the link's address. */
+static void add_natted(int sport, int k, unsigned mark)
+{
+	sh("conntrack -I -p tcp -s 10.0.0.2 -d 2.2.2.2 --sport %d --dport 80 "
+	   "-r 2.2.2.2 -q 192.168.%d.2 --reply-port-src 80 --reply-port-dst %d "
+	   "--state ESTABLISHED -u ASSURED -m %u -t 100 2>/dev/null", sport, k, sport, mark);
+}
+
+/* The connections that predate uplinkd: unmarked (under the mask) and replied to the dead
+ * link's address go; marked ones and those of other links stay. */
+static void test_flush_unmarked_to(void **state)
+{
+	struct ul_addr a;
+	char out[8192];
+	int err;
+
+	add_natted(1001, 1, 0);         /* predates uplinkd, on link 1: goes */
+	add_natted(1002, 1, 0x7);       /* other bits only, outside the mask: goes */
+	add_natted(1003, 1, 0x100);     /* uplinkd's, link 1: flushed by mark, not here */
+	add_natted(1004, 2, 0);         /* predates uplinkd, on link 2: stays */
+	capture("conntrack -L 2>/dev/null", out, sizeof(out));
+	assert_int_equal(count(out, "ESTABLISHED"), 4);
+
+	assert_int_equal(ul_addr_parse("192.168.1.2", false, &a), 0);
+	err = ul_ct_flush_unmarked_to(&a, 0xff00);
+	if (err == -EOPNOTSUPP) {
+		sh("conntrack -F 2>/dev/null");
+		skip();         /* a kernel before 6.8: no filtered flush */
+	}
+	assert_int_equal(err, 0);
+	capture("conntrack -L 2>/dev/null", out, sizeof(out));
+	assert_int_equal(count(out, "ESTABLISHED"), 2);
+	assert_int_equal(count(out, "sport=1001 "), 0);
+	assert_int_equal(count(out, "sport=1002 "), 0);
+	assert_int_equal(count(out, "sport=1003 "), 1);
+	assert_int_equal(count(out, "sport=1004 "), 1);
+	/* again: nothing left to match, still success */
+	assert_int_equal(ul_ct_flush_unmarked_to(&a, 0xff00), 0);
+	sh("conntrack -F 2>/dev/null");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flush_by_mark),
 		cmocka_unit_test(test_flush_nothing_matches),
+		cmocka_unit_test(test_flush_unmarked_to),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

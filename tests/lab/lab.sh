@@ -387,18 +387,26 @@ lab_heal() {
 	echo 'flush chain inet labctl cut' | _lab_nft "isp$1"
 }
 
-# lab_loss K PCT: drop PCT % of what ISP K forwards from cK towards the Internet; 0 removes it.
+# lab_loss K PCT [both]: drop PCT % of what ISP K forwards from cK towards the Internet
+# (with "both" also PCT % of what comes back, drawn independently); 0 removes it.
 lab_loss() {
-	local k=${1:-} pct=${2:-}
+	local k=${1:-} pct=${2:-} dir=${3:-} ifs i
 	_lab_check_link "$k"
 	[[ $pct =~ ^[0-9]+$ ]] && [ "$pct" -le 100 ] || lab_fail "lab_loss: PCT 0..100, not '$pct'"
+	case $dir in
+	'') ifs="c$k" ;;
+	both) ifs="c$k n$k" ;;
+	*) lab_fail "lab_loss: direction '$dir' is not 'both'" ;;
+	esac
 	{
 		echo 'flush chain inet labctl loss'
-		if [ "$pct" -ge 100 ]; then
-			echo "add rule inet labctl loss iifname \"c$k\" counter drop"
-		elif [ "$pct" -gt 0 ]; then
-			echo "add rule inet labctl loss iifname \"c$k\" numgen random mod 100 < $pct counter drop"
-		fi
+		for i in $ifs; do
+			if [ "$pct" -ge 100 ]; then
+				echo "add rule inet labctl loss iifname \"$i\" counter drop"
+			elif [ "$pct" -gt 0 ]; then
+				echo "add rule inet labctl loss iifname \"$i\" numgen random mod 100 < $pct counter drop"
+			fi
+		done
 	} | _lab_nft "isp$k"
 }
 

@@ -18,7 +18,8 @@
  *	a new connection every INTERVAL_MS (50) for SECONDS, each must deliver its first line
  *	within TIMEOUT_MS (1000); prints "attempt T_MS ok|fail ADDR" per attempt (T_MS from
  *	the start, ADDR "-" on failure), "seen ADDR COUNT", "ok K", "fail F", "first_fail T_MS"
- *	and "last_fail T_MS" (-1 when none). Exit 0.
+ *	and "last_fail T_MS" (-1 when none), "t0_realtime_us T" (the start on the wall clock,
+ *	microseconds, as bash's $EPOCHREALTIME). Exit 0.
  *
  * Usage errors exit 2, internal errors (out of memory, no sockets) exit 3.
  * Single-threaded; every wait has a timeout; all loops are bounded.
@@ -994,6 +995,7 @@ static int cmd_burst(int argc, char **argv)
 	char *pos[3];
 	long secs, max_att, nfl, n_att = 0, ok = 0, fail = 0;
 	int64_t t0, t_stop, first_fail = -1, last_fail = -1;
+	struct timespec t0_real;
 	int rc = EXIT_INTERNAL;
 
 	if (parse_opts(argc, argv, "s:i:t:", &o, pos, 3) < 0 ||
@@ -1017,6 +1019,7 @@ static int cmd_burst(int argc, char **argv)
 		fl[i].state = C_IDLE;
 	}
 	t0 = now_ms();
+	clock_gettime(CLOCK_REALTIME, &t0_real);
 	t_stop = t0 + secs * 1000;
 	for (;;) {
 		int64_t now = now_ms(), next = now + 1000, due;
@@ -1118,6 +1121,8 @@ static int cmd_burst(int argc, char **argv)
 	tally_print(&seen, "seen ");
 	printf("ok %ld\nfail %ld\nfirst_fail %lld\nlast_fail %lld\n", ok, fail,
 	       (long long)first_fail, (long long)last_fail);
+	printf("t0_realtime_us %lld\n",
+	       (long long)t0_real.tv_sec * 1000000 + t0_real.tv_nsec / 1000);
 	rc = 0;
 	goto out;
 usage:

@@ -318,9 +318,21 @@ static void test_link_duplicates(void **state)
 		    "\"isp1\" "
 		    "(line 2)",
 		    "t.conf:7: links[2].table: 300 is already the table of link \"isp1\" (line 2)",
-		    "t.conf:8: links[3].table: 202 is already the table of link \"isp2\" (line "
-		    "3, its "
-		    "default 200 + position)", (const char *)NULL);
+		    (const char *)NULL);
+	/* a given table that is another link's default is no error: the link without one
+	 * gets a free table (identity.h) */
+	{
+		struct ul_config *c = parse_ok("links = (\n"
+					       "  { name = \"isp1\"; interface = \"wan1\"; },\n"
+					       "  { name = \"isp2\"; interface = \"wan2\"; },\n"
+					       "  { name = \"isp3\"; interface = \"wan3\"; table = 202; }\n"
+					       ");\n");
+
+		assert_int_equal(c->links[0].table, 201);
+		assert_int_equal(c->links[1].table, 203);
+		assert_int_equal(c->links[2].table, 202);
+		ul_config_free(c);
+	}
 	/* the brief's example form */
 	expect_err("links = (\n"
 		   "  { name = \"isp1\"; interface = \"wan1\"; },\n"
@@ -347,11 +359,14 @@ static void test_link_tables(void **state)
 		   "  { name = \"isp1\"; interface = \"wan1\"; table = 250; }\n"
 		   ");\n",
 		   "t.conf:2: links[0].table: 250 is also daemon.balance_table");
-	/* a default table that collides with the balance table */
-	expect_err("daemon = { balance_table = 201; };\n"
-		   "links = ( { name = \"isp1\"; interface = \"wan1\"; } );\n",
-		   "t.conf:2: links[0].table: 201 is also daemon.balance_table (the default table "
-		   "of this link)");
+	/* a default table where the balance table is: the link gets the next free one */
+	{
+		struct ul_config *c = parse_ok("daemon = { balance_table = 201; };\n"
+					       "links = ( { name = \"isp1\"; interface = \"wan1\"; } );\n");
+
+		assert_int_equal(c->links[0].table, 202);
+		ul_config_free(c);
+	}
 }
 
 static void test_interfaces(void **state)
@@ -403,6 +418,68 @@ static void test_gateway(void **state)
 		    "t.conf:1: links[0].gateway: \"dhcp\" is not an IPv4/IPv6 address or \"auto\"",
 		    "t.conf:2: links[1].gateway: \"192.168.0.0/24\" is not an IPv4/IPv6 address or "
 		    "\"auto\"", (const char *)NULL);
+}
+
+/* ---- a gateway pair: snat to the shared address ---- */
+
+static void test_snat(void **state)
+{
+	struct ul_config *c = parse_ok(
+		"lan = { interfaces = [ \"lan0\" ]; };\n"
+		"links = ( { name = \"a\"; interface = \"wan1\"; snat = \"192.168.1.10\"; },\n"
+		"  { name = \"b\"; interface = \"wan2\"; snat = \"192.168.2.10\"; masquerade = false; },\n"
+		"  { name = \"c\"; interface = \"wan3\"; } );\n");
+	char buf[UL_ADDR_STRLEN];
+
+	assert_int_equal(c->links[0].snat.family, AF_INET);
+	assert_int_equal(c->links[0].snat.plen, 32);
+	assert_string_equal(ul_addr_format(&c->links[0].snat, buf, sizeof(buf)), "192.168.1.10");
+	assert_false(c->links[0].masquerade);   /* snat replaces masquerade */
+	assert_string_equal(ul_addr_format(&c->links[1].snat, buf, sizeof(buf)), "192.168.2.10");
+	assert_false(c->links[1].masquerade);
+	assert_int_equal(c->links[2].snat.family, 0);
+	assert_true(c->links[2].masquerade);
+	ul_config_free(c);
+
+	/* an IPv4 LAN network is enough to tell LAN connections from the router's own */
+	c = parse_ok("lan = { networks = [ \"10.0.0.0/24\" ]; };\n"
+		     "links = ( { name = \"a\"; interface = \"wan1\"; snat = \"192.168.1.10\"; } );\n");
+	ul_config_free(c);
+
+	expect_errs("lan = { interfaces = [ \"lan0\" ]; };\n"
+		    "links = ( { name = \"a\"; interface = \"wan1\"; snat = \"192.168.1.0/24\"; },\n"
+		    "  { name = \"b\"; interface = \"wan2\"; snat = \"2001:db8::1\"; },\n"
+		    "  { name = \"c\"; interface = \"wan3\"; snat = \"gw\"; },\n"
+		    "  { name = \"d\"; interface = \"wan4\"; snat = 5; },\n"
+		    "  { name = \"e\"; interface = \"wan5\"; snat = \"224.0.0.18\"; },\n"
+		    "  { name = \"f\"; interface = \"wan6\"; snat = \"0.0.0.0\"; },\n"
+		    "  { name = \"g\"; interface = \"wan7\"; snat = \"127.0.0.1\"; } );\n",
+		    "t.conf:2: links[0].snat: \"192.168.1.0/24\" is not an IPv4 address",
+		    "t.conf:3: links[1].snat: \"2001:db8::1\" is not an IPv4 address",
+		    "t.conf:4: links[2].snat: \"gw\" is not an IPv4 address",
+		    "t.conf:5: links[3].snat: expected a string, got the integer 5",
+		    "t.conf:6: links[4].snat: \"224.0.0.18\" cannot be a source address "
+		    "(unspecified, loopback, multicast or reserved)",
+		    "t.conf:7: links[5].snat: \"0.0.0.0\" cannot be a source address "
+		    "(unspecified, loopback, multicast or reserved)",
+		    "t.conf:8: links[6].snat: \"127.0.0.1\" cannot be a source address "
+		    "(unspecified, loopback, multicast or reserved)", (const char *)NULL);
+	expect_errs("lan = { interfaces = [ \"lan0\" ]; };\n"
+		    "links = ( { name = \"a\"; interface = \"wan1\"; snat = \"192.168.1.10\";\n"
+		    "    masquerade = true; },\n"
+		    "  { name = \"b\"; interface = \"wan2\"; snat = \"192.168.1.10\"; } );\n",
+		    "t.conf:2: links[0].snat: and masquerade = true exclude each other (snat "
+		    "replaces masquerade)",
+		    "t.conf:4: links[1].snat: 192.168.1.10 is already the snat address of link "
+		    "\"a\"", (const char *)NULL);
+	/* without a LAN every connection would be translated, the probes too */
+	expect_err("links = ( { name = \"a\"; interface = \"wan1\"; snat = \"192.168.1.10\"; } );\n",
+		   "t.conf:1: links[0].snat: needs lan.interfaces or an IPv4 network in "
+		   "lan.networks (only LAN connections are translated)");
+	expect_err("lan = { networks = [ \"fd00::/64\" ]; };\n"
+		   "links = ( { name = \"a\"; interface = \"wan1\"; snat = \"192.168.1.10\"; } );\n",
+		   "t.conf:2: links[0].snat: needs lan.interfaces or an IPv4 network in "
+		   "lan.networks (only LAN connections are translated)");
 }
 
 /* ---- checks ---- */
@@ -1224,6 +1301,7 @@ int main(void)
 		cmocka_unit_test(test_link_tables),
 		cmocka_unit_test(test_interfaces),
 		cmocka_unit_test(test_gateway),
+		cmocka_unit_test(test_snat),
 		cmocka_unit_test(test_check_targets),
 		cmocka_unit_test(test_check_methods),
 		cmocka_unit_test(test_no_check),

@@ -253,6 +253,91 @@ static void quality_helpers(void **state)
 		     ul_state_usable(UL_ST_DISABLED));
 }
 
+/* A fixed xorshift generator: the same "random" loss on every run. */
+static uint32_t rng_next(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return (uint32_t)(*x >> 11);
+}
+
+/* One round as the prober reports it: each of n targets gets up to tries probes, each
+ * lost with loss_pct % on the way out and, independently, on the way back; sent counts
+ * the probes, answered the targets. */
+static struct ul_round lossy_round(uint64_t *x, uint32_t n, uint32_t tries, uint32_t loss_pct)
+{
+	struct ul_round r = { .rtt_us = 1000 };
+
+	for (uint32_t t = 0; t < n; t++)
+		for (uint32_t k = 0; k < tries; k++) {
+			bool out = rng_next(x) % 100 >= loss_pct, back = rng_next(x) % 100 >= loss_pct;
+
+			r.sent++;
+			if (out && back) {
+				r.answered++;
+				break;
+			}
+		}
+	return r;
+}
+
+/* Counts transitions over rounds of the loss model, after the first "up". */
+static uint32_t lossy_transitions(uint32_t rounds, uint32_t n, uint32_t tries, uint32_t loss_pct)
+{
+	const struct ul_fsm_params PL = { .down_after = 3, .up_after = 3, .quorum = 1 };
+	struct ul_round ok = { .sent = n, .answered = n, .rtt_us = 1000 };
+	struct ul_transition t;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	struct ul_fsm f;
+	uint32_t base;
+
+	ul_fsm_init(&f, 0);
+	assert_true(ul_fsm_round(&f, &PL, &ok, 0, &t));
+	base = f.transitions;
+	for (uint32_t i = 0; i < rounds; i++) {
+		struct ul_round r = lossy_round(&x, n, tries, loss_pct);
+
+		ul_fsm_round(&f, &PL, &r, 200ull * (i + 1), &t);
+	}
+	return f.transitions - base;
+}
+
+/* The numbers behind the prober's retries: 20 % loss each way, two targets, quorum 1,
+ * down_after 3. A round with one probe per target fails with p = 0.36^2 = 13 %, three in
+ * a row once in ~460 rounds: 10 minutes at 200 ms (3000 rounds) flap. With three tries
+ * per target a round fails with 0.36^6 = 0.2 %, three in a row once in ~10^8 rounds. */
+static void retries_hold_a_lossy_link(void **state)
+{
+	(void)state;
+	assert_int_equal(lossy_transitions(3000, 2, 3, 20), 0);
+	assert_int_equal(lossy_transitions(3000, 3, 3, 20), 0);
+	assert_int_equal(lossy_transitions(3000, 3, 3, 30), 0);
+	/* without retries the same link flaps (what the prober did before) */
+	assert_true(lossy_transitions(3000, 2, 1, 20) >= 2);
+}
+
+/* A total outage with retries: every round fails (all tries lost), down after exactly
+ * down_after rounds; the loss shown is per probe sent. */
+static void retries_total_outage(void **state)
+{
+	const struct ul_fsm_params PL = { .down_after = 3, .up_after = 3, .quorum = 1 };
+	struct ul_round ok = { .sent = 2, .answered = 2, .rtt_us = 1000 };
+	struct ul_round dead = { .sent = 2 * 3, .answered = 0 };
+	struct ul_transition t;
+	struct ul_fsm f;
+
+	(void)state;
+	ul_fsm_init(&f, 0);
+	assert_true(ul_fsm_round(&f, &PL, &ok, 0, &t));
+	assert_false(ul_fsm_round(&f, &PL, &dead, 200, &t));
+	assert_false(ul_fsm_round(&f, &PL, &dead, 400, &t));
+	assert_true(ul_fsm_round(&f, &PL, &dead, 600, &t));
+	assert_int_equal(t.to, UL_ST_DOWN);
+	assert_string_equal(t.reason, "3 of 3 rounds failed");
+	assert_true(ul_fsm_loss_pct(&f) > 85.0);        /* 18 of 20 probes lost */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +353,8 @@ int main(void)
 		cmocka_unit_test(recovery_after_outage_starts_clean),
 		cmocka_unit_test(window_during_and_after_outage),
 		cmocka_unit_test(quality_helpers),
+		cmocka_unit_test(retries_hold_a_lossy_link),
+		cmocka_unit_test(retries_total_outage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,6 +98,142 @@ static char *nft_text(const struct ul_plan *p)
 	return text;
 }
 
+/* A gateway pair: the same config on both nodes, each link translating to its shared
+ * address (present on the master only). */
+static const char *PAIR =
+	"lan = { interfaces = [ \"lan0\" ]; networks = [ \"10.0.0.0/24\" ]; };\n"
+	"links = (\n"
+	" { name = \"isp1\"; interface = \"wan1\"; gateway = \"192.168.1.1\"; snat = \"192.168.1.10\"; },\n"
+	" { name = \"isp2\"; interface = \"wan2\"; gateway = \"192.168.2.1\"; snat = \"192.168.2.10\"; },\n"
+	" { name = \"isp3\"; interface = \"wan3\"; gateway = \"192.168.3.1\"; }\n"
+	");\n";
+
+/* An interface address as the kernel reports it: "192.168.1.10/24" (host bits set). */
+static void addr(struct ul_addr *a, const char *s)
+{
+	char host[UL_ADDR_STRLEN];
+	const char *slash = strchr(s, '/');
+
+	snprintf(host, sizeof(host), "%.*s", slash ? (int)(slash - s) : (int)strlen(s), s);
+	assert_int_equal(ul_addr_parse(host, false, a), 0);
+	if (slash)
+		a->plen = (uint8_t)atoi(slash + 1);
+}
+
+static void pair_addresses(void **state)
+{
+	struct ul_config *c = conf(PAIR);
+	struct ul_link_rt rt;
+	struct ul_addr a[6];
+	char b[UL_ADDR_STRLEN];
+
+	/* the shared address first (keepalived added it before a restart read the list):
+	 * the node's own address is still the one probes leave from */
+	addr(&a[0], "192.168.1.10/24");
+	addr(&a[1], "192.168.1.3/24");
+	memset(&rt, 0xa5, sizeof(rt));
+	ul_link_rt_set_addrs(&rt, &c->links[0], a, 2);
+	assert_true(rt.has_addr);
+	assert_int_equal(rt.n_addrs, 2);
+	assert_string_equal(ul_addr_format(&rt.addr, b, sizeof(b)), "192.168.1.3");
+	assert_string_equal(ul_addr_format(&rt.addrs[0], b, sizeof(b)), "192.168.1.10");
+	assert_string_equal(ul_addr_format(&rt.addrs[1], b, sizeof(b)), "192.168.1.3");
+	assert_int_equal(rt.addrs[2].family, 0);
+
+	/* only the shared address (a node without one of its own): better than nothing */
+	ul_link_rt_set_addrs(&rt, &c->links[0], a, 1);
+	assert_string_equal(ul_addr_format(&rt.addr, b, sizeof(b)), "192.168.1.10");
+
+	/* without snat the first is the own one; IPv6 and duplicates are skipped; at most
+	 * UL_LINK_MAX_ADDRS */
+	addr(&a[0], "192.168.3.2/24");
+	addr(&a[1], "2001:db8::2/64");
+	addr(&a[2], "192.168.3.2/24");
+	addr(&a[3], "192.168.3.5/32");
+	addr(&a[4], "192.168.3.6/24");
+	addr(&a[5], "192.168.3.7/24");
+	ul_link_rt_set_addrs(&rt, &c->links[2], a, 6);
+	assert_int_equal(rt.n_addrs, 4);
+	assert_string_equal(ul_addr_format(&rt.addr, b, sizeof(b)), "192.168.3.2");
+	assert_string_equal(ul_addr_format(&rt.addrs[1], b, sizeof(b)), "192.168.3.5");
+	assert_string_equal(ul_addr_format(&rt.addrs[3], b, sizeof(b)), "192.168.3.7");
+
+	ul_link_rt_set_addrs(&rt, &c->links[2], NULL, 0);
+	assert_false(rt.has_addr);
+	assert_int_equal(rt.n_addrs, 0);
+	assert_int_equal(rt.addr.family, 0);
+	ul_config_free(c);
+}
+
+static void pair_plan(void **state)
+{
+	struct ul_config *c = conf(PAIR);
+	enum ul_state st[] = { UL_ST_UP, UL_ST_UP, UL_ST_UP };
+	struct ul_link_rt rt[3], backup[3];
+	struct ul_plan p, q;
+	struct ul_addr a[2];
+	const char *t;
+	char *pt;
+
+	rts(c, rt, st);
+	memcpy(backup, rt, sizeof(rt));
+	/* the master holds the shared addresses of isp1 and isp2 */
+	addr(&a[0], "192.168.1.2/24");
+	addr(&a[1], "192.168.1.10/24");
+	ul_link_rt_set_addrs(&rt[0], &c->links[0], a, 2);
+	addr(&a[0], "192.168.2.10/24");
+	addr(&a[1], "192.168.2.2/24");
+	ul_link_rt_set_addrs(&rt[1], &c->links[1], a, 2);
+	assert_int_equal(ul_plan_build(c, rt, &p), 0);
+	/* replies from either address use the link's table */
+	assert_string_equal(rules_text(&p),
+			    "1000: from all lookup main suppress_prefixlength 0\n"
+			    "1001: from 192.168.1.2 lookup 201\n"
+			    "1001: from 192.168.1.10 lookup 201\n"
+			    "1002: from 192.168.2.10 lookup 202\n"
+			    "1002: from 192.168.2.2 lookup 202\n"
+			    "1003: from 192.168.3.2 lookup 203\n"
+			    "1010: from all fwmark 0x100/0xff00 lookup 201\n"
+			    "1011: from all fwmark 0x200/0xff00 lookup 202\n"
+			    "1012: from all fwmark 0x300/0xff00 lookup 203\n"
+			    "1099: from all lookup 250\n");
+	t = nft_text(&p);
+	/* the LAN's connections to the shared address, never the router's own (probes);
+	 * a link without snat masquerades */
+	assert_non_null(strstr(t, "oifname \"wan1\" meta nfproto ipv4 ip saddr @lan_nets4 "
+				  "snat ip to 192.168.1.10 comment \"snat isp1\""));
+	assert_non_null(strstr(t, "oifname \"wan2\" meta nfproto ipv4 ip saddr @lan_nets4 "
+				  "snat ip to 192.168.2.10 comment \"snat isp2\""));
+	assert_null(strstr(t, "oifname \"wan1\" masquerade"));
+	assert_null(strstr(t, "oifname \"wan2\" masquerade"));
+	assert_non_null(strstr(t, "oifname \"wan3\" masquerade"));
+
+	/* the backup (no shared address) plans the same ruleset and the same marks: a
+	 * connection synced from the master keeps its link and its translation */
+	pt = strdup(t);
+	assert_non_null(pt);
+	assert_int_equal(ul_plan_build(c, backup, &q), 0);
+	assert_string_equal(nft_text(&q), pt);
+	free(pt);
+	assert_null(strstr(rules_text(&q), "192.168.1.10"));
+	assert_int_equal(q.active, p.active);
+	assert_int_equal(q.carrying, p.carrying);
+	ul_plan_free(&q);
+	ul_plan_free(&p);
+	ul_config_free(c);
+
+	/* LAN known by its interfaces only */
+	c = conf("lan = { interfaces = [ \"lan0\", \"lan1\" ]; };\n"
+		 "links = ( { name = \"isp1\"; interface = \"wan1\"; gateway = \"192.168.1.1\";"
+		 " snat = \"192.168.1.10\"; } );\n");
+	rts(c, rt, st);
+	assert_int_equal(ul_plan_build(c, rt, &p), 0);
+	assert_non_null(strstr(nft_text(&p), "oifname \"wan1\" iifname @lan_ifs meta nfproto ipv4 "
+					     "snat ip to 192.168.1.10"));
+	ul_plan_free(&p);
+	ul_config_free(c);
+}
+
 static void all_up_weighted(void **state)
 {
 	struct ul_config *c = conf(LINKS3);
@@ -454,6 +590,8 @@ int main(void)
 		cmocka_unit_test(port_forwards),
 		cmocka_unit_test(mark_mask_from_config),
 		cmocka_unit_test(ten_thousand_prefixes),
+		cmocka_unit_test(pair_addresses),
+		cmocka_unit_test(pair_plan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -147,6 +147,46 @@ static void addresses_in_order(void **state)
 	ul_config_free(c);
 }
 
+/* A gateway pair: the link's shared (snat) address comes and goes with VRRP; the link
+ * keeps its own address for probes, gets a rule for both, and is never down for it. */
+static void shared_address(void **state)
+{
+	static const char *pair =
+		"lan = { interfaces = [ \"lan0\" ]; };\n"
+		"links = ( { name = \"isp1\"; interface = \"wan1\"; gateway = \"192.168.1.1\";"
+		" snat = \"192.168.1.10\"; } );\n";
+	struct ul_diag diag = { 0 };
+	struct ul_config *c = NULL;
+	struct ul_view *v = calloc(1, sizeof(*v));
+	struct ul_link_rt rt = { 0 }, before;
+	struct ul_addr own = addr("192.168.1.3"), vip = addr("192.168.1.10");
+
+	assert_non_null(v);
+	assert_int_equal(ul_config_parse_string(pair, "pair.conf", &c, &diag), 0);
+	/* a restart on the master: the shared address is reported first */
+	link_ev(v, UL_KEV_LINK, 5, "wan1", UP);
+	addr_ev(v, UL_KEV_ADDR, 5, "192.168.1.10/24");
+	addr_ev(v, UL_KEV_ADDR, 5, "192.168.1.3/24");
+	assert_null(ul_view_link_rt(v, &c->links[0], &rt));
+	assert_true(ul_addr_eq(&rt.addr, &own));
+	assert_int_equal(rt.n_addrs, 2);
+	assert_true(ul_addr_eq(&rt.addrs[0], &vip));
+	/* the master dies elsewhere, here: the address goes, nothing else changes */
+	before = rt;
+	addr_ev(v, UL_KEV_ADDR_DEL, 5, "192.168.1.10/24");
+	assert_null(ul_view_link_rt(v, &c->links[0], &rt));
+	assert_true(ul_addr_eq(&rt.addr, &before.addr));
+	assert_int_equal(rt.n_addrs, 1);
+	assert_true(rt.has_addr && rt.carrier && rt.present);
+	/* and comes back */
+	addr_ev(v, UL_KEV_ADDR, 5, "192.168.1.10/24");
+	assert_null(ul_view_link_rt(v, &c->links[0], &rt));
+	assert_true(ul_addr_eq(&rt.addr, &own));
+	assert_true(ul_addr_eq(&rt.addrs[1], &vip));
+	free(v);
+	ul_config_free(c);
+}
+
 /* gateway = "auto": the lowest metric default route of the interface; a deleted
  * interface takes its routes along. */
 static void learned_gateway(void **state)
@@ -187,6 +227,7 @@ int main(void)
 		cmocka_unit_test(absent_interface),
 		cmocka_unit_test(down_reasons),
 		cmocka_unit_test(addresses_in_order),
+		cmocka_unit_test(shared_address),
 		cmocka_unit_test(learned_gateway),
 	};
 

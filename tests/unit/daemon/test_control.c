@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -425,6 +426,154 @@ static void test_client_request(void **state)
 	ul_buf_free(&body);
 }
 
+/* ---- who may do what ---- */
+
+static void test_permitted(void **state)
+{
+	const gid_t g_read[] = { 5, 1001 }, g_admin[] = { 1002 }, g_none[] = { 7 };
+	struct ul_ctl_peer root = { .uid = 0, .gid = 0 };
+	struct ul_ctl_peer reader = { .uid = 1000, .gid = 1000, .groups = g_read, .n_groups = 2 };
+	struct ul_ctl_peer admin = { .uid = 1000, .gid = 1000, .groups = g_admin, .n_groups = 1 };
+	struct ul_ctl_peer admin_primary = { .uid = 1000, .gid = 1002 };
+	struct ul_ctl_peer other = { .uid = 1000, .gid = 1000, .groups = g_none, .n_groups = 1 };
+
+	(void)state;
+	assert_true(ul_control_is_change("reload"));
+	assert_true(ul_control_is_change("disable"));
+	assert_true(ul_control_is_change("enable"));
+	assert_false(ul_control_is_change("status"));
+	assert_false(ul_control_is_change("metrics"));
+
+	assert_true(ul_control_permitted(&root, (gid_t)-1, (gid_t)-1, true));
+	assert_true(ul_control_permitted(&reader, 1001, 1002, false));
+	assert_false(ul_control_permitted(&reader, 1001, 1002, true));
+	assert_true(ul_control_permitted(&admin, 1001, 1002, true));
+	assert_true(ul_control_permitted(&admin, 1001, 1002, false));
+	assert_true(ul_control_permitted(&admin_primary, 1001, 1002, true));
+	assert_false(ul_control_permitted(&other, 1001, 1002, false));
+	assert_false(ul_control_permitted(&other, 1001, 1002, true));
+	/* no admin group: changes are root's alone */
+	assert_false(ul_control_permitted(&reader, 1001, (gid_t)-1, true));
+	assert_false(ul_control_permitted(&admin, 1001, (gid_t)-1, true));
+	/* no groups at all: root only */
+	assert_false(ul_control_permitted(&reader, (gid_t)-1, (gid_t)-1, false));
+}
+
+/* A request as another user (a child that drops to uid 65534 with the given groups);
+ * the reply's status (0 OK, 1 ERR) and first line. */
+static int request_as(const char *path, gid_t gid, const gid_t *groups, size_t n,
+		      const char *req, char *reply, size_t len)
+{
+	int fds[2], st;
+	ssize_t got;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct ul_buf body = { 0 };
+		int r;
+
+		close(fds[0]);
+		if (setgroups(n, groups) || setgid(gid) || setuid(65534))
+			_exit(99);
+		r = ul_control_request(path, req, &body);
+		if (body.len && write(fds[1], body.p, body.len) < 0)
+			_exit(98);
+		_exit(r < 0 ? 97 : r);
+	}
+	close(fds[1]);
+	got = read(fds[0], reply, len - 1);
+	reply[got > 0 ? got : 0] = '\0';
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+static void test_authorization(void **state)
+{
+	struct fix *f = *state;
+	const gid_t readers[] = { 1001 }, admins[] = { 1002 }, others[] = { 1003 };
+	char reply[256];
+	pid_t pid;
+	int st;
+
+	if (geteuid()) {
+		skip();
+		return;
+	}
+	/* let everyone reach the socket: the policy alone decides */
+	assert_int_equal(chmod(f->dir, 0755), 0);
+	assert_int_equal(chmod(f->path, 0666), 0);
+	ul_control_set_access(f->ctl, 1001, 1002);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		ul_loop_run(f->loop);
+		_exit(0);
+	}
+	/* nobody in particular: nothing */
+	assert_int_equal(request_as(f->path, 65534, NULL, 0, "status", reply, sizeof(reply)), 1);
+	assert_string_equal(reply, "permission denied");
+	assert_int_equal(request_as(f->path, 65534, others, 1, "reload", reply, sizeof(reply)), 1);
+	assert_string_equal(reply, "permission denied");
+	assert_int_equal(request_as(f->path, 65534, others, 1, "bogus", reply, sizeof(reply)), 1);
+	assert_string_equal(reply, "permission denied");
+	/* the read group: status, not changes */
+	assert_int_equal(request_as(f->path, 65534, readers, 1, "status", reply, sizeof(reply)), 0);
+	assert_string_equal(reply, "LINK STATE\nisp1 up\n");
+	assert_int_equal(request_as(f->path, 65534, readers, 1, "reload", reply, sizeof(reply)), 1);
+	assert_string_equal(reply, "permission denied");
+	assert_int_equal(request_as(f->path, 65534, readers, 1, "disable isp1", reply,
+				    sizeof(reply)), 1);
+	assert_string_equal(reply, "permission denied");
+	assert_int_equal(request_as(f->path, 1001, NULL, 0, "enable isp1", reply, sizeof(reply)),
+			 1);
+	assert_string_equal(reply, "permission denied");
+	/* the admin group, as a supplementary or as the primary group: changes and reading */
+	assert_int_equal(request_as(f->path, 65534, admins, 1, "reload", reply, sizeof(reply)), 0);
+	assert_int_equal(request_as(f->path, 1002, NULL, 0, "reload", reply, sizeof(reply)), 0);
+	assert_int_equal(request_as(f->path, 65534, admins, 1, "status", reply, sizeof(reply)), 0);
+	assert_string_equal(reply, "LINK STATE\nisp1 up\n");
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+}
+
+/* The socket's group is changed on the socket we bound only, never through a link. */
+static void test_set_group(void **state)
+{
+	struct fix *f = *state;
+	char victim[128];
+	struct stat st;
+	int fd;
+
+	if (geteuid()) {
+		skip();
+		return;
+	}
+	assert_int_equal(ul_control_set_group(f->ctl, 1001), 0);
+	assert_int_equal(lstat(f->path, &st), 0);
+	assert_int_equal(st.st_gid, 1001);
+	assert_int_equal(st.st_mode & 07777, 0660);
+	assert_string_equal(ul_control_path(f->ctl), f->path);
+	/* someone put a symbolic link where the socket was */
+	snprintf(victim, sizeof(victim), "%s/victim", f->dir);
+	fd = open(victim, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(rename(f->path, victim) == 0 ? 0 : -1, 0);    /* the socket moved */
+	assert_int_equal(symlink(victim, f->path), 0);
+	assert_int_equal(ul_control_set_group(f->ctl, 1002), -ESTALE);
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_gid, 1001);
+	unlink(f->path);
+	unlink(victim);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +585,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_silent_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_stale_and_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_request, setup, teardown),
+		cmocka_unit_test(test_permitted),
+		cmocka_unit_test_setup_teardown(test_authorization, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_group, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -133,11 +133,38 @@ static int f_ct_flush_mark(void *ctx, int family, uint32_t mark, uint32_t mask)
 	return 0;
 }
 
-static int f_sysctl_open(void *ctx, const char *state_file)
+static int f_ct_flush_unmarked(void *ctx, const struct ul_addr *reply_dst, uint32_t mask)
 {
-	const char *slash = strrchr(state_file, '/');
+	char a[UL_ADDR_STRLEN];
 
-	CALL(ctx, "sysctl_open .../%s\n", slash ? slash + 1 : state_file);
+	ul_addr_format(reply_dst, a, sizeof(a));
+	CALL(ctx, "ct_flush_unmarked to %s 0x%x\n", a, mask);
+	return 0;
+}
+
+static int f_ident_load(void *ctx, const char *path, struct ul_ident_map *m)
+{
+	const char *slash = strrchr(path, '/');
+
+	CALL(ctx, "ident_load .../%s\n", slash ? slash + 1 : path);
+	m->n = 0;
+	return 0;
+}
+
+static int f_ident_save(void *ctx, const char *path, const struct ul_ident *a, size_t n)
+{
+	const char *slash = strrchr(path, '/');
+
+	CALL(ctx, "ident_save .../%s", slash ? slash + 1 : path);
+	for (size_t i = 0; i < n; i++)
+		CALL(ctx, " %s=%u/%u", a[i].name, a[i].id, a[i].table);
+	CALL(ctx, "\n");
+	return 0;
+}
+
+static int f_sysctl_open(void *ctx)
+{
+	CALL(ctx, "sysctl_open\n");
 	return 0;
 }
 
@@ -158,10 +185,23 @@ static int f_hooks_open(void *ctx, struct ul_loop *loop)
 	return 0;
 }
 
-static int f_hooks_configure(void *ctx, const char *path, uint32_t timeout_s)
+static int f_hooks_configure(void *ctx, const char *path, uint32_t timeout_s,
+			     const char *user)
 {
-	CALL(ctx, "hooks_configure \"%s\" %u\n", path, timeout_s);
+	CALL(ctx, "hooks_configure \"%s\" %u%s%s\n", path, timeout_s, user[0] ? " as " : "",
+	     user);
 	return 0;
+}
+
+static int f_priv_drop(void *ctx, bool keep_setid)
+{
+	CALL(ctx, "priv_drop%s\n", keep_setid ? " (keep setid)" : "");
+	return 0;
+}
+
+static bool f_priv_can_setid(void *ctx)
+{
+	return false;
 }
 
 static int f_hook_event(void *ctx, const char *name, const char *ifname, const char *state,
@@ -216,13 +256,15 @@ static struct ul_kport fake_port(struct fake *f)
 		.rtnl_read_events = f_rtnl_read_events, .rtnl_dump_all = f_rtnl_dump_all,
 		.nft_open = f_nft_open, .nft_apply = f_nft_apply, .nft_remove = f_nft_remove,
 		.reconcile = f_reconcile, .remove_all = f_remove_all,
-		.ct_flush_mark = f_ct_flush_mark,
+		.ct_flush_mark = f_ct_flush_mark, .ct_flush_unmarked = f_ct_flush_unmarked,
+		.ident_load = f_ident_load, .ident_save = f_ident_save,
 		.sysctl_open = f_sysctl_open, .sysctl_ensure = f_sysctl_ensure,
 		.sysctl_restore = f_sysctl_restore,
 		.hooks_open = f_hooks_open, .hooks_configure = f_hooks_configure,
 		.hook_event = f_hook_event, .hooks_reap = f_hooks_reap,
 		.prober_new = f_prober_new, .prober_bind = f_prober_bind,
 		.prober_stats = f_prober_stats, .prober_free = f_prober_free,
+		.priv_drop = f_priv_drop, .priv_can_setid = f_priv_can_setid,
 		.close = f_close,
 	};
 }
@@ -376,12 +418,15 @@ static void start_carrier_loss_stop(void **state)
 	run_for(d, 50);
 	expect_calls(&f,
 		     "hooks_open\n"
-		     "sysctl_open .../sysctl.saved\n"
+		     "sysctl_open\n"
+		     "ident_load .../links.ids\n"
+		     "ident_save .../links.ids isp1=1/201 isp2=2/202\n"
 		     "rtnl_open\n"
 		     "nft_open\n"
 		     "rtnl_dump_all -> 4\n"
 		     "sysctl_ensure net/ipv4/ip_forward 1\n"
 		     "sysctl_ensure net/ipv4/fib_multipath_hash_policy 1\n"
+		     "priv_drop\n"
 		     "hooks_configure \"\" 10\n"
 		     "sysctl_ensure net/ipv4/conf/wan1/rp_filter 2 (at least)\n"
 		     "sysctl_ensure net/ipv4/conf/wan2/rp_filter 2 (at least)\n"
@@ -415,6 +460,7 @@ static void start_carrier_loss_stop(void **state)
 		     "  rule 1011: from all fwmark 0x200/0xff00 lookup 202\n"
 		     "  rule 1099: from all lookup 250\n"
 		     "ct_flush_mark ipv4 0x100/0xff00\n"
+		     "ct_flush_unmarked to 192.168.1.2 0xff00\n"
 		     "hook isp1 wan1 down <- up active=isp2\n");
 
 	/* the control verbs, from the table */
@@ -435,8 +481,44 @@ static void start_carrier_loss_stop(void **state)
 	ul_buf_reset(&body);
 	assert_int_equal(ul_verbs_handle(d, "disable isp2", &body), 0);
 	assert_string_equal(body.p, "link isp2 disabled\n");
-	ul_buf_free(&body);
+	ul_buf_reset(&body);
 	expect_calls(&f, "");
+
+	/* a reload that adds hook_user, once the capabilities to switch are gone (the fake
+	 * says so): refused, nothing touched; without it, taken */
+	{
+		char conf[160];
+		FILE *fp;
+
+		snprintf(conf, sizeof(conf), "%s/t.conf", dir);
+		fp = fopen(conf, "w");
+		assert_non_null(fp);
+		fprintf(fp, "%.*s", (int)(strstr(text, "daemon = {") - text), text);
+		fprintf(fp, "daemon = { control_socket = \"%s\"; log_level = \"error\"; "
+			"hook_user = \"nobody\"; };\n", sock);
+		fclose(fp);
+		d->cfg_path = conf;
+		assert_int_equal(ul_daemon_reload(d, &body), -EPERM);
+		assert_string_equal(body.p, "reload refused: daemon.hook_user needs a restart");
+		ul_buf_reset(&body);
+		expect_calls(&f, "");
+		fp = fopen(conf, "w");
+		assert_non_null(fp);
+		fprintf(fp, "%.*s", (int)(strstr(text, "daemon = {") - text), text);
+		fprintf(fp, "daemon = { control_socket = \"%s\"; log_level = \"error\"; "
+			"admin_group = \"root\"; };\n", sock);
+		fclose(fp);
+		assert_int_equal(ul_daemon_reload(d, &body), 0);
+		/* a reload sets the sysctls again too (and re-sends the ruleset at its apply) */
+		expect_calls(&f, "ident_save .../links.ids isp1=1/201 isp2=2/202\n"
+				 "sysctl_ensure net/ipv4/ip_forward 1\n"
+				 "sysctl_ensure net/ipv4/fib_multipath_hash_policy 1\n"
+				 "hooks_configure \"\" 10\n"
+				 "sysctl_ensure net/ipv4/conf/wan1/rp_filter 2 (at least)\n"
+				 "sysctl_ensure net/ipv4/conf/wan2/rp_filter 2 (at least)\n");
+		unlink(conf);
+	}
+	ul_buf_free(&body);
 
 	/* SIGTERM: stop; everything taken away, the port closed */
 	assert_int_equal(ul_daemon_signal(d, SIGTERM), 1);

@@ -314,9 +314,22 @@ static void test_disable_and_exec_failure(void **state)
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 	assert_int_equal(errno, ECHILD);
 
-	/* a hook that cannot be executed is logged and the next event still runs; the path
-	 * in force when an event was queued is the one used */
+	/* a missing hook is refused: nothing runs */
 	snprintf(missing, sizeof(missing), "%s/missing", f->dir);
+	assert_int_equal(ul_hooks_configure(f->h, missing, 10), -ENOENT);
+	assert_int_equal(ul_hooks_event(f->h, "lost", "wan1", "up", "init", ""), 0);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	/* a hook that cannot be executed (its interpreter is missing) is logged and the next
+	 * event still runs; the hook in force when an event was queued is the one used */
+	snprintf(missing, sizeof(missing), "%s/badinterp", f->dir);
+	{
+		FILE *s = fopen(missing, "w");
+
+		assert_non_null(s);
+		fputs("#!/nonexistent/sh\n", s);
+		fclose(s);
+		assert_int_equal(chmod(missing, 0755), 0);
+	}
 	assert_int_equal(ul_hooks_configure(f->h, missing, 10), 0);
 	assert_int_equal(ul_hooks_event(f->h, "lost", "wan1", "up", "init", ""), 0);
 	assert_int_equal(ul_hooks_configure(f->h, path, 10), 0);
@@ -346,6 +359,78 @@ static void test_free_kills_running(void **state)
 	assert_int_equal(ul_hooks_new(f->loop, &f->h), 0);     /* for teardown */
 }
 
+/* Refused: a hook others may change, or in a directory others may write. */
+static void test_untrusted(void **state)
+{
+	struct fix *f = *state;
+	char path[128];
+
+	if (geteuid()) {
+		skip();
+		return;
+	}
+	write_script(f, "hook", appender, path, sizeof(path));
+	assert_int_equal(chmod(path, 0775), 0);
+	assert_int_equal(ul_hooks_configure(f->h, path, 10), -EPERM);
+	assert_int_equal(ul_hooks_event(f->h, "no", "wan1", "up", "init", ""), 0);
+	assert_int_equal(chmod(path, 0755), 0);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(ul_hooks_configure(f->h, path, 10), -EPERM);
+	assert_int_equal(ul_hooks_event(f->h, "no", "wan1", "up", "init", ""), 0);
+	assert_int_equal(chown(path, 0, 0), 0);
+	/* a good one, then it goes bad: a reconfiguration refuses it and runs nothing */
+	assert_int_equal(ul_hooks_configure(f->h, path, 10), 0);
+	assert_int_equal(chmod(f->dir, 0777), 0);
+	assert_int_equal(ul_hooks_configure(f->h, path, 10), -EPERM);
+	assert_int_equal(chmod(f->dir, 0700), 0);
+	assert_int_equal(ul_hooks_event(f->h, "no", "wan1", "up", "init", ""), 0);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+	assert_int_equal(count_lines(f->out), 0);
+}
+
+/* The file checked is the file run: replacing the path afterwards changes nothing. */
+static void test_exec_by_descriptor(void **state)
+{
+	struct fix *f = *state;
+	char path[128], evil[128];
+
+	write_script(f, "hook", appender, path, sizeof(path));
+	assert_int_equal(ul_hooks_configure(f->h, path, 10), 0);
+	write_script(f, "evil", "echo EVIL >>$D/out\n", evil, sizeof(evil));
+	assert_int_equal(rename(evil, path), 0);
+	assert_int_equal(ul_hooks_event(f->h, "checked", "wan1", "up", "init", ""), 0);
+	run_until(f, 1, 10000);
+	assert_string_equal(slurp(f->out), "checked\n");
+}
+
+/* hook_user: the child runs as that user, with its groups and no capabilities. */
+static void test_hook_user(void **state)
+{
+	struct fix *f = *state;
+	char path[128];
+	int fd;
+
+	if (geteuid()) {
+		skip();
+		return;
+	}
+	assert_int_equal(chmod(f->dir, 0755), 0);
+	fd = open(f->out, O_CREAT | O_WRONLY, 0666);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(chmod(f->out, 0666), 0);
+	write_script(f, "hook", "echo \"$(id -u) $(id -G) $(grep -E '^Cap(Eff|Prm|Amb)' "
+		     "/proc/$$/status | tr -d '\\t\\n')\" >>$D/out\n", path, sizeof(path));
+	assert_int_equal(ul_hooks_configure_as(f->h, path, 10, "nobody"), 0);
+	assert_int_equal(ul_hooks_event(f->h, "u", "wan1", "up", "init", ""), 0);
+	run_until(f, 1, 10000);
+	assert_string_equal(slurp(f->out), "65534 65534 CapPrm:0000000000000000CapEff:"
+			    "0000000000000000CapAmb:0000000000000000\n");
+	assert_int_equal(ul_hooks_configure_as(f->h, path, 10, "no-such-user-ul"), -ENOENT);
+	assert_int_equal(chmod(f->dir, 0700), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +439,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disable_and_exec_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_kills_running, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_untrusted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_by_descriptor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hook_user, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,24 +83,24 @@ static void host_checks(void **state)
 		 "  control_group = \"no-such-group-ul\";\n"
 		 "  hook = \"%s\";\n"
 		 "};\n", path);
-	snprintf(want, sizeof(want), "t.conf:6: daemon.hook: \"%s\" is not executable: %s", path,
-		 strerror(EACCES));
+	snprintf(want, sizeof(want), "t.conf:6: daemon.hook: \"%s\" refused: not executable "
+		 "(mode 0644)", path);
 	expect_host_errs(buf,
 			 "t.conf:5: daemon.control_group: group \"no-such-group-ul\" does not exist",
 			 want, (const char *)NULL);
 	/* by line, as the parser orders its messages */
 	snprintf(buf, sizeof(buf), L1 "daemon = {\n  hook = \"%s\";\n"
 		 "  control_group = \"no-such-group-ul\";\n};\n", path);
-	snprintf(want2, sizeof(want2), "t.conf:3: daemon.hook: \"%s\" is not executable: %s",
-		 path, strerror(EACCES));
+	snprintf(want2, sizeof(want2), "t.conf:3: daemon.hook: \"%s\" refused: not executable "
+		 "(mode 0644)", path);
 	expect_host_errs(buf, want2,
 			 "t.conf:4: daemon.control_group: group \"no-such-group-ul\" does not exist",
 			 (const char *)NULL);
 	expect_host_err(L1 "daemon = { hook = \"/nonexistent/ul-hook\"; };\n",
-			"t.conf:2: daemon.hook: \"/nonexistent/ul-hook\" is not executable: No such "
-			"file or directory");
+			"t.conf:2: daemon.hook: \"/nonexistent/ul-hook\" refused: No such file or "
+			"directory");
 	expect_host_err(L1 "daemon = { hook = \"/tmp\"; };\n",
-			"t.conf:2: daemon.hook: \"/tmp\" is not a regular file");
+			"t.conf:2: daemon.hook: \"/tmp\" refused: not a regular file");
 
 	/* valid: an executable hook, the root group; and nothing to check at all */
 	assert_int_equal(chmod(path, 0755), 0);

@@ -35,10 +35,14 @@ static void to_reply(uint8_t *b, size_t len)
 	b[3] = (uint8_t)c;
 }
 
+static const uint8_t PL[UL_PROBE_ICMP_PAYLOAD] = {
+	0x9e, 0x01, 0x77, 0x3c, 0xd2, 0x55, 0x10, 0xaa, 0x42, 0x0f, 0xe1, 0x38, 0x6b, 0xc4, 0x2d, 0x90,
+};
+
 static void test_icmp_build(void **state)
 {
 	uint8_t b[64];
-	size_t n = ul_probe_icmp_build(b, sizeof(b), 0x1234, 0xabcd);
+	size_t n = ul_probe_icmp_build(b, sizeof(b), 0x1234, 0xabcd, PL);
 
 	(void)state;
 	assert_true(n >= 8);
@@ -61,39 +65,83 @@ static void test_icmp_build(void **state)
 	{
 		uint8_t d[64];
 
-		assert_int_equal(ul_probe_icmp_build(d, sizeof(d), 0x1235, 0xabcd), n);
+		assert_int_equal(ul_probe_icmp_build(d, sizeof(d), 0x1235, 0xabcd, PL), n);
 		assert_int_equal(ref_csum(d, n), 0);
 		assert_memory_not_equal(b + 2, d + 2, 2);
 	}
-	assert_int_equal(ul_probe_icmp_build(b, 7, 1, 1), 0);
-	assert_int_equal(ul_probe_icmp_build(b, n - 1, 1, 1), 0);
-	assert_int_equal(ul_probe_icmp_build(NULL, 64, 1, 1), 0);
+	assert_int_equal(ul_probe_icmp_build(b, 7, 1, 1, PL), 0);
+	assert_int_equal(ul_probe_icmp_build(b, n - 1, 1, 1, PL), 0);
+	assert_int_equal(ul_probe_icmp_build(NULL, 64, 1, 1, PL), 0);
+	assert_int_equal(ul_probe_icmp_build(b, sizeof(b), 1, 1, NULL), 0);
+	/* the payload is the prober's bytes, verbatim */
+	assert_int_equal(n, 8 + UL_PROBE_ICMP_PAYLOAD);
+	assert_memory_equal(b + 8, PL, UL_PROBE_ICMP_PAYLOAD);
+}
+
+/* A reply with the right id and sequence but not our payload (a forged reply, another
+ * ping that happens to use our id, a host that truncates or rewrites the payload) is no
+ * answer, also when its checksum is valid. */
+static void test_icmp_forged(void **state)
+{
+	uint8_t b[64], other[UL_PROBE_ICMP_PAYLOAD];
+	size_t n = ul_probe_icmp_build(b, sizeof(b), 0x4242, 7, PL);
+	uint16_t seq = 0;
+
+	(void)state;
+	to_reply(b, n);
+	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, PL, &seq), 1);
+	/* every single payload byte changed (checksum fixed up): rejected */
+	for (size_t i = 0; i < UL_PROBE_ICMP_PAYLOAD; i++) {
+		uint8_t f[64];
+
+		memcpy(f, b, n);
+		f[8 + i] ^= 0x01;
+		to_reply(f, n);
+		assert_int_equal(ref_csum(f, n), 0);
+		assert_int_equal(ul_probe_icmp_match(f, n, 0x4242, PL, &seq), 0);
+	}
+	/* a reply built with another prober's payload (same id and seq) */
+	memcpy(other, PL, sizeof(other));
+	other[0] ^= 0xff;
+	assert_int_equal(ul_probe_icmp_build(b, sizeof(b), 0x4242, 7, other), n);
+	to_reply(b, n);
+	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, PL, &seq), 0);
+	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, other, &seq), 1);
+	/* a typical ping(8) reply: 8 header bytes, then its own timestamp payload */
+	memset(b + 8, 0, UL_PROBE_ICMP_PAYLOAD);
+	to_reply(b, n);
+	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, PL, &seq), 0);
+	/* header only, no payload at all */
+	n = ul_probe_icmp_build(b, sizeof(b), 0x4242, 7, PL);
+	to_reply(b, 8);
+	assert_int_equal(ul_probe_icmp_match(b, 8, 0x4242, PL, &seq), 0);
+	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, NULL, &seq), 0);
 }
 
 static void test_icmp_match(void **state)
 {
 	uint8_t b[64];
-	size_t n = ul_probe_icmp_build(b, sizeof(b), 0x4242, 7);
+	size_t n = ul_probe_icmp_build(b, sizeof(b), 0x4242, 7, PL);
 	uint16_t seq = 0;
 
 	(void)state;
 	/* our own request is not a reply */
-	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, &seq), 0);
+	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, PL, &seq), 0);
 	to_reply(b, n);
-	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, &seq), 1);
+	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, PL, &seq), 1);
 	assert_int_equal(seq, 7);
-	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, NULL), 1);
-	assert_int_equal(ul_probe_icmp_match(b, n, 0x4243, &seq), 0);     /* other prober */
-	assert_int_equal(ul_probe_icmp_match(b, 7, 0x4242, &seq), 0);     /* short */
-	assert_int_equal(ul_probe_icmp_match(NULL, 0, 0x4242, &seq), 0);
+	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, PL, NULL), 1);
+	assert_int_equal(ul_probe_icmp_match(b, n, 0x4243, PL, &seq), 0);     /* other prober */
+	assert_int_equal(ul_probe_icmp_match(b, 7, 0x4242, PL, &seq), 0);     /* short */
+	assert_int_equal(ul_probe_icmp_match(NULL, 0, 0x4242, PL, &seq), 0);
 	b[n - 1] ^= 0x55;                                                  /* corrupted */
-	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, &seq), 0);
+	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, PL, &seq), 0);
 	b[n - 1] ^= 0x55;
 	b[1] = 1;                                                          /* bad code */
-	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, &seq), 0);
+	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, PL, &seq), 0);
 	b[1] = 0;
 	b[0] = 3;                                                          /* unreachable */
-	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, &seq), 0);
+	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, PL, &seq), 0);
 }
 
 /* An IPv4 header of ihl words in front of payload. */
@@ -116,7 +164,7 @@ static size_t ip_wrap(uint8_t *out, size_t ihl, const uint8_t *pl, size_t plen, 
 static void test_icmp_strip_ip(void **state)
 {
 	uint8_t icmp[64], pkt[256];
-	size_t n = ul_probe_icmp_build(icmp, sizeof(icmp), 9, 10), len, tot;
+	size_t n = ul_probe_icmp_build(icmp, sizeof(icmp), 9, 10, PL), len, tot;
 	const uint8_t *r;
 	uint16_t seq;
 
@@ -127,14 +175,14 @@ static void test_icmp_strip_ip(void **state)
 	r = ul_probe_icmp_strip_ip(pkt, &len);
 	assert_ptr_equal(r, pkt + 20);
 	assert_int_equal(len, n);
-	assert_int_equal(ul_probe_icmp_match(r, len, 9, &seq), 1);
+	assert_int_equal(ul_probe_icmp_match(r, len, 9, PL, &seq), 1);
 	assert_int_equal(seq, 10);
 	/* with IP options (ihl 7 = 28 bytes) */
 	len = tot = ip_wrap(pkt, 7, icmp, n, 1);
 	r = ul_probe_icmp_strip_ip(pkt, &len);
 	assert_ptr_equal(r, pkt + 28);
 	assert_int_equal(len, n);
-	assert_int_equal(ul_probe_icmp_match(r, len, 9, &seq), 1);
+	assert_int_equal(ul_probe_icmp_match(r, len, 9, PL, &seq), 1);
 	/* maximal options (ihl 15 = 60 bytes) */
 	len = ip_wrap(pkt, 15, icmp, n, 1);
 	r = ul_probe_icmp_strip_ip(pkt, &len);
@@ -178,7 +226,7 @@ static void test_icmp_strip_ip(void **state)
 	r = ul_probe_icmp_strip_ip(pkt, &len);
 	assert_non_null(r);
 	assert_int_equal(len, 4);
-	assert_int_equal(ul_probe_icmp_match(r, len, 9, &seq), 0);
+	assert_int_equal(ul_probe_icmp_match(r, len, 9, PL, &seq), 0);
 }
 
 static void test_dns_build(void **state)
@@ -362,6 +410,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_icmp_build),
 		cmocka_unit_test(test_icmp_match),
+		cmocka_unit_test(test_icmp_forged),
 		cmocka_unit_test(test_icmp_strip_ip),
 		cmocka_unit_test(test_dns_build),
 		cmocka_unit_test(test_dns_match),

@@ -632,6 +632,51 @@ static void test_rule_bytecode(void **state)
 	ul_ruleset_free(&rs);
 }
 
+/* snat to a gateway pair's shared address (nft: "oifname wan1 ip saddr @s4 snat ip to
+ * 192.168.1.10"), and snat to a prefix is refused */
+static void test_snat_bytecode(void **state)
+{
+	struct ul_ruleset rs;
+	struct ul_set *s;
+	struct ul_nrule *r;
+	struct ul_stmt *x;
+	struct built bt;
+	const struct msg *rules[4];
+	size_t nr = 0;
+
+	memset(&rs, 0, sizeof(rs));
+	s = ul_ruleset_add_set(&rs, "s4", UL_KEY_IPV4, true);
+	add_addr(s, "10.0.0.0/24");
+	assert_non_null(ul_ruleset_add_chain(&rs, "nat", UL_CHAIN_NAT, UL_HOOK_POSTROUTING, 100));
+	r = rule(&rs, "nat");
+	st(r, UL_M_OIFNAME, "wan1");
+	st(r, UL_M_NFPROTO, NULL)->family = AF_INET;
+	st(r, UL_M_SADDR_SET, "s4")->family = AF_INET;
+	x = st(r, UL_S_SNAT, NULL);
+	x->family = AF_INET;
+	assert_int_equal(ul_addr_parse("192.168.1.10", false, &x->addr), 0);
+	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), 0);
+	for (size_t i = 0; i < bt.n; i++)
+		if (bt.m[i].type == NFT_MSG_NEWRULE && nr < 4)
+			rules[nr++] = &bt.m[i];
+	assert_int_equal(nr, 1);
+	assert_string_equal(rule_text(rules[0], NULL, 0),
+		"inet uplinkd nat\n"
+		"  [ meta load oifname => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x316e6177 0x00000000 0x00000000 0x00000000 ]\n"
+		"  [ meta load nfproto => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x00000002 ]\n"
+		"  [ payload load 4b @ network header + 12 => reg 1 ]\n"
+		"  [ lookup reg 1 set s4 ]\n"
+		"  [ immediate reg 1 0x0a01a8c0 ]\n"
+		"  [ nat snat ip addr_min reg 1 ]\n");
+	built_free(&bt);
+	x->addr.plen = 24;
+	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), -EINVAL);
+	built_free(&bt);
+	ul_ruleset_free(&rs);
+}
+
 static void test_existing_kept_and_replaced(void **state)
 {
 	struct ul_ruleset rs;
@@ -966,6 +1011,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fresh_batch),
 		cmocka_unit_test(test_rule_bytecode),
+		cmocka_unit_test(test_snat_bytecode),
 		cmocka_unit_test(test_existing_kept_and_replaced),
 		cmocka_unit_test(test_existing_chain_hooks),
 		cmocka_unit_test(test_interval_elements),

@@ -769,6 +769,59 @@ static void test_ct_flush_bytes(void **state)
 	assert_memory_equal(nlh, want, sizeof(want));
 }
 
+/* Unmarked entries whose replies go to a link's address: a filtered flush. */
+static void test_ct_flush_unmarked_bytes(void **state)
+{
+	static const uint8_t want[] = {
+		/* nlmsghdr: len 72, type 0x0102 (ctnetlink delete), REQUEST|ACK, seq 9 */
+		72, 0, 0, 0, 0x02, 0x01, 0x05, 0x00, 9, 0, 0, 0, 0, 0, 0, 0,
+		AF_INET, 0, 0, 0,
+		/* CTA_TUPLE_REPLY { CTA_TUPLE_IP { CTA_IP_V4_DST 192.168.1.2 } }, nested flag */
+		16, 0, CTA_TUPLE_REPLY, 0x80,
+		12, 0, CTA_TUPLE_IP, 0x80,
+		8, 0, CTA_IP_V4_DST, 0, 192, 168, 1, 2,
+		/* CTA_FILTER { ORIG_FLAGS 0, REPLY_FLAGS CTA_FILTER_F_CTA_IP_DST = 1 << 1 },
+		 * host byte order (nla_get_u32) */
+		20, 0, CTA_FILTER, 0x80,
+		8, 0, CTA_FILTER_ORIG_FLAGS, 0, 0, 0, 0, 0,
+		8, 0, CTA_FILTER_REPLY_FLAGS, 0, 0, 0, 0, 0,
+		/* CTA_MARK 0 under CTA_MARK_MASK 0xff00, big-endian */
+		8, 0, CTA_MARK, 0, 0, 0, 0, 0,
+		8, 0, CTA_MARK_MASK, 0, 0x00, 0x00, 0xff, 0x00,
+	};
+	uint8_t w[sizeof(want)];
+	uint32_t flags = 1u << 1;
+	struct ul_addr a = A("192.168.1.2"), a6 = A("2001:db8::2"), none = { 0 };
+	struct nlmsghdr *nlh;
+	const struct nlattr *t;
+
+	(void)state;
+	memcpy(w, want, sizeof(w));
+	memcpy(w + 56 - 4, &flags, 4);          /* REPLY_FLAGS value, native order */
+	nlh = ul_ct_build_flush_unmarked(buf, &a, 0xff00, 9);
+	assert_non_null(nlh);
+	assert_int_equal(nlh->nlmsg_len, sizeof(w));
+	assert_memory_equal(nlh, w, sizeof(w));
+
+	/* IPv6: the family of the message and a 16-byte CTA_IP_V6_DST */
+	nlh = ul_ct_build_flush_unmarked(buf, &a6, 0xff00, 9);
+	assert_non_null(nlh);
+	assert_int_equal(((const struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))->nfgen_family,
+			 AF_INET6);
+	t = find_attr(nlh, sizeof(struct nfgenmsg), CTA_TUPLE_REPLY);
+	assert_non_null(t);
+	t = mnl_attr_get_payload(t);
+	assert_int_equal(mnl_attr_get_type(t), CTA_TUPLE_IP);
+	t = mnl_attr_get_payload(t);
+	assert_int_equal(mnl_attr_get_type(t), CTA_IP_V6_DST);
+	assert_int_equal(mnl_attr_get_payload_len(t), 16);
+	assert_memory_equal(mnl_attr_get_payload(t), a6.bytes, 16);
+
+	/* no address: nothing built */
+	assert_null(ul_ct_build_flush_unmarked(buf, &none, 0xff00, 9));
+	assert_null(ul_ct_build_flush_unmarked(buf, NULL, 0xff00, 9));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -792,6 +845,7 @@ int main(void)
 		cmocka_unit_test(test_kev_route),
 		cmocka_unit_test(test_kev_rule_netconf),
 		cmocka_unit_test(test_ct_flush_bytes),
+		cmocka_unit_test(test_ct_flush_unmarked_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

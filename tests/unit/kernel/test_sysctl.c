@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Sysctl handling against a fake /proc/sys in a temporary directory (UL_SYSCTL_ROOT). */
+/* Sysctl handling against a fake /proc/sys in a temporary directory (UL_SYSCTL_ROOT, read
+ * only by this test's own -DUL_TESTING build of sysctl.c). */
 #include <errno.h>
 #include <ftw.h>
 #include <setjmp.h>
@@ -18,7 +19,8 @@
 struct fix {
 	char dir[48];
 	char root[96];
-	char state[96];
+	char sdir[96];          /* the state directory given to ul_sysctl_new */
+	char state[128];        /* the state file in it */
 };
 
 static void put(struct fix *f, const char *key, const char *content)
@@ -70,13 +72,17 @@ static int setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/ul-sysctl-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->root, sizeof(f->root), "%s/proc-sys", f->dir);
-	snprintf(f->state, sizeof(f->state), "%s/run/sysctl.saved", f->dir);
+	snprintf(f->sdir, sizeof(f->sdir), "%s/run/ns-test", f->dir);
+	snprintf(f->state, sizeof(f->state), "%s/sysctl.saved", f->sdir);
 	assert_int_equal(mkdir(f->root, 0755), 0);
 	assert_int_equal(setenv("UL_SYSCTL_ROOT", f->root, 1), 0);
 	put(f, "net/ipv4/ip_forward", "0\n");
 	put(f, "net/ipv4/conf/all/rp_filter", "1\n");
 	put(f, "net/ipv4/conf/wan1/rp_filter", "2\n");
 	put(f, "net/ipv4/tcp_rmem", "4096\t131072\t6291456\n");
+	put(f, "net/ipv4/tcp_syncookies", "1\n");
+	put(f, "kernel/core_pattern", "core\n");
+	put(f, "net/ipv6/conf/wan1/accept_ra", "1\n");
 	*state = f;
 	return 0;
 }
@@ -104,7 +110,7 @@ static void test_ensure_and_restore(void **state)
 	struct fix *f = *state;
 	struct ul_sysctl *s;
 
-	assert_int_equal(ul_sysctl_new(f->state, &s), 0);
+	assert_int_equal(ul_sysctl_new(f->sdir, &s), 0);
 	/* nothing changed yet: no state file (its directory is made when needed) */
 	assert_null(get(f->state));
 
@@ -140,7 +146,7 @@ static void test_bad_keys(void **state)
 	struct fix *f = *state;
 	struct ul_sysctl *s;
 
-	assert_int_equal(ul_sysctl_new(f->state, &s), 0);
+	assert_int_equal(ul_sysctl_new(f->sdir, &s), 0);
 	assert_int_equal(ul_sysctl_ensure(s, "", 1, 0), -EINVAL);
 	assert_int_equal(ul_sysctl_ensure(s, "/net/ipv4/ip_forward", 1, 0), -EINVAL);
 	assert_int_equal(ul_sysctl_ensure(s, "net/../../etc/passwd", 1, 0), -EINVAL);
@@ -148,9 +154,18 @@ static void test_bad_keys(void **state)
 	assert_int_equal(ul_sysctl_ensure(s, "net//ipv4", 1, 0), -EINVAL);
 	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/ip forward", 1, 0), -EINVAL);
 	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/", 1, 0), -EINVAL);
-	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/nonexistent", 1, 0), -ENOENT);
+	/* keys uplinkd does not manage are refused before they are even read */
+	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/nonexistent", 1, 0), -EPERM);
+	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/tcp_rmem", 1, 0), -EPERM);
+	assert_int_equal(ul_sysctl_ensure(s, "kernel/core_pattern", 1, 0), -EPERM);
+	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/conf/wan1/forwarding", 1, 0), -EPERM);
+	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/conf/a/b/rp_filter", 1, 0), -EPERM);
+	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/conf/nonexistent/rp_filter", 1, 0),
+			 -ENOENT);
 	/* not a single number: refused, left alone */
-	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/tcp_rmem", 1, 0), -EINVAL);
+	put(f, "net/ipv4/conf/wan1/rp_filter", "1 2\n");
+	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/conf/wan1/rp_filter", 2, 0), -EINVAL);
+	assert_string_equal(key(f, "net/ipv4/conf/wan1/rp_filter"), "1 2\n");
 	assert_string_equal(key(f, "net/ipv4/tcp_rmem"), "4096\t131072\t6291456\n");
 	/* nothing was recorded */
 	assert_null(get(f->state));
@@ -166,7 +181,7 @@ static void test_crash_recovery(void **state)
 	struct ul_sysctl *s;
 	FILE *fp;
 
-	assert_int_equal(ul_sysctl_new(f->state, &s), 0);
+	assert_int_equal(ul_sysctl_new(f->sdir, &s), 0);
 	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/ip_forward", 1, 0), 0);
 	ul_sysctl_free(s);              /* "crash": no restore */
 	assert_string_equal(key(f, "net/ipv4/ip_forward"), "1\n");
@@ -176,16 +191,31 @@ static void test_crash_recovery(void **state)
 	fp = fopen(f->state, "a");
 	assert_non_null(fp);
 	fputs("garbage-without-value\n../etc/shadow 1\n", fp);
+	/* planted: keys uplinkd does not manage, values that are not integers */
+	fputs("kernel/core_pattern |/tmp/x\n", fp);
+	fputs("kernel/core_pattern 5\n", fp);
+	fputs("net/ipv4/tcp_syncookies 0\n", fp);
+	fputs("net/ipv4/conf/wan1/rp_filter |/tmp/x\n", fp);
+	fputs("net/ipv4/conf/wan1/rp_filter 99999999999\n", fp);
+	fputs("net/ipv4/conf/../../../kernel/core_pattern 1\n", fp);
+	/* a managed key with an integer (IPv6 counterpart): taken */
+	fputs("net/ipv6/conf/wan1/accept_ra 2\n", fp);
 	fclose(fp);
 
-	assert_int_equal(ul_sysctl_new(f->state, &s), 0);
+	assert_int_equal(ul_sysctl_new(f->sdir, &s), 0);
 	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/ip_forward", 1, 0), 0);
 	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/conf/all/rp_filter", 2, 0), 0);
 	assert_string_equal(get(f->state),
-			    "net/ipv4/ip_forward 0\nnet/ipv4/conf/all/rp_filter 1\n");
+			    "net/ipv4/ip_forward 0\nnet/ipv6/conf/wan1/accept_ra 2\n"
+			    "net/ipv4/conf/all/rp_filter 1\n");
 	ul_sysctl_restore(s);
 	assert_string_equal(key(f, "net/ipv4/ip_forward"), "0\n");
 	assert_string_equal(key(f, "net/ipv4/conf/all/rp_filter"), "1\n");
+	assert_string_equal(key(f, "net/ipv6/conf/wan1/accept_ra"), "2\n");
+	/* never written back */
+	assert_string_equal(key(f, "kernel/core_pattern"), "core\n");
+	assert_string_equal(key(f, "net/ipv4/tcp_syncookies"), "1\n");
+	assert_string_equal(key(f, "net/ipv4/conf/wan1/rp_filter"), "2\n");
 	assert_null(get(f->state));
 	ul_sysctl_free(s);
 }
@@ -211,17 +241,109 @@ static void test_unwritable_state(void **state)
 	struct ul_sysctl *s;
 	char bad[160];
 
-	/* a state file that cannot even be looked for: refused at once */
-	snprintf(bad, sizeof(bad), "%s/proc-sys/net/ipv4/ip_forward/saved", f->dir);
+	/* a state directory that cannot even be looked for: refused at once */
+	snprintf(bad, sizeof(bad), "%s/proc-sys/net/ipv4/ip_forward/ns", f->dir);
 	assert_int_equal(ul_sysctl_new(bad, &s), -ENOTDIR);
 	/* two directory levels missing: only one is ever created */
-	snprintf(bad, sizeof(bad), "%s/a/b/saved", f->dir);
-	assert_int_equal(ul_sysctl_new(bad, &s), 0);
+	snprintf(bad, sizeof(bad), "%s/a/b/ns", f->dir);
+	assert_int_equal(ul_sysctl_new(bad, &s), -ENOENT);
+
+	/* the directory can no longer be written: nothing is changed */
+	assert_int_equal(ul_sysctl_new(f->sdir, &s), 0);
+	assert_int_equal(chmod(f->sdir, 0500), 0);
+	if (!geteuid()) {       /* root writes anyway (CAP_DAC_OVERRIDE): make it a file */
+		assert_int_equal(chmod(f->sdir, 0700), 0);
+		snprintf(bad, sizeof(bad), "%s/sysctl.saved.tmp", f->sdir);
+		assert_int_equal(mkdir(bad, 0700), 0);
+	}
 	assert_true(ul_sysctl_ensure(s, "net/ipv4/ip_forward", 1, 0) < 0);
 	assert_string_equal(key(f, "net/ipv4/ip_forward"), "0\n");
 	ul_sysctl_restore(s);
 	assert_string_equal(key(f, "net/ipv4/ip_forward"), "0\n");
 	ul_sysctl_free(s);
+	chmod(f->sdir, 0700);
+}
+
+/* The state directory and its parent must be ours and writable by nobody else; the
+ * state file is never reached through a symbolic link. */
+static void test_untrusted_dir(void **state)
+{
+	struct fix *f = *state;
+	struct ul_sysctl *s = NULL;
+	char parent[128], path[160], victim[128];
+	FILE *fp;
+
+	snprintf(parent, sizeof(parent), "%s/run", f->dir);
+	assert_int_equal(mkdir(parent, 0755), 0);
+	/* parent writable by others */
+	assert_int_equal(chmod(parent, 0777), 0);
+	assert_int_equal(ul_sysctl_new(f->sdir, &s), -EPERM);
+	assert_int_equal(chmod(parent, 0755), 0);
+	/* the state directory itself group-writable */
+	assert_int_equal(mkdir(f->sdir, 0700), 0);
+	assert_int_equal(chmod(f->sdir, 0770), 0);
+	assert_int_equal(ul_sysctl_new(f->sdir, &s), -EPERM);
+	assert_int_equal(rmdir(f->sdir), 0);
+	/* the state directory a symbolic link */
+	assert_int_equal(symlink("/", f->sdir), 0);
+	assert_true(ul_sysctl_new(f->sdir, &s) < 0);
+	assert_int_equal(unlink(f->sdir), 0);
+	/* the state file a symbolic link: not read */
+	assert_int_equal(mkdir(f->sdir, 0700), 0);
+	snprintf(victim, sizeof(victim), "%s/victim", f->dir);
+	fp = fopen(victim, "w");
+	assert_non_null(fp);
+	fputs("kernel/core_pattern 1\n", fp);
+	fclose(fp);
+	assert_int_equal(symlink(victim, f->state), 0);
+	assert_int_equal(ul_sysctl_new(f->sdir, &s), -ELOOP);
+	assert_int_equal(unlink(f->state), 0);
+	/* a state file others may write: not read */
+	fp = fopen(f->state, "w");
+	assert_non_null(fp);
+	fputs("net/ipv4/ip_forward 1\n", fp);
+	fclose(fp);
+	assert_int_equal(chmod(f->state, 0666), 0);
+	assert_int_equal(ul_sysctl_new(f->sdir, &s), -EPERM);
+	assert_int_equal(unlink(f->state), 0);
+	/* a temporary file planted as a symbolic link is replaced, never written through */
+	snprintf(path, sizeof(path), "%s/sysctl.saved.tmp", f->sdir);
+	assert_int_equal(symlink(victim, path), 0);
+	assert_int_equal(ul_sysctl_new(f->sdir, &s), 0);
+	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/ip_forward", 1, 0), 0);
+	assert_string_equal(get(victim), "kernel/core_pattern 1\n");
+	assert_string_equal(get(f->state), "net/ipv4/ip_forward 0\n");
+	ul_sysctl_restore(s);
+	ul_sysctl_free(s);
+}
+
+static void test_managed(void **state)
+{
+	char dir[64], want[64];
+	struct stat st;
+
+	(void)state;
+	assert_true(ul_sysctl_managed("net/ipv4/ip_forward"));
+	assert_true(ul_sysctl_managed("net/ipv4/fib_multipath_hash_policy"));
+	assert_true(ul_sysctl_managed("net/ipv6/fib_multipath_hash_policy"));
+	assert_true(ul_sysctl_managed("net/ipv4/conf/all/rp_filter"));
+	assert_true(ul_sysctl_managed("net/ipv4/conf/wan-1.100/rp_filter"));
+	assert_true(ul_sysctl_managed("net/ipv6/conf/wan1/forwarding"));
+	assert_true(ul_sysctl_managed("net/ipv6/conf/wan1/accept_ra"));
+	assert_false(ul_sysctl_managed("kernel/core_pattern"));
+	assert_false(ul_sysctl_managed("net/ipv4/tcp_syncookies"));
+	assert_false(ul_sysctl_managed("net/ipv4/conf/wan1/forwarding"));
+	assert_false(ul_sysctl_managed("net/ipv4/conf//rp_filter"));
+	assert_false(ul_sysctl_managed("net/ipv4/conf/../rp_filter"));
+	assert_false(ul_sysctl_managed("net/ipv4/conf/averyveryverylongname/rp_filter"));
+	assert_false(ul_sysctl_managed("net/ipv4/conf/wan1/rp_filter/x"));
+	assert_false(ul_sysctl_managed("net/ipv4/ip_forward/"));
+
+	assert_int_equal(ul_sysctl_state_dir(dir, sizeof(dir)), 0);
+	assert_int_equal(stat("/proc/self/ns/net", &st), 0);
+	snprintf(want, sizeof(want), "/run/uplinkd/ns-%llu", (unsigned long long)st.st_ino);
+	assert_string_equal(dir, want);
+	assert_int_equal(ul_sysctl_state_dir(dir, 10), -ENAMETOOLONG);
 }
 
 int main(void)
@@ -232,6 +354,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crash_recovery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_state_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_untrusted_dir, setup, teardown),
+		cmocka_unit_test(test_managed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
