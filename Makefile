@@ -80,7 +80,8 @@ HDRS       := $(wildcard include/*/*.h)
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS   := gcc make pkg-config libmnl-dev libnftnl-dev libconfig-dev libcmocka-dev \
 	      libsystemd-dev libcap-ng-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat \
-	      systemd-container keepalived conntrackd lsm
+	      systemd-container keepalived conntrackd lsm \
+	      libnetfilter-queue-dev iptables iputils-ping
 
 .PHONY: all all-tests deps check check-unit check-integration check-asan fuzz check-fuzz demo bench install \
 	check-system deb clean distclean
@@ -148,6 +149,14 @@ $(B)/kernel/%: tests/kernel/%.c $(LIBS_ALL) $(HDRS)
 $(B)/lab/%: tests/lab/%.c $(LIBS_ALL) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIBS_ALL) $(LDFLAGS) $(LDLIBS)
+
+# The lab's delay line (tests/lab/delayline.c) talks NFQUEUE through libnetfilter-queue; it
+# uses none of uplinkd's libraries.
+NFQ_CFLAGS := $(shell $(PKG_CONFIG) --cflags libnetfilter_queue 2>/dev/null)
+NFQ_LIBS   := $(or $(shell $(PKG_CONFIG) --libs libnetfilter_queue 2>/dev/null),-lnetfilter_queue -lnfnetlink)
+$(B)/lab/delayline: tests/lab/delayline.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(NFQ_CFLAGS) -o $@ $< $(LDFLAGS) $(NFQ_LIBS)
 
 # The suite: unit tests, then integration tests in namespaces (root; SKIP elsewhere).
 check: deps

@@ -9,9 +9,12 @@
 # rounds, BENCH_PL_RUNS (3) ping-loop runs, BENCH_PL_INTERVAL (30) its check interval,
 # BENCH_OUT (bench/RESULTS.md); section 9 (the gateway pair, bench/ha.sh): BENCH_HA_RUNS (5),
 # BENCH_HA_ADVERTS ("0.1 1"). BENCH_ONLY=ha runs section 9 alone and replaces it in BENCH_OUT.
-# BENCH_LOSS_S (120) seconds per lossy-link cell of section 10 (scaled to 10 minutes; 600
-# gives the 10-minute figure itself). BENCH_ONLY=repair runs section 11 (repair after nft
-# flush ruleset) alone and replaces it in BENCH_OUT, the rest of the file left as it is.
+# BENCH_LOSS_S (120) seconds per lossy-link cell of section 11 (scaled to 10 minutes; 600
+# gives the 10-minute figure itself).
+# Section 10 (link quality, bench/quality.sh): BENCH_Q_RUNS, BENCH_Q_JITTER_S; BENCH_ONLY=quality
+# runs section 10 alone and replaces it in an existing BENCH_OUT, leaving the others as they were.
+# BENCH_ONLY=repair runs section 12 (repair after nft flush ruleset) alone and replaces it in
+# BENCH_OUT, the rest of the file left as it is.
 # shellcheck disable=SC2015,SC2016
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,8 +34,16 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "bench: building into $B"
 make -s -C "$ROOT" B="$B" all-tests >/dev/null || { echo "bench: build failed" >&2; exit 1; }
-"$ROOT/tests/lab/deps.sh" iperf3 jq iproute2 nftables iputils-ping keepalived conntrackd conntrack lsm ||
+"$ROOT/tests/lab/deps.sh" iperf3 jq iproute2 nftables iputils-ping keepalived conntrackd conntrack lsm \
+	iptables || exit 1
+case ${BENCH_ONLY:-} in
+'' | ha | quality | repair) ;;
+*) echo "bench: BENCH_ONLY must be empty, 'ha', 'quality' or 'repair'" >&2; exit 1 ;;
+esac
+if [ "${BENCH_ONLY:-}" = quality ] && ! grep -q '^## Anomalies' "$OUT" 2>/dev/null; then
+	echo "bench: BENCH_ONLY=quality needs an existing $OUT of a full run" >&2
 	exit 1
+fi
 
 # section 9 alone: run it and put it in place of the one in $OUT (before "## Anomalies" when
 # $OUT has none yet)
@@ -199,12 +210,12 @@ carrier_event() {
 	return 1
 }
 
-# route_event SINCE_US down|up: timestamp (us) of the first change of the balance table's
-# default route after SINCE_US that leaves wan1 out (down) or takes it in (up); 1 when none
-# within 5 s. Multipath routes span several lines (nexthops indented).
+# route_event SINCE_US down|up [TIMEOUT_S]: timestamp (us) of the first change of the balance
+# table's default route after SINCE_US that leaves wan1 out (down) or takes it in (up); 1 when
+# none within TIMEOUT_S (5) s. Multipath routes span several lines (nexthops indented).
 route_event() {
 	local ts i
-	for ((i = 0; i < 250; i++)); do
+	for ((i = 0; i < ${3:-5} * 50; i++)); do
 		ts=$(awk -v t0="$1" -v want="$2" '
 			function flush() {
 				if (found || cur_ts <= t0 || cur !~ /table 250/ || cur ~ /^Deleted/)
@@ -259,6 +270,30 @@ burst_t0() {
 
 # a random phase (0..199 ms) so that cuts do not line up with the probe rounds
 random_phase() { sleep_ms $((RANDOM % 200)); }
+
+# section 10, link quality
+# shellcheck source-path=SCRIPTDIR source=bench/quality.sh
+. "$ROOT/bench/quality.sh"
+if [ "${BENCH_ONLY:-}" = quality ]; then
+	HOOK_LAG=() ANOMALIES=()
+	row_mw() { local s; s=$(stats "$@"); echo "$(echo "$s" | cut -d' ' -f1) | $(echo "$s" | cut -d' ' -f2)"; }
+	quality_measure
+	quality_section >"$LABDIR/q.md"
+	# the new section 10 replaces the old one (or goes before "## Anomalies")
+	awk -v secfile="$LABDIR/q.md" '
+		function emit() { while ((getline l < secfile) > 0) print l; print ""; done = 1 }
+		/^## 10\. / { emit(); skip = 1; next }
+		skip && /^## / { skip = 0 }
+		skip { next }
+		/^## Anomalies/ && !done { emit() }
+		{ print }' "$OUT" >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+	if [ ${#ANOMALIES[@]} -gt 0 ]; then
+		printf '%s\n' "${ANOMALIES[@]}" >&2
+		lab_log "section 10: anomalies above (not written to $OUT: its Anomalies are the full run's)"
+	fi
+	lab_log "section 10 done in $Q_SECS s; $OUT updated"
+	exit 0
+fi
 
 # ---------------------------------------------------------------------------------------
 # 1 + 3 (+ 8b): silent failure of isp1, outage for new connections, failback, held flows
@@ -323,14 +358,14 @@ $(tail -c +"$((log_off + 1))" "$LABDIR/uplinkd.log" | grep -v '^<7>' | head -n 2
 }
 
 # ---------------------------------------------------------------------------------------
-# 11. repair after nft flush ruleset
+# 12. repair after nft flush ruleset
 
 # the gateway's nftables table events, timestamped as they arrive (started with the section)
 REPMON=$LABDIR/repmon.log
 repair_bench() {
 	local r t0 t_del t_add n out i monpid
 	REP_MS=() REP_CMD=() REP_OK=() REP_LINES=0 REP_BACKOFF=0
-	lab_log "=== 11: repair after nft flush ruleset, $RUNS runs"
+	lab_log "=== 12: repair after nft flush ruleset, $RUNS runs"
 	lab_bg gw bash -c 'stdbuf -oL nft monitor tables | while IFS= read -r l; do echo "${EPOCHREALTIME/./} $l"; done' \
 		>"$REPMON" 2>/dev/null
 	monpid=$LAB_BG_PID
@@ -369,7 +404,7 @@ repair_bench() {
 
 repair_md() {
 	cat <<EOF
-## 11. Repair after \`nft flush ruleset\` ($RUNS runs)
+## 12. Repair after \`nft flush ruleset\` ($RUNS runs)
 
 | | median | worst |
 |---|---|---|
@@ -395,14 +430,14 @@ if [ "${BENCH_ONLY:-}" = repair ]; then
 	repair_bench
 	[ -f "$OUT" ] || lab_fail "BENCH_ONLY=repair: $OUT missing (run the whole bench once)"
 	repair_md >"$LABDIR/repair.md"
-	# section 11 replaced (or put before the anomalies), the rest of the file as it was
+	# section 12 replaced (or put before the anomalies), the rest of the file as it was
 	awk -v f="$LABDIR/repair.md" '
 		function put() { while ((getline l < f) > 0) print l; print ""; done = 1 }
-		/^## 11\. / { if (!done) put(); skip = 1; next }
+		/^## 12\. / { if (!done) put(); skip = 1; next }
 		/^## / && skip { skip = 0 }
 		/^## Anomalies/ && !done { put() }
 		!skip { print }' "$OUT" >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
-	lab_log "section 11 written into $OUT"
+	lab_log "section 12 written into $OUT"
 	exit 0
 fi
 
@@ -796,8 +831,11 @@ HA_SECTION=$("$ROOT/bench/ha.sh" "$B") || HA_SECTION="## 9. Gateway pair: takeov
 
 bench/ha.sh failed."
 
+# 10. link quality (this lab)
+quality_measure
+
 # ---------------------------------------------------------------------------------------
-# 10: lossy links and total outages: uplinkd vs lsm vs the ping loop
+# 11: lossy links and total outages: uplinkd vs lsm vs the ping loop
 
 LOSS_S=${BENCH_LOSS_S:-120}
 LOSS_SCALE=$(awk -v s="$LOSS_S" 'BEGIN { printf "%g", 600 / s }')
@@ -809,7 +847,7 @@ loss_off() { local k; for ((k = 1; k <= ${#LOSS_CELLS[@]}; k++)); do lab_loss "$
 targets_of() { seq -f '203.0.113.%g' 11 $((10 + $1)) | paste -sd, -; }
 transitions_of() { lab_link_field "$1" transitions; }
 
-lab_log "=== 10a: uplinkd, ${#LOSS_CELLS[@]} lossy links for $LOSS_S s (200 ms probes)"
+lab_log "=== 11a: uplinkd, ${#LOSS_CELLS[@]} lossy links for $LOSS_S s (200 ms probes)"
 {
 	echo "daemon = { log_level = \"info\"; hook = \"$LABDIR/hook\"; };"
 	echo 'lan = { interfaces = [ "lan0" ]; networks = [ "10.0.0.0/24", "10.0.1.0/24" ]; };'
@@ -837,14 +875,14 @@ ul_stop
 lab_log "uplinkd transitions per cell in $LOSS_S s: ${UL_LT[*]}"
 
 # detection of a total outage at 200 and 50 ms probes (3 targets, down_after 3)
-lab_log "=== 10b: uplinkd outage detection at 200 ms and 50 ms probes"
+lab_log "=== 11b: uplinkd outage detection at 200 ms and 50 ms probes"
 U9_200=() U9_50=()
 bconf 2 interval=200 timeout=200 >"$LABDIR/o200.conf"
 bconf 2 interval=50 timeout=50 >"$LABDIR/o50.conf"
 for iv in 200 50; do
 	ul_start "$LABDIR/o$iv.conf" 2
 	for ((r = 1; r <= 5; r++)); do
-		RUN_LABEL="section 10, uplinkd $iv ms, run $r"
+		RUN_LABEL="section 11, uplinkd $iv ms, run $r"
 		silent_run
 		if [ "$iv" = 200 ]; then U9_200+=("$R_DETECT"); else U9_50+=("$R_DETECT"); fi
 		lab_log "uplinkd $iv ms run $r: detection $R_DETECT ms"
@@ -854,7 +892,7 @@ done
 
 # lsm: one connection per (link, target), a group (logic or) per link, so a link with N
 # targets is down only when all N are; an event script that logs and swaps the route
-lab_log "=== 10c: lsm (Debian $(dpkg-query -W -f '${Version}' lsm 2>/dev/null)), shipped defaults and tuned to 200 ms"
+lab_log "=== 11c: lsm (Debian $(dpkg-query -W -f '${Version}' lsm 2>/dev/null)), shipped defaults and tuned to 200 ms"
 LSMLOG=$LABDIR/lsm-events.log
 cat >"$LABDIR/lsm-event" <<EOF
 #!/bin/sh
@@ -998,7 +1036,7 @@ lab_log "lsm outage detection: defaults ${LSM_OD[*]} ms, tuned ${LSM_OT[*]} ms"
 
 # the ping loop at the same probe rate (one ping, 1 s timeout, every 0.2 s), one target:
 # loss on isp1 only, one loss rate after the other; then its outage detection
-lab_log "=== 10d: ping loop at 0.2 s under loss, and its outage detection"
+lab_log "=== 11d: ping loop at 0.2 s under loss, and its outage detection"
 PLL=() PLL_OD=() PLL_ST=()
 for pct in 10 20 30; do
 	: >"$PLLOG"
@@ -1044,7 +1082,7 @@ for ((k = 1; k <= ${#LOSS_CELLS[@]}; k++)); do
 	fi
 	LOSS_ROWS+=("| $pct % | $nt | $(cell "${UL_LT[k-1]}" "${UL_LST[k-1]}") (loss shown ${UL_LLOSS[k-1]} %) | $(cell "${LSM_D[k-1]}" "${LSM_DST[k-1]}") | $(cell "${LSM_T[k-1]}" "${LSM_TST[k-1]}") | $pl |")
 done
-# 11. repair after nft flush ruleset (defined above)
+# 12. repair after nft flush ruleset (defined above)
 repair_bench
 
 # ---------------------------------------------------------------------------------------
@@ -1290,7 +1328,9 @@ is healed while 20 connections opened during the outage are open.
 
 $HA_SECTION
 
-## 10. Lossy links and total outages: uplinkd vs lsm vs the ping loop
+$(quality_section)
+
+## 11. Lossy links and total outages: uplinkd vs lsm vs the ping loop
 
 State changes with random loss in each direction (nft numgen in the ISP, drawn
 independently for each packet and direction). Each cell ran for $LOSS_S s
@@ -1343,7 +1383,8 @@ $(repair_md)
 
 Runs of sections 1 and 8 (uplinkd) are checked for transitions other than isp1 down and back
 up, held connections not all established on isp2, and outages more than 300 ms longer than
-the detection.
+the detection; those of section 10 for transitions other than isp1 up -> degraded -> up, and
+more than 9 transitions in a jitter case.
 
 $AN_TEXT
 EOF

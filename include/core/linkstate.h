@@ -7,6 +7,12 @@
 #include <stdint.h>
 
 #define UL_QUALITY_WINDOW 10            /* rounds averaged for rtt and loss */
+/* Leaving degraded: the quality must stay within the recovery margin for UL_RECOVER_ROUNDS
+ * rounds in a row; a link degraded again fewer than UL_FLAP_ROUNDS rounds after it recovered
+ * needs twice as many rounds as the last time, up to UL_RECOVER_MAX_ROUNDS. */
+#define UL_RECOVER_ROUNDS UL_QUALITY_WINDOW
+#define UL_RECOVER_MAX_ROUNDS (32 * UL_RECOVER_ROUNDS)
+#define UL_FLAP_ROUNDS 300
 
 enum ul_state { UL_ST_INIT, UL_ST_UP, UL_ST_DEGRADED, UL_ST_DOWN, UL_ST_DISABLED };
 
@@ -31,6 +37,9 @@ struct ul_fsm {
 	uint32_t n_window, window_pos;
 	uint64_t since_ms;                      /* monotonic time of the last transition */
 	uint32_t transitions;
+	uint32_t rounds_in_state;               /* rounds since the last transition */
+	uint32_t margin_run;                    /* degraded: rounds in a row within the margin */
+	uint32_t recover_rounds;                /* what leaving degraded needs (0: not yet set) */
 };
 
 struct ul_transition {

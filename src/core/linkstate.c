@@ -4,13 +4,20 @@
  *   init     --1 good round-->             up (or degraded if quality is already bad)
  *   init/up/degraded --down_after bad rounds in a row--> down
  *   up       --quality over the window beyond a limit--> degraded
- *   degraded --rtt <= 80% of max_rtt_ms and loss <= max_loss_pct / 2--> up
+ *   degraded --rtt <= 80% of max_rtt_ms and loss <= max_loss_pct / 2, for
+ *              recover_rounds rounds in a row--> up
  *   down     --up_after good rounds in a row, with carrier--> up (or degraded)
  *   any      --carrier lost / interface gone--> down      (at once)
  *   any      --disable--> disabled --enable--> init (down without carrier)
  *
  * The quality window keeps recording while a link is down (status shows the outage's
  * loss); when an outage ends, it restarts from the good rounds that ended it.
+ *
+ * Flap damping between up and degraded: recover_rounds starts at UL_RECOVER_ROUNDS; a link
+ * degraded again fewer than UL_FLAP_ROUNDS rounds after it became up doubles it (up to
+ * UL_RECOVER_MAX_ROUNDS), one that stayed up longer starts again from UL_RECOVER_ROUNDS. So
+ * degraded spells in a series last at least 10, 20, 40... rounds, and a link whose quality
+ * wanders around a limit changes between up and degraded at most 9 times in 300 rounds.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -79,6 +86,7 @@ static bool go(struct ul_fsm *f, enum ul_state to, uint64_t now_ms, struct ul_tr
 	f->since_ms = now_ms;
 	f->transitions++;
 	f->good_run = f->bad_run = 0;
+	f->rounds_in_state = f->margin_run = 0;
 	return true;
 }
 
@@ -122,7 +130,21 @@ static bool quality_bad(const struct ul_fsm *f, const struct ul_fsm_params *p, c
 	return false;
 }
 
-/* Recovered with margin: rtt <= 80% of the limit, loss <= half of it. */
+/* Up -> degraded: how many rounds within the margin the recovery will need (damping). */
+static void degrade_damping(struct ul_fsm *f, char *why, size_t len)
+{
+	if (f->recover_rounds && f->rounds_in_state < UL_FLAP_ROUNDS) {
+		f->recover_rounds *= 2;
+		if (f->recover_rounds > UL_RECOVER_MAX_ROUNDS)
+			f->recover_rounds = UL_RECOVER_MAX_ROUNDS;
+		snprintf(why + strlen(why), len - strlen(why), "; flapping: recovery needs %u rounds",
+			 f->recover_rounds);
+	} else {
+		f->recover_rounds = UL_RECOVER_ROUNDS;
+	}
+}
+
+/* Within the recovery margin: rtt <= 80% of the limit, loss <= half of it. */
 static bool quality_good(const struct ul_fsm *f, const struct ul_fsm_params *p)
 {
 	double rtt = ul_fsm_rtt_ms(f), loss = ul_fsm_loss_pct(f);
@@ -138,10 +160,11 @@ bool ul_fsm_round(struct ul_fsm *f, const struct ul_fsm_params *p, const struct 
 		  uint64_t now_ms, struct ul_transition *t)
 {
 	bool good = f->carrier && r->sent > 0 && r->answered > 0 && r->answered >= (p->quorum ? p->quorum : 1);
-	char why[64];
+	char why[96];
 
 	if (f->state == UL_ST_DISABLED)
 		return false;
+	f->rounds_in_state++;
 	f->window[f->window_pos] = *r;
 	f->window_pos = (f->window_pos + 1) % UL_QUALITY_WINDOW;
 	if (f->n_window < UL_QUALITY_WINDOW)
@@ -149,6 +172,7 @@ bool ul_fsm_round(struct ul_fsm *f, const struct ul_fsm_params *p, const struct 
 
 	if (!good) {
 		f->good_run = 0;
+		f->margin_run = 0;
 		f->bad_run++;
 		if (f->state != UL_ST_DOWN && f->bad_run >= p->down_after)
 			return go(f, UL_ST_DOWN, now_ms, t, "%u of %u rounds failed", f->bad_run,
@@ -159,27 +183,42 @@ bool ul_fsm_round(struct ul_fsm *f, const struct ul_fsm_params *p, const struct 
 	f->good_run++;
 	switch (f->state) {
 	case UL_ST_INIT:
-		if (quality_bad(f, p, why, sizeof(why)))
+		if (quality_bad(f, p, why, sizeof(why))) {
+			if (!f->recover_rounds)
+				f->recover_rounds = UL_RECOVER_ROUNDS;
 			return go(f, UL_ST_DEGRADED, now_ms, t, "%s", why);
+		}
 		return go(f, UL_ST_UP, now_ms, t, "first round answered");
 	case UL_ST_DOWN:
 		if (f->good_run < p->up_after)
 			return false;
 		/* quality is judged on the good run that ends the outage, not on the outage */
 		window_keep_last(f, p->up_after);
-		if (quality_bad(f, p, why, sizeof(why)))
+		if (quality_bad(f, p, why, sizeof(why))) {
+			if (!f->recover_rounds)
+				f->recover_rounds = UL_RECOVER_ROUNDS;
 			return go(f, UL_ST_DEGRADED, now_ms, t, "%u of %u rounds answered, %s",
 				  p->up_after, p->up_after, why);
+		}
 		return go(f, UL_ST_UP, now_ms, t, "%u of %u rounds answered", p->up_after,
 			  p->up_after);
 	case UL_ST_UP:
-		if (quality_bad(f, p, why, sizeof(why)))
+		if (quality_bad(f, p, why, sizeof(why))) {
+			degrade_damping(f, why, sizeof(why));
 			return go(f, UL_ST_DEGRADED, now_ms, t, "%s", why);
+		}
 		return false;
 	case UL_ST_DEGRADED:
-		if (quality_good(f, p))
-			return go(f, UL_ST_UP, now_ms, t, "quality recovered");
-		return false;
+		if (!quality_good(f, p)) {
+			f->margin_run = 0;
+			return false;
+		}
+		if (!f->recover_rounds)
+			f->recover_rounds = UL_RECOVER_ROUNDS;
+		if (++f->margin_run < f->recover_rounds)
+			return false;
+		return go(f, UL_ST_UP, now_ms, t, "quality within the margin for %u rounds",
+			  f->margin_run);
 	default:
 		return false;
 	}

@@ -5,11 +5,13 @@
 #   targets=203.0.113.11[,203.0.113.12]  method=icmp  level=debug
 #   extra='...'   appended verbatim (rules, sticky, port_forwards, ...)
 #   daemon_extra='...'  inside daemon = { }
+#   check_extra='...'   inside every link's check = { } (e.g. 'max_rtt_ms = 100;')
 #   gw=auto       use gateway = "auto" on every link
 lab_conf() {
 	local n=$1; shift
 	local weights="" tiers="" interval=200 timeout=200 down=3 up=3 quorum=1
 	local targets="203.0.113.11" method=icmp level=debug extra="" daemon_extra="" gw=""
+	local check_extra=""
 	local kv
 	for kv in "$@"; do
 		case $kv in
@@ -18,6 +20,7 @@ lab_conf() {
 		down=*) down=${kv#*=} ;; up=*) up=${kv#*=} ;; quorum=*) quorum=${kv#*=} ;;
 		targets=*) targets=${kv#*=} ;; method=*) method=${kv#*=} ;; level=*) level=${kv#*=} ;;
 		extra=*) extra=${kv#*=} ;; daemon_extra=*) daemon_extra=${kv#*=} ;; gw=*) gw=${kv#*=} ;;
+		check_extra=*) check_extra=${kv#*=} ;;
 		*) echo "lab_conf: unknown option $kv" >&2; return 2 ;;
 		esac
 	done
@@ -35,7 +38,8 @@ lab_conf() {
 		cat <<EOC
   { name = "isp$k"; interface = "wan$k"; gateway = "$g"; weight = $w; tier = $t;
     check = { method = "$method"; targets = [ $tl ]; interval_ms = $interval;
-              timeout_ms = $timeout; quorum = $quorum; down_after = $down; up_after = $up; }; }
+              timeout_ms = $timeout; quorum = $quorum; down_after = $down; up_after = $up;
+              $check_extra }; }
 EOC
 	done
 	echo ");"

@@ -11,14 +11,16 @@
 #   3. new connections all leave by isp2
 #   4. isp1 heals: failback time; connections opened during the outage survive it
 #   5. balance restored
-#   6. carrier loss on isp2: detection time, traffic by isp1; carrier back
-#   7. the transition log, uplinkd stops, the kernel is left as it was found
+#   6. isp1 gets slow (the lab's delay line, +100 ms): degraded, out of the balance; back
+#      after the recovery margin once the delay goes
+#   7. carrier loss on isp2: detection time, traffic by isp1; carrier back
+#   8. the transition log, uplinkd stops, the kernel is left as it was found
 # Needs root. Everything is removed at the end, also on failure or Ctrl-C (lab.sh's traps).
 # Environment: DEMO_FAST=1 shortens the pauses; UL_KEEP_LOGS=1 keeps the lab's logs.
 # Exit status: 0 when every step behaved as expected, 1 otherwise.
 
 DEMO_T0=${EPOCHREALTIME/./}
-NSTEPS=7
+NSTEPS=8
 
 if [ "$(id -u)" != 0 ]; then
 	echo "demo.sh: must run as root (it creates network namespaces): sudo make demo" >&2
@@ -34,11 +36,12 @@ case $_b in
 /*) ;;
 *) _b=$PWD/$_b ;;
 esac
-if [ ! -x "$_b/uplinkd" ] || [ ! -x "$_b/uplinkctl" ] || [ ! -x "$_b/lab/tcpsrc" ]; then
-	echo "demo.sh: $_b/uplinkd, uplinkctl or lab/tcpsrc missing (run: make demo)" >&2
+if [ ! -x "$_b/uplinkd" ] || [ ! -x "$_b/uplinkctl" ] || [ ! -x "$_b/lab/tcpsrc" ] ||
+	[ ! -x "$_b/lab/delayline" ]; then
+	echo "demo.sh: $_b/uplinkd, uplinkctl, lab/tcpsrc or lab/delayline missing (run: make demo)" >&2
 	exit 1
 fi
-for _t in ip nft jq timeout; do
+for _t in ip nft jq timeout iptables; do
 	if ! command -v "$_t" >/dev/null; then
 		echo "demo.sh: '$_t' not found (run: make deps)" >&2
 		exit 1
@@ -318,14 +321,16 @@ cat <<'EOF'
   Every box is a network namespace on this machine. The gateway balances new
   connections 40:60 over its two links and probes 203.0.113.11 and .12 through
   each of them every 200 ms (ICMP); 3 failed rounds make a link down, 3 good
-  ones bring it back. The Internet host tells each client the address it saw:
+  ones bring it back; a link whose RTT averages above 60 ms over 10 rounds is
+  degraded. The Internet host tells each client the address it saw:
   192.168.1.2 means the connection left by isp1, 192.168.2.2 by isp2.
 EOF
 
 lab_create 2 --bcp38
 conf=$LABDIR/uplinkd.conf
 lab_conf 2 weights=40,60 interval=200 timeout=200 down=3 up=3 quorum=1 level=info \
-	targets=203.0.113.11,203.0.113.12 >"$conf" || die "cannot write the configuration"
+	targets=203.0.113.11,203.0.113.12 check_extra='max_rtt_ms = 60;' >"$conf" ||
+	die "cannot write the configuration"
 "$UL_BUILD/uplinkd" -t -c "$conf" >/dev/null 2>"$LABDIR/conf-check.err" ||
 	die "the demo configuration is refused: $(cat "$LABDIR/conf-check.err")"
 lab_snapshot "$LABDIR/before.snap"
@@ -464,6 +469,38 @@ ok "isp1 carries its share again"
 pause
 
 # --- 6
+step "isp1 gets slow: degraded, out of the balance, and back"
+say "isp1's router now holds every packet it forwards upstream for 100 ms (the"
+say "lab's delay line, as on a congested line). Its probes are still answered,"
+say "so isp1 is not down; but once its RTT averages above 60 ms over 10 rounds"
+say "it is degraded, and a degraded link gets no new connections while another"
+say "link is up. Connections already on it stay there."
+t_sl=$(now_ms)
+lab_delay 1 100 >>"$LABDIR/lab.log" 2>&1 || die "lab_delay failed (see $LABDIR/lab.log)"
+say "${R}isp1 +100 ms${N} at $(elapsed)"
+watch_state isp1 degraded 15 "$t_sl" "slow link"
+deg_ms=$WATCH_MS
+rtt=$(lab_link_field isp1 rtt_ms) || rtt=
+ok "isp1 degraded $(fmt_ms $deg_ms) after the delay (7 rounds of 200 ms lift"
+say "  the 10-round average above 60 ms: it was ${rtt%.*} ms at that moment)"
+count_conns 100
+show_counts 100
+[ "$CF" = 0 ] && [ "$C2" = 100 ] || die "a degraded isp1 still got new connections"
+ok "every new connection left by isp2"
+pause 2
+t_sf=$(now_ms)
+lab_undelay 1 >>"$LABDIR/lab.log" 2>&1 || die "lab_undelay failed (see $LABDIR/lab.log)"
+say "${G}isp1 fast again${N} at $(elapsed)"
+watch_state isp1 up 30 "$t_sf" "delay gone"
+rec_ms=$WATCH_MS
+ok "isp1 up again $(fmt_ms $rec_ms) after the delay went: its average had to fall"
+say "  below 80% of the limit and stay there for 10 rounds (no flapping)"
+count_conns 100
+show_counts 100
+[ "$CF" = 0 ] && [ "$C1" -gt 0 ] && [ "$C2" -gt 0 ] || die "isp1 did not rejoin the balance"
+pause
+
+# --- 7
 step "isp2 loses its carrier (cable pulled)"
 t_cd=$(now_ms)
 lab_carrier_down 2
@@ -483,7 +520,7 @@ watch_state isp2 up 10 "$t_cu" "carrier back"
 ok "isp2 up again $(fmt_ms $WATCH_MS) after the carrier returned"
 pause
 
-# --- 7
+# --- 8
 step "Transition log; uplinkd stops, the kernel is left as found"
 say "Transitions in uplinkd's log (one line each, fixed form):"
 grep -E 'link [a-z0-9_-]+: [a-z]+ -> [a-z]+ \(' "$LABDIR/uplinkd.log" |
@@ -512,5 +549,7 @@ left=$(ip netns list 2>/dev/null | awk -v p="$LAB-" 'index($1, p) == 1' | wc -l)
 trap - EXIT INT TERM
 printf '\n%sDemo complete%s in %s: detection %s (silent failure), %s (carrier),\n' \
 	"$G$B" "$N" "$(elapsed)" "$(fmt_ms $detect_ms)" "$(fmt_ms $cd_ms)"
-printf 'failback %s, 0 established connections broken. Lab removed.\n' "$(fmt_ms $fb_ms)"
+printf 'failback %s, degraded %s after +100 ms and back %s after it went,\n' "$(fmt_ms $fb_ms)" \
+	"$(fmt_ms $deg_ms)" "$(fmt_ms $rec_ms)"
+printf '0 established connections broken. Lab removed.\n'
 exit 0

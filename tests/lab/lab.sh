@@ -14,7 +14,8 @@
 #   $LAB-gw    lan0 10.0.0.1/24 + 10.0.1.1/24, wanK 192.168.K.2/24,
 #              main table: default via 192.168.1.1 dev wan1 (+ connected), ip_forward 0
 #   $LAB-ispK  cK 192.168.K.1/24, nK 100.64.K.1/24, ip_forward 1,
-#              203.0.113.0/24 via 100.64.K.2; nft inet labctl (cut/loss), inet lab (--bcp38)
+#              203.0.113.0/24 via 100.64.K.2; nft inet labctl (cut/loss), inet lab (--bcp38);
+#              with lab_delay, iptables' ip filter FORWARD -> NFQUEUE K -> delayline
 #   $LAB-net   iK 100.64.K.2/24, 203.0.113.10-19/32 on lo, 192.168.K.0/24 via 100.64.K.1,
 #              no default route; "tcpsrc serve 0.0.0.0 5001" runs there
 #
@@ -36,7 +37,9 @@ LAB_SERVICE=203.0.113.10	# the first service address
 LABDIR=${LABDIR:-}
 LAB_NLINKS=0
 LAB_UPLINKD_PID=
+LAB_TRANSLOG=
 _LAB_PIDS=()
+_LAB_DELAY_PID=()		# by link: the PID of its delay line (lab_delay)
 _LAB_ON_EXIT=()
 _LAB_LOG_DUMPED=0
 _LAB_T0=${EPOCHREALTIME/./}
@@ -151,6 +154,7 @@ lab_cleanup() {
 	# (stderr off: no "Killed" notices from the shell's job control)
 	[ ${#pids[@]} -gt 0 ] && { _lab_reap 3 "${pids[@]}"; } 2>/dev/null
 	_LAB_PIDS=()
+	_LAB_DELAY_PID=()
 	for ns in $(_lab_namespaces); do
 		ip netns del "$ns" 2>/dev/null || lab_log "lab_cleanup: cannot delete netns $ns"
 	done
@@ -410,6 +414,70 @@ lab_loss() {
 	} | _lab_nft "isp$k"
 }
 
+# lab_delay K MS [JITTER_MS] [LOSS_PCT]: ISP K holds what it forwards from the gateway (in
+# at cK) for MS ms, plus a uniform jitter in [-JITTER_MS, +JITTER_MS], and drops LOSS_PCT %
+# of it (decimals allowed), in a delay line: tests/lab/delayline.c on NFQUEUE queue K of
+# $LAB-ispK, fed by "iptables -I FORWARD -i cK -j NFQUEUE --queue-bypass". Only the way out
+# is delayed, so MS is the round-trip time added to everything that crosses ISP K (a ping
+# through it takes MS ms longer, not 2 x MS), JITTER_MS the spread of that RTT, and LOSS_PCT
+# the share of round trips lost - the quantities uplinkd's probes measure. Packets keep
+# their order (a link is a queue). Called again, it replaces the settings: the old delay
+# line lets its held packets go and, for a few milliseconds until the new one is bound,
+# traffic passes undelayed (--queue-bypass). lab_undelay K ends it; lab_cleanup does too.
+lab_delay() {
+	local k=${1:-} ms=${2:-} j=${3:-0} l=${4:-0} out i num='^[0-9]+([.][0-9]+)?$'
+	_lab_check_link "$k"
+	[[ $ms =~ $num ]] || lab_fail "lab_delay: MS must be a number of ms, not '$ms'"
+	[[ $j =~ $num ]] || lab_fail "lab_delay: JITTER_MS must be a number of ms, not '$j'"
+	[[ $l =~ $num ]] && awk -v l="$l" 'BEGIN { exit !(l <= 100) }' ||
+		lab_fail "lab_delay: LOSS_PCT must be 0..100, not '$l'"
+	command -v iptables >/dev/null || lab_fail "lab_delay: iptables missing (make deps)"
+	[ -x "$UL_BUILD/lab/delayline" ] || lab_fail "lab_delay: $UL_BUILD/lab/delayline missing"
+	_lab_delay_stop "$k"
+	out=$LABDIR/delayline-$k.log
+	echo "=== $(date '+%T') delay ${ms} ms jitter ${j} ms loss ${l}%" >>"$out"
+	ip netns exec "$LAB-isp$k" "$UL_BUILD/lab/delayline" -q "$k" -d "$ms" -j "$j" -l "$l" \
+		>>"$out" 2>&1 &
+	_LAB_DELAY_PID[k]=$!
+	_LAB_PIDS+=($!)
+	for ((i = 0; i < 100; i++)); do
+		tail -n 1 "$out" | grep -q '^ready ' && break
+		kill -0 "${_LAB_DELAY_PID[k]}" 2>/dev/null ||
+			lab_fail "lab_delay $k: delayline exited: $(tail -n 3 "$out")"
+		sleep 0.05
+	done
+	tail -n 1 "$out" | grep -q '^ready ' || lab_fail "lab_delay $k: delayline not ready: $(tail -n 3 "$out")"
+	if ! lab_isp "$k" iptables -w -C FORWARD -i "c$k" -j NFQUEUE --queue-num "$k" \
+		--queue-bypass 2>/dev/null; then
+		_lab_run "isp$k" iptables -w -I FORWARD -i "c$k" -j NFQUEUE --queue-num "$k" --queue-bypass
+	fi
+	lab_log "isp$k: delay ${ms} ms, jitter ${j} ms, loss ${l}% (delay line pid ${_LAB_DELAY_PID[k]})"
+}
+
+# _lab_delay_stop K: end ISP K's delay line program, if any (held packets are let go); its
+# counters go to the lab log.
+_lab_delay_stop() {
+	local k=$1 pid=${_LAB_DELAY_PID[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	{ _lab_reap 3 "$pid"; wait "$pid" || true; } 2>/dev/null
+	_LAB_DELAY_PID[k]=
+	[ -z "$LABDIR" ] || lab_log "isp$k delay line: $(tail -n 1 "$LABDIR/delayline-$k.log")"
+}
+
+# lab_undelay K: ISP K forwards without delay line again.
+lab_undelay() {
+	local k=${1:-}
+	_lab_check_link "$k"
+	# the rule first: nothing new enters the queue, then the program lets the held ones go
+	while lab_isp "$k" iptables -w -C FORWARD -i "c$k" -j NFQUEUE --queue-num "$k" \
+		--queue-bypass 2>/dev/null; do
+		_lab_run "isp$k" iptables -w -D FORWARD -i "c$k" -j NFQUEUE --queue-num "$k" \
+			--queue-bypass
+	done
+	_lab_delay_stop "$k"
+}
+
 lab_carrier_down() {
 	_lab_check_link "${1:-}"
 	ip -n "$LAB-isp$1" link set "c$1" down || lab_fail "lab_carrier_down $1 failed"
@@ -555,6 +623,44 @@ lab_wait_state() {
 		sleep 0.1
 	done
 	lab_log "lab_wait_state: $link is '${cur:-?}', not '$state', after ${t}s"
+	return 1
+}
+
+# lab_translog_hook: write a hook, $LAB_TRANSLOG_HOOK (for daemon.hook), that appends
+# "EPOCH_US LINK FROM TO ACTIVE" to $LAB_TRANSLOG for every transition (stamped like
+# $EPOCHREALTIME, in microseconds, when the hook runs).
+lab_translog_hook() {
+	[ -n "$LABDIR" ] || lab_fail "lab_translog_hook: no lab"
+	LAB_TRANSLOG=$LABDIR/transitions.log
+	: >"$LAB_TRANSLOG"
+	cat >"$LABDIR/translog.sh" <<-EOF
+		#!/bin/sh
+		echo "\$(date +%s%6N) \$UPLINK_NAME \$UPLINK_PREVIOUS_STATE \$UPLINK_STATE \${UPLINK_ACTIVE:--}" >>"$LAB_TRANSLOG"
+	EOF
+	chmod 755 "$LABDIR/translog.sh"
+	LAB_TRANSLOG_HOOK=$LABDIR/translog.sh
+}
+
+# lab_transitions LINK [AFTER_US [BEFORE_US]]: the lines of $LAB_TRANSLOG for LINK, stamped
+# after AFTER_US (and before BEFORE_US).
+lab_transitions() {
+	awk -v l="${1:?}" -v a="${2:-0}" -v b="${3:-0}" \
+		'$2 == l && $1 > a && (b == 0 || $1 < b)' "${LAB_TRANSLOG:?no lab_translog_hook}"
+}
+
+# lab_wait_transition LINK FROM TO TIMEOUT_S [AFTER_US]: until LINK went FROM -> TO (either
+# may be "*") after AFTER_US; prints the stamp (us) of the first such line; 1 on timeout.
+lab_wait_transition() {
+	local link=${1:?} from=${2:?} to=${3:?} t=${4:-10} after=${5:-0} end line
+	end=$(( ${EPOCHREALTIME/./} + t * 1000000 ))
+	while :; do
+		line=$(lab_transitions "$link" "$after" | awk -v f="$from" -v t="$to" \
+			'(f == "*" || $3 == f) && (t == "*" || $4 == t) { print $1; exit }')
+		[ -n "$line" ] && { echo "$line"; return 0; }
+		[ "${EPOCHREALTIME/./}" -ge $end ] && break
+		sleep 0.05
+	done
+	lab_log "lab_wait_transition: no $link $from -> $to within ${t}s: $(lab_transitions "$link" "$after" | tr '\n' ';')"
 	return 1
 }
 

@@ -171,17 +171,154 @@ static void rtt_degraded_with_margin(void **state)
 	struct ul_fsm_params q = P;
 
 	q.max_rtt_ms = 100;
-	/* window of 10: average must exceed 100 ms to degrade, fall to 80 ms to recover */
+	/* window of 10: average must exceed 100 ms to degrade, fall to 80 ms and stay there
+	 * for 10 rounds in a row to recover */
 	run(&q,
 	    "round 1/1 50ms => init -> up (first round answered)\n"
 	    "round 1/1 150ms\n"                                   /* avg 100.0: not above */
 	    "round 1/1 200ms => up -> degraded (rtt 133.3 ms > 100 ms)\n"
 	    "round 1/1 90ms\nround 1/1 90ms\nround 1/1 90ms\nround 1/1 90ms\n"
-	    "round 1/1 90ms\nround 1/1 90ms\nround 1/1 90ms\n"   /* 10 rounds: avg 102 */
-	    "round 1/1 90ms\n"                                    /* 50 dropped: avg 106 */
-	    "round 1/1 50ms\nround 1/1 50ms\n"                    /* avg 85 */
-	    "round 1/1 50ms => degraded -> up (quality recovered)\n" /* avg 71 */
+	    "round 1/1 90ms\nround 1/1 90ms\nround 1/1 90ms\n"   /* 10 rounds: avg 103 */
+	    "round 1/1 90ms\n"                                    /* 50 dropped: avg 107 */
+	    "round 1/1 50ms\nround 1/1 50ms\n"                    /* avg 82 */
+	    "round 1/1 50ms\n"                                    /* avg 78: 1 in the margin */
+	    "round 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\n"
+	    "round 1/1 50ms\nround 1/1 50ms\n"                    /* 7 in the margin */
+	    "round 1/1 250ms\n"                                   /* avg 70: 8 */
+	    "round 1/1 300ms\n"                                   /* avg 95: the run ends */
+	    "round 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\n"
+	    "round 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\n" /* avg 95 */
+	    "round 1/1 50ms\n"                                    /* 300 left: avg 75: 1 */
+	    "round 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\n"
+	    "round 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\n" /* 9 */
+	    "round 1/1 50ms => degraded -> up (quality within the margin for 10 rounds)\n"
 	    "round 1/1 90ms\n");
+}
+
+/* A failed round breaks the run of rounds within the margin. */
+static void failed_round_breaks_the_margin_run(void **state)
+{
+	struct ul_fsm_params q = P;
+	char script[2048];
+	size_t n = 0;
+
+	q.max_rtt_ms = 100;
+	n += snprintf(script + n, sizeof(script) - n,
+		      "round 1/1 500ms => init -> degraded (rtt 500.0 ms > 100 ms)\n");
+	for (int i = 0; i < 5; i++)		/* avg 416, 357 ... 90 */
+		n += snprintf(script + n, sizeof(script) - n, "round 1/1 10ms\n");
+	for (int i = 0; i < 9; i++)		/* avg 80 ... 10: 9 in the margin */
+		n += snprintf(script + n, sizeof(script) - n, "round 1/1 10ms\n");
+	n += snprintf(script + n, sizeof(script) - n, "round 0/1 0ms\n");
+	for (int i = 0; i < 9; i++)
+		n += snprintf(script + n, sizeof(script) - n, "round 1/1 10ms\n");
+	n += snprintf(script + n, sizeof(script) - n,
+		      "round 1/1 10ms => degraded -> up (quality within the margin for 10 rounds)\n");
+	assert_true(n < sizeof(script));
+	run(&q, script);
+}
+
+/* Feed one round; count the up <-> degraded transitions and the rounds since the last. */
+struct flap {
+	struct ul_fsm f;
+	uint64_t now;
+	unsigned rounds, transitions, spell, last_spell;
+	char last_reason[96];
+};
+
+static void flap_round(struct flap *fl, const struct ul_fsm_params *p, unsigned rtt_ms)
+{
+	struct ul_round r = { .sent = 1, .answered = 1, .rtt_us = rtt_ms * 1000 };
+	struct ul_transition t;
+
+	fl->rounds++;
+	fl->spell++;
+	if (ul_fsm_round(&fl->f, p, &r, fl->now += 200, &t)) {
+		assert_true(t.to == UL_ST_UP || t.to == UL_ST_DEGRADED);
+		if (t.from == UL_ST_UP || t.from == UL_ST_DEGRADED)
+			fl->transitions++;
+		fl->last_spell = fl->spell;
+		fl->spell = 0;
+		snprintf(fl->last_reason, sizeof(fl->last_reason), "%s", t.reason);
+	}
+}
+
+/* The worst case: every round that can change the state does. A link flips to degraded with
+ * one very slow round right after it recovered; it recovers as soon as the rounds allow. The
+ * degraded spells last 10, 20, 40, 80, 160 rounds within the margin (plus the rounds the
+ * slow one takes to leave the window): at most 9 transitions in 300 rounds, as documented. */
+static void flap_damping_worst_case(void **state)
+{
+	struct ul_fsm_params q = P;
+	struct flap fl = { .now = 0 };
+	unsigned need = UL_RECOVER_ROUNDS, spells = 0;
+
+	q.max_rtt_ms = 100;
+	ul_fsm_init(&fl.f, 0);
+	flap_round(&fl, &q, 1);
+	assert_int_equal(fl.f.state, UL_ST_UP);
+	fl.rounds = 0;
+	while (fl.rounds < 300) {
+		if (fl.f.state == UL_ST_UP) {
+			flap_round(&fl, &q, 5000);
+			assert_int_equal(fl.f.state, UL_ST_DEGRADED);
+			if (spells)
+				need = need * 2 > UL_RECOVER_MAX_ROUNDS ? UL_RECOVER_MAX_ROUNDS : need * 2;
+			spells++;
+			continue;
+		}
+		flap_round(&fl, &q, 1);
+		if (fl.f.state == UL_ST_UP) {
+			/* the slow round stays 10 rounds in the window, then "need" in the margin */
+			assert_true(fl.last_spell >= need);
+			assert_int_equal(fl.last_spell, UL_QUALITY_WINDOW - 1 + need);
+		}
+	}
+	print_message("worst case: %u transitions between up and degraded in 300 rounds\n",
+		      fl.transitions);
+	assert_true(fl.transitions <= 9);
+	assert_true(fl.transitions >= 7);	/* damping, not a link stuck in one state */
+	assert_non_null(strstr(fl.last_reason, "flapping: recovery needs"));
+	/* up for UL_FLAP_ROUNDS rounds: the next spell needs UL_RECOVER_ROUNDS again */
+	while (fl.f.state != UL_ST_UP)
+		flap_round(&fl, &q, 1);
+	for (int i = 0; i < UL_FLAP_ROUNDS; i++)
+		flap_round(&fl, &q, 1);
+	flap_round(&fl, &q, 5000);
+	assert_int_equal(fl.f.state, UL_ST_DEGRADED);
+	assert_null(strstr(fl.last_reason, "flapping"));
+	do
+		flap_round(&fl, &q, 1);
+	while (fl.f.state != UL_ST_UP);
+	assert_int_equal(fl.last_spell, UL_QUALITY_WINDOW - 1 + UL_RECOVER_ROUNDS);
+}
+
+/* RTT that jitters across the limit: uniform 20..180 ms around max_rtt_ms = 100, 300 rounds,
+ * several seeds. */
+static void jitter_across_the_limit(void **state)
+{
+	struct ul_fsm_params q = P;
+	unsigned worst = 0;
+
+	q.max_rtt_ms = 100;
+	for (uint32_t seed = 1; seed <= 50; seed++) {
+		struct flap fl = { .now = 0 };
+		uint32_t x = seed;
+
+		ul_fsm_init(&fl.f, 0);
+		flap_round(&fl, &q, 1);
+		fl.rounds = 0;
+		for (int i = 0; i < 300; i++) {
+			x = x * 1103515245u + 12345u;
+			flap_round(&fl, &q, 20 + (x >> 16) % 161);
+		}
+		assert_true(fl.transitions <= 9);
+		if (fl.transitions > worst)
+			worst = fl.transitions;
+	}
+	print_message("jitter 20..180 ms around 100 ms: at most %u transitions in 300 rounds\n",
+		      worst);
+	assert_true(worst >= 1);
 }
 
 static void loss_degraded(void **state)
@@ -195,8 +332,15 @@ static void loss_degraded(void **state)
 	    "round 2/4 5ms => up -> degraded (loss 25% > 20%)\n"
 	    "round 4/4 5ms\n"       /* 2 of 12 lost: 16.7%, not yet <= 10 */
 	    "round 4/4 5ms\n"       /* 2 of 16: 12.5% */
-	    "round 4/4 5ms => degraded -> up (quality recovered)\n"    /* 2 of 20: 10% */
-	    "round 3/4 5ms\n");     /* 3 of 24: 12.5%, within the margin: stays up */
+	    "round 4/4 5ms\n"       /* 2 of 20: 10%: 1 round in the margin */
+	    "round 4/4 5ms\nround 4/4 5ms\nround 4/4 5ms\nround 4/4 5ms\n"
+	    "round 4/4 5ms\nround 4/4 5ms\nround 4/4 5ms\n" /* 2 of 40: 8 in the margin */
+	    "round 4/4 5ms\n"       /* the 2 lost leave the window: 0%, 9 */
+	    "round 4/4 5ms => degraded -> up (quality within the margin for 10 rounds)\n"
+	    "round 3/4 5ms\n"       /* 1 of 40 */
+	    "round 2/4 5ms\n"       /* 3 of 40: 7.5% */
+	    "round 1/4 5ms\n"       /* 6 of 40: 15%, within the limit: stays up */
+	    "round 1/4 5ms => up -> degraded (loss 22% > 20%; flapping: recovery needs 20 rounds)\n");
 }
 
 static void recovery_after_outage_starts_clean(void **state)
@@ -349,6 +493,9 @@ int main(void)
 		cmocka_unit_test(carrier_only_link),
 		cmocka_unit_test(admin),
 		cmocka_unit_test(rtt_degraded_with_margin),
+		cmocka_unit_test(failed_round_breaks_the_margin_run),
+		cmocka_unit_test(flap_damping_worst_case),
+		cmocka_unit_test(jitter_across_the_limit),
 		cmocka_unit_test(loss_degraded),
 		cmocka_unit_test(recovery_after_outage_starts_clean),
 		cmocka_unit_test(window_during_and_after_outage),
