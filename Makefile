@@ -80,7 +80,7 @@ HDRS       := $(wildcard include/*/*.h)
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS   := gcc make pkg-config libmnl-dev libnftnl-dev libconfig-dev libcmocka-dev \
 	      libsystemd-dev libcap-ng-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat \
-	      systemd-container keepalived conntrackd lsm \
+	      systemd-container keepalived conntrackd lsm dnsmasq-base prometheus curl \
 	      libnetfilter-queue-dev iptables iputils-ping
 
 .PHONY: all all-tests deps check check-unit check-integration check-asan fuzz check-fuzz demo bench install \
@@ -250,10 +250,15 @@ install: all
 	else \
 		install -D -m 0640 conf/uplinkd.conf $(DESTDIR)$(SYSCONFDIR)/uplinkd/uplinkd.conf; \
 	fi
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/uplinkd/bank.txt ]; then \
+		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/uplinkd/bank.txt"; \
+	else \
+		install -D -m 0640 conf/bank.txt $(DESTDIR)$(SYSCONFDIR)/uplinkd/bank.txt; \
+	fi
 	@# the service runs as uplinkd: it reads its configuration through its group (a
 	@# root-run daemon reads it as owner either way)
 	@if [ -z "$(DESTDIR)" ] && getent group uplinkd >/dev/null 2>&1; then \
-		chgrp uplinkd $(SYSCONFDIR)/uplinkd/uplinkd.conf; \
+		chgrp uplinkd $(SYSCONFDIR)/uplinkd/uplinkd.conf $(SYSCONFDIR)/uplinkd/bank.txt; \
 	fi
 
 # The Debian package, built from a clean copy of the tree (contrib/deb-build.sh) into

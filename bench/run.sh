@@ -13,7 +13,7 @@
 # gives the 10-minute figure itself).
 # Section 10 (link quality, bench/quality.sh): BENCH_Q_RUNS, BENCH_Q_JITTER_S; BENCH_ONLY=quality
 # runs section 10 alone and replaces it in an existing BENCH_OUT, leaving the others as they were.
-# BENCH_ONLY=repair runs section 12 (repair after nft flush ruleset) alone and replaces it in
+# BENCH_ONLY=repair runs section 13 (repair after nft flush ruleset) alone and replaces it in
 # BENCH_OUT, the rest of the file left as it is.
 # shellcheck disable=SC2015,SC2016
 set -u
@@ -358,14 +358,14 @@ $(tail -c +"$((log_off + 1))" "$LABDIR/uplinkd.log" | grep -v '^<7>' | head -n 2
 }
 
 # ---------------------------------------------------------------------------------------
-# 12. repair after nft flush ruleset
+# 13. repair after nft flush ruleset
 
 # the gateway's nftables table events, timestamped as they arrive (started with the section)
 REPMON=$LABDIR/repmon.log
 repair_bench() {
 	local r t0 t_del t_add n out i monpid
 	REP_MS=() REP_CMD=() REP_OK=() REP_LINES=0 REP_BACKOFF=0
-	lab_log "=== 12: repair after nft flush ruleset, $RUNS runs"
+	lab_log "=== 13: repair after nft flush ruleset, $RUNS runs"
 	lab_bg gw bash -c 'stdbuf -oL nft monitor tables | while IFS= read -r l; do echo "${EPOCHREALTIME/./} $l"; done' \
 		>"$REPMON" 2>/dev/null
 	monpid=$LAB_BG_PID
@@ -404,7 +404,7 @@ repair_bench() {
 
 repair_md() {
 	cat <<EOF
-## 12. Repair after \`nft flush ruleset\` ($RUNS runs)
+## 13. Repair after \`nft flush ruleset\` ($RUNS runs)
 
 | | median | worst |
 |---|---|---|
@@ -430,14 +430,14 @@ if [ "${BENCH_ONLY:-}" = repair ]; then
 	repair_bench
 	[ -f "$OUT" ] || lab_fail "BENCH_ONLY=repair: $OUT missing (run the whole bench once)"
 	repair_md >"$LABDIR/repair.md"
-	# section 12 replaced (or put before the anomalies), the rest of the file as it was
+	# section 13 replaced (or put before the anomalies), the rest of the file as it was
 	awk -v f="$LABDIR/repair.md" '
 		function put() { while ((getline l < f) > 0) print l; print ""; done = 1 }
-		/^## 12\. / { if (!done) put(); skip = 1; next }
+		/^## 13\. / { if (!done) put(); skip = 1; next }
 		/^## / && skip { skip = 0 }
 		/^## Anomalies/ && !done { put() }
 		!skip { print }' "$OUT" >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
-	lab_log "section 12 written into $OUT"
+	lab_log "section 13 written into $OUT"
 	exit 0
 fi
 
@@ -1082,8 +1082,14 @@ for ((k = 1; k <= ${#LOSS_CELLS[@]}; k++)); do
 	fi
 	LOSS_ROWS+=("| $pct % | $nt | $(cell "${UL_LT[k-1]}" "${UL_LST[k-1]}") (loss shown ${UL_LLOSS[k-1]} %) | $(cell "${LSM_D[k-1]}" "${LSM_DST[k-1]}") | $(cell "${LSM_T[k-1]}" "${LSM_TST[k-1]}") | $pl |")
 done
-# 12. repair after nft flush ruleset (defined above)
+# 13. repair after nft flush ruleset (defined above)
 repair_bench
+
+# ---------------------------------------------------------------------------------------
+# 12: 100,000 prefixes (a lab of its own: bench/sets.sh)
+
+lab_log "=== 12: 100,000 prefixes (bench/sets.sh)"
+SETS_MD=$("$ROOT/bench/sets.sh" "$B" 2>>"$LABDIR/sets.err") || SETS_MD="bench/sets.sh failed: $(tail -3 "$LABDIR/sets.err")"
 
 # ---------------------------------------------------------------------------------------
 # RESULTS.md
@@ -1376,6 +1382,10 @@ $(printf '%s\n' "${LOSS_ROWS[@]}")
 - ping loop: bench/pingloop.sh (section 8) with a 0.2 s interval, its one target, loss on the
   primary only (each loss rate after the other, $LOSS_S s each); a transition is a route
   switch. Its detection: cut -> its log line "switch backup".
+
+## 12. 100,000 prefixes: a file set, side by side with nft -f
+
+$SETS_MD
 
 $(repair_md)
 

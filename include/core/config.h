@@ -59,6 +59,21 @@ struct ul_link_conf {
 
 struct ul_port_range { uint16_t lo, hi; };
 
+/* Named sets (table inet uplinkd, under their own name): a prefix file, or filled at run time
+ * by other programs (dnsmasq nftset) with elements that time out. */
+#define UL_SET_NAME_MAX 33      /* [A-Za-z_][A-Za-z0-9_]{0,31} */
+#define UL_MAX_SETS 64
+struct ul_set_conf {
+	char name[UL_SET_NAME_MAX];
+	uint8_t family;                 /* AF_INET ("ipv4") or AF_INET6 ("ipv6") */
+	bool dynamic;                   /* timeout_s given: no file, filled at run time */
+	uint32_t timeout_s;             /* dynamic: element timeout, 1..2592000 */
+	char *file;                     /* file sets: the path (relative: to the config's dir) */
+	struct ul_addr *elems;          /* file sets: the prefixes, in file order */
+	size_t n_elems;
+	int line;
+};
+
 struct ul_rule_conf {
 	char name[UL_RULE_NAME_MAX];
 	struct ul_addr *src; size_t n_src;
@@ -66,6 +81,9 @@ struct ul_rule_conf {
 	uint8_t proto;                  /* enum ul_proto; ANY when absent */
 	struct ul_port_range *sport; size_t n_sport;
 	struct ul_port_range *dport; size_t n_dport;
+	uint8_t *src_sets; size_t n_src_sets;   /* indices into ul_config.sets (src_set) */
+	uint8_t *dst_sets; size_t n_dst_sets;   /* (dst_set); an address matches when it is in
+						 * src/dst or in any of these sets */
 	uint8_t via[UL_MAX_LINKS];      /* link indices, in order of preference */
 	size_t n_via;                   /* 0: exclusion (main table, not balanced) */
 	enum ul_fallback fallback;
@@ -102,6 +120,9 @@ struct ul_daemon_conf {
 	uint32_t rule_priority;         /* default 1000; uses [p, p + 99] */
 	uint32_t mark_mask;             /* default 0xff00; contiguous, >= 4 bits */
 	uint32_t balance_table;         /* default 250 */
+	bool metrics_on;                /* metrics_listen given: GET /metrics over HTTP */
+	struct ul_addr metrics_addr;
+	uint16_t metrics_port;
 };
 
 struct ul_lan_conf {
@@ -124,6 +145,7 @@ struct ul_config {
 	struct ul_rule_conf *rules; size_t n_rules;
 	struct ul_pf_conf *pfs; size_t n_pfs;
 	struct ul_sticky_conf sticky;
+	struct ul_set_conf *sets; size_t n_sets;
 };
 
 /* Collected errors, each "FILE:LINE: message". */
@@ -141,7 +163,19 @@ int ul_config_load(const char *path, struct ul_config **out, struct ul_diag *dia
 /* Same from a string; name is used in messages (and to resolve @include). */
 int ul_config_parse_string(const char *text, const char *name, struct ul_config **out,
 			   struct ul_diag *diag);
+/* The same, reading the files the config names (named sets' `file`) through io: read_file
+ * returns 0 with a malloc'd *text of *len bytes, or -errno. io NULL: the file system. */
+struct ul_config_io {
+	int (*read_file)(void *ctx, const char *path, char **text, size_t *len);
+	void *ctx;
+};
+int ul_config_parse_string_io(const char *text, const char *name, const struct ul_config_io *io,
+			      struct ul_config **out, struct ul_diag *diag);
+/* The default reader of ul_config_io (whole file, at most 256 MiB). */
+int ul_config_read_file(void *ctx, const char *path, char **text, size_t *len);
 void ul_config_free(struct ul_config *c);
+/* Named set by name, or -1. */
+int ul_config_set_index(const struct ul_config *c, const char *name);
 /* A value as messages quote it: "...", escaped, cut after about len bytes. Returns buf. */
 #define UL_CONFIG_QLEN 320
 const char *ul_config_quote(const char *s, char *buf, size_t len);

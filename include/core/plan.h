@@ -60,6 +60,11 @@ void ul_link_rt_set_addrs(struct ul_link_rt *rt, const struct ul_link_conf *lc,
 
 /* Links whose established connections are routed by their own table. */
 uint32_t ul_plan_carrying(const struct ul_plan *p);
+/* The named counters of the traffic per link (ul_tx_<link>, ul_rx_<link>, ul_conn_<link>):
+ * the link index a counter belongs to, and which it is; -1 when it is none of them. */
+enum { UL_COUNTER_TX, UL_COUNTER_RX, UL_COUNTER_CONN };
+int ul_plan_counter_link(const struct ul_config *c, const char *name, int *kind);
+
 /* Compute the desired state. Returns 0 or -ENOMEM. Free with ul_plan_free. */
 int ul_plan_build(const struct ul_config *c, const struct ul_link_rt *rt, struct ul_plan *out);
 void ul_plan_free(struct ul_plan *p);

@@ -63,6 +63,7 @@ enum ul_stmt_kind {
 	UL_M_SADDR_IN_DYN,              /* family, set: ip saddr @set (dynamic set lookup) */
 	/* statements */
 	UL_S_COUNTER,
+	UL_S_COUNTER_REF,               /* str: counter name "str" (a named counter object) */
 	UL_S_MARK,                      /* meta mark = (meta mark & ~mask) | value */
 	UL_S_CTMARK,                    /* ct mark = (ct mark & ~mask) | value */
 	UL_S_SET_UPDATE,                /* family, set: update @set { ip saddr } */
@@ -103,9 +104,15 @@ struct ul_chain {
 	size_t n_rules, cap_rules;
 };
 
+/* A named counter object (bytes and packets that survive rule changes). */
+struct ul_counter {
+	char name[UL_NFT_NAME_MAX];
+};
+
 struct ul_ruleset {
 	struct ul_set *sets; size_t n_sets, cap_sets;
 	struct ul_chain *chains; size_t n_chains, cap_chains;
+	struct ul_counter *counters; size_t n_counters, cap_counters;
 };
 
 /* Building (all return NULL / -ENOMEM on allocation failure). */
@@ -115,6 +122,8 @@ int ul_set_add_elem(struct ul_set *s, const union ul_set_elem *e);
 struct ul_chain *ul_ruleset_add_chain(struct ul_ruleset *rs, const char *name,
 				      enum ul_chain_kind kind, enum ul_hook hook, int prio);
 struct ul_nrule *ul_chain_add_rule(struct ul_chain *c);
+int ul_ruleset_add_counter(struct ul_ruleset *rs, const char *name);
+bool ul_ruleset_has_counter(const struct ul_ruleset *rs, const char *name);
 /* Append one statement to a rule; returns it (zeroed but for kind), NULL when full. */
 struct ul_stmt *ul_rule_add(struct ul_nrule *r, enum ul_stmt_kind kind);
 /* nft's name of a chain type ("filter", "nat", "route"), NULL for an unknown one. */

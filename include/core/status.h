@@ -22,6 +22,11 @@ struct ul_status_link {
 	double since_s;
 	uint32_t transitions;
 	struct ul_probe_stats probes;
+	/* traffic counted in the datapath (table inet uplinkd's ul_* counters): bytes and packets
+	 * leaving (tx) and arriving (rx) by the link's interface, new connections either way */
+	struct ul_link_traffic {
+		uint64_t tx_bytes, rx_bytes, tx_packets, rx_packets, connections;
+	} traffic;
 };
 
 struct ul_status {

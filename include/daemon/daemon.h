@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "config.h"
 #include "control.h"
+#include "http.h"
 #include "identity.h"
 #include "kport.h"
 #include "linkstate.h"
@@ -54,7 +55,9 @@ struct ul_daemon {
 	size_t n_disabled;
 	struct ul_plan plan;
 	bool have_plan;
-	char *nft_text;                 /* printed ruleset last applied */
+	char *nft_text;                 /* unused (the plan is compared, see nft_synced) */
+	bool nft_synced;                /* table inet uplinkd holds d->plan.nft */
+	struct ul_http *http;           /* daemon.metrics_listen */
 	uint32_t carried;               /* links carrying traffic at the last apply */
 	struct ul_timer apply_t, watchdog_t, settle_t, resync_t;
 	uint64_t watchdog_ms;

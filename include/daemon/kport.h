@@ -43,6 +43,10 @@ struct ul_kport {
 	int (*nft_open)(void *ctx);
 	int (*nft_apply)(void *ctx, const struct ul_ruleset *rs);
 	int (*nft_remove)(void *ctx);
+	/* the table's named counters (traffic per link), one cb per counter; optional (NULL:
+	 * none) */
+	int (*nft_counters)(void *ctx, void (*cb)(void *data, const char *name,
+						  uint64_t packets, uint64_t bytes), void *data);
 
 	/* routes and rules: make the owned tables and the rule range [lo, hi] what `want`
 	 * says (returns the number of changes), or empty them */

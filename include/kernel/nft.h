@@ -28,6 +28,8 @@ struct ul_nft_existing {
 		uint32_t key_type, key_len, flags, timeout_ms;
 	} *sets;
 	size_t n_sets;
+	/* named counter objects (kept across applies; those no longer wanted are deleted) */
+	char (*counters)[UL_NFT_NAME_MAX]; size_t n_counters;
 };
 
 /* Build the one transaction that turns `ex` into `rs`: the table is created if missing,
@@ -36,6 +38,30 @@ struct ul_nft_existing {
  * rs asks for a flush. Pure (no socket). Returns 0 or -errno. */
 int ul_nft_build_batch(const struct ul_ruleset *rs, const struct ul_nft_existing *ex,
 		       struct mnl_nlmsg_batch *b, uint32_t *seq);
+/* What uplinkd committed last to its static sets (their elements as ranges), so that the next
+ * transaction updates a set still there with the same type by difference. */
+struct ul_nft_prev_set {
+	char name[UL_NFT_NAME_MAX];
+	uint32_t key_type, key_len, flags;
+	struct ul_set_range *r;
+	size_t n;
+};
+struct ul_nft_prev {
+	struct ul_nft_prev_set *sets;
+	size_t n_sets;
+	/* of the batch that made it: elements sent to be added and deleted, sets updated in
+	 * place and sets (re-)created */
+	size_t added, deleted, updated, created;
+};
+void ul_nft_prev_free(struct ul_nft_prev *p);
+
+/* ul_nft_build_batch, but a static set that ex holds with the same type and that prev
+ * describes is kept and updated by adding and deleting only the elements that differ (other
+ * programs' elements in it stay). next (optional) gets what the batch leaves in the static
+ * sets. */
+int ul_nft_build_update(const struct ul_ruleset *rs, const struct ul_nft_existing *ex,
+			const struct ul_nft_prev *prev, struct ul_nft_prev *next,
+			struct mnl_nlmsg_batch *b, uint32_t *seq);
 /* Batch that deletes the table (if ex->table). */
 int ul_nft_build_remove(const struct ul_nft_existing *ex, struct mnl_nlmsg_batch *b,
 			uint32_t *seq);
@@ -64,8 +90,23 @@ void ul_nft_close(struct ul_nft *h);
 /* The portid of its socket: the nftables events of its own transactions carry it. */
 uint32_t ul_nft_portid(const struct ul_nft *h);
 int ul_nft_dump_existing(struct ul_nft *h, struct ul_nft_existing *ex);
-/* Dump, build, send, check every ACK. All or nothing. */
+/* Dump, build, send, check every ACK. All or nothing. Static sets are updated by difference
+ * from what this handle committed last; when that is refused (someone else changed their
+ * elements), the sets are re-filled in a second transaction. */
 int ul_nft_apply(struct ul_nft *h, const struct ul_ruleset *rs);
+/* Forget what was committed: the next apply re-fills every static set. */
+void ul_nft_forget(struct ul_nft *h);
+/* Figures of the last successful apply (elements added/deleted, sets updated/created). */
+void ul_nft_last_stats(const struct ul_nft *h, size_t *added, size_t *deleted, size_t *updated,
+		       size_t *created);
 int ul_nft_remove(struct ul_nft *h);
+
+/* The named counters of table inet uplinkd, by name (one dump). */
+struct ul_nft_counter {
+	char name[UL_NFT_NAME_MAX];
+	uint64_t packets, bytes;
+};
+/* *out (malloc'd) gets every counter; 0 (none when the table is missing) or -errno. */
+int ul_nft_read_counters(struct ul_nft *h, struct ul_nft_counter **out, size_t *n);
 
 #endif

@@ -11,6 +11,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 #include "config.h"
 #include "identity.h"
 #include "names.h"
+#include "setfile.h"
 
 #define MAX_FILE_SIZE (4 << 20)
 #define MAX_INCLUDE_DEPTH 10    /* libconfig 1.5's own limit */
@@ -50,6 +52,14 @@ struct link_meta {
 struct ctx {
 	const char *name;       /* the main file as given */
 	char *incdir;           /* where @include files are looked up */
+	/* An absolute @include in the main text is handed to libconfig (which always prepends
+	 * its include directory) as ABS_MARK + "../" for each component of the include
+	 * directory's real path + the path; messages show the path as written. */
+	const char *main_text;
+	struct abs_inc { size_t off, len; char *path; } *abs_incs;
+	size_t n_abs_incs;
+	char *abs_mark;         /* "./../../" for /tmp/dir */
+	char *realdir;          /* realpath of incdir */
 	struct ul_diag *diag;
 	struct msg *msgs;       /* collected, then sorted by file and line into diag */
 	size_t n_msgs;
@@ -60,6 +70,7 @@ struct ctx {
 	size_t n_names;
 	struct mark *marks;     /* lines holding an integer literal libconfig truncates */
 	size_t n_marks;
+	const struct ul_config_io *io;  /* reads named sets' files */
 	struct ul_config *c;
 	struct ul_link_conf *links;     /* every link, even beyond UL_MAX_LINKS */
 	struct link_meta *meta;
@@ -145,11 +156,26 @@ static bool same_file(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+/* The prefix of messages about a file libconfig names `file` (raw @include name). */
+static const char *file_disp(struct ctx *x, const char *file, const char **pre, const char **sep)
+{
+	*pre = *sep = "";
+	if (!file)
+		return x->name;
+	if (x->abs_mark && !strncmp(file, x->abs_mark, strlen(x->abs_mark)))
+		return file + strlen(x->abs_mark) - 1;  /* the '/' before the path */
+	if (strcmp(x->incdir, ".")) {
+		*pre = x->incdir;
+		*sep = "/";
+	}
+	return file;
+}
+
 static void __attribute__((format(printf, 5, 0)))
 verr_at(struct ctx *x, const char *file, int line, const char *path, const char *fmt,
 		    va_list ap)
 {
-	bool prefix = file && strcmp(x->incdir, ".");
+	const char *pre, *sep, *fname = file_disp(x, file, &pre, &sep);
 	char *msg = NULL, *full = NULL;
 	struct msg *m;
 
@@ -160,9 +186,8 @@ verr_at(struct ctx *x, const char *file, int line, const char *path, const char 
 	}
 	if (line < 1)
 		line = 1;
-	if (asprintf(&full, "%s%s%s:%d: %s%s%s", prefix ? x->incdir : "", prefix ? "/" : "",
-		     file ? file : x->name, line, path ? path : "", path && *path ? ": " : "",
-		     msg) < 0) {
+	if (asprintf(&full, "%s%s%s:%d: %s%s%s", pre, sep, fname, line, path ? path : "",
+		     path && *path ? ": " : "", msg) < 0) {
 		free(msg);
 		note_oom(x);
 		return;
@@ -255,13 +280,14 @@ static void where_of(struct ctx *x, const config_setting_t *s, const char *path,
 static const char *where(struct ctx *x, const config_setting_t *a, const config_setting_t *b,
 			 char *buf, size_t len)
 {
-	const char *fb = config_setting_source_file(b);
+	const char *fb = config_setting_source_file(b), *pre, *sep, *fname;
 
-	if (same_file(config_setting_source_file(a), fb))
+	if (same_file(config_setting_source_file(a), fb)) {
 		snprintf(buf, len, "line %d", line_of(b));
-	else
-		snprintf(buf, len, "%s%s%s:%d", fb && strcmp(x->incdir, ".") ? x->incdir : "",
-			 fb && strcmp(x->incdir, ".") ? "/" : "", fb ? fb : x->name, line_of(b));
+	} else {
+		fname = file_disp(x, fb, &pre, &sep);
+		snprintf(buf, len, "%s%s%s:%d", pre, sep, fname, line_of(b));
+	}
 	return buf;
 }
 
@@ -348,7 +374,8 @@ static void add_mark(struct ctx *x, const char *file, int line)
 
 static void prescan(struct ctx *x, const char *p, const char *file, int depth);
 
-static void prescan_include(struct ctx *x, const char *file, int line, const char *inc, int depth)
+static void prescan_include(struct ctx *x, const char *file, int line, const char *inc, int depth,
+			    const char *raw, size_t raw_len)
 {
 	char q[QLEN], *full = NULL, *text, **names;
 	bool has_nul;
@@ -362,20 +389,60 @@ static void prescan_include(struct ctx *x, const char *file, int line, const cha
 		return;
 	}
 	x->names = names;
-	names[x->n_names] = strdup(inc);
+	if (inc[0] == '/' && depth == 0 && x->abs_mark) {
+		/* the name libconfig will report for it */
+		if (asprintf(&names[x->n_names], "%s%s", x->abs_mark, inc + 1) < 0)
+			names[x->n_names] = NULL;
+	} else {
+		names[x->n_names] = strdup(inc);
+	}
 	if (!names[x->n_names]) {
 		note_oom(x);
 		return;
 	}
-	inc = names[x->n_names++];
-	if (asprintf(&full, "%s/%s", x->incdir, inc) < 0) {
-		note_oom(x);
+	if (inc[0] == '/' && depth == 0 && !x->abs_mark) {
+		err_at(x, file, line, NULL, "@include %s: cannot resolve the directory %s",
+		       qstr(inc, q, sizeof(q)), x->incdir);
+		x->include_failed = true;
+		free(names[x->n_names]);
 		return;
+	}
+	if (inc[0] == '/' && depth > 0) {
+		err_at(x, file, line, NULL, "@include %s: an absolute path is only allowed in the "
+		       "main configuration file (libconfig resolves it inside %s)",
+		       qstr(inc, q, sizeof(q)), x->incdir);
+		x->include_failed = true;
+		free(names[x->n_names]);
+		return;
+	}
+	if (inc[0] == '/') {
+		struct abs_inc *ai = realloc(x->abs_incs, (x->n_abs_incs + 1) * sizeof(*ai));
+
+		if (!ai) {
+			free(names[x->n_names]);
+			note_oom(x);
+			return;
+		}
+		x->abs_incs = ai;
+		ai[x->n_abs_incs] = (struct abs_inc){ .off = (size_t)(raw - x->main_text),
+						      .len = raw_len, .path = names[x->n_names] };
+		x->n_abs_incs++;
+	}
+	{
+		const char *orig = inc;
+
+		inc = names[x->n_names++];     /* freed with the context from here on */
+		if (orig[0] == '/' ? !(full = strdup(orig)) :
+		    asprintf(&full, "%s/%s", x->incdir, orig) < 0) {
+			note_oom(x);
+			return;
+		}
 	}
 	text = read_text(full, &e, &has_nul);
 	if (!text) {
 		err_at(x, file, line, NULL, "@include %s: cannot read %s: %s",
-		       qstr(inc, q, sizeof(q)),
+		       qstr(inc[0] == '.' && x->abs_mark && !strncmp(inc, x->abs_mark,
+		       strlen(x->abs_mark)) ? inc + strlen(x->abs_mark) - 1 : inc, q, sizeof(q)),
 		       full, strerror(e));
 		x->include_failed = true;
 	} else {
@@ -468,7 +535,8 @@ static void prescan(struct ctx *x, const char *p, const char *file, int depth)
 			while (*p == ' ' || *p == '\t')
 				p++;
 			if (*p == '"') {
-				p++;
+				const char *raw = ++p;
+
 				while (*p && *p != '"' && *p != '\n') {
 					if (*p == '\\' && p[1] && p[1] != '\n')
 						p++;
@@ -478,8 +546,9 @@ static void prescan(struct ctx *x, const char *p, const char *file, int depth)
 				}
 				inc[n] = '\0';
 				if (*p == '"') {
+					prescan_include(x, file, line, inc, depth, raw,
+							(size_t)(p - raw));
 					p++;
-					prescan_include(x, file, line, inc, depth);
 				}
 			}
 			bol = false;
@@ -853,33 +922,106 @@ static int parse_hostport(const char *s, struct ul_addr *a, uint16_t *port, bool
 	return 0;
 }
 
-static bool prefix_overlap(const struct ul_addr *a, const struct ul_addr *b)
+/* An entry of a list being checked for overlaps: its value and its place in the list. */
+struct pentry {
+	struct ul_addr a;
+	uint8_t last[16];       /* last address of the prefix */
+	size_t idx;             /* position in the list */
+	const config_setting_t *e;
+};
+
+static int pentry_cmp(const void *pa, const void *pb)
 {
-	unsigned int plen = a->plen < b->plen ? a->plen : b->plen;
+	const struct pentry *a = pa, *b = pb;
+	int r;
 
-	if (a->family != b->family)
+	if (a->a.family != b->a.family)
+		return a->a.family < b->a.family ? -1 : 1;
+	r = memcmp(a->a.bytes, b->a.bytes, sizeof(a->a.bytes));
+	if (r)
+		return r;
+	if (a->a.plen != b->a.plen)
+		return a->a.plen < b->a.plen ? -1 : 1;     /* the wider prefix first */
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/*
+ * Overlapping prefixes among v[0..n) in O(n log n). Sorted by start (the wider prefix first),
+ * an entry overlaps an earlier one exactly when it lies inside a prefix still open on a stack
+ * of nested prefixes (prefixes either nest or are disjoint). Each overlapping pair found is
+ * reported once, on the entry that comes later in the list, naming the earlier one; bad[idx]
+ * marks the entries reported, each at most once. Returns false on allocation failure.
+ */
+static bool check_prefix_overlaps(struct ctx *x, const config_setting_t *s, const char *path,
+				  struct pentry *v, size_t n, bool *bad)
+{
+	const char *lname = config_setting_name(s) ? config_setting_name(s) : "";
+	size_t *stack, top = 0;
+
+	if (n < 2)
+		return true;
+	stack = malloc(n * sizeof(*stack));
+	if (!stack)
 		return false;
-	for (unsigned int bit = 0; bit < plen; bit++) {
-		uint8_t m = (uint8_t)(0x80 >> (bit % 8));
+	qsort(v, n, sizeof(*v), pentry_cmp);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = ul_addr_len(v[i].a.family);
 
-		if ((a->bytes[bit / 8] & m) != (b->bytes[bit / 8] & m))
-			return false;
+		/* close the open prefixes that end before this one starts */
+		while (top && (v[stack[top - 1]].a.family != v[i].a.family ||
+			       memcmp(v[stack[top - 1]].last, v[i].a.bytes, len) < 0))
+			top--;
+		/* every prefix on the stack contains this one; the stack holds only entries not
+		 * reported, so as in the list order the earlier of two overlapping ones stays */
+		while (top) {
+			const struct pentry *o = &v[stack[top - 1]], *l = &v[i];
+			char a1[UL_ADDR_STRLEN], a2[UL_ADDR_STRLEN], jp[PATHLEN], ep[PATHLEN];
+			bool popped = o->idx > l->idx;
+
+			if (popped) {
+				const struct pentry *t = o;
+
+				o = l;
+				l = t;
+			}
+			bad[l->idx] = true;
+			if (is_seq(s))
+				ipath(ep, path, l->idx);
+			else
+				snprintf(ep, sizeof(ep), "%s", path);
+			ipath(jp, lname, o->idx);
+			if (ul_addr_eq(&o->a, &l->a))
+				err(x, l->e, ep, "%s is listed twice (also %s)",
+				    ul_addr_format(&l->a, a1, sizeof(a1)), jp);
+			else
+				err(x, l->e, ep, "%s overlaps %s (%s)",
+				    ul_addr_format(&l->a, a1, sizeof(a1)),
+				    ul_addr_format(&o->a, a2, sizeof(a2)), jp);
+			if (!popped)
+				break;
+			top--;
+		}
+		if (!bad[v[i].idx])
+			stack[top++] = i;
 	}
+	free(stack);
 	return true;
 }
 
 /*
- * A list of addresses (host only) or prefixes. *out gets a new array (NULL when empty).
- * Entries that overlap each other are refused (nftables interval sets reject them).
+ * A list of addresses (host only) or prefixes. *out gets a new array (NULL when empty), in the
+ * order of the list. Entries that overlap each other are refused (nftables interval sets
+ * reject them).
  */
 static void parse_addr_list(struct ctx *x, const config_setting_t *s, const char *path,
 			    bool allow_prefix, struct ul_addr **out, size_t *n_out, size_t max,
 			    bool unique)
 {
-	size_t n = seq_len(s), k = 0;
+	size_t n = seq_len(s), k = 0, np = 0;
 	struct ul_addr *v;
+	struct pentry *pe = NULL;
 	char ep[PATHLEN], q[QLEN];
-	size_t *idx;
+	bool *bad;
 
 	*out = NULL;
 	*n_out = 0;
@@ -892,10 +1034,13 @@ static void parse_addr_list(struct ctx *x, const config_setting_t *s, const char
 		return;
 	}
 	v = calloc(n, sizeof(*v));
-	idx = calloc(n, sizeof(*idx));
-	if (!v || !idx) {
+	bad = calloc(n, sizeof(*bad));
+	if (unique)
+		pe = calloc(n, sizeof(*pe));
+	if (!v || !bad || (unique && !pe)) {
 		free(v);
-		free(idx);
+		free(bad);
+		free(pe);
 		note_oom(x);
 		return;
 	}
@@ -904,6 +1049,7 @@ static void parse_addr_list(struct ctx *x, const config_setting_t *s, const char
 		const char *str;
 		struct ul_addr a;
 
+		bad[i] = true;
 		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
 			wrong_type(x, e, ep, "a string");
 			continue;
@@ -929,31 +1075,23 @@ static void parse_addr_list(struct ctx *x, const config_setting_t *s, const char
 				    "an IPv4/IPv6 address");
 			continue;
 		}
+		bad[i] = false;
+		v[i] = a;
 		if (unique) {
-			size_t j;
-
-			for (j = 0; j < k; j++)
-				if (prefix_overlap(&v[j], &a))
-					break;
-			if (j < k) {
-				char a1[UL_ADDR_STRLEN], a2[UL_ADDR_STRLEN], jp[PATHLEN];
-
-				ipath(jp, config_setting_name(s) ? config_setting_name(s) : "",
-				      idx[j]);
-				if (ul_addr_eq(&v[j], &a))
-					err(x, e, ep, "%s is listed twice (also %s)",
-					    ul_addr_format(&a, a1, sizeof(a1)), jp);
-				else
-					err(x, e, ep, "%s overlaps %s (%s)",
-					    ul_addr_format(&a, a1, sizeof(a1)),
-					    ul_addr_format(&v[j], a2, sizeof(a2)), jp);
-				continue;
-			}
+			pe[np].a = a;
+			ul_addr_last(&a, pe[np].last);
+			pe[np].idx = i;
+			pe[np].e = e;
+			np++;
 		}
-		idx[k] = i;
-		v[k++] = a;
 	}
-	free(idx);
+	if (unique && !check_prefix_overlaps(x, s, path, pe, np, bad))
+		note_oom(x);
+	for (size_t i = 0; i < n; i++)
+		if (!bad[i])
+			v[k++] = v[i];
+	free(pe);
+	free(bad);
 	*out = v;
 	*n_out = k;
 }
@@ -968,11 +1106,88 @@ static const char *range_str(const struct ul_port_range *r, char *buf, size_t le
 }
 
 /* Ports: integers or strings "N" / "A-B". Overlapping entries are refused. */
+struct prange {
+	struct ul_port_range r;
+	size_t idx;             /* position in the list */
+	const config_setting_t *e;
+};
+
+static int prange_cmp(const void *pa, const void *pb)
+{
+	const struct prange *a = pa, *b = pb;
+
+	if (a->r.lo != b->r.lo)
+		return a->r.lo < b->r.lo ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* Overlapping port ranges among p[0..n) (sorted here; v[i] is p[i] before): each is compared
+ * with the range reaching furthest among those before it; the later one in the list is
+ * reported. The good ones stay in v, in the order of the list. */
+static void check_port_overlaps(struct ctx *x, const config_setting_t *s, const char *path,
+				struct prange *p, size_t n, struct ul_port_range *v, size_t *n_out)
+{
+	const char *lname = config_setting_name(s) ? config_setting_name(s) : "";
+	size_t far = 0, k = 0, nl = seq_len(s), *order;
+	bool *bad = calloc(nl ? nl : 1, sizeof(*bad));
+
+	order = calloc(n ? n : 1, sizeof(*order));
+	if (!bad || !order) {
+		free(bad);
+		free(order);
+		note_oom(x);
+		*n_out = 0;
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = p[i].idx;    /* list positions, ascending */
+	qsort(p, n, sizeof(*p), prange_cmp);
+	for (size_t i = 1; i < n; i++) {
+		const struct prange *o = &p[far], *l = &p[i];
+		bool swapped = false;
+
+		if (l->r.lo <= o->r.hi) {
+			char b1[16], b2[16], jp[PATHLEN], ep[PATHLEN];
+
+			if (o->idx > l->idx) {
+				const struct prange *t = o;
+
+				o = l;
+				l = t;
+				swapped = true;
+			}
+			if (!bad[l->idx]) {
+				bad[l->idx] = true;
+				if (is_seq(s))
+					ipath(ep, path, l->idx);
+				else
+					snprintf(ep, sizeof(ep), "%s", path);
+				ipath(jp, lname, o->idx);
+				err(x, l->e, ep, "%s overlaps %s (%s)",
+				    range_str(&l->r, b1, sizeof(b1)), range_str(&o->r, b2, sizeof(b2)),
+				    jp);
+			}
+			if (swapped)
+				far = i;        /* the reported one no longer counts */
+			continue;
+		}
+		if (p[i].r.hi > p[far].r.hi)
+			far = i;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!bad[order[i]])
+			v[k++] = v[i];
+	free(bad);
+	free(order);
+	*n_out = k;
+}
+
 static void parse_port_list(struct ctx *x, const config_setting_t *s, const char *path,
 			    struct ul_port_range **out, size_t *n_out)
 {
 	size_t n = seq_len(s), k = 0;
 	struct ul_port_range *v;
+	struct prange *pr;
 	size_t *idx;
 	char ep[PATHLEN], q[QLEN];
 
@@ -984,16 +1199,17 @@ static void parse_port_list(struct ctx *x, const config_setting_t *s, const char
 	}
 	v = calloc(n, sizeof(*v));
 	idx = calloc(n, sizeof(*idx));
-	if (!v || !idx) {
+	pr = calloc(n, sizeof(*pr));
+	if (!v || !idx || !pr) {
 		free(v);
 		free(idx);
+		free(pr);
 		note_oom(x);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const config_setting_t *e = seq_elem(s, path, i, ep);
 		struct ul_port_range r;
-		size_t j;
 		int t = config_setting_type(e);
 
 		if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
@@ -1019,23 +1235,13 @@ static void parse_port_list(struct ctx *x, const config_setting_t *s, const char
 			wrong_type(x, e, ep, "an integer or a string \"A-B\"");
 			continue;
 		}
-		for (j = 0; j < k; j++)
-			if (r.lo <= v[j].hi && v[j].lo <= r.hi)
-				break;
-		if (j < k) {
-			char b1[16], b2[16], jp[PATHLEN];
-
-			ipath(jp, config_setting_name(s) ? config_setting_name(s) : "", idx[j]);
-			err(x, e, ep, "%s overlaps %s (%s)", range_str(&r, b1, sizeof(b1)),
-			    range_str(&v[j], b2, sizeof(b2)), jp);
-			continue;
-		}
-		idx[k] = i;
+		pr[k] = (struct prange){ .r = r, .idx = i, .e = e };
 		v[k++] = r;
 	}
 	free(idx);
+	check_port_overlaps(x, s, path, pr, k, v, n_out);
+	free(pr);
 	*out = v;
-	*n_out = k;
 }
 
 /* Link names -> indices. Returns the count stored; reports unknown and repeated names. */
@@ -1084,11 +1290,32 @@ static size_t parse_link_refs(struct ctx *x, const config_setting_t *s, const ch
 
 /* ---- sections -------------------------------------------------------------------------------- */
 
+/* daemon.metrics_listen = "ADDR:PORT" or "[V6]:PORT" (the port is required). */
+static void parse_metrics_listen(struct ctx *x, const config_setting_t *g)
+{
+	struct ul_daemon_conf *d = &x->c->daemon;
+	const config_setting_t *s;
+	char path[PATHLEN], q[QLEN];
+	const char *str;
+	bool has_port;
+
+	if (get_str(x, g, "daemon", "metrics_listen", &str, &s, path) <= 0)
+		return;
+	if (parse_hostport(str, &d->metrics_addr, &d->metrics_port, &has_port) || !has_port ||
+	    !ul_addr_is_host(&d->metrics_addr)) {
+		err(x, s, path, "%s is not \"ADDR:PORT\" or \"[IPV6]:PORT\" (e.g. "
+		    "\"127.0.0.1:9732\", \"[::1]:9732\")", qstr(str, q, sizeof(q)));
+		return;
+	}
+	d->metrics_on = true;
+}
+
 static void parse_daemon(struct ctx *x, const config_setting_t *root)
 {
 	static const char *const keys[] = { "log_level", "control_socket", "control_group",
 					    "admin_group", "hook", "hook_user", "hook_timeout_s",
-					    "rule_priority", "mark_mask", "balance_table", NULL };
+					    "rule_priority", "mark_mask", "balance_table",
+					    "metrics_listen", NULL };
 	struct ul_daemon_conf *d = &x->c->daemon;
 	const config_setting_t *g, *s;
 	char path[PATHLEN], q[QLEN];
@@ -1098,6 +1325,7 @@ static void parse_daemon(struct ctx *x, const config_setting_t *root)
 	if (get_group(x, root, "", "daemon", &g, path) <= 0)
 		return;
 	check_keys(x, g, "daemon", keys);
+	parse_metrics_listen(x, g);
 
 	if (get_str(x, g, "daemon", "log_level", &str, &s, path) > 0) {
 		int lvl = ul_log_level_parse(str);
@@ -1569,6 +1797,273 @@ static void parse_lan(struct ctx *x, const config_setting_t *root)
 				true);
 }
 
+/* ---- named sets ---- */
+
+static void parse_named_list(struct ctx *x, const config_setting_t *root, const char *key,
+			     void **arr, size_t elsize, size_t *n_out,
+			     void (*one)(struct ctx *, const config_setting_t *, size_t));
+
+static bool valid_set_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n >= UL_SET_NAME_MAX || isdigit((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* Names uplinkd gives its own sets and chains in table inet uplinkd. */
+static bool reserved_set_name(const char *s)
+{
+	static const char *const exact[] = { "pre", "pick", "post", "out", "portfwd", "nat",
+					     NULL };
+	static const char *const prefix[] = { "r_", "sticky_", "lan_", "link_", "ul_", "count_",
+					      NULL };
+
+	for (size_t i = 0; exact[i]; i++)
+		if (!strcmp(s, exact[i]))
+			return true;
+	for (size_t i = 0; prefix[i]; i++)
+		if (!strncmp(s, prefix[i], strlen(prefix[i])))
+			return true;
+	return false;
+}
+
+int ul_config_read_file(void *ctx, const char *path, char **text, size_t *len)
+{
+	size_t cap, n = 0;
+	struct stat st;
+	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+
+	(void)ctx;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+		e = S_ISDIR(st.st_mode) ? -EISDIR : -errno;
+		close(fd);
+		return e;
+	}
+	if (st.st_size > (256 << 20)) {
+		close(fd);
+		return -EFBIG;
+	}
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n + 1 >= cap) {     /* the file grew */
+			char *nb;
+
+			if (cap > (256 << 20)) {
+				free(buf);
+				close(fd);
+				return -EFBIG;
+			}
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			e = -errno;
+			free(buf);
+			close(fd);
+			return e;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+static void parse_set(struct ctx *x, const config_setting_t *g, size_t i)
+{
+	static const char *const keys[] = { "name", "type", "file", "timeout_s", NULL };
+	struct ul_set_conf *sc = &x->c->sets[i];
+	const config_setting_t *s, *fs = NULL, *ts = NULL;
+	char gp[PATHLEN], path[PATHLEN], q[QLEN];
+	const char *str;
+
+	ipath(gp, "sets", i);
+	sc->line = line_of(g);
+	if (!config_setting_is_group(g)) {
+		wrong_type(x, g, gp, "a group");
+		return;
+	}
+	check_keys(x, g, gp, keys);
+	switch (get_str(x, g, gp, "name", &str, &s, path)) {
+	case 0:
+		err(x, g, path, "missing");
+		break;
+	case 1:
+		if (!valid_set_name(str))
+			err(x, s, path, "%s is not a valid set name (1..32 of A-Z a-z 0-9 _, not "
+			    "starting with a digit)", qstr(str, q, sizeof(q)));
+		else if (reserved_set_name(str))
+			err(x, s, path, "%s is reserved for uplinkd's own sets and chains "
+			    "(r_*, sticky_*, lan_*, link_*, ul_*, count_*, pre, pick, post, out, "
+			    "portfwd, nat)", qstr(str, q, sizeof(q)));
+		else
+			snprintf(sc->name, sizeof(sc->name), "%s", str);
+		break;
+	}
+	switch (get_str(x, g, gp, "type", &str, &s, path)) {
+	case 0:
+		err(x, g, path, "missing (\"ipv4\" or \"ipv6\")");
+		break;
+	case 1:
+		if (!strcmp(str, "ipv4"))
+			sc->family = AF_INET;
+		else if (!strcmp(str, "ipv6"))
+			sc->family = AF_INET6;
+		else
+			err(x, s, path, "%s is not one of ipv4|ipv6", qstr(str, q, sizeof(q)));
+		break;
+	}
+	get_str(x, g, gp, "file", &str, &fs, path);
+	if (get_u32(x, g, gp, "timeout_s", 1, 2592000, &sc->timeout_s, &ts) > 0)
+		sc->dynamic = true;
+	if (fs && ts) {
+		kpath(path, gp, "timeout_s");
+		err(x, ts, path, "a set has either a file or a timeout_s (filled at run time), "
+		    "not both");
+		return;
+	}
+	if (!fs && !ts) {
+		err(x, g, gp, "needs file = \"...\" (a prefix file) or timeout_s = N (a set "
+		    "that other programs fill)");
+		return;
+	}
+	if (fs && config_setting_type(fs) == CONFIG_TYPE_STRING && sc->family) {
+		const char *fname = config_setting_get_string(fs);
+		char *full = NULL, *text = NULL;
+		size_t len = 0;
+		int e;
+
+		kpath(path, gp, "file");
+		if (!fname[0]) {
+			err(x, fs, path, "empty file name");
+			return;
+		}
+		if (fname[0] == '/' || !strcmp(x->incdir, ".") ? !(full = strdup(fname)) :
+		    asprintf(&full, "%s/%s", x->incdir, fname) < 0) {
+			note_oom(x);
+			return;
+		}
+		sc->file = full;
+		e = x->io && x->io->read_file ? x->io->read_file(x->io->ctx, full, &text, &len) :
+						ul_config_read_file(NULL, full, &text, &len);
+		if (e) {
+			err(x, fs, path, "cannot read %s: %s", full, strerror(-e));
+			return;
+		}
+		e = ul_setfile_parse(text, len, full, sc->family, &sc->elems, &sc->n_elems,
+				     x->diag);
+		free(text);
+		if (e == -ENOMEM)
+			note_oom(x);
+		else if (e)
+			x->nerr++;      /* the lines are in diag already */
+	}
+}
+
+static void parse_sets(struct ctx *x, const config_setting_t *root)
+{
+	const config_setting_t *l;
+	char path[PATHLEN], q[QLEN], w[PATHLEN + 32];
+
+	parse_named_list(x, root, "sets", (void **)&x->c->sets, sizeof(*x->c->sets),
+			 &x->c->n_sets, parse_set);
+	l = config_setting_get_member(root, "sets");
+	if (x->c->n_sets > UL_MAX_SETS)
+		err(x, l, "sets", "%zu sets, at most %d are supported", x->c->n_sets,
+		    UL_MAX_SETS);
+	for (size_t i = 0; i < x->c->n_sets; i++)
+		for (size_t j = 0; j < i; j++) {
+			const config_setting_t *a, *b, *an, *bn;
+
+			if (!x->c->sets[i].name[0] || strcmp(x->c->sets[i].name, x->c->sets[j].name))
+				continue;
+			a = config_setting_get_elem(l, (unsigned int)i);
+			b = config_setting_get_elem(l, (unsigned int)j);
+			an = config_setting_get_member(a, "name");
+			bn = config_setting_get_member(b, "name");
+			ipath(path, "sets", i);
+			strcat(path, ".name");
+			err(x, an ? an : a, path, "duplicate name %s (first at %s)",
+			    qstr(x->c->sets[i].name, q, sizeof(q)),
+			    where(x, an ? an : a, bn ? bn : b, w, sizeof(w)));
+			break;
+		}
+}
+
+/* Set names -> indices (src_set, dst_set). An empty list is no condition. */
+static void parse_set_refs(struct ctx *x, const config_setting_t *s, const char *path,
+			   uint8_t **out, size_t *n_out)
+{
+	size_t n = seq_len(s), k = 0;
+	char ep[PATHLEN], q[QLEN];
+	uint8_t *v;
+
+	*out = NULL;
+	*n_out = 0;
+	if (!n)
+		return;
+	v = calloc(n, sizeof(*v));
+	if (!v) {
+		note_oom(x);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const config_setting_t *e = seq_elem(s, path, i, ep);
+		const char *name;
+		int si;
+		size_t j;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			wrong_type(x, e, ep, "a set name (string)");
+			continue;
+		}
+		name = config_setting_get_string(e);
+		si = ul_config_set_index(x->c, name);
+		if (si < 0 || si >= UL_MAX_SETS) {
+			err(x, e, ep, "unknown set %s (not in sets)", qstr(name, q, sizeof(q)));
+			continue;
+		}
+		for (j = 0; j < k; j++)
+			if (v[j] == si)
+				break;
+		if (j < k) {
+			err(x, e, ep, "set %s is listed twice", qstr(name, q, sizeof(q)));
+			continue;
+		}
+		v[k++] = (uint8_t)si;
+	}
+	*out = v;
+	*n_out = k;
+}
+
 /* snat replaces masquerade, translates the LAN's connections only (the router's own, its
  * probes above all, keep the node's own address), and names one link's address. */
 static void check_snat(struct ctx *x)
@@ -1615,7 +2110,7 @@ static void check_snat(struct ctx *x)
 static void parse_rule(struct ctx *x, const config_setting_t *g, size_t i)
 {
 	static const char *const keys[] = { "name", "src", "dst", "proto", "src_port", "dst_port",
-					    "via", "fallback", NULL };
+					    "via", "fallback", "src_set", "dst_set", NULL };
 	struct ul_rule_conf *r = &x->c->rules[i];
 	const config_setting_t *s, *ps = NULL, *ds = NULL, *fs = NULL;
 	char gp[PATHLEN], path[PATHLEN], q[QLEN];
@@ -1641,6 +2136,10 @@ static void parse_rule(struct ctx *x, const config_setting_t *g, size_t i)
 		parse_addr_list(x, s, path, true, &r->src, &r->n_src, SIZE_MAX, true);
 	if (member(x, g, gp, "dst", CONFIG_TYPE_LIST, path, &s) > 0)
 		parse_addr_list(x, s, path, true, &r->dst, &r->n_dst, SIZE_MAX, true);
+	if (member(x, g, gp, "src_set", CONFIG_TYPE_LIST, path, &s) > 0)
+		parse_set_refs(x, s, path, &r->src_sets, &r->n_src_sets);
+	if (member(x, g, gp, "dst_set", CONFIG_TYPE_LIST, path, &s) > 0)
+		parse_set_refs(x, s, path, &r->dst_sets, &r->n_dst_sets);
 	if (get_str(x, g, gp, "proto", &str, &ps, path) > 0) {
 		if (!strcmp(str, "tcp"))
 			r->proto = UL_PROTO_TCP;
@@ -1860,7 +2359,7 @@ static void parse_sticky(struct ctx *x, const config_setting_t *root)
 static void validate(struct ctx *x, const config_setting_t *root)
 {
 	static const char *const keys[] = { "daemon", "lan", "links", "rules", "sticky",
-					    "port_forwards", NULL };
+					    "port_forwards", "sets", NULL };
 	struct ul_config *c = x->c;
 
 	c->daemon.log_level = LOG_INFO;
@@ -1877,6 +2376,7 @@ static void validate(struct ctx *x, const config_setting_t *root)
 	parse_links(x, root);
 	parse_lan(x, root);
 	check_snat(x);
+	parse_sets(x, root);
 	parse_named_list(x, root, "rules", (void **)&c->rules, sizeof(*c->rules), &c->n_rules,
 			 parse_rule);
 	parse_named_list(x, root, "port_forwards", (void **)&c->pfs, sizeof(*c->pfs), &c->n_pfs,
@@ -1896,12 +2396,69 @@ void ul_config_free(struct ul_config *c)
 		free(c->rules[i].dst);
 		free(c->rules[i].sport);
 		free(c->rules[i].dport);
+		free(c->rules[i].src_sets);
+		free(c->rules[i].dst_sets);
 	}
+	for (size_t i = 0; i < c->n_sets; i++) {
+		free(c->sets[i].file);
+		free(c->sets[i].elems);
+	}
+	free(c->sets);
 	free(c->rules);
 	free(c->pfs);
 	free(c->lan.networks);
 	free(c->path);
 	free(c);
+}
+
+/* x->abs_mark and x->realdir for the include directory (left NULL when it cannot be resolved). */
+static void set_abs_mark(struct ctx *x)
+{
+	size_t depth = 0;
+	char *m;
+
+	x->realdir = realpath(x->incdir, NULL);
+	if (!x->realdir)
+		return;
+	for (const char *p = x->realdir; *p; p++)
+		if (*p == '/' && p[1] && p[1] != '/')
+			depth++;
+	m = malloc(2 + 3 * depth + 1);
+	if (!m) {
+		note_oom(x);
+		return;
+	}
+	strcpy(m, "./");
+	for (size_t i = 0; i < depth; i++)
+		strcat(m, "../");
+	x->abs_mark = m;
+}
+
+/* The main text with each absolute @include path replaced by its libconfig name. */
+static char *rewrite_abs_includes(struct ctx *x, const char *text)
+{
+	size_t len = strlen(text), extra = 0, o = 0, at = 0;
+	char *out;
+
+	for (size_t i = 0; i < x->n_abs_incs; i++)
+		extra += 2 * strlen(x->abs_incs[i].path);
+	out = malloc(len + extra + 1);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < x->n_abs_incs; i++) {
+		const struct abs_inc *ai = &x->abs_incs[i];
+
+		memcpy(out + o, text + at, ai->off - at);
+		o += ai->off - at;
+		for (const char *p = ai->path; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				out[o++] = '\\';
+			out[o++] = *p;
+		}
+		at = ai->off + ai->len;
+	}
+	memcpy(out + o, text + at, len - at + 1);
+	return out;
 }
 
 static void report_parse_error(struct ctx *x, const config_t *cfg)
@@ -1919,7 +2476,14 @@ static void report_parse_error(struct ctx *x, const config_t *cfg)
 int ul_config_parse_string(const char *text, const char *name, struct ul_config **out,
 			   struct ul_diag *diag)
 {
-	struct ctx x = { .name = name ? name : "<string>", .diag = diag };
+	return ul_config_parse_string_io(text, name, NULL, out, diag);
+}
+
+int ul_config_parse_string_io(const char *text, const char *name, const struct ul_config_io *io,
+			      struct ul_config **out, struct ul_diag *diag)
+{
+	struct ctx x = { .name = name ? name : "<string>", .diag = diag, .io = io };
+	char *rewritten = NULL;
 	const char *slash;
 	config_t cfg;
 	int ret;
@@ -1935,6 +2499,8 @@ int ul_config_parse_string(const char *text, const char *name, struct ul_config 
 		note_oom(&x);
 		return -ENOMEM;
 	}
+	x.main_text = text;
+	set_abs_mark(&x);
 	prescan(&x, text, NULL, 0);
 
 	config_init(&cfg);
@@ -1945,7 +2511,15 @@ int ul_config_parse_string(const char *text, const char *name, struct ul_config 
 		ret = -EINVAL;
 		goto out;
 	}
-	if (!config_read_string(&cfg, text)) {
+	if (x.n_abs_incs) {
+		if (!(rewritten = rewrite_abs_includes(&x, text))) {
+			note_oom(&x);
+			ret = -ENOMEM;
+			goto out;
+		}
+		config_set_include_dir(&cfg, x.realdir);
+	}
+	if (!config_read_string(&cfg, rewritten ? rewritten : text)) {
 		report_parse_error(&x, &cfg);
 		ret = -EINVAL;
 		goto out;
@@ -1976,6 +2550,10 @@ out:
 	free(x.links);
 	free(x.meta);
 	free(x.incdir);
+	free(x.realdir);
+	free(x.abs_mark);
+	free(x.abs_incs);
+	free(rewritten);
 	return ret;
 }
 
@@ -1998,6 +2576,14 @@ int ul_config_load(const char *path, struct ul_config **out, struct ul_diag *dia
 	ret = ul_config_parse_string(text, path, out, diag);
 	free(text);
 	return ret;
+}
+
+int ul_config_set_index(const struct ul_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_sets; i++)
+		if (c->sets[i].name[0] && !strcmp(c->sets[i].name, name))
+			return (int)i;
+	return -1;
 }
 
 int ul_config_link_index(const struct ul_config *c, const char *name)

@@ -396,38 +396,65 @@ static void mark_set(struct rb *b, struct ul_nrule *r, enum ul_stmt_kind k, uint
 	m_mark(b, r, k, mask, value, false);
 }
 
-/* The policy chain: config rules, first match wins. */
-static void plan_policy(struct rb *b, const struct ul_config *c, const struct ul_link_rt *rt,
-			const struct ul_plan *p, struct ul_chain *policy)
+/* The named sets of the config (see ul_set_conf): file sets are interval sets holding the
+ * file's prefixes, dynamic ones are filled by other programs and kept across applies. */
+static void plan_named_sets(struct rb *b, const struct ul_config *c)
 {
-	uint32_t mask = c->daemon.mark_mask;
+	for (size_t i = 0; i < c->n_sets; i++) {
+		const struct ul_set_conf *sc = &c->sets[i];
+		struct ul_set *s = add_set(b, sc->name, sc->family == AF_INET6 ? UL_KEY_IPV6 :
+						  UL_KEY_IPV4, !sc->dynamic);
 
-	for (size_t i = 0; i < c->n_rules; i++) {
-		const struct ul_rule_conf *cr = &c->rules[i];
-		char name[UL_NFT_NAME_MAX];
-		bool src4, dst4;
-		struct ul_nrule *r;
-		int k;
+		if (!s)
+			return;
+		if (sc->dynamic) {
+			s->dynamic = true;
+			s->timeout_ms = sc->timeout_s * 1000u;
+		} else {
+			set_elem_prefixes(b, s, sc->elems, sc->n_elems);
+		}
+	}
+}
 
-		snprintf(name, sizeof(name), "r_%s_src4", cr->name);
-		src4 = family_set(b, name, cr->src, cr->n_src, AF_INET);
-		snprintf(name, sizeof(name), "r_%s_dst4", cr->name);
-		dst4 = family_set(b, name, cr->dst, cr->n_dst, AF_INET);
-		/* A rule that lists addresses only of another family cannot match IPv4. */
-		if ((cr->n_src && !src4) || (cr->n_dst && !dst4))
-			continue;
+/* The sets a rule's src (or dst) side matches in one family: its own prefix set, then its named
+ * sets of that family. */
+struct side {
+	char sets[UL_MAX_SETS + 1][UL_NFT_NAME_MAX];
+	size_t n;
+	bool constrained;               /* the rule names addresses or sets on this side */
+};
+
+static void rule_side(const struct ul_config *c, bool own, const char *own_name,
+		      const uint8_t *refs, size_t n_refs, bool any_own, int family, struct side *sd)
+{
+	sd->n = 0;
+	sd->constrained = any_own || n_refs;
+	if (own)
+		snprintf(sd->sets[sd->n++], UL_NFT_NAME_MAX, "%s", own_name);
+	for (size_t k = 0; k < n_refs; k++)
+		if (c->sets[refs[k]].family == family)
+			snprintf(sd->sets[sd->n++], UL_NFT_NAME_MAX, "%s", c->sets[refs[k]].name);
+}
+
+/* One nft rule of config rule cr, matching saddr @sset and daddr @dset (NULL: any). */
+static void policy_rule(struct rb *b, const struct ul_config *c, const struct ul_link_rt *rt,
+			const struct ul_plan *p, struct ul_chain *policy,
+			const struct ul_rule_conf *cr, int family, const char *sset,
+			const char *dset, uint32_t mask)
+{
+	char name[UL_NFT_NAME_MAX];
+	struct ul_nrule *r;
+	int k;
+
+	{
 		r = rule(b, policy);
 		comment(r, "rule", cr->name);
-		if (src4 || dst4)
-			m_set(b, r, UL_M_NFPROTO, AF_INET, "");
-		if (src4) {
-			snprintf(name, sizeof(name), "r_%s_src4", cr->name);
-			m_set(b, r, UL_M_SADDR_SET, AF_INET, name);
-		}
-		if (dst4) {
-			snprintf(name, sizeof(name), "r_%s_dst4", cr->name);
-			m_set(b, r, UL_M_DADDR_SET, AF_INET, name);
-		}
+		if (family)
+			m_set(b, r, UL_M_NFPROTO, family, "");
+		if (sset)
+			m_set(b, r, UL_M_SADDR_SET, family, sset);
+		if (dset)
+			m_set(b, r, UL_M_DADDR_SET, family, dset);
 		if (cr->proto) {
 			struct ul_stmt *s = st(b, r, UL_M_L4PROTO);
 
@@ -436,14 +463,16 @@ static void plan_policy(struct rb *b, const struct ul_config *c, const struct ul
 		}
 		if (cr->n_sport) {
 			snprintf(name, sizeof(name), "r_%s_sport", cr->name);
-			set_elem_ports(b, add_set(b, name, UL_KEY_PORT, true), cr->sport,
-				       cr->n_sport);
+			if (!ul_ruleset_find_set(b->rs, name))
+				set_elem_ports(b, add_set(b, name, UL_KEY_PORT, true), cr->sport,
+					       cr->n_sport);
 			m_set(b, r, UL_M_SPORT_SET, 0, name);
 		}
 		if (cr->n_dport) {
 			snprintf(name, sizeof(name), "r_%s_dport", cr->name);
-			set_elem_ports(b, add_set(b, name, UL_KEY_PORT, true), cr->dport,
-				       cr->n_dport);
+			if (!ul_ruleset_find_set(b->rs, name))
+				set_elem_ports(b, add_set(b, name, UL_KEY_PORT, true), cr->dport,
+					       cr->n_dport);
 			m_set(b, r, UL_M_DPORT_SET, 0, name);
 		}
 		if (!cr->n_via) {
@@ -455,6 +484,46 @@ static void plan_policy(struct rb *b, const struct ul_config *c, const struct ul
 			mark_set(b, r, UL_S_MARK, mask, drop_mark(c));
 		}
 		m_plain(b, r, UL_V_RETURN);
+	}
+}
+
+/* The policy chain: config rules, first match wins. A rule becomes one nft rule per family and
+ * combination of the sets its sides match (the sides are unions). */
+static void plan_policy(struct rb *b, const struct ul_config *c, const struct ul_link_rt *rt,
+			const struct ul_plan *p, struct ul_chain *policy)
+{
+	uint32_t mask = c->daemon.mark_mask;
+
+	for (size_t i = 0; i < c->n_rules; i++) {
+		const struct ul_rule_conf *cr = &c->rules[i];
+		char sname[UL_NFT_NAME_MAX], dname[UL_NFT_NAME_MAX];
+		struct side src, dst;
+		bool src4, dst4;
+
+		snprintf(sname, sizeof(sname), "r_%s_src4", cr->name);
+		src4 = family_set(b, sname, cr->src, cr->n_src, AF_INET);
+		snprintf(dname, sizeof(dname), "r_%s_dst4", cr->name);
+		dst4 = family_set(b, dname, cr->dst, cr->n_dst, AF_INET);
+		for (int f = 0; f < 2; f++) {
+			int family = f ? AF_INET6 : AF_INET;
+			bool any = cr->n_src || cr->n_dst || cr->n_src_sets || cr->n_dst_sets;
+
+			/* a rule without addresses: one nft rule for both families */
+			if (!any && f)
+				break;
+			rule_side(c, !f && src4, sname, cr->src_sets, cr->n_src_sets, cr->n_src,
+				  family, &src);
+			rule_side(c, !f && dst4, dname, cr->dst_sets, cr->n_dst_sets, cr->n_dst,
+				  family, &dst);
+			/* a side that lists addresses only of another family cannot match */
+			if ((src.constrained && !src.n) || (dst.constrained && !dst.n))
+				continue;
+			for (size_t si = 0; si < (src.n ? src.n : 1); si++)
+				for (size_t di = 0; di < (dst.n ? dst.n : 1); di++)
+					policy_rule(b, c, rt, p, policy, cr, any ? family : 0,
+						    src.n ? src.sets[si] : NULL,
+						    dst.n ? dst.sets[di] : NULL, mask);
+		}
 	}
 }
 
@@ -485,6 +554,64 @@ static void plan_restore(struct rb *b, const struct ul_config *c, struct ul_chai
 	}
 }
 
+/* Traffic per link: named counters ul_tx_<link>, ul_rx_<link> (bytes and packets leaving and
+ * arriving by its interface) and ul_conn_<link> (new connections either way), counted in
+ * chains of their own at the edges of the datapath, so no other rule's verdict hides them. */
+static void plan_counters(struct rb *b, const struct ul_config *c)
+{
+	struct ul_chain *in, *out;
+
+	in = ul_ruleset_add_chain(b->rs, "count_in", UL_CHAIN_FILTER, UL_HOOK_PREROUTING, -300);
+	out = ul_ruleset_add_chain(b->rs, "count_out", UL_CHAIN_FILTER, UL_HOOK_POSTROUTING, 300);
+	if (!in || !out) {
+		b->err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < c->n_links; i++) {
+		const char *ln = c->links[i].name, *ifn = c->links[i].ifname;
+		char tx[UL_NFT_NAME_MAX], rx[UL_NFT_NAME_MAX], conn[UL_NFT_NAME_MAX];
+		struct ul_nrule *r;
+
+		snprintf(tx, sizeof(tx), "ul_tx_%s", ln);
+		snprintf(rx, sizeof(rx), "ul_rx_%s", ln);
+		snprintf(conn, sizeof(conn), "ul_conn_%s", ln);
+		if (ul_ruleset_add_counter(b->rs, tx) || ul_ruleset_add_counter(b->rs, rx) ||
+		    ul_ruleset_add_counter(b->rs, conn)) {
+			b->err = -ENOMEM;
+			return;
+		}
+		r = rule(b, in);
+		m_str(b, r, UL_M_IIFNAME, ifn);
+		m_str(b, r, UL_S_COUNTER_REF, rx);
+		r = rule(b, in);
+		m_str(b, r, UL_M_IIFNAME, ifn);
+		m_plain(b, r, UL_M_CT_NEW);
+		m_str(b, r, UL_S_COUNTER_REF, conn);
+		r = rule(b, out);
+		m_str(b, r, UL_M_OIFNAME, ifn);
+		m_str(b, r, UL_S_COUNTER_REF, tx);
+		r = rule(b, out);
+		m_str(b, r, UL_M_OIFNAME, ifn);
+		m_plain(b, r, UL_M_CT_NEW);
+		m_str(b, r, UL_S_COUNTER_REF, conn);
+	}
+}
+
+int ul_plan_counter_link(const struct ul_config *c, const char *name, int *kind)
+{
+	static const char *const pre[] = { "ul_tx_", "ul_rx_", "ul_conn_" };
+
+	for (int k = 0; k < 3; k++) {
+		size_t n = strlen(pre[k]);
+
+		if (strncmp(name, pre[k], n))
+			continue;
+		*kind = k;
+		return ul_config_link_index(c, name + n);
+	}
+	return -1;
+}
+
 static int plan_ruleset(const struct ul_config *c, const struct ul_link_rt *rt, struct ul_plan *p)
 {
 	struct rb b = { .rs = &p->nft };
@@ -495,6 +622,7 @@ static int plan_ruleset(const struct ul_config *c, const struct ul_link_rt *rt, 
 	struct ul_nrule *r;
 
 	/* sets */
+	plan_named_sets(&b, c);
 	if (lan_ifs) {
 		struct ul_set *s = add_set(&b, "lan_ifs", UL_KEY_IFNAME, false);
 
@@ -694,6 +822,7 @@ static int plan_ruleset(const struct ul_config *c, const struct ul_link_rt *rt, 
 		m_str(&b, r, UL_M_OIFNAME, c->links[i].ifname);
 		m_plain(&b, r, UL_S_MASQUERADE);
 	}
+	plan_counters(&b, c);
 	return b.err;
 }
 

@@ -157,7 +157,31 @@ void ul_ruleset_free(struct ul_ruleset *rs)
 		free(rs->chains[i].rules);
 	free(rs->sets);
 	free(rs->chains);
+	free(rs->counters);
 	memset(rs, 0, sizeof(*rs));
+}
+
+int ul_ruleset_add_counter(struct ul_ruleset *rs, const char *name)
+{
+	if (rs->n_counters == rs->cap_counters) {
+		size_t nc = rs->cap_counters ? rs->cap_counters * 2 : 16;
+		struct ul_counter *v = realloc(rs->counters, nc * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		rs->counters = v;
+		rs->cap_counters = nc;
+	}
+	snprintf(rs->counters[rs->n_counters++].name, UL_NFT_NAME_MAX, "%s", name);
+	return 0;
+}
+
+bool ul_ruleset_has_counter(const struct ul_ruleset *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->n_counters; i++)
+		if (!strcmp(rs->counters[i].name, name))
+			return true;
+	return false;
 }
 
 /* Sets as ranges */
@@ -516,6 +540,9 @@ static void print_stmt(FILE *f, const struct ul_ruleset *rs, const struct ul_stm
 	case UL_S_COUNTER:
 		fputs("counter", f);
 		break;
+	case UL_S_COUNTER_REF:
+		fprintf(f, "counter name \"%s\"", s->str);
+		break;
 	case UL_S_MARK:
 	case UL_S_CTMARK:
 		w = s->kind == UL_S_MARK ? "meta" : "ct";
@@ -589,6 +616,8 @@ static void print_chain(FILE *f, const struct ul_ruleset *rs, const struct ul_ch
 void ul_ruleset_print(FILE *f, const struct ul_ruleset *rs)
 {
 	fprintf(f, "table inet %s {\n", UL_NFT_TABLE);
+	for (size_t i = 0; i < rs->n_counters; i++)
+		fprintf(f, "\tcounter %s {\n\t}\n", rs->counters[i].name);
 	for (size_t i = 0; i < rs->n_sets; i++)
 		print_set(f, &rs->sets[i]);
 	for (size_t i = 0; i < rs->n_chains; i++)

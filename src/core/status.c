@@ -59,7 +59,12 @@ void ul_status_json(const struct ul_status *s, struct ul_buf *b)
 		put_num(b, l->loss_pct);
 		ul_buf_printf(b, ", \"since_s\": ");
 		put_num(b, l->since_s);
-		ul_buf_printf(b, ", \"transitions\": %" PRIu32 "}", l->transitions);
+		ul_buf_printf(b, ", \"transitions\": %" PRIu32, l->transitions);
+		ul_buf_printf(b, ", \"tx_bytes\": %" PRIu64 ", \"rx_bytes\": %" PRIu64
+			      ", \"tx_packets\": %" PRIu64 ", \"rx_packets\": %" PRIu64
+			      ", \"connections\": %" PRIu64 "}", l->traffic.tx_bytes,
+			      l->traffic.rx_bytes, l->traffic.tx_packets, l->traffic.rx_packets,
+			      l->traffic.connections);
 	}
 	ul_buf_printf(b, "]}\n");
 }
@@ -273,6 +278,32 @@ void ul_status_metrics(const struct ul_status *s, struct ul_buf *b)
 	for (size_t i = 0; i < n; i++) {
 		series_link(b, "uplinkd_link_weight", &s->links[i]);
 		ul_buf_printf(b, " %" PRIu32 "\n", s->links[i].weight);
+	}
+
+	family(b, "uplinkd_link_bytes_total", "counter",
+	       "Bytes by the link's interface, counted in the datapath (tx: leaving, rx: arriving).");
+	for (size_t i = 0; i < n; i++)
+		for (int d = 0; d < 2; d++) {
+			ul_buf_printf(b, "uplinkd_link_bytes_total{link=");
+			put_label(b, s->links[i].name);
+			ul_buf_printf(b, ",direction=\"%s\"} %" PRIu64 "\n", d ? "rx" : "tx",
+				      d ? s->links[i].traffic.rx_bytes : s->links[i].traffic.tx_bytes);
+		}
+	family(b, "uplinkd_link_packets_total", "counter",
+	       "Packets by the link's interface, counted in the datapath (tx: leaving, rx: arriving).");
+	for (size_t i = 0; i < n; i++)
+		for (int d = 0; d < 2; d++) {
+			ul_buf_printf(b, "uplinkd_link_packets_total{link=");
+			put_label(b, s->links[i].name);
+			ul_buf_printf(b, ",direction=\"%s\"} %" PRIu64 "\n", d ? "rx" : "tx",
+				      d ? s->links[i].traffic.rx_packets :
+					  s->links[i].traffic.tx_packets);
+		}
+	family(b, "uplinkd_link_connections_total", "counter",
+	       "New connections by the link (leaving or arriving by its interface).");
+	for (size_t i = 0; i < n; i++) {
+		series_link(b, "uplinkd_link_connections_total", &s->links[i]);
+		ul_buf_printf(b, " %" PRIu64 "\n", s->links[i].traffic.connections);
 	}
 
 	for (int p = 0; p < N_PROBE; p++) {

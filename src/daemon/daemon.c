@@ -26,7 +26,9 @@
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
+#include "http.h"
 #include "plan.h"
+#include "setdiff.h"
 #include "status.h"
 #include "view.h"
 
@@ -482,18 +484,6 @@ static void collect_rt(const struct ul_daemon *d, struct ul_link_rt *rt)
 	}
 }
 
-static char *ruleset_text(const struct ul_ruleset *rs)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	if (!f)
-		return NULL;
-	ul_ruleset_print(f, rs);
-	fclose(f);
-	return text;
-}
 
 static size_t owned_tables(const struct ul_daemon *d, uint32_t *t)
 {
@@ -546,19 +536,16 @@ static int apply(struct ul_daemon *d)
 	uint64_t wait_ms = 0;
 	bool nft_due, routing_same, skip_routing = false;
 	size_t n_tables;
-	char *text;
 	int err, n;
 
 	collect_rt(d, rt);
 	err = ul_plan_build(d->cfg, rt, &plan);
 	if (err)
 		return err;
-	text = ruleset_text(&plan.nft);
-	if (!text) {
-		ul_plan_free(&plan);
-		return -ENOMEM;
-	}
-	nft_due = !d->nft_text || strcmp(text, d->nft_text) || d->nft_force;
+	/* compared, not printed: a 100,000-prefix set costs a memcmp, not megabytes of text;
+	 * sent again after a reload, and when someone else changed it (a repair) */
+	nft_due = !d->nft_synced || !d->have_plan || !ul_ruleset_equal(&plan.nft, &d->plan.nft) ||
+		  d->nft_force;
 	if (!nft_due && d->nft_verify && d->kp.nft_check) {
 		struct ul_nft_change ch = { 0 };
 
@@ -574,15 +561,14 @@ static int apply(struct ul_daemon *d)
 			schedule_apply(d, wait_ms);
 	}
 	if (nft_due) {
+		d->nft_synced = false;
 		err = d->kp.nft_apply(d->kp.ctx, &plan.nft);
 		if (err) {
 			ul_err("nftables: applying table inet uplinkd failed: %s", strerror(-err));
 			goto fail;
 		}
 		ul_debug("nftables: table inet uplinkd replaced");
-		free(d->nft_text);
-		d->nft_text = text;
-		text = NULL;
+		d->nft_synced = true;
 		d->nft_force = false;
 		d->nft_change = (struct ul_nft_change){ 0 };
 	}
@@ -658,10 +644,8 @@ static int apply(struct ul_daemon *d)
 		ul_plan_free(&d->plan);
 	d->plan = plan;
 	d->have_plan = true;
-	free(text);
 	return 0;
 fail:
-	free(text);
 	ul_plan_free(&plan);
 	return err;
 }
@@ -740,6 +724,8 @@ static bool same_check(const struct ul_check *a, const struct ul_check *b)
 }
 
 /* Swap in a validated config: links kept by name keep their state and probe history. */
+static void http_configure(struct ul_daemon *d, const struct ul_config *oc);
+
 static int adopt_config(struct ul_daemon *d, struct ul_config *nc)
 {
 	struct ul_daemon_link nl[UL_MAX_LINKS];
@@ -787,6 +773,8 @@ static int adopt_config(struct ul_daemon *d, struct ul_config *nc)
 	memcpy(d->links, nl, sizeof(nl));
 	d->cfg = nc;
 	d->carried &= (nc->n_links >= 32) ? ~0u : (1u << nc->n_links) - 1;
+	if (d->loop)
+		http_configure(d, oc);
 	ul_config_free(oc);
 
 	if (d->level_override < 0)
@@ -911,6 +899,66 @@ int ul_daemon_reload(struct ul_daemon *d, struct ul_buf *why)
 
 /* ---- control socket ---- */
 
+struct traffic_ctx {
+	const struct ul_config *c;
+	struct ul_status *s;
+};
+
+/* One named counter into the links' traffic (see ul_plan_counter_link). */
+static void on_counter(void *data, const char *name, uint64_t packets, uint64_t bytes)
+{
+	struct traffic_ctx *tc = data;
+	int kind, i = ul_plan_counter_link(tc->c, name, &kind);
+	struct ul_link_traffic *t;
+
+	if (i < 0 || (size_t)i >= tc->s->n_links)
+		return;
+	t = &tc->s->links[i].traffic;
+	if (kind == UL_COUNTER_TX) {
+		t->tx_bytes = bytes;
+		t->tx_packets = packets;
+	} else if (kind == UL_COUNTER_RX) {
+		t->rx_bytes = bytes;
+		t->rx_packets = packets;
+	} else {
+		t->connections = packets;
+	}
+}
+
+/* GET /metrics: the same text as `uplinkctl metrics`. */
+static int http_metrics(void *data, struct ul_buf *body)
+{
+	struct ul_daemon *d = data;
+	struct ul_status s;
+
+	ul_daemon_snapshot(d, &s);
+	ul_status_metrics(&s, body);
+	return body->oom ? -ENOMEM : 0;
+}
+
+/* The metrics listener as the config says: opened, moved or closed on reload. A listener
+ * that cannot be opened is logged and the daemon goes on without it. */
+static void http_configure(struct ul_daemon *d, const struct ul_config *oc)
+{
+	const struct ul_daemon_conf *n = &d->cfg->daemon;
+
+	if (d->http && oc && oc->daemon.metrics_on == n->metrics_on &&
+	    ul_addr_eq(&oc->daemon.metrics_addr, &n->metrics_addr) &&
+	    oc->daemon.metrics_port == n->metrics_port)
+		return;
+	ul_http_close(d->http);
+	d->http = NULL;
+	if (n->metrics_on && !ul_http_open(d->loop, &n->metrics_addr, n->metrics_port,
+					   http_metrics, d, &d->http)) {
+		char a[UL_ADDR_STRLEN];
+
+		ul_info("metrics: serving GET /metrics on %s%s%s:%u",
+			n->metrics_addr.family == AF_INET6 ? "[" : "",
+			ul_addr_format(&n->metrics_addr, a, sizeof(a)),
+			n->metrics_addr.family == AF_INET6 ? "]" : "", n->metrics_port);
+	}
+}
+
 void ul_daemon_snapshot(const struct ul_daemon *d, struct ul_status *s)
 {
 	uint64_t now = now_ms(d);
@@ -939,6 +987,11 @@ void ul_daemon_snapshot(const struct ul_daemon *d, struct ul_status *s)
 		sl->transitions = l->fsm.transitions;
 		if (l->prober)
 			sl->probes = *d->kp.prober_stats(d->kp.ctx, l->prober);
+	}
+	if (d->kp.nft_counters && d->nft_open) {
+		struct traffic_ctx tc = { .c = d->cfg, .s = s };
+
+		d->kp.nft_counters(d->kp.ctx, on_counter, &tc);
 	}
 }
 
@@ -1186,6 +1239,8 @@ out:
 void ul_daemon_stop(struct ul_daemon *d)
 {
 	teardown(d);
+	ul_http_close(d->http);
+	d->http = NULL;
 	ul_control_close(d->ctl);
 	d->kp.close(d->kp.ctx);
 	if (d->sig_w.fd > 0)

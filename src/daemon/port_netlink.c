@@ -70,8 +70,35 @@ static int np_nft_open(void *ctx)
 static int np_nft_apply(void *ctx, const struct ul_ruleset *rs)
 {
 	struct netlink_port *np = ctx;
+	size_t added, deleted, updated, created;
+	int ret = ul_nft_apply(np->nft, rs);
 
-	return ul_nft_apply(np->nft, rs);
+	if (!ret) {
+		ul_nft_last_stats(np->nft, &added, &deleted, &updated, &created);
+		ul_debug("nftables: table inet uplinkd applied: %zu set%s filled, %zu updated in "
+			 "place (%zu element%s added, %zu deleted)", created, created == 1 ? "" : "s",
+			 updated, added, added == 1 ? "" : "s", deleted);
+	}
+	return ret;
+}
+
+static int np_nft_counters(void *ctx, void (*cb)(void *data, const char *name, uint64_t packets,
+						   uint64_t bytes), void *data)
+{
+	struct netlink_port *np = ctx;
+	struct ul_nft_counter *v;
+	size_t n;
+	int ret;
+
+	if (!np->nft)
+		return -ENOTCONN;
+	ret = ul_nft_read_counters(np->nft, &v, &n);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n; i++)
+		cb(data, v[i].name, v[i].packets, v[i].bytes);
+	free(v);
+	return 0;
 }
 
 static int np_nft_remove(void *ctx)
@@ -288,6 +315,7 @@ int ul_kport_netlink(struct ul_kport *out)
 		.nft_open = np_nft_open,
 		.nft_apply = np_nft_apply,
 		.nft_remove = np_nft_remove,
+		.nft_counters = np_nft_counters,
 		.reconcile = np_reconcile,
 		.remove_all = np_remove_all,
 		.ct_flush_mark = np_ct_flush_mark,

@@ -23,6 +23,7 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -30,6 +31,7 @@
 
 #include "klog.h"
 #include "nft.h"
+#include "setdiff.h"
 
 /* mnl_nlmsg_ok() casts nlmsg_len to int: a length above 2 GiB would pass it (and
  * mnl_cb_run walks with it). These do not. A message must fit with its padding too:
@@ -193,13 +195,14 @@ static struct nftnl_set *nset_alloc(const char *name, uint32_t id)
 	return ns;
 }
 
-/* One NEWSETELEM message with the elements collected in *ns, then a fresh *ns. */
-static int flush_elems(struct bctx *c, struct nftnl_set **ns, const char *name, uint32_t id)
+/* One NEWSETELEM (or DELSETELEM) message with the elements collected in *ns, then a fresh *ns. */
+static int flush_elems(struct bctx *c, struct nftnl_set **ns, const char *name, uint32_t id,
+		       bool del)
 {
 	struct nlmsghdr *nlh;
 	int ret;
 
-	nlh = msg_hdr(c, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	nlh = del ? msg_hdr(c, NFT_MSG_DELSETELEM, 0) : msg_hdr(c, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
 	nftnl_set_elems_nlmsg_build_payload(nlh, *ns);
 	ret = msg_commit(c, nlh);
 	nftnl_set_free(*ns);
@@ -209,28 +212,28 @@ static int flush_elems(struct bctx *c, struct nftnl_set **ns, const char *name, 
 	return ret;
 }
 
-static int build_elems(struct bctx *c, const struct ul_set *s, uint32_t id)
+/*
+ * Elements for the ranges r[0..n) of set s, added (or deleted), as nft stores them: in an
+ * interval set a range is its start and the end element one past its end (none for a range
+ * to the end of the key space). zero_end: also the end element at key 0 nft puts below a
+ * first range that does not start at 0 ("everything below is outside").
+ */
+static int emit_ranges(struct bctx *c, const struct ul_set *s, uint32_t id,
+		       const struct ul_set_range *r, size_t n, bool zero_end, bool del)
 {
-	size_t len = ul_set_key_len(s->key), n = 0, in_msg = 0, per_msg;
-	struct nftnl_set *ns = NULL;
-	struct ul_set_range *r = NULL;
+	size_t len = ul_set_key_len(s->key), in_msg = 0, per_msg;
+	struct nftnl_set *ns;
 	uint8_t key[16];
-	int ret;
+	int ret = 0;
 
+	if (!n && !zero_end)
+		return 0;
 	/* attribute bytes of one element, generously: nest + key nest + key + flags + udata */
 	per_msg = (UL_NFT_MSG_MAX - 512) / (NLA_ALIGN(len) + 48);
-	ret = ul_set_ranges(s, &r, &n);
-	if (ret == -EINVAL)
-		ul_kerr("nft: set %s: an element does not fit its type", s->name);
-	if (ret || !n)
-		goto out;
 	ns = nset_alloc(s->name, id);
-	if (!ns) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	if (s->interval && !key_is_zero(r[0].lo, len)) {
-		/* like nft: everything below the first range is outside */
+	if (!ns)
+		return -ENOMEM;
+	if (zero_end) {
 		memset(key, 0, sizeof(key));
 		ret = elem_add(ns, key, len, NFT_SET_ELEM_INTERVAL_END, false);
 		if (ret)
@@ -241,7 +244,7 @@ static int build_elems(struct bctx *c, const struct ul_set *s, uint32_t id)
 		bool open = s->interval && key_is_max(r[i].hi, len);
 
 		if (in_msg + 2 > per_msg) {
-			ret = flush_elems(c, &ns, s->name, id);
+			ret = flush_elems(c, &ns, s->name, id, del);
 			if (ret)
 				goto out;
 			in_msg = 0;
@@ -260,15 +263,49 @@ static int build_elems(struct bctx *c, const struct ul_set *s, uint32_t id)
 		}
 	}
 	if (in_msg)
-		ret = flush_elems(c, &ns, s->name, id);
+		ret = flush_elems(c, &ns, s->name, id, del);
 out:
 	if (ns)
 		nftnl_set_free(ns);
-	free(r);
 	return ret;
 }
 
-static int build_set(struct bctx *c, const struct ul_set *s, uint32_t id)
+/* nft's end element at 0 below the first range (see emit_ranges). */
+static bool has_zero_end(const struct ul_set *s, const struct ul_set_range *r, size_t n)
+{
+	return s->interval && n && !key_is_zero(r[0].lo, ul_set_key_len(s->key));
+}
+
+static int build_elems(struct bctx *c, const struct ul_set *s, uint32_t id,
+		       const struct ul_set_range *r, size_t n)
+{
+	return emit_ranges(c, s, id, r, n, has_zero_end(s, r, n), false);
+}
+
+/* The elements of a kept set by difference: deletions first, then additions. */
+static int update_elems(struct bctx *c, const struct ul_set *s, const struct ul_nft_prev_set *p,
+			const struct ul_set_range *r, size_t n, size_t *added, size_t *deleted)
+{
+	struct ul_set_range *del = NULL, *add = NULL;
+	bool z0 = has_zero_end(s, p->r, p->n), z1 = has_zero_end(s, r, n);
+	size_t ndel = 0, nadd = 0;
+	int ret;
+
+	ret = ul_set_ranges_diff(p->r, p->n, r, n, &del, &ndel, &add, &nadd);
+	if (ret)
+		return ret;
+	ret = emit_ranges(c, s, 0, del, ndel, z0 && !z1, true);
+	if (!ret)
+		ret = emit_ranges(c, s, 0, add, nadd, z1 && !z0, false);
+	*added += nadd;
+	*deleted += ndel;
+	free(del);
+	free(add);
+	return ret;
+}
+
+static int build_set(struct bctx *c, const struct ul_set *s, uint32_t id,
+		     const struct ul_set_range *r, size_t n)
 {
 	struct nftnl_set *ns = nset_alloc(s->name, id);
 	struct nftnl_udata_buf *ud;
@@ -302,7 +339,34 @@ static int build_set(struct bctx *c, const struct ul_set *s, uint32_t id)
 	ret = msg_commit(c, nlh);
 	if (ret)
 		return ret;
-	return build_elems(c, s, id);
+	return build_elems(c, s, id, r, n);
+}
+
+static struct nftnl_obj *nobj_alloc(const char *name)
+{
+	struct nftnl_obj *o = nftnl_obj_alloc();
+
+	if (!o)
+		return NULL;
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, UL_NFT_TABLE);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, NFPROTO_INET);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	return o;
+}
+
+/* A counter object; one that exists already keeps its values (no NLM_F_EXCL). */
+static int build_counter(struct bctx *c, const char *name, bool del)
+{
+	struct nftnl_obj *o = nobj_alloc(name);
+	struct nlmsghdr *nlh;
+
+	if (!o)
+		return -ENOMEM;
+	nlh = del ? msg_hdr(c, NFT_MSG_DELOBJ, 0) : msg_hdr(c, NFT_MSG_NEWOBJ, NLM_F_CREATE);
+	nftnl_obj_nlmsg_build_payload(nlh, o);
+	nftnl_obj_free(o);
+	return msg_commit(c, nlh);
 }
 
 static int build_del_set(struct bctx *c, const char *name)
@@ -582,6 +646,12 @@ static int check_stmt(const struct ul_ruleset *rs, const struct ul_chain *ch,
 		return -EINVAL;
 	}
 	switch (s->kind) {
+	case UL_S_COUNTER_REF:
+		if (!ul_ruleset_has_counter(rs, s->str)) {
+			ul_kerr("nft: chain %s: unknown counter '%s'", ch->name, s->str);
+			return -EINVAL;
+		}
+		return 0;
 	case UL_M_IIFNAME:
 	case UL_M_OIFNAME:
 		if (!s->str[0] || strnlen(s->str, sizeof(s->str)) >= IFNAMSIZ) {
@@ -719,6 +789,15 @@ static int add_stmt(struct nftnl_rule *r, const struct ul_ruleset *rs, const str
 		return ret ? ret : e_cmp(r, NFT_CMP_EQ, &b16, 2);
 	case UL_S_COUNTER:
 		return e_simple(r, "counter");
+	case UL_S_COUNTER_REF: {
+		struct nftnl_expr *e = nftnl_expr_alloc("objref");
+
+		if (!e)
+			return -ENOMEM;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
+		nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, s->str);
+		return add_expr(r, e);
+	}
 	case UL_S_MARK:
 	case UL_S_CTMARK:
 		/* (x & ~mask) | value == (x & ~(mask | value)) ^ value */
@@ -925,12 +1004,48 @@ static int validate(const struct ul_ruleset *rs)
 	return 0;
 }
 
+void ul_nft_prev_free(struct ul_nft_prev *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_sets; i++)
+		free(p->sets[i].r);
+	free(p->sets);
+	memset(p, 0, sizeof(*p));
+}
+
+static const struct ul_nft_prev_set *prev_set(const struct ul_nft_prev *p, const char *name)
+{
+	for (size_t i = 0; p && i < p->n_sets; i++)
+		if (!strcmp(p->sets[i].name, name))
+			return &p->sets[i];
+	return NULL;
+}
+
+/* A static set that can be updated in place: the kernel has it with the type it had when
+ * this handle filled it. */
+static bool keep_static(const struct ul_set *s, const struct ul_nft_existing_set *e,
+			const struct ul_nft_prev_set *p)
+{
+	return !s->dynamic && e && p && e->key_type == key_type(s->key) &&
+	       e->key_len == ul_set_key_len(s->key) && e->flags == set_flags(s) &&
+	       p->key_type == e->key_type && p->key_len == e->key_len && p->flags == e->flags;
+}
+
 int ul_nft_build_batch(const struct ul_ruleset *rs, const struct ul_nft_existing *ex,
 		       struct mnl_nlmsg_batch *b, uint32_t *seq)
 {
+	return ul_nft_build_update(rs, ex, NULL, NULL, b, seq);
+}
+
+int ul_nft_build_update(const struct ul_ruleset *rs, const struct ul_nft_existing *ex,
+			const struct ul_nft_prev *prev, struct ul_nft_prev *next,
+			struct mnl_nlmsg_batch *b, uint32_t *seq)
+{
 	static const struct ul_nft_existing none;
 	struct bctx c = { .b = b, .seq = seq };
-	bool *keep = NULL;
+	struct ul_nft_prev out = { 0 };
+	bool *keep = NULL, *inplace = NULL;
 	int ret;
 
 	if (!ex)
@@ -940,9 +1055,30 @@ int ul_nft_build_batch(const struct ul_ruleset *rs, const struct ul_nft_existing
 		return ret;
 	c.scratch = malloc(SCRATCH_SIZE);
 	keep = calloc(rs->n_sets + 1, sizeof(*keep));
-	if (!c.scratch || !keep) {
+	inplace = calloc(rs->n_sets + 1, sizeof(*inplace));
+	out.sets = calloc(rs->n_sets + 1, sizeof(*out.sets));
+	if (!c.scratch || !keep || !inplace || !out.sets) {
 		ret = -ENOMEM;
 		goto out;
+	}
+	/* the static sets' elements as ranges: what is sent, and what next remembers */
+	for (size_t i = 0; i < rs->n_sets; i++) {
+		const struct ul_set *s = &rs->sets[i];
+		struct ul_nft_prev_set *o;
+
+		if (s->dynamic)
+			continue;
+		o = &out.sets[out.n_sets];
+		snprintf(o->name, sizeof(o->name), "%s", s->name);
+		o->key_type = key_type(s->key);
+		o->key_len = (uint32_t)ul_set_key_len(s->key);
+		o->flags = set_flags(s);
+		ret = ul_set_ranges(s, &o->r, &o->n);
+		if (ret == -EINVAL)
+			ul_kerr("nft: set %s: an element does not fit its type", s->name);
+		if (ret)
+			goto out;
+		out.n_sets++;
 	}
 	ret = batch_mark(&c, true);
 	if (!ret)
@@ -952,9 +1088,14 @@ int ul_nft_build_batch(const struct ul_ruleset *rs, const struct ul_nft_existing
 	if (ret)
 		goto out;
 
-	/* sets: delete what is not wanted, static ones, and dynamic ones whose spec changed */
-	for (size_t i = 0; i < rs->n_sets; i++)
-		keep[i] = keep_dynamic(&rs->sets[i], ex_set(ex, rs->sets[i].name));
+	/* sets: delete what is not wanted, static ones not updated in place, and dynamic ones
+	 * whose spec changed */
+	for (size_t i = 0; i < rs->n_sets; i++) {
+		const struct ul_nft_existing_set *e = ex_set(ex, rs->sets[i].name);
+
+		inplace[i] = keep_static(&rs->sets[i], e, prev_set(prev, rs->sets[i].name));
+		keep[i] = inplace[i] || keep_dynamic(&rs->sets[i], e);
+	}
 	for (size_t i = 0; ex->table && i < ex->n_sets; i++) {
 		const struct ul_set *w = ul_ruleset_find_set(rs, ex->sets[i].name);
 
@@ -974,18 +1115,40 @@ int ul_nft_build_batch(const struct ul_ruleset *rs, const struct ul_nft_existing
 		if (ret)
 			goto out;
 	}
+	/* counters: delete the unwanted ones (no rule uses them any more), add the new */
+	for (size_t i = 0; ex->table && i < ex->n_counters; i++) {
+		if (ul_ruleset_has_counter(rs, ex->counters[i]))
+			continue;
+		ret = build_counter(&c, ex->counters[i], true);
+		if (ret)
+			goto out;
+	}
+	for (size_t i = 0; i < rs->n_counters; i++) {
+		ret = build_counter(&c, rs->counters[i].name, false);
+		if (ret)
+			goto out;
+	}
 	for (size_t i = 0; i < rs->n_chains; i++) {
 		ret = build_chain(&c, &rs->chains[i]);
 		if (ret)
 			goto out;
 	}
-	for (size_t i = 0; i < rs->n_sets; i++) {
+	for (size_t i = 0, k = 0; i < rs->n_sets; i++) {
 		const struct ul_set *s = &rs->sets[i];
+		const struct ul_nft_prev_set *o = s->dynamic ? NULL : &out.sets[k++];
 
-		if (keep[i])
+		if (inplace[i]) {
+			ret = update_elems(&c, s, prev_set(prev, s->name), o->r, o->n, &out.added,
+					   &out.deleted);
+			out.updated++;
+		} else if (keep[i]) {
 			ret = s->flush ? build_flush_set(&c, s->name) : 0;
-		else
-			ret = build_set(&c, s, (uint32_t)i + 1);
+		} else {
+			ret = build_set(&c, s, (uint32_t)i + 1, o ? o->r : NULL, o ? o->n : 0);
+			out.created++;
+			if (o)
+				out.added += o->n;
+		}
 		if (ret)
 			goto out;
 	}
@@ -1003,6 +1166,13 @@ int ul_nft_build_batch(const struct ul_ruleset *rs, const struct ul_nft_existing
 	}
 	ret = batch_mark(&c, false);
 out:
+	if (!ret && next) {
+		ul_nft_prev_free(next);
+		*next = out;
+	} else {
+		ul_nft_prev_free(&out);
+	}
+	free(inplace);
 	free(keep);
 	free(c.scratch);
 	return ret;
@@ -1035,6 +1205,7 @@ void ul_nft_existing_free(struct ul_nft_existing *ex)
 	free(ex->chains);
 	free(ex->chain_info);
 	free(ex->sets);
+	free(ex->counters);
 	memset(ex, 0, sizeof(*ex));
 }
 
@@ -1045,6 +1216,9 @@ struct ul_nft {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
+	struct ul_nft_prev prev;        /* the static sets as last committed */
+	bool have_prev;
+	size_t last_added, last_deleted, last_updated, last_created;
 };
 
 int ul_nft_open(struct ul_nft **out)
@@ -1088,8 +1262,24 @@ void ul_nft_close(struct ul_nft *h)
 {
 	if (!h)
 		return;
+	ul_nft_prev_free(&h->prev);
 	mnl_socket_close(h->nl);
 	free(h);
+}
+
+void ul_nft_forget(struct ul_nft *h)
+{
+	ul_nft_prev_free(&h->prev);
+	h->have_prev = false;
+}
+
+void ul_nft_last_stats(const struct ul_nft *h, size_t *added, size_t *deleted, size_t *updated,
+		       size_t *created)
+{
+	*added = h->last_added;
+	*deleted = h->last_deleted;
+	*updated = h->last_updated;
+	*created = h->last_created;
 }
 
 /* One request, then its replies through cb until the end of the dump or the ack. */
@@ -1310,6 +1500,79 @@ int ul_nft_parse_dump(const void *buf, size_t len, enum ul_nft_dump_kind kind,
 	return mnl_cb_run(buf, whole_msgs(buf, len), 0, 0, cbs[kind], data);
 }
 
+struct ctr_dump {
+	struct ul_nft_counter *v;
+	size_t n;
+};
+
+static int obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ctr_dump *cd = data;
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	struct ul_nft_counter *v;
+	const char *name, *table;
+	int ret = MNL_CB_OK;
+
+	if (!o)
+		return MNL_CB_ERROR;
+	if (nftnl_obj_nlmsg_parse(nlh, o) < 0)
+		goto out;
+	name = nftnl_obj_get_str(o, NFTNL_OBJ_NAME);
+	table = nftnl_obj_get_str(o, NFTNL_OBJ_TABLE);
+	if (!table || strcmp(table, UL_NFT_TABLE) ||
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_FAMILY) != NFPROTO_INET ||
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER || !name_ok(name, "counter"))
+		goto out;
+	v = realloc(cd->v, (cd->n + 1) * sizeof(*v));
+	if (!v) {
+		ret = MNL_CB_ERROR;
+		errno = ENOMEM;
+		goto out;
+	}
+	cd->v = v;
+	v = &cd->v[cd->n++];
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	v->packets = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+	v->bytes = nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES);
+out:
+	nftnl_obj_free(o);
+	return ret;
+}
+
+static int dump_counters(struct ul_nft *h, struct ctr_dump *cd)
+{
+	char buf[512];
+	struct nlmsghdr *nlh;
+	struct nftnl_obj *o = nftnl_obj_alloc();
+
+	if (!o)
+		return -ENOMEM;
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_INET, NLM_F_DUMP, ++h->seq);
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, UL_NFT_TABLE);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_obj_nlmsg_build_payload(nlh, o);
+	nftnl_obj_free(o);
+	return request(h, nlh, obj_cb, cd);
+}
+
+int ul_nft_read_counters(struct ul_nft *h, struct ul_nft_counter **out, size_t *n)
+{
+	struct ctr_dump cd = { 0 };
+	int ret = dump_counters(h, &cd);
+
+	*out = NULL;
+	*n = 0;
+	if (ret == -ENOENT)
+		ret = 0;
+	if (ret) {
+		free(cd.v);
+		return ret;
+	}
+	*out = cd.v;
+	*n = cd.n;
+	return 0;
+}
+
 int ul_nft_dump_existing(struct ul_nft *h, struct ul_nft_existing *ex)
 {
 	char buf[512];
@@ -1336,6 +1599,26 @@ int ul_nft_dump_existing(struct ul_nft *h, struct ul_nft_existing *ex)
 	ret = request(h, nlh, set_cb, ex);
 	if (ret && ret != -ENOENT)
 		goto err;
+
+	{
+		struct ctr_dump cd = { 0 };
+
+		ret = dump_counters(h, &cd);
+		if (ret && ret != -ENOENT) {
+			free(cd.v);
+			goto err;
+		}
+		ex->counters = calloc(cd.n ? cd.n : 1, sizeof(*ex->counters));
+		if (!ex->counters) {
+			free(cd.v);
+			ret = -ENOMEM;
+			goto err;
+		}
+		for (size_t i = 0; i < cd.n; i++)
+			snprintf(ex->counters[i], UL_NFT_NAME_MAX, "%s", cd.v[i].name);
+		ex->n_counters = cd.n;
+		free(cd.v);
+	}
 	return 0;
 err:
 	ul_kerr("nft: reading table inet %s: %s", UL_NFT_TABLE, strerror(-ret));
@@ -1572,17 +1855,26 @@ static size_t estimate(const struct ul_ruleset *rs)
 	return n;
 }
 
-typedef int (*build_fn)(const struct ul_ruleset *rs, const struct ul_nft_existing *ex,
-			struct mnl_nlmsg_batch *b, uint32_t *seq);
+struct build_args {
+	const struct ul_ruleset *rs;
+	const struct ul_nft_existing *ex;
+	const struct ul_nft_prev *prev;
+	struct ul_nft_prev *next;
+};
+typedef int (*build_fn)(const struct build_args *a, struct mnl_nlmsg_batch *b, uint32_t *seq);
 
-static int build_remove_fn(const struct ul_ruleset *rs, const struct ul_nft_existing *ex,
-			   struct mnl_nlmsg_batch *b, uint32_t *seq)
+static int build_remove_fn(const struct build_args *a, struct mnl_nlmsg_batch *b, uint32_t *seq)
 {
-	return ul_nft_build_remove(ex, b, seq);
+	return ul_nft_build_remove(a->ex, b, seq);
 }
 
-static int build_and_send(struct ul_nft *h, const struct ul_ruleset *rs,
-			  const struct ul_nft_existing *ex, build_fn fn, size_t limit)
+static int build_update_fn(const struct build_args *a, struct mnl_nlmsg_batch *b, uint32_t *seq)
+{
+	return ul_nft_build_update(a->rs, a->ex, a->prev, a->next, b, seq);
+}
+
+static int build_and_send(struct ul_nft *h, const struct build_args *args, build_fn fn,
+			  size_t limit)
 {
 	struct mnl_nlmsg_batch *b = NULL;
 	char *buf = NULL;
@@ -1597,7 +1889,7 @@ static int build_and_send(struct ul_nft *h, const struct ul_ruleset *rs,
 			ret = -ENOMEM;
 			break;
 		}
-		ret = fn(rs, ex, b, &seq);
+		ret = fn(args, b, &seq);
 		h->seq = seq;
 		if (ret != -ENOSPC || limit > (SIZE_MAX / 4))
 			break;
@@ -1619,15 +1911,53 @@ static int build_and_send(struct ul_nft *h, const struct ul_ruleset *rs,
 	return ret;
 }
 
+/* The batch estimate of an update: sets updated in place cost little. */
+static size_t estimate_update(const struct ul_ruleset *rs, const struct ul_nft_prev *prev)
+{
+	size_t n = 64 * 1024;
+
+	for (size_t i = 0; i < rs->n_sets; i++)
+		n += 512 + (prev_set(prev, rs->sets[i].name) ? 64 : rs->sets[i].n_elems * 2 * 64);
+	for (size_t i = 0; i < rs->n_chains; i++)
+		n += 512 + rs->chains[i].n_rules * 2048;
+	return n;
+}
+
 int ul_nft_apply(struct ul_nft *h, const struct ul_ruleset *rs)
 {
+	struct ul_nft_prev next = { 0 };
+	struct build_args a = { .rs = rs, .next = &next };
 	struct ul_nft_existing ex;
 	int ret;
 
 	ret = ul_nft_dump_existing(h, &ex);
 	if (ret)
 		return ret;
-	ret = build_and_send(h, rs, &ex, ul_nft_build_batch, estimate(rs));
+	a.ex = &ex;
+	a.prev = h->have_prev ? &h->prev : NULL;
+	ret = build_and_send(h, &a, build_update_fn, a.prev ? estimate_update(rs, a.prev) :
+								  estimate(rs));
+	if (ret && a.prev && next.updated) {
+		/* the sets were not as this handle left them: fill them anew */
+		ul_kwarn("nft: updating the sets in place was refused (changed outside uplinkd?); "
+			"filling them anew");
+		ul_nft_prev_free(&next);
+		ul_nft_forget(h);
+		a.prev = NULL;
+		ret = build_and_send(h, &a, build_update_fn, estimate(rs));
+	}
+	if (!ret) {
+		h->last_added = next.added;
+		h->last_deleted = next.deleted;
+		h->last_updated = next.updated;
+		h->last_created = next.created;
+		ul_nft_prev_free(&h->prev);
+		h->prev = next;
+		h->have_prev = true;
+	} else {
+		ul_nft_prev_free(&next);
+		ul_nft_forget(h);
+	}
 	ul_nft_existing_free(&ex);
 	return ret;
 }
@@ -1640,7 +1970,12 @@ int ul_nft_remove(struct ul_nft *h)
 	ret = ul_nft_dump_existing(h, &ex);
 	if (ret)
 		return ret;
-	ret = build_and_send(h, NULL, &ex, build_remove_fn, 16 * 1024);
+	{
+		struct build_args a = { .ex = &ex };
+
+		ret = build_and_send(h, &a, build_remove_fn, 16 * 1024);
+	}
+	ul_nft_forget(h);
 	ul_nft_existing_free(&ex);
 	return ret;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* libFuzzer target: arbitrary bytes as a config text through parse and validation. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +13,9 @@
  * @include is fuzzed too: the config's name lives in a private directory made at start-up,
  * holding a few include files (valid parts of a config, a broken one, one that includes
  * itself, an empty one), so an input's "@include" finds them. Every include name is looked
- * up below that directory (the config's own rule, and libconfig's); only names with ".."
- * could leave it and read this machine's files, and inputs with those are skipped.
+ * up below that directory (the config's own rule, and libconfig's); only names with "..",
+ * and absolute ones (used as they are), could leave it and read this machine's files, and
+ * inputs with those are skipped. Named sets' files come from fuzz_read, never from disk.
  */
 static char fuzz_dir[64], fuzz_name[96];
 
@@ -75,8 +77,22 @@ const char *__lsan_default_suppressions(void)
 	return "leak:strbuf_append\nleak:libconfig_yylex\n";
 }
 
+/* Named sets' files come from here, never from the file system: one fixed prefix list. */
+static int fuzz_read(void *ctx, const char *path, char **text, size_t *len)
+{
+	static const char list[] = "# fuzz\n10.0.0.0/8\n192.0.2.1\n2001:db8::/32\n";
+
+	(void)ctx;
+	if (!strstr(path, ".txt"))
+		return -ENOENT;
+	*text = strdup(list);
+	*len = sizeof(list) - 1;
+	return *text ? 0 : -ENOMEM;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const struct ul_config_io io = { .read_file = fuzz_read };
 	struct ul_diag d = { 0 };
 	struct ul_config *c = NULL;
 	char *text;
@@ -88,11 +104,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	if (strstr(text, "..")) {       /* an include could leave the directory */
+	/* an include could leave the directory: by "..", or by an absolute name (used as it is) */
+	if (strstr(text, "..") || (strcasestr(text, "@include") && strstr(text, "\"/"))) {
 		free(text);
 		return 0;
 	}
-	if (ul_config_parse_string(text, fuzz_name, &c, &d) == 0) {
+	if (ul_config_parse_string_io(text, fuzz_name, &io, &c, &d) == 0) {
 		/* a valid config is complete and consistent */
 		if (!c || d.n || c->n_links < 1 || c->n_links > UL_MAX_LINKS)
 			abort();
@@ -103,6 +120,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t k = 0; k < c->rules[i].n_via; k++)
 				if (c->rules[i].via[k] >= c->n_links)
 					abort();
+		for (size_t i = 0; i < c->n_rules; i++) {
+			for (size_t k = 0; k < c->rules[i].n_src_sets; k++)
+				if (c->rules[i].src_sets[k] >= c->n_sets)
+					abort();
+			for (size_t k = 0; k < c->rules[i].n_dst_sets; k++)
+				if (c->rules[i].dst_sets[k] >= c->n_sets)
+					abort();
+		}
+		for (size_t i = 0; i < c->n_sets; i++)
+			if (c->sets[i].dynamic == (c->sets[i].file != NULL))
+				abort();
 		ul_config_free(c);
 	} else if (c || d.n == 0) {
 		abort();        /* a failure always says why and returns nothing */

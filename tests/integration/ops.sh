@@ -25,7 +25,9 @@ echo "$json" | jq -e '
   (keys_unsorted == ["version","uptime_s","links"]) and (.version | type == "string") and
   (.uptime_s | type == "number") and (.links | length == 2) and
   all(.links[]; keys_unsorted == ["name","interface","state","carrier","active","tier",
-      "weight","rtt_ms","loss_pct","since_s","transitions"] and
+      "weight","rtt_ms","loss_pct","since_s","transitions","tx_bytes","rx_bytes",
+      "tx_packets","rx_packets","connections"] and
+      all(.tx_bytes, .rx_bytes, .tx_packets, .rx_packets, .connections; type == "number") and
       (.state | IN("init","up","degraded","down","disabled")) and (.carrier | type == "boolean")
       and (.active | type == "boolean") and (.rtt_ms | type == "number" or . == null))' \
 	>/dev/null || lab_fail "status JSON does not match the schema: $json"

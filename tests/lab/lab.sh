@@ -664,7 +664,8 @@ lab_wait_transition() {
 	return 1
 }
 
-# lab_snapshot FILE: the gateway's rules, routes and nftables ruleset.
+# lab_snapshot FILE: the gateway's rules, routes and nftables ruleset (stateless: without
+# the counters' values, which traffic changes).
 lab_snapshot() {
 	local f=${1:?lab_snapshot FILE}
 	{
@@ -674,8 +675,8 @@ lab_snapshot() {
 		lab_gw ip -6 rule show
 		echo "# ip route show table all"
 		lab_gw ip route show table all
-		echo "# nft list ruleset"
-		lab_gw nft list ruleset
+		echo "# nft -s list ruleset"
+		lab_gw nft -s list ruleset
 	} >"$f" 2>&1
 }
 
@@ -708,7 +709,7 @@ lab_wan_add() {
 
 # lab_owned FILE [--nft]: what uplinkd owns in the gateway (rules in 1000..1099, the routes
 # of the link tables 201.. and the balance table 250, the list of nftables tables; with
-# --nft also table inet uplinkd, without the elements of its sets), fit for comparing two
+# --nft also table inet uplinkd, without the elements of its sets and the counters' values), fit for comparing two
 # moments.
 lab_owned() {
 	local f=${1:?lab_owned FILE} nft=${2:-}
@@ -728,7 +729,7 @@ lab_owned() {
 		nft list tables
 		if [ "$2" = --nft ]; then
 			echo "# table inet uplinkd"
-			nft list table inet uplinkd | awk "/elements = /{ s = 1 } s { if (/}/) s = 0; next } 1"
+			nft -s list table inet uplinkd | awk "/elements = /{ s = 1 } s { if (/}/) s = 0; next } 1"
 		fi' sh "$LAB_NLINKS" "$nft" >"$f" 2>&1
 }
 

@@ -50,6 +50,9 @@ static void sample(struct ul_status *s)
 	b->transitions = 5;
 	b->probes = (struct ul_probe_stats){ .rounds = 7, .sent = 14, .answered = 0,
 					     .timeouts = 12, .errors = 2 };
+	s->links[0].traffic = (struct ul_link_traffic){ .tx_bytes = 12345678901ULL,
+							.rx_bytes = 2, .tx_packets = 3,
+							.rx_packets = 4, .connections = 5 };
 }
 
 static void test_json(void **state)
@@ -65,10 +68,14 @@ static void test_json(void **state)
 		"{\"version\": \"1.0.0\", \"uptime_s\": 12.3, \"links\": ["
 		"{\"name\": \"isp1\", \"interface\": \"wan1\", \"state\": \"up\", "
 		"\"carrier\": true, \"active\": true, \"tier\": 1, \"weight\": 30, "
-		"\"rtt_ms\": 1.4, \"loss_pct\": 0.0, \"since_s\": 10.2, \"transitions\": 2}, "
+		"\"rtt_ms\": 1.4, \"loss_pct\": 0.0, \"since_s\": 10.2, \"transitions\": 2, "
+		"\"tx_bytes\": 12345678901, \"rx_bytes\": 2, \"tx_packets\": 3, "
+		"\"rx_packets\": 4, \"connections\": 5}, "
 		"{\"name\": \"isp2\", \"interface\": \"ppp0\", \"state\": \"down\", "
 		"\"carrier\": false, \"active\": false, \"tier\": 2, \"weight\": 1, "
-		"\"rtt_ms\": null, \"loss_pct\": 100.0, \"since_s\": 3725.5, \"transitions\": 5}"
+		"\"rtt_ms\": null, \"loss_pct\": 100.0, \"since_s\": 3725.5, \"transitions\": 5, "
+		"\"tx_bytes\": 0, \"rx_bytes\": 0, \"tx_packets\": 0, \"rx_packets\": 0, "
+		"\"connections\": 0}"
 		"]}\n");
 	ul_buf_free(&b);
 }
@@ -95,7 +102,8 @@ static void test_json_numbers_and_escapes(void **state)
 		"{\"name\": \"a\\\"b\\\\c\\u000a\", \"interface\": \"eth0\", "
 		"\"state\": \"disabled\", \"carrier\": false, \"active\": false, \"tier\": 0, "
 		"\"weight\": 0, \"rtt_ms\": 1.235, \"loss_pct\": 0.0, \"since_s\": 0.001, "
-		"\"transitions\": 0}]}\n");
+		"\"transitions\": 0, \"tx_bytes\": 0, \"rx_bytes\": 0, \"tx_packets\": 0, "
+		"\"rx_packets\": 0, \"connections\": 0}]}\n");
 
 	/* no links; a NaN never reaches the output as "nan" */
 	ul_buf_reset(&b);
@@ -253,6 +261,13 @@ static void test_metrics(void **state)
 	assert_null(strstr(b.p, "uplinkd_link_rtt_seconds{link=\"isp2\"}"));
 	assert_true(has_line(b.p, "uplinkd_link_loss_ratio{link=\"isp1\"} 0"));
 	assert_true(has_line(b.p, "uplinkd_link_loss_ratio{link=\"isp2\"} 1"));
+	assert_true(has_line(b.p, "# TYPE uplinkd_link_bytes_total counter"));
+	assert_true(has_line(b.p, "uplinkd_link_bytes_total{link=\"isp1\",direction=\"tx\"} "
+				  "12345678901"));
+	assert_true(has_line(b.p, "uplinkd_link_bytes_total{link=\"isp1\",direction=\"rx\"} 2"));
+	assert_true(has_line(b.p, "uplinkd_link_packets_total{link=\"isp1\",direction=\"tx\"} 3"));
+	assert_true(has_line(b.p, "uplinkd_link_packets_total{link=\"isp2\",direction=\"rx\"} 0"));
+	assert_true(has_line(b.p, "uplinkd_link_connections_total{link=\"isp1\"} 5"));
 	assert_true(has_line(b.p, "# TYPE uplinkd_link_transitions_total counter"));
 	assert_true(has_line(b.p, "uplinkd_link_transitions_total{link=\"isp2\"} 5"));
 	assert_true(has_line(b.p, "uplinkd_link_weight{link=\"isp1\"} 30"));
