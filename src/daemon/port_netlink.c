@@ -126,14 +126,24 @@ static int np_nft_watch_read(void *ctx, const struct ul_ruleset *rs, struct ul_n
 {
 	struct netlink_port *np = ctx;
 
-	return ul_nft_watch_read(np->watch, ul_nft_portid(np->nft), rs, ch);
+	int n = ul_nft_watch_read(np->watch, ul_nft_portid(np->nft), rs, ch);
+
+	/* what the table held at the last commit is no longer known: the next apply fills
+	 * the static sets anew instead of updating them by difference */
+	if (n > 0 || n == -ENOBUFS)
+		ul_nft_forget(np->nft);
+	return n;
 }
 
 static int np_nft_check(void *ctx, const struct ul_ruleset *rs, struct ul_nft_change *ch)
 {
 	struct netlink_port *np = ctx;
 
-	return ul_nft_check(np->nft, rs, ch);
+	int n = ul_nft_check(np->nft, rs, ch);
+
+	if (n > 0)
+		ul_nft_forget(np->nft);
+	return n;
 }
 
 static int np_routing_drift(void *ctx, const struct ul_plan *want, const uint32_t *tables,
