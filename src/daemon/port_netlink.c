@@ -128,9 +128,11 @@ static int np_nft_watch_read(void *ctx, const struct ul_ruleset *rs, struct ul_n
 
 	int n = ul_nft_watch_read(np->watch, ul_nft_portid(np->nft), rs, ch);
 
-	/* what the table held at the last commit is no longer known: the next apply fills
-	 * the static sets anew instead of updating them by difference */
-	if (n > 0 || n == -ENOBUFS)
+	/* someone else changed the table: what it held at the last commit is no longer
+	 * known, the next apply fills the static sets anew instead of updating them by
+	 * difference (lost events alone do not: uplinkd's own large transactions overrun the
+	 * queue with their elements; the daemon checks the table then, see nft_check) */
+	if (n > 0)
 		ul_nft_forget(np->nft);
 	return n;
 }
