@@ -81,7 +81,7 @@ HDRS       := $(wildcard include/*/*.h)
 DEB_PKGS   := gcc make pkg-config libmnl-dev libnftnl-dev libconfig-dev libcmocka-dev \
 	      libsystemd-dev libcap-ng-dev iproute2 nftables conntrack procps psmisc clang groff-base jq socat \
 	      systemd-container keepalived conntrackd lsm dnsmasq-base prometheus curl \
-	      libnetfilter-queue-dev iptables iputils-ping
+	      libnetfilter-queue-dev iptables iputils-ping radvd
 
 .PHONY: all all-tests deps check check-unit check-integration check-asan fuzz check-fuzz demo bench install \
 	check-system deb clean distclean
@@ -224,6 +224,7 @@ demo: deps
 bench: deps
 	$(MAKE) all $(LAB_BINS)
 	bench/run.sh $(B)
+	bench/ipv6.sh $(B)
 
 install: all
 	install -D -m 0755 $(B)/uplinkd $(DESTDIR)$(SBINDIR)/uplinkd

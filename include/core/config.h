@@ -22,6 +22,8 @@
 enum ul_check_method { UL_CHECK_ICMP, UL_CHECK_DNS, UL_CHECK_TCP, UL_CHECK_HTTP };
 enum ul_gw_mode { UL_GW_NONE, UL_GW_STATIC, UL_GW_AUTO };   /* NONE: point-to-point, dev route */
 enum ul_fallback { UL_FALLBACK_BALANCE, UL_FALLBACK_DROP };
+/* IPv6 translation of LAN sources leaving by a link. */
+enum ul_nat6 { UL_NAT6_MASQUERADE, UL_NAT6_PREFIX, UL_NAT6_NONE };
 enum ul_proto { UL_PROTO_ANY = 0, UL_PROTO_ICMP = 1, UL_PROTO_TCP = 6, UL_PROTO_UDP = 17 };
 
 struct ul_check {
@@ -33,11 +35,18 @@ struct ul_check {
 	char http_path[256];            /* http: default "/" */
 	uint32_t interval_ms;           /* default 1000, 50..3600000 */
 	uint32_t timeout_ms;            /* default 1000, 10..60000 */
-	uint32_t quorum;                /* default 1, 1..n_targets */
+	uint32_t quorum;                /* default 1; counted per family, at most the targets
+					 * of each family listed */
 	uint32_t down_after;            /* default 3, 1..100 */
 	uint32_t up_after;              /* default 3, 1..100 */
 	uint32_t max_rtt_ms;            /* 0 = off */
 	uint32_t max_loss_pct;          /* 0 = off, 1..100 */
+};
+
+/* Collected errors, each "FILE:LINE: message". */
+struct ul_diag {
+	char **msgs;
+	size_t n;
 };
 
 struct ul_link_conf {
@@ -53,6 +62,16 @@ struct ul_link_conf {
 	bool id_set, table_set;         /* given in the config: they win */
 	bool masquerade;                /* default true; false when snat is set */
 	struct ul_addr snat;            /* family 0: none; else translate to this address */
+	/* IPv6. gw6_mode AUTO: the router advertising itself on the interface; STATIC:
+	 * gateway6 (link-local allowed); NONE: the link carries no IPv6. Without gateway6
+	 * the mode is AUTO with gw6_explicit false: IPv6 only when the interface has a
+	 * global IPv6 address. */
+	enum ul_gw_mode gw6_mode;
+	bool gw6_explicit;
+	struct ul_addr gateway6;
+	enum ul_nat6 nat6;              /* default masquerade */
+	bool has_prefix6;
+	struct ul_addr prefix6;         /* routed prefix: required for nat6 prefix and none */
 	struct ul_check check;
 	int line;
 };
@@ -148,11 +167,6 @@ struct ul_config {
 	struct ul_set_conf *sets; size_t n_sets;
 };
 
-/* Collected errors, each "FILE:LINE: message". */
-struct ul_diag {
-	char **msgs;
-	size_t n;
-};
 
 void ul_diag_add(struct ul_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ul_diag_free(struct ul_diag *d);
@@ -176,6 +190,9 @@ int ul_config_read_file(void *ctx, const char *path, char **text, size_t *len);
 void ul_config_free(struct ul_config *c);
 /* Named set by name, or -1. */
 int ul_config_set_index(const struct ul_config *c, const char *name);
+/* Targets of this family in a check. */
+size_t ul_check_family_targets(const struct ul_check *k, int family);
+const char *ul_nat6_name(enum ul_nat6 n);
 /* A value as messages quote it: "...", escaped, cut after about len bytes. Returns buf. */
 #define UL_CONFIG_QLEN 320
 const char *ul_config_quote(const char *s, char *buf, size_t len);

@@ -14,7 +14,7 @@
 #include "ruleset.h"
 #include "types.h"
 
-#define UL_PLAN_MAX_ROUTES (2 * UL_MAX_LINKS + 4)
+#define UL_PLAN_MAX_ROUTES (2 * (UL_MAX_LINKS + 1) + 2)
 #define UL_PLAN_MAX_RULES 64
 #define UL_LINK_MAX_ADDRS 4            /* addresses of a link that get a "from" rule */
 
@@ -32,6 +32,13 @@ struct ul_link_rt {
 	size_t n_addrs;
 	bool has_gw;
 	struct ul_addr gw;              /* static or learned gateway */
+	/* IPv6, judged on its own: a link's IPv6 can fail while its IPv4 works. */
+	enum ul_state state6;
+	bool has_addr6;
+	struct ul_addr addr6;           /* a global IPv6 address of the interface (host) */
+	bool has_gw6;
+	struct ul_addr gw6;             /* gateway6, or the router advertising itself (often
+					 * link-local) */
 };
 
 struct ul_plan {
@@ -45,6 +52,11 @@ struct ul_plan {
 	uint32_t carrying;              /* bit i: its connections are routed by its table (not
 					 * down, or active as a last resort) */
 	bool last_resort;               /* no link usable: balancing over every link with carrier */
+	/* The same for IPv6, over the links whose IPv6 is routable (v6 false: the config and
+	 * the interfaces give no link IPv6, and the plan is the IPv4-only one). */
+	bool v6;
+	uint32_t active6, usable6, carrying6;
+	bool last_resort6;
 };
 
 /* Mark of link i (0-based) under the mask: its id << shift (identity.h). */
@@ -52,6 +64,9 @@ uint32_t ul_link_mark(const struct ul_config *c, size_t i);
 /* Mark that sends traffic to the main table (rules without via). */
 uint32_t ul_exclude_mark(const struct ul_config *c);
 
+/* Whether link i may carry IPv6 at all: gateway6 is not "none" and, without an explicit
+ * gateway6, the interface has a global IPv6 address. */
+bool ul_plan_link_v6(const struct ul_config *c, const struct ul_link_rt *rt, size_t i);
 /* Set the addresses of a link from its interface's (kernel order, up to n): addrs, has_addr,
  * and addr, the node's own address: the first that is not the link's snat address (a
  * shared address a gateway pair moves between its nodes), else the first. */

@@ -70,6 +70,8 @@ enum ul_stmt_kind {
 	UL_S_MASQUERADE,
 	UL_S_DNAT,                      /* family, addr, port: dnat ip to addr:port */
 	UL_S_SNAT,                      /* family, addr: snat ip to addr */
+	UL_S_SNAT_PREFIX,               /* family, addr (a prefix): snat ip6 prefix to addr
+					 * (stateless-like mapping: host bits kept, NETMAP) */
 	/* verdicts (last) */
 	UL_V_ACCEPT,
 	UL_V_DROP,

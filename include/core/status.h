@@ -27,6 +27,17 @@ struct ul_status_link {
 	struct ul_link_traffic {
 		uint64_t tx_bytes, rx_bytes, tx_packets, rx_packets, connections;
 	} traffic;
+	/* the link carries IPv6: its own health (the fields above are IPv4's) */
+	bool has_v6;
+	struct ul_status_family {
+		enum ul_state state;
+		bool active;
+		bool has_gw;
+		struct ul_addr gw;
+		double rtt_ms, loss_pct, since_s;
+		uint32_t transitions;
+		struct ul_probe_stats probes;
+	} v6;
 };
 
 struct ul_status {
@@ -37,11 +48,14 @@ struct ul_status {
 	uint64_t reloads, reload_failures;
 };
 
-/* Exactly the contract's schema; rtt_ms null when unknown. */
+/* Exactly the contract's schema; rtt_ms null when unknown; an "ipv6" object in each link
+ * that carries IPv6 (2.0), gateway null when none is known. */
 void ul_status_json(const struct ul_status *s, struct ul_buf *b);
-/* Readable table: LINK IFACE STATE SINCE RTT LOSS WEIGHT TIER ACTIVE. */
+/* Readable table: LINK IFACE STATE SINCE RTT LOSS WEIGHT TIER ACTIVE; a link that carries
+ * IPv6 has a second row, "  ipv6" in the LINK column and its gateway as IFACE. */
 void ul_status_table(const struct ul_status *s, struct ul_buf *b);
-/* Prometheus text exposition format 0.0.4. */
+/* Prometheus text exposition format 0.0.4. The per-link families carry family="ipv4"
+ * (or "ipv6") when any link carries IPv6; without IPv6 the labels are as in 1.0. */
 void ul_status_metrics(const struct ul_status *s, struct ul_buf *b);
 
 #endif

@@ -75,6 +75,12 @@ struct ul_kev {
 	struct ul_addr gw;              /* ROUTE: RTA_GATEWAY (first nexthop) */
 	uint32_t table;                 /* ROUTE, TROUTE */
 	uint32_t metric;                /* ROUTE: RTA_PRIORITY; RULE: FRA_PRIORITY */
+	uint8_t proto;                  /* ROUTE: rtm_protocol (RTPROT_RA, 9: a router
+					 * advertisement's default route) */
+	uint8_t scope;                  /* ADDR: ifa_scope (0 global, 253 link-local) */
+	uint32_t addr_flags;            /* ADDR: IFA_F_* (IFA_FLAGS when given) */
+	bool addr_usable;               /* ADDR: it can source traffic: IPv4, or IPv6 of global
+					 * scope, not tentative, failed or deprecated */
 	bool deleted;                   /* TROUTE, RULE: removed (else added or changed) */
 	bool own;                       /* caused by a request of uplinkd's own socket */
 };

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "plan.h"
 #include "types.h"
+#include "view6.h"
 
 #define UL_VIEW_MAX_IFS 256
 #define UL_VIEW_MAX_ADDRS 8
@@ -39,6 +40,7 @@ struct ul_view {
 	struct ul_view_gw gws[UL_VIEW_MAX_GWS];
 	size_t n_gws;
 	bool gw_dirty;          /* a main default route was added: read the gateways again */
+	struct ul_view6 v6;     /* IPv6 addresses and routers (view6.h) */
 };
 
 /* Fold one event into the view (a ul_kev_cb: pass the view as data). */
@@ -56,5 +58,11 @@ bool ul_view_if_down(const struct ul_view *v, const char *ifname);
  * "interface down", "carrier lost" or "no address". */
 const char *ul_view_link_rt(const struct ul_view *v, const struct ul_link_conf *lc,
 			    struct ul_link_rt *rt);
+/* The same for the link's IPv6 (view6.c): has_addr6/addr6 (a usable global address),
+ * has_gw6/gw6 (gateway6, or the router the interface learned for "auto"). Returns NULL
+ * when its IPv6 can carry (carrier and an address), else why not (as above, or "no IPv6
+ * address"). A link with gateway6 "none" gets no IPv6 facts and "no IPv6". */
+const char *ul_view_link_rt6(const struct ul_view *v, const struct ul_link_conf *lc,
+			     struct ul_link_rt *rt);
 
 #endif

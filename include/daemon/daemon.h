@@ -31,13 +31,19 @@ struct ul_daemon_link {
 	size_t idx;
 	struct ul_fsm fsm;
 	struct ul_link_rt rt;
-	struct ul_prober *prober;
+	struct ul_prober *prober;       /* the check's IPv4 targets */
 	bool sysctl_done;
+	/* IPv6, judged on its own (the fields above are IPv4's) */
+	struct ul_fsm fsm6;
+	struct ul_prober *prober6;      /* the check's IPv6 targets; without any, the IPv6 is
+					 * judged by the IPv4 rounds */
+	bool sysctl6_done;              /* accept_ra 2 on its interface */
 };
 
 struct ul_pending_hook {
 	size_t idx;
 	enum ul_state from, to;
+	bool v6;                        /* a transition of the link's IPv6 */
 };
 
 struct ul_daemon {
@@ -59,6 +65,8 @@ struct ul_daemon {
 	bool nft_synced;                /* table inet uplinkd holds d->plan.nft */
 	struct ul_http *http;           /* daemon.metrics_listen */
 	uint32_t carried;               /* links carrying traffic at the last apply */
+	uint32_t carried6;              /* the same in IPv6 */
+	bool forwarding6;               /* IPv6 forwarding sysctls set */
 	struct ul_timer apply_t, watchdog_t, settle_t, resync_t;
 	uint64_t watchdog_ms;
 	struct ul_pending_hook hooks_pending[UL_PENDING_HOOKS_MAX];

@@ -22,6 +22,11 @@ int ul_hooks_configure(struct ul_hooks *h, const char *path, uint32_t timeout_s)
 /* Queue one event (copied). */
 int ul_hooks_event(struct ul_hooks *h, const char *name, const char *ifname, const char *state,
 		   const char *prev, const char *active_csv);
+/* The same for one family of a dual-stack link: family "ipv6" adds UPLINK_FAMILY=ipv6 to
+ * the environment (NULL: the 1.0 set, as ul_hooks_event). */
+int ul_hooks_event_family(struct ul_hooks *h, const char *name, const char *ifname,
+			  const char *state, const char *prev, const char *active_csv,
+			  const char *family);
 /* Call on SIGCHLD: reaps, logs the exit, starts the next. */
 void ul_hooks_reap(struct ul_hooks *h);
 /* Kill a running hook and drop the queue (shutdown). */

@@ -71,6 +71,8 @@ struct ul_kport {
 	int (*sysctl_open)(void *ctx);
 	int (*sysctl_ensure)(void *ctx, const char *key, int value, int atleast);
 	void (*sysctl_restore)(void *ctx);
+	/* read an integer sysctl (IPv6: accept_ra of a WAN interface); NULL: not offered */
+	int (*sysctl_get)(void *ctx, const char *key, long *value);
 
 	/* the state-change hook: set up (runs in loop), configure ("" disables; user "" is
 	 * the daemon's own, see hook.h), queue one event (run one at a time, in order), reap
@@ -80,6 +82,9 @@ struct ul_kport {
 	int (*hook_event)(void *ctx, const char *name, const char *ifname, const char *state,
 			  const char *prev, const char *active_csv);
 	void (*hooks_reap)(void *ctx);
+	/* an IPv6 transition: as hook_event, with UPLINK_FAMILY=ipv6 (NULL: not offered) */
+	int (*hook_event6)(void *ctx, const char *name, const char *ifname, const char *state,
+			   const char *prev, const char *active_csv);
 
 	/* probe sockets of one link (see probe.h); the prober handle is the port's own
 	 * (a fake may return any non-NULL pointer); cb is called with each round's result */

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Health probes (icmp, dns, tcp, http), one prober per link, in the event loop.
+/* Health probes (icmp, dns, tcp, http), one prober per link and family, in the event loop.
+ * A prober probes the targets of its source address's family (ICMPv6 echo for icmp in
+ * IPv6); targets of the other family fail as errors.
  * Every probe socket is bound to the link's address and device and carries the link's
  * mark, so it leaves by that link whatever the main table says. Rounds never overlap:
  * a round sends one probe to every target, ends when all answered or timeout_ms passed,
@@ -44,6 +46,14 @@ size_t ul_probe_icmp_build(uint8_t *buf, size_t len, uint16_t id, uint16_t seq,
 int ul_probe_icmp_match(const uint8_t *buf, size_t len, uint16_t id, const uint8_t *payload,
 			uint16_t *seq);
 const uint8_t *ul_probe_icmp_strip_ip(const uint8_t *buf, size_t *len);
+/* ICMPv6 echo request (type 128) carrying payload; its checksum is left 0: the kernel computes it for
+ * raw ICMPv6 sockets (RFC 3542). Returns its length. */
+size_t ul_probe_icmp6_build(uint8_t *buf, size_t len, uint16_t id, uint16_t seq,
+			    const uint8_t *payload);
+/* ICMPv6 echo reply (type 129) for id? buf starts at the ICMPv6 header (raw ICMPv6
+ * sockets deliver no IPv6 header). Returns 1 match, 0 other. */
+int ul_probe_icmp6_match(const uint8_t *buf, size_t len, uint16_t id, const uint8_t *payload,
+			 uint16_t *seq);
 /* DNS query for name, type A, RD; returns length or 0 if the name is invalid. */
 size_t ul_probe_dns_build(uint8_t *buf, size_t len, uint16_t id, const char *name);
 /* Any well-formed response with that id (any rcode) is alive: 1, else 0. */

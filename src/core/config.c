@@ -1494,18 +1494,134 @@ static void parse_check(struct ctx *x, const config_setting_t *g, const char *gp
 	get_u32(x, g, gp, "interval_ms", 50, 3600000, &k->interval_ms, NULL);
 	get_u32(x, g, gp, "timeout_ms", 10, 60000, &k->timeout_ms, NULL);
 	if (get_u32(x, g, gp, "quorum", 1, UL_MAX_TARGETS, &quorum, &qs) > 0) {
-		if (listed && quorum > listed) {
-			kpath(path, gp, "quorum");
+		size_t n4 = ul_check_family_targets(k, AF_INET);
+		size_t n6 = ul_check_family_targets(k, AF_INET6);
+
+		kpath(path, gp, "quorum");
+		if (listed && quorum > listed)
 			err(x, qs, path, "%u is more than the %zu target%s", quorum, listed,
 			    listed == 1 ? "" : "s");
-		} else {
+		else if (n4 && n6 && quorum > (n4 < n6 ? n4 : n6))
+			err(x, qs, path, "%u is more than the %zu %s target%s (quorum counts per "
+					 "family)", quorum, n4 < n6 ? n4 : n6,
+			    n4 < n6 ? "IPv4" : "IPv6", (n4 < n6 ? n4 : n6) == 1 ? "" : "s");
+		else
 			k->quorum = quorum;
-		}
 	}
 	get_u32(x, g, gp, "down_after", 1, 100, &k->down_after, NULL);
 	get_u32(x, g, gp, "up_after", 1, 100, &k->up_after, NULL);
 	get_u32(x, g, gp, "max_rtt_ms", 0, 60000, &k->max_rtt_ms, NULL);
 	get_u32(x, g, gp, "max_loss_pct", 0, 100, &k->max_loss_pct, NULL);
+}
+
+static bool is_link_local6(const struct ul_addr *a)
+{
+	return a->family == AF_INET6 && a->bytes[0] == 0xfe && (a->bytes[1] & 0xc0) == 0x80;
+}
+
+static bool is_multicast6(const struct ul_addr *a)
+{
+	return a->family == AF_INET6 && a->bytes[0] == 0xff;
+}
+
+static bool is_unspec_or_loopback6(const struct ul_addr *a)
+{
+	static const uint8_t zero[15];
+
+	return a->family == AF_INET6 && !memcmp(a->bytes, zero, 15) && a->bytes[15] <= 1;
+}
+
+/* gateway6, nat6, prefix6 of one link. */
+static void parse_link6(struct ctx *x, const config_setting_t *g, const char *gp,
+			struct ul_link_conf *l)
+{
+	const config_setting_t *s, *ns = NULL, *ps = NULL;
+	char path[PATHLEN], q[QLEN];
+	const char *str;
+
+	if (get_str(x, g, gp, "gateway6", &str, &s, path) > 0) {
+		struct ul_addr a;
+
+		l->gw6_explicit = true;
+		if (!strcmp(str, "auto")) {
+			l->gw6_mode = UL_GW_AUTO;
+		} else if (!strcmp(str, "none")) {
+			l->gw6_mode = UL_GW_NONE;
+		} else if (ul_addr_parse(str, false, &a)) {
+			err(x, s, path, "%s is not an IPv6 address, \"auto\" or \"none\"",
+			    qstr(str, q, sizeof(q)));
+		} else if (a.family != AF_INET6) {
+			err(x, s, path, "%s is an IPv4 address: IPv4 next hops go in gateway",
+			    qstr(str, q, sizeof(q)));
+		} else if (is_multicast6(&a) || is_unspec_or_loopback6(&a)) {
+			err(x, s, path, "%s cannot be a next hop (multicast, unspecified or "
+					"loopback)", qstr(str, q, sizeof(q)));
+		} else {
+			l->gw6_mode = UL_GW_STATIC;
+			l->gateway6 = a;
+		}
+	}
+	if (get_str(x, g, gp, "nat6", &str, &ns, path) > 0) {
+		if (!strcmp(str, "masquerade"))
+			l->nat6 = UL_NAT6_MASQUERADE;
+		else if (!strcmp(str, "prefix"))
+			l->nat6 = UL_NAT6_PREFIX;
+		else if (!strcmp(str, "none"))
+			l->nat6 = UL_NAT6_NONE;
+		else
+			err(x, ns, path, "%s is not one of masquerade|prefix|none",
+			    qstr(str, q, sizeof(q)));
+	}
+	if (get_str(x, g, gp, "prefix6", &str, &ps, path) > 0) {
+		struct ul_addr a;
+
+		if (ul_addr_parse(str, true, &a) || a.family != AF_INET6)
+			err(x, ps, path, "%s is not an IPv6 prefix (\"2001:db8:1::/48\")",
+			    qstr(str, q, sizeof(q)));
+		else if (a.plen < 8 || a.plen > 64)
+			err(x, ps, path, "/%u: a routed prefix is /8 to /64 long", a.plen);
+		else if (is_link_local6(&a) || is_multicast6(&a))
+			err(x, ps, path, "%s is a link-local or multicast prefix",
+			    qstr(str, q, sizeof(q)));
+		else {
+			l->prefix6 = a;
+			l->has_prefix6 = true;
+		}
+	}
+	if ((l->nat6 == UL_NAT6_PREFIX || l->nat6 == UL_NAT6_NONE) && !ps) {
+		kpath(path, gp, "nat6");
+		err(x, ns, path, "\"%s\" needs prefix6 (the link's routed prefix)",
+		    ul_nat6_name(l->nat6));
+	} else if (ps && l->nat6 == UL_NAT6_MASQUERADE) {
+		kpath(path, gp, "prefix6");
+		err(x, ps, path, "only used with nat6 = \"prefix\" or \"none\" (nat6 is "
+				 "\"masquerade\")");
+	}
+	if (l->gw6_mode == UL_GW_NONE && (ns || ps)) {
+		kpath(path, gp, ns ? "nat6" : "prefix6");
+		err(x, ns ? ns : ps, path, "the link carries no IPv6 (gateway6 = \"none\")");
+	}
+}
+
+/* IPv6 targets need a link that carries IPv6. */
+static void check_targets6(struct ctx *x, const config_setting_t *g, const char *gp,
+			   const struct ul_link_conf *l)
+{
+	const config_setting_t *cs = config_setting_get_member(g, "check");
+	const config_setting_t *ts = cs ? config_setting_get_member(cs, "targets") : NULL;
+	char path[PATHLEN], a[UL_ADDR_STRLEN];
+
+	if (l->gw6_mode != UL_GW_NONE || !ts)
+		return;
+	for (size_t t = 0; t < l->check.n_targets; t++) {
+		if (l->check.targets[t].family != AF_INET6)
+			continue;
+		kpath(path, gp, "check.targets");
+		err(x, ts, path, "%s is an IPv6 target, but the link carries no IPv6 "
+				 "(gateway6 = \"none\")",
+		    ul_addr_format(&l->check.targets[t], a, sizeof(a)));
+		return;
+	}
 }
 
 /* snat = "ADDR": the link's connections are translated to this (shared) address instead of
@@ -1535,7 +1651,8 @@ static void parse_snat(struct ctx *x, const config_setting_t *s, const char *pat
 static void parse_link(struct ctx *x, const config_setting_t *g, size_t i)
 {
 	static const char *const keys[] = { "name", "interface", "gateway", "weight", "tier",
-					    "table", "id", "masquerade", "snat", "check", NULL };
+					    "table", "id", "masquerade", "snat", "check", "gateway6",
+					    "nat6", "prefix6", NULL };
 	struct ul_link_conf *l = &x->links[i];
 	struct link_meta *m = &x->meta[i];
 	const config_setting_t *s;
@@ -1550,6 +1667,8 @@ static void parse_link(struct ctx *x, const config_setting_t *g, size_t i)
 	l->table = (uint32_t)(200 + i + 1);
 	l->masquerade = true;
 	l->gw_mode = UL_GW_NONE;
+	l->gw6_mode = UL_GW_AUTO;
+	l->nat6 = UL_NAT6_MASQUERADE;
 	check_defaults(&l->check);
 	if (!config_setting_is_group(g)) {
 		wrong_type(x, g, gp, "a group");
@@ -1586,14 +1705,22 @@ static void parse_link(struct ctx *x, const config_setting_t *g, size_t i)
 		break;
 	}
 	if (get_str(x, g, gp, "gateway", &str, &s, path) > 0) {
+		struct ul_addr a;
+
 		if (!strcmp(str, "auto"))
 			l->gw_mode = UL_GW_AUTO;
-		else if (ul_addr_parse(str, false, &l->gateway) == 0)
-			l->gw_mode = UL_GW_STATIC;
-		else
-			err(x, s, path, "%s is not an IPv4/IPv6 address or \"auto\"",
+		else if (ul_addr_parse(str, false, &a))
+			err(x, s, path, "%s is not an IPv4 address or \"auto\"",
 			    qstr(str, q, sizeof(q)));
+		else if (a.family != AF_INET)
+			err(x, s, path, "%s is an IPv6 address: IPv6 next hops go in gateway6",
+			    qstr(str, q, sizeof(q)));
+		else {
+			l->gateway = a;
+			l->gw_mode = UL_GW_STATIC;
+		}
 	}
+	parse_link6(x, g, gp, l);
 	get_u32(x, g, gp, "weight", 1, 256, &l->weight, NULL);
 	get_u32(x, g, gp, "tier", 1, 16, &l->tier, NULL);
 	if (get_u32(x, g, gp, "table", 1, TABLE_MAX, &l->table, &s) > 0) {
@@ -1627,6 +1754,7 @@ static void parse_link(struct ctx *x, const config_setting_t *g, size_t i)
 		parse_snat(x, s, path, str, l, m);
 	if (get_group(x, g, gp, "check", &s, path) > 0)
 		parse_check(x, s, path, &l->check);
+	check_targets6(x, g, gp, l);
 }
 
 static void check_links(struct ctx *x)
@@ -1792,9 +1920,88 @@ static void parse_lan(struct ctx *x, const config_setting_t *root)
 			snprintf(lan->ifnames[lan->n_ifnames++], IFNAMSIZ, "%s", str);
 		}
 	}
-	if (member(x, g, "lan", "networks", CONFIG_TYPE_LIST, path, &s) > 0)
+	if (member(x, g, "lan", "networks", CONFIG_TYPE_LIST, path, &s) > 0) {
 		parse_addr_list(x, s, path, true, &lan->networks, &lan->n_networks, SIZE_MAX,
 				true);
+	}
+}
+
+/* Do two prefixes share an address (same family, equal on the shorter prefix)? */
+static bool prefix_overlap(const struct ul_addr *a, const struct ul_addr *b)
+{
+	unsigned int plen = a->plen < b->plen ? a->plen : b->plen;
+
+	if (a->family != b->family)
+		return false;
+	for (unsigned int bit = 0; bit < plen; bit++) {
+		uint8_t m = (uint8_t)(0x80 >> (bit % 8));
+
+		if ((a->bytes[bit / 8] & m) != (b->bytes[bit / 8] & m))
+			return false;
+	}
+	return true;
+}
+
+/* Is a inside b (same family, b's prefix covers a)? */
+static bool prefix_within(const struct ul_addr *a, const struct ul_addr *b)
+{
+	return a->family == b->family && a->plen >= b->plen && prefix_overlap(a, b);
+}
+
+/* nat6 against lan.networks and against each other (after both are parsed). */
+static void check_links6(struct ctx *x, const config_setting_t *root)
+{
+	const struct ul_lan_conf *lan = &x->c->lan;
+	const config_setting_t *ll = config_setting_get_member(root, "links");
+	char path[PATHLEN], a1[UL_ADDR_STRLEN], a2[UL_ADDR_STRLEN];
+	bool lan6 = false;
+
+	for (size_t n = 0; n < lan->n_networks; n++)
+		lan6 |= lan->networks[n].family == AF_INET6;
+	for (size_t i = 0; i < x->c->n_links; i++) {
+		const struct ul_link_conf *l = &x->c->links[i];
+		const config_setting_t *g = ll ? config_setting_get_elem(ll, (unsigned)i) : NULL;
+		const config_setting_t *ps = g ? config_setting_get_member(g, "prefix6") : NULL;
+
+		if (!l->has_prefix6 || l->gw6_mode == UL_GW_NONE)
+			continue;
+		ipath(path, "links", i);
+		strcat(path, ".prefix6");
+		ul_addr_format(&l->prefix6, a1, sizeof(a1));
+		if (l->nat6 == UL_NAT6_PREFIX) {
+			if (!lan6)
+				err(x, ps, path, "nat6 \"prefix\" translates the LAN's IPv6 "
+						 "networks: lan.networks lists none");
+			for (size_t n = 0; n < lan->n_networks; n++)
+				if (lan->networks[n].family == AF_INET6 &&
+				    lan->networks[n].plen < l->prefix6.plen)
+					err(x, ps, path, "%s is longer than lan network %s: prefix "
+							 "translation keeps the host bits, so the "
+							 "LAN prefix may be at most as long",
+					    a1, ul_addr_format(&lan->networks[n], a2, sizeof(a2)));
+			continue;
+		}
+		if (lan6) {
+			size_t n;
+
+			for (n = 0; n < lan->n_networks; n++)
+				if (prefix_within(&l->prefix6, &lan->networks[n]))
+					break;
+			if (n == lan->n_networks)
+				err(x, ps, path, "%s (nat6 \"none\": the LAN numbers from it) is not "
+						 "in lan.networks", a1);
+		}
+		for (size_t j = 0; j < i; j++) {
+			const struct ul_link_conf *o = &x->c->links[j];
+
+			if (o->has_prefix6 && o->nat6 == UL_NAT6_NONE &&
+			    prefix_overlap(&o->prefix6, &l->prefix6)) {
+				err(x, ps, path, "%s overlaps prefix6 %s of link \"%s\"", a1,
+				    ul_addr_format(&o->prefix6, a2, sizeof(a2)), o->name);
+				break;
+			}
+		}
+	}
 }
 
 /* ---- named sets ---- */
@@ -2132,10 +2339,12 @@ static void parse_rule(struct ctx *x, const config_setting_t *g, size_t i)
 		else
 			snprintf(r->name, sizeof(r->name), "%s", str);
 	}
-	if (member(x, g, gp, "src", CONFIG_TYPE_LIST, path, &s) > 0)
+	if (member(x, g, gp, "src", CONFIG_TYPE_LIST, path, &s) > 0) {
 		parse_addr_list(x, s, path, true, &r->src, &r->n_src, SIZE_MAX, true);
-	if (member(x, g, gp, "dst", CONFIG_TYPE_LIST, path, &s) > 0)
+	}
+	if (member(x, g, gp, "dst", CONFIG_TYPE_LIST, path, &s) > 0) {
 		parse_addr_list(x, s, path, true, &r->dst, &r->n_dst, SIZE_MAX, true);
+	}
 	if (member(x, g, gp, "src_set", CONFIG_TYPE_LIST, path, &s) > 0)
 		parse_set_refs(x, s, path, &r->src_sets, &r->n_src_sets);
 	if (member(x, g, gp, "dst_set", CONFIG_TYPE_LIST, path, &s) > 0)
@@ -2236,11 +2445,19 @@ static void parse_pf(struct ctx *x, const config_setting_t *g, size_t i)
 		bool has_port;
 		uint16_t p = 0;
 
-		if (parse_hostport(str, &f->to, &p, &has_port))
+		if (parse_hostport(str, &f->to, &p, &has_port)) {
 			err(x, s, path, "%s is not \"ADDR\" or \"ADDR:PORT\" (port 1..65535)",
 			    qstr(str, q, sizeof(q)));
-		else
-			f->to_port = has_port ? p : f->port;
+			break;
+		}
+		f->to_port = has_port ? p : f->port;
+		if (f->to.family == AF_INET6) {
+			if (is_link_local6(&f->to) || is_multicast6(&f->to) ||
+			    is_unspec_or_loopback6(&f->to))
+				err(x, s, path, "%s is not a LAN host's IPv6 address (link-local, "
+						"multicast, unspecified or loopback)",
+				    qstr(str, q, sizeof(q)));
+		}
 		break;
 	}
 	}
@@ -2326,8 +2543,10 @@ static void check_names(struct ctx *x, const config_setting_t *root)
 			const config_setting_t *ap;
 
 			if (!f->port || f->proto != x->c->pfs[j].proto ||
-			    f->port != x->c->pfs[j].port)
-				continue;
+			    f->port != x->c->pfs[j].port ||
+			    (f->to.family && x->c->pfs[j].to.family &&
+			     f->to.family != x->c->pfs[j].to.family))
+				continue;       /* one forward per family may share a port */
 			ap = config_setting_get_member(a, "port");
 			ipath(path, "port_forwards", i);
 			strcat(path, ".port");
@@ -2377,6 +2596,7 @@ static void validate(struct ctx *x, const config_setting_t *root)
 	parse_lan(x, root);
 	check_snat(x);
 	parse_sets(x, root);
+	check_links6(x, root);
 	parse_named_list(x, root, "rules", (void **)&c->rules, sizeof(*c->rules), &c->n_rules,
 			 parse_rule);
 	parse_named_list(x, root, "port_forwards", (void **)&c->pfs, sizeof(*c->pfs), &c->n_pfs,
@@ -2605,6 +2825,28 @@ const char *ul_check_method_name(enum ul_check_method m)
 		return "tcp";
 	case UL_CHECK_HTTP:
 		return "http";
+	}
+	return "?";
+}
+
+size_t ul_check_family_targets(const struct ul_check *k, int family)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < k->n_targets; i++)
+		n += k->targets[i].family == family;
+	return n;
+}
+
+const char *ul_nat6_name(enum ul_nat6 n)
+{
+	switch (n) {
+	case UL_NAT6_MASQUERADE:
+		return "masquerade";
+	case UL_NAT6_PREFIX:
+		return "prefix";
+	case UL_NAT6_NONE:
+		return "none";
 	}
 	return "?";
 }

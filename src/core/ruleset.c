@@ -479,7 +479,7 @@ static uint8_t stmt_family(const struct ul_ruleset *rs, const struct ul_stmt *s)
 
 	if (s->family)
 		return s->family;
-	if (s->kind == UL_S_DNAT || s->kind == UL_S_SNAT)
+	if (s->kind == UL_S_DNAT || s->kind == UL_S_SNAT || s->kind == UL_S_SNAT_PREFIX)
 		return s->addr.family;
 	set = ul_ruleset_find_set(rs, s->str);
 	return set && set->key == UL_KEY_IPV6 ? AF_INET6 : AF_INET;
@@ -567,6 +567,10 @@ static void print_stmt(FILE *f, const struct ul_ruleset *rs, const struct ul_stm
 	case UL_S_SNAT:
 		ul_addr_format(&s->addr, a, sizeof(a));
 		fprintf(f, "snat %s to %s", ip_word(stmt_family(rs, s)), a);
+		break;
+	case UL_S_SNAT_PREFIX:
+		fprintf(f, "snat %s prefix to %s", ip_word(stmt_family(rs, s)),
+			ul_addr_format(&s->addr, a, sizeof(a)));
 		break;
 	case UL_V_ACCEPT:
 		fputs("accept", f);

@@ -62,9 +62,32 @@ void ul_status_json(const struct ul_status *s, struct ul_buf *b)
 		ul_buf_printf(b, ", \"transitions\": %" PRIu32, l->transitions);
 		ul_buf_printf(b, ", \"tx_bytes\": %" PRIu64 ", \"rx_bytes\": %" PRIu64
 			      ", \"tx_packets\": %" PRIu64 ", \"rx_packets\": %" PRIu64
-			      ", \"connections\": %" PRIu64 "}", l->traffic.tx_bytes,
+			      ", \"connections\": %" PRIu64, l->traffic.tx_bytes,
 			      l->traffic.rx_bytes, l->traffic.tx_packets, l->traffic.rx_packets,
 			      l->traffic.connections);
+		if (l->has_v6) {
+			const struct ul_status_family *f = &l->v6;
+			char gw[UL_ADDR_STRLEN];
+
+			ul_buf_printf(b, ", \"ipv6\": {\"state\": ");
+			ul_buf_json_str(b, ul_state_name(f->state));
+			ul_buf_printf(b, ", \"active\": %s, \"gateway\": ", jbool(f->active));
+			if (f->has_gw)
+				ul_buf_json_str(b, ul_addr_format(&f->gw, gw, sizeof(gw)));
+			else
+				ul_buf_printf(b, "null");
+			ul_buf_printf(b, ", \"rtt_ms\": ");
+			if (f->rtt_ms < 0 || !isfinite(f->rtt_ms))
+				ul_buf_printf(b, "null");
+			else
+				put_num(b, f->rtt_ms);
+			ul_buf_printf(b, ", \"loss_pct\": ");
+			put_num(b, f->loss_pct);
+			ul_buf_printf(b, ", \"since_s\": ");
+			put_num(b, f->since_s);
+			ul_buf_printf(b, ", \"transitions\": %" PRIu32 "}", f->transitions);
+		}
+		ul_buf_printf(b, "}");
 	}
 	ul_buf_printf(b, "]}\n");
 }
@@ -119,15 +142,15 @@ static void fmt_rtt(char *out, size_t len, double ms)
 
 void ul_status_table(const struct ul_status *s, struct ul_buf *b)
 {
-	size_t n = s->n_links < UL_MAX_LINKS ? s->n_links : UL_MAX_LINKS;
-	char cells[UL_MAX_LINKS][N_COLS][32];
+	size_t n = s->n_links < UL_MAX_LINKS ? s->n_links : UL_MAX_LINKS, rows = 0;
+	char cells[2 * UL_MAX_LINKS][N_COLS][UL_ADDR_STRLEN];
 	size_t width[N_COLS];
 
 	for (int c = 0; c < N_COLS; c++)
 		width[c] = strlen(col_names[c]);
 	for (size_t i = 0; i < n; i++) {
 		const struct ul_status_link *l = &s->links[i];
-		char (*row)[32] = cells[i];
+		char (*row)[UL_ADDR_STRLEN] = cells[rows++];
 
 		snprintf(row[C_LINK], 32, "%s", l->name);
 		snprintf(row[C_IFACE], 32, "%s", l->ifname);
@@ -138,11 +161,29 @@ void ul_status_table(const struct ul_status *s, struct ul_buf *b)
 		snprintf(row[C_WEIGHT], 32, "%" PRIu32, l->weight);
 		snprintf(row[C_TIER], 32, "%" PRIu32, l->tier);
 		snprintf(row[C_ACTIVE], 32, "%s", l->active ? "yes" : "no");
-		for (int c = 0; c < N_COLS; c++)
-			if (strlen(row[c]) > width[c])
-				width[c] = strlen(row[c]);
+		if (l->has_v6) {
+			const struct ul_status_family *f = &l->v6;
+
+			row = cells[rows++];
+			snprintf(row[C_LINK], 32, "  ipv6");
+			if (f->has_gw)
+				ul_addr_format(&f->gw, row[C_IFACE], UL_ADDR_STRLEN);
+			else
+				snprintf(row[C_IFACE], 32, "-");
+			snprintf(row[C_STATE], 32, "%s", ul_state_name(f->state));
+			fmt_since(row[C_SINCE], 32, f->since_s);
+			fmt_rtt(row[C_RTT], 32, f->rtt_ms);
+			fmt_loss(row[C_LOSS], 32, f->loss_pct);
+			snprintf(row[C_WEIGHT], 32, "%" PRIu32, l->weight);
+			snprintf(row[C_TIER], 32, "%" PRIu32, l->tier);
+			snprintf(row[C_ACTIVE], 32, "%s", f->active ? "yes" : "no");
+		}
 	}
-	for (size_t i = 0; i <= n; i++) {
+	for (size_t i = 0; i < rows; i++)
+		for (int c = 0; c < N_COLS; c++)
+			if (strlen(cells[i][c]) > width[c])
+				width[c] = strlen(cells[i][c]);
+	for (size_t i = 0; i <= rows; i++) {
 		for (int c = 0; c < N_COLS; c++) {
 			const char *cell = i ? cells[i - 1][c] : col_names[c];
 
@@ -216,30 +257,65 @@ static const char *const probe_names[N_PROBE][2] = {
 	{ "uplinkd_probe_errors_total", "Probes that could not be sent or failed." },
 };
 
+/* One (link, family) of the per-family metric families. */
+struct mrow {
+	const char *link, *fam;         /* fam NULL: no family label (no link has IPv6) */
+	enum ul_state state;
+	bool active;
+	double rtt_ms, loss_pct;
+	uint32_t transitions;
+	const struct ul_probe_stats *probes;
+};
+
+static void series_row(struct ul_buf *b, const char *name, const struct mrow *r)
+{
+	ul_buf_printf(b, "%s{link=", name);
+	put_label(b, r->link);
+	if (r->fam)
+		ul_buf_printf(b, ",family=\"%s\"", r->fam);
+	ul_buf_put(b, "}", 1);
+}
+
 void ul_status_metrics(const struct ul_status *s, struct ul_buf *b)
 {
-	size_t n = s->n_links < UL_MAX_LINKS ? s->n_links : UL_MAX_LINKS;
-	bool any_rtt = false;
+	size_t n = s->n_links < UL_MAX_LINKS ? s->n_links : UL_MAX_LINKS, nr = 0;
+	struct mrow rows[2 * UL_MAX_LINKS];
+	bool any_rtt = false, any_v6 = false;
+
+	for (size_t i = 0; i < n; i++)
+		any_v6 |= s->links[i].has_v6;
+	for (size_t i = 0; i < n; i++) {
+		const struct ul_status_link *l = &s->links[i];
+
+		rows[nr++] = (struct mrow){ l->name, any_v6 ? "ipv4" : NULL, l->state, l->active,
+					    l->rtt_ms, l->loss_pct, l->transitions, &l->probes };
+		if (l->has_v6)
+			rows[nr++] = (struct mrow){ l->name, "ipv6", l->v6.state, l->v6.active,
+						    l->v6.rtt_ms, l->v6.loss_pct,
+						    l->v6.transitions, &l->v6.probes };
+	}
 
 	family(b, "uplinkd_link_state", "gauge", "Link state: 1 for the current state.");
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < nr; i++)
 		for (int st = UL_ST_INIT; st <= UL_ST_DISABLED; st++) {
 			ul_buf_printf(b, "uplinkd_link_state{link=");
-			put_label(b, s->links[i].name);
+			put_label(b, rows[i].link);
+			if (rows[i].fam)
+				ul_buf_printf(b, ",family=\"%s\"", rows[i].fam);
 			ul_buf_printf(b, ",state=\"%s\"} %d\n", ul_state_name((enum ul_state)st),
-				      s->links[i].state == (enum ul_state)st);
+				      rows[i].state == (enum ul_state)st);
 		}
 
 	family(b, "uplinkd_link_up", "gauge", "1 when the link is up or degraded.");
-	for (size_t i = 0; i < n; i++) {
-		series_link(b, "uplinkd_link_up", &s->links[i]);
-		ul_buf_printf(b, " %d\n", ul_state_usable(s->links[i].state));
+	for (size_t i = 0; i < nr; i++) {
+		series_row(b, "uplinkd_link_up", &rows[i]);
+		ul_buf_printf(b, " %d\n", ul_state_usable(rows[i].state));
 	}
 
 	family(b, "uplinkd_link_active", "gauge", "1 when the link carries new connections.");
-	for (size_t i = 0; i < n; i++) {
-		series_link(b, "uplinkd_link_active", &s->links[i]);
-		ul_buf_printf(b, " %d\n", s->links[i].active);
+	for (size_t i = 0; i < nr; i++) {
+		series_row(b, "uplinkd_link_active", &rows[i]);
+		ul_buf_printf(b, " %d\n", rows[i].active);
 	}
 
 	family(b, "uplinkd_link_carrier", "gauge", "1 when the interface has carrier.");
@@ -248,30 +324,30 @@ void ul_status_metrics(const struct ul_status *s, struct ul_buf *b)
 		ul_buf_printf(b, " %d\n", s->links[i].carrier);
 	}
 
-	for (size_t i = 0; i < n; i++)
-		any_rtt |= s->links[i].rtt_ms >= 0;
+	for (size_t i = 0; i < nr; i++)
+		any_rtt |= rows[i].rtt_ms >= 0;
 	if (any_rtt) {
 		family(b, "uplinkd_link_rtt_seconds", "gauge",
 		       "Average probe round-trip time over the quality window.");
-		for (size_t i = 0; i < n; i++) {
-			if (!(s->links[i].rtt_ms >= 0))
+		for (size_t i = 0; i < nr; i++) {
+			if (!(rows[i].rtt_ms >= 0))
 				continue;
-			series_link(b, "uplinkd_link_rtt_seconds", &s->links[i]);
-			put_float(b, s->links[i].rtt_ms / 1000.0);
+			series_row(b, "uplinkd_link_rtt_seconds", &rows[i]);
+			put_float(b, rows[i].rtt_ms / 1000.0);
 		}
 	}
 
 	family(b, "uplinkd_link_loss_ratio", "gauge",
 	       "Share of probes lost over the quality window (0..1).");
-	for (size_t i = 0; i < n; i++) {
-		series_link(b, "uplinkd_link_loss_ratio", &s->links[i]);
-		put_float(b, s->links[i].loss_pct / 100.0);
+	for (size_t i = 0; i < nr; i++) {
+		series_row(b, "uplinkd_link_loss_ratio", &rows[i]);
+		put_float(b, rows[i].loss_pct / 100.0);
 	}
 
 	family(b, "uplinkd_link_transitions_total", "counter", "Link state transitions.");
-	for (size_t i = 0; i < n; i++) {
-		series_link(b, "uplinkd_link_transitions_total", &s->links[i]);
-		ul_buf_printf(b, " %" PRIu32 "\n", s->links[i].transitions);
+	for (size_t i = 0; i < nr; i++) {
+		series_row(b, "uplinkd_link_transitions_total", &rows[i]);
+		ul_buf_printf(b, " %" PRIu32 "\n", rows[i].transitions);
 	}
 
 	family(b, "uplinkd_link_weight", "gauge", "Configured weight of the link in its tier.");
@@ -308,9 +384,9 @@ void ul_status_metrics(const struct ul_status *s, struct ul_buf *b)
 
 	for (int p = 0; p < N_PROBE; p++) {
 		family(b, probe_names[p][0], "counter", probe_names[p][1]);
-		for (size_t i = 0; i < n; i++) {
-			series_link(b, probe_names[p][0], &s->links[i]);
-			ul_buf_printf(b, " %" PRIu64 "\n", probe_counter(&s->links[i].probes, p));
+		for (size_t i = 0; i < nr; i++) {
+			series_row(b, probe_names[p][0], &rows[i]);
+			ul_buf_printf(b, " %" PRIu64 "\n", probe_counter(rows[i].probes, p));
 		}
 	}
 

@@ -34,6 +34,8 @@ void ul_view_apply(struct ul_view *v, const struct ul_kev *ev)
 {
 	struct ul_view_if *k;
 
+	ul_view6_apply(&v->v6, ev);
+
 	switch (ev->type) {
 	case UL_KEV_LINK:
 		k = view_if(v, ev->ifindex, true);

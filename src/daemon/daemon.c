@@ -92,13 +92,42 @@ static int assign_identity(struct ul_daemon *d, struct ul_config *c, bool save)
 	return 0;
 }
 
-static struct ul_fsm_params fsm_params(const struct ul_link_conf *lc)
+/* The machine's parameters for one family: a family without targets of its own is judged
+ * by the other family's (IPv6 by the IPv4 rounds), carrier only when the link has none. */
+static struct ul_fsm_params fsm_params_family(const struct ul_link_conf *lc, int family)
 {
 	return (struct ul_fsm_params){
 		.down_after = lc->check.down_after, .up_after = lc->check.up_after,
 		.max_rtt_ms = lc->check.max_rtt_ms, .max_loss_pct = lc->check.max_loss_pct,
-		.quorum = lc->check.quorum, .carrier_only = lc->check.n_targets == 0,
+		.quorum = lc->check.quorum,
+		.carrier_only = !ul_check_family_targets(&lc->check, family) &&
+				!ul_check_family_targets(&lc->check,
+							 family == AF_INET6 ? AF_INET : AF_INET6),
 	};
+}
+
+static struct ul_fsm_params fsm_params(const struct ul_link_conf *lc)
+{
+	return fsm_params_family(lc, AF_INET);
+}
+
+/* The check with the targets of one family only (quorum counts per family). */
+static void check_family(const struct ul_check *in, int family, struct ul_check *out)
+{
+	*out = *in;
+	out->n_targets = 0;
+	for (size_t i = 0; i < in->n_targets; i++)
+		if (in->targets[i].family == family)
+			out->targets[out->n_targets++] = in->targets[i];
+}
+
+/* Whether link i carries IPv6 now (gateway6 not "none"; without gateway6, when its
+ * interface has a global IPv6 address): then its transitions name the family. */
+static bool link_v6(const struct ul_daemon *d, size_t i)
+{
+	const struct ul_link_conf *lc = &d->cfg->links[i];
+
+	return lc->gw6_mode != UL_GW_NONE && (lc->gw6_explicit || d->links[i].rt.has_addr6);
 }
 
 static void schedule_apply(struct ul_daemon *d, uint64_t delay_ms)
@@ -109,15 +138,36 @@ static void schedule_apply(struct ul_daemon *d, uint64_t delay_ms)
 		ul_timer_arm(d->loop, &d->apply_t, due);
 }
 
+static void transition_family(struct ul_daemon *d, struct ul_daemon_link *l,
+			      const struct ul_transition *t, int family)
+{
+	char why[sizeof(t->reason) + 16];
+
+	/* a link with both families names the one that changed */
+	if (link_v6(d, l->idx))
+		snprintf(why, sizeof(why), "%s: %s", family == AF_INET6 ? "ipv6" : "ipv4",
+			 t->reason);
+	else
+		snprintf(why, sizeof(why), "%s", t->reason);
+	ul_log_transition(d->cfg->links[l->idx].name, ul_state_name(t->from),
+			  ul_state_name(t->to), why);
+	/* the hook: IPv4 (1.0) transitions as in 1.0, IPv6 ones with UPLINK_FAMILY=ipv6 */
+	if (d->n_hooks_pending < sizeof(d->hooks_pending) / sizeof(d->hooks_pending[0]))
+		d->hooks_pending[d->n_hooks_pending++] =
+			(struct ul_pending_hook){ l->idx, t->from, t->to, family == AF_INET6 };
+	schedule_apply(d, 0);
+}
+
 static void transition(struct ul_daemon *d, struct ul_daemon_link *l,
 		       const struct ul_transition *t)
 {
-	ul_log_transition(d->cfg->links[l->idx].name, ul_state_name(t->from),
-			  ul_state_name(t->to), t->reason);
-	if (d->n_hooks_pending < sizeof(d->hooks_pending) / sizeof(d->hooks_pending[0]))
-		d->hooks_pending[d->n_hooks_pending++] =
-			(struct ul_pending_hook){ l->idx, t->from, t->to };
-	schedule_apply(d, 0);
+	transition_family(d, l, t, AF_INET);
+}
+
+static void transition6(struct ul_daemon *d, struct ul_daemon_link *l,
+			const struct ul_transition *t)
+{
+	transition_family(d, l, t, AF_INET6);
 }
 
 static void on_round(void *data, const struct ul_round *r)
@@ -131,6 +181,71 @@ static void on_round(void *data, const struct ul_round *r)
 		 r->answered, r->sent, r->rtt_us / 1000.0);
 	if (ul_fsm_round(&l->fsm, &p, r, now_ms(d), &t))
 		transition(d, l, &t);
+	/* an IPv6 without targets of its own is judged by these rounds */
+	if (!l->prober6 && link_v6(d, l->idx) && l->rt.has_addr6 &&
+	    ul_fsm_round(&l->fsm6, &p, r, now_ms(d), &t))
+		transition6(d, l, &t);
+}
+
+static void on_round6(void *data, const struct ul_round *r)
+{
+	struct ul_daemon_link *l = data;
+	struct ul_daemon *d = l->d;
+	struct ul_fsm_params p = fsm_params_family(&d->cfg->links[l->idx], AF_INET6);
+	struct ul_transition t;
+
+	ul_debug("link %s: ipv6 round %u/%u answered, rtt %.1f ms", d->cfg->links[l->idx].name,
+		 r->answered, r->sent, r->rtt_us / 1000.0);
+	if (ul_fsm_round(&l->fsm6, &p, r, now_ms(d), &t))
+		transition6(d, l, &t);
+	/* and an IPv4 without targets of its own by these */
+	if (!l->prober && l->rt.has_addr && ul_fsm_round(&l->fsm, &p, r, now_ms(d), &t))
+		transition(d, l, &t);
+}
+
+/* The link's IPv6 facts and machine, after its IPv4 ones (refresh_link). */
+static void refresh_link6(struct ul_daemon *d, struct ul_daemon_link *l,
+			  const struct ul_link_rt *old)
+{
+	const struct ul_link_conf *lc = &d->cfg->links[l->idx];
+	struct ul_link_rt *rt = &l->rt;
+	struct ul_fsm_params p = fsm_params_family(lc, AF_INET6);
+	struct ul_transition t;
+	const char *down;
+
+	down = ul_view_link_rt6(&d->view, lc, rt);
+	if (rt->has_gw6 && (!old->has_gw6 || !ul_addr_eq(&old->gw6, &rt->gw6)) &&
+	    lc->gw6_mode == UL_GW_AUTO)
+		ul_info("link %s: IPv6 router %s learned", lc->name,
+			ul_addr_format(&rt->gw6, (char[UL_ADDR_STRLEN]){ 0 }, UL_ADDR_STRLEN));
+	else if (!rt->has_gw6 && old->has_gw6 && lc->gw6_mode == UL_GW_AUTO)
+		ul_info("link %s: IPv6 router gone", lc->name);
+	if (link_v6(d, l->idx)) {
+		/* a router accepts advertisements only with accept_ra 2 (kept when 0) */
+		if (rt->present && !l->sysctl6_done) {
+			char key[96];
+			long ra = -1;
+
+			snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_ra", lc->ifname);
+			if (d->kp.sysctl_get && !d->kp.sysctl_get(d->kp.ctx, key, &ra) &&
+			    (ra != 1 || !d->kp.sysctl_ensure(d->kp.ctx, key, 2, 0)))
+				l->sysctl6_done = true;
+			if (ra == 0)
+				ul_notice("link %s: %s has accept_ra 0: no IPv6 router is learned "
+					  "there", lc->name, lc->ifname);
+		}
+		if (ul_fsm_carrier(&l->fsm6, &p, !down, down, now_ms(d), &t))
+			transition6(d, l, &t);
+	}
+	if (!rt->present)
+		l->sysctl6_done = false;
+	rt->state6 = l->fsm6.state;
+	if (l->prober6) {
+		if (old->ifindex && rt->ifindex != old->ifindex)
+			d->kp.prober_bind(d->kp.ctx, l->prober6, NULL);
+		d->kp.prober_bind(d->kp.ctx, l->prober6,
+				  rt->has_addr6 && rt->present ? &rt->addr6 : NULL);
+	}
 }
 
 /* Bring one link's runtime facts up to date with the kernel view; feed the machine. */
@@ -175,6 +290,7 @@ static void refresh_link(struct ul_daemon *d, struct ul_daemon_link *l)
 		d->kp.prober_bind(d->kp.ctx, l->prober,
 				  rt->has_addr && rt->present ? &rt->addr : NULL);
 	}
+	refresh_link6(d, l, &old);
 
 	if (memcmp(&old, rt, sizeof(old)))
 		schedule_apply(d, 0);
@@ -481,6 +597,7 @@ static void collect_rt(const struct ul_daemon *d, struct ul_link_rt *rt)
 	for (size_t i = 0; i < d->cfg->n_links; i++) {
 		rt[i] = d->links[i].rt;
 		rt[i].state = d->links[i].fsm.state;
+		rt[i].state6 = d->links[i].fsm6.state;
 	}
 }
 
@@ -503,13 +620,13 @@ static size_t owned_tables(const struct ul_daemon *d, uint32_t *t)
 	return n;
 }
 
-static void active_csv(const struct ul_daemon *d, char *buf, size_t len)
+static void active_csv(const struct ul_daemon *d, char *buf, size_t len, bool v6)
 {
 	size_t off = 0;
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < d->cfg->n_links && off < len; i++)
-		if (d->plan.active & (1u << i))
+		if ((v6 ? d->plan.active6 : d->plan.active) & (1u << i))
 			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "",
 						d->cfg->links[i].name);
 }
@@ -542,6 +659,12 @@ static int apply(struct ul_daemon *d)
 	err = ul_plan_build(d->cfg, rt, &plan);
 	if (err)
 		return err;
+	/* IPv6 forwarding once a link carries IPv6 (accept_ra 2 is set on the WAN interfaces
+	 * first, by refresh_link6: forwarding would purge the routers they learned) */
+	if (plan.v6 && !d->forwarding6 &&
+	    !d->kp.sysctl_ensure(d->kp.ctx, "net/ipv6/conf/all/forwarding", 1, 0) &&
+	    !d->kp.sysctl_ensure(d->kp.ctx, "net/ipv6/fib_multipath_hash_policy", 1, 0))
+		d->forwarding6 = true;
 	/* compared, not printed: a 100,000-prefix set costs a memcmp, not megabytes of text;
 	 * sent again after a reload, and when someone else changed it (a repair) */
 	nft_due = !d->nft_synced || !d->have_plan || !ul_ruleset_equal(&plan.nft, &d->plan.nft) ||
@@ -640,6 +763,24 @@ static int apply(struct ul_daemon *d)
 		}
 	}
 	d->carried = carried;
+	for (size_t i = 0; i < d->cfg->n_links; i++) {
+		uint32_t bit = 1u << i;
+
+		if ((d->carried6 & bit) && !(plan.carrying6 & bit)) {
+			err = d->kp.ct_flush_mark(d->kp.ctx, AF_INET6, ul_link_mark(d->cfg, i),
+						  d->cfg->daemon.mark_mask);
+			if (err)
+				ul_warn("link %s: flushing its IPv6 connections failed: %s",
+					d->cfg->links[i].name, strerror(-err));
+			else
+				ul_info("link %s: IPv6 connections flushed", d->cfg->links[i].name);
+			/* and those that predate uplinkd (unmarked, NATed to its address) */
+			if (rt[i].has_addr6)
+				d->kp.ct_flush_unmarked(d->kp.ctx, &rt[i].addr6,
+							d->cfg->daemon.mark_mask);
+		}
+	}
+	d->carried6 = plan.carrying6;
 	if (d->have_plan)
 		ul_plan_free(&d->plan);
 	d->plan = plan;
@@ -652,17 +793,23 @@ fail:
 
 static void run_pending_hooks(struct ul_daemon *d)
 {
-	char csv[UL_MAX_LINKS * (UL_NAME_MAX + 1) + 1];
+	char csv[UL_MAX_LINKS * (UL_NAME_MAX + 1) + 1], csv6[sizeof(csv)];
 
-	active_csv(d, csv, sizeof(csv));
+	active_csv(d, csv, sizeof(csv), false);
+	active_csv(d, csv6, sizeof(csv6), true);
 	for (size_t i = 0; i < d->n_hooks_pending; i++) {
 		const struct ul_pending_hook *h = &d->hooks_pending[i];
 
 		if (h->idx >= d->cfg->n_links)
 			continue;
-		d->kp.hook_event(d->kp.ctx, d->cfg->links[h->idx].name,
-				 d->cfg->links[h->idx].ifname, ul_state_name(h->to),
-				 ul_state_name(h->from), csv);
+		if (!h->v6)
+			d->kp.hook_event(d->kp.ctx, d->cfg->links[h->idx].name,
+					 d->cfg->links[h->idx].ifname, ul_state_name(h->to),
+					 ul_state_name(h->from), csv);
+		else if (d->kp.hook_event6)
+			d->kp.hook_event6(d->kp.ctx, d->cfg->links[h->idx].name,
+					  d->cfg->links[h->idx].ifname, ul_state_name(h->to),
+					  ul_state_name(h->from), csv6);
 	}
 	d->n_hooks_pending = 0;
 }
@@ -701,11 +848,21 @@ static int link_start(struct ul_daemon *d, struct ul_daemon_link *l)
 {
 	const struct ul_link_conf *lc = &d->cfg->links[l->idx];
 
+	struct ul_check chk;
+
 	l->d = d;
-	if (lc->check.n_targets && !l->prober) {
-		l->prober = d->kp.prober_new(d->kp.ctx, d->loop, &lc->check, lc->ifname,
+	check_family(&lc->check, AF_INET, &chk);
+	if (chk.n_targets && !l->prober) {
+		l->prober = d->kp.prober_new(d->kp.ctx, d->loop, &chk, lc->ifname,
 					  ul_link_mark(d->cfg, l->idx), on_round, l);
 		if (!l->prober)
+			return -ENOMEM;
+	}
+	check_family(&lc->check, AF_INET6, &chk);
+	if (chk.n_targets && lc->gw6_mode != UL_GW_NONE && !l->prober6) {
+		l->prober6 = d->kp.prober_new(d->kp.ctx, d->loop, &chk, lc->ifname,
+					   ul_link_mark(d->cfg, l->idx), on_round6, l);
+		if (!l->prober6)
 			return -ENOMEM;
 	}
 	return 0;
@@ -716,6 +873,9 @@ static void link_stop(struct ul_daemon *d, struct ul_daemon_link *l)
 	if (l->prober)
 		d->kp.prober_free(d->kp.ctx, l->prober);
 	l->prober = NULL;
+	if (l->prober6)
+		d->kp.prober_free(d->kp.ctx, l->prober6);
+	l->prober6 = NULL;
 }
 
 static bool same_check(const struct ul_check *a, const struct ul_check *b)
@@ -742,16 +902,24 @@ static int adopt_config(struct ul_daemon *d, struct ul_config *nc)
 		nl[i].d = d;
 		if (o >= 0 && !strcmp(oc->links[o].ifname, nc->links[i].ifname)) {
 			nl[i].fsm = d->links[o].fsm;
+			nl[i].fsm6 = d->links[o].fsm6;
 			nl[i].rt = d->links[o].rt;
 			nl[i].sysctl_done = d->links[o].sysctl_done;
+			nl[i].sysctl6_done = d->links[o].sysctl6_done;
 			if (same_check(&oc->links[o].check, &nc->links[i].check) && (size_t)o == i &&
-			    oc->links[o].id == nc->links[i].id)         /* same mark */
+			    oc->links[o].id == nc->links[i].id &&       /* same mark */
+			    (oc->links[o].gw6_mode == UL_GW_NONE) ==
+			    (nc->links[i].gw6_mode == UL_GW_NONE)) {
 				nl[i].prober = d->links[o].prober;
-			else
+				nl[i].prober6 = d->links[o].prober6;
+			} else {
 				link_stop(d, &d->links[o]);
+			}
 			d->links[o].prober = NULL;
+			d->links[o].prober6 = NULL;
 		} else {
 			ul_fsm_init(&nl[i].fsm, now);
+			ul_fsm_init(&nl[i].fsm6, now);
 		}
 	}
 	if (oc) {
@@ -775,6 +943,7 @@ static int adopt_config(struct ul_daemon *d, struct ul_config *nc)
 	d->carried &= (nc->n_links >= 32) ? ~0u : (1u << nc->n_links) - 1;
 	if (d->loop)
 		http_configure(d, oc);
+	d->carried6 &= (nc->n_links >= 32) ? ~0u : (1u << nc->n_links) - 1;
 	ul_config_free(oc);
 
 	if (d->level_override < 0)
@@ -816,6 +985,10 @@ static int adopt_config(struct ul_daemon *d, struct ul_config *nc)
 			return err;
 		if (is_disabled(d, nc->links[i].name) && ul_fsm_admin(&l->fsm, &p, true, now, &t))
 			transition(d, l, &t);
+		p = fsm_params_family(&nc->links[i], AF_INET6);
+		if (is_disabled(d, nc->links[i].name) && ul_fsm_admin(&l->fsm6, &p, true, now, &t) &&
+		    link_v6(d, i))
+			transition6(d, l, &t);
 	}
 	refresh_all(d);         /* binds new probers; kept ones go on with their round */
 	schedule_apply(d, 0);
@@ -987,6 +1160,31 @@ void ul_daemon_snapshot(const struct ul_daemon *d, struct ul_status *s)
 		sl->transitions = l->fsm.transitions;
 		if (l->prober)
 			sl->probes = *d->kp.prober_stats(d->kp.ctx, l->prober);
+		sl->has_v6 = link_v6(d, i);
+		if (sl->has_v6) {
+			struct ul_status_family *f = &sl->v6;
+
+			f->state = l->fsm6.state;
+			f->active = d->have_plan && (d->plan.active6 & (1u << i));
+			f->has_gw = l->rt.has_gw6;
+			f->gw = l->rt.gw6;
+			f->rtt_ms = ul_fsm_rtt_ms(&l->fsm6);
+			f->loss_pct = ul_fsm_loss_pct(&l->fsm6);
+			f->since_s = (double)(now - l->fsm6.since_ms) / 1000.0;
+			f->transitions = l->fsm6.transitions;
+			if (l->prober6)
+				f->probes = *d->kp.prober_stats(d->kp.ctx, l->prober6);
+			/* a link without IPv4 (no address) shows its only family in the 1.0 keys */
+			if (l->rt.present && !l->rt.has_addr && l->rt.has_addr6) {
+				sl->state = f->state;
+				sl->active = f->active;
+				sl->rtt_ms = f->rtt_ms;
+				sl->loss_pct = f->loss_pct;
+				sl->since_s = f->since_s;
+				sl->transitions = f->transitions;
+				sl->probes = f->probes;
+			}
+		}
 	}
 	if (d->kp.nft_counters && d->nft_open) {
 		struct traffic_ctx tc = { .c = d->cfg, .s = s };
@@ -1018,6 +1216,9 @@ int ul_daemon_set_disabled(struct ul_daemon *d, const char *name, bool disable, 
 			}
 	if (ul_fsm_admin(&l->fsm, &p, disable, now_ms(d), &t))
 		transition(d, l, &t);
+	p = fsm_params_family(&d->cfg->links[idx], AF_INET6);
+	if (ul_fsm_admin(&l->fsm6, &p, disable, now_ms(d), &t) && link_v6(d, (size_t)idx))
+		transition6(d, l, &t);
 	ul_buf_printf(b, "link %s %s\n", name, disable ? "disabled" : "enabled");
 	return 0;
 }
@@ -1288,8 +1489,18 @@ int ul_daemon_dry_run(struct ul_daemon *d)
 	for (size_t i = 0; i < c->n_links; i++) {
 		const struct ul_link_conf *lc = &c->links[i];
 
-		rt[i] = (struct ul_link_rt){ .state = UL_ST_UP };
+		rt[i] = (struct ul_link_rt){ .state = UL_ST_UP, .state6 = UL_ST_UP };
 		ul_view_link_rt(&d->view, lc, &rt[i]);
+		ul_view_link_rt6(&d->view, lc, &rt[i]);
+		if (rt[i].present && lc->gw6_mode != UL_GW_NONE &&
+		    (lc->gw6_explicit || rt[i].has_addr6)) {
+			if (!rt[i].has_addr6)
+				printf("# link %s: %s has no global IPv6 address\n", lc->name,
+				       lc->ifname);
+			if (!rt[i].has_gw6)
+				printf("# link %s: no IPv6 router advertised on %s yet\n",
+				       lc->name, lc->ifname);
+		}
 		if (!rt[i].present) {
 			printf("# link %s: interface %s not found\n", lc->name, lc->ifname);
 			continue;

@@ -56,7 +56,8 @@ struct hook_event {
 	char *path;                     /* the hook configured when the event was queued */
 	struct hook_bin *bin;
 	uint32_t timeout_s;
-	char *env[N_ENV + 2];           /* "NAME=value"..., PATH, NULL */
+	char *env[N_ENV + 3];           /* "NAME=value"..., PATH, [UPLINK_FAMILY], NULL */
+	char *family;                   /* "UPLINK_FAMILY=ipv6", or NULL (IPv4: the 1.0 set) */
 };
 
 struct ul_hooks {
@@ -98,6 +99,7 @@ static void event_free(struct hook_event *e)
 	free(e->path);
 	for (int i = 0; i < N_ENV; i++)
 		free(e->env[i]);
+	free(e->family);
 	free(e);
 }
 
@@ -352,6 +354,13 @@ int ul_hooks_configure(struct ul_hooks *h, const char *path, uint32_t timeout_s)
 int ul_hooks_event(struct ul_hooks *h, const char *name, const char *ifname, const char *state,
 		   const char *prev, const char *active_csv)
 {
+	return ul_hooks_event_family(h, name, ifname, state, prev, active_csv, NULL);
+}
+
+int ul_hooks_event_family(struct ul_hooks *h, const char *name, const char *ifname,
+			  const char *state, const char *prev, const char *active_csv,
+			  const char *family)
+{
 	const char *vals[N_ENV] = { name, ifname, state, prev, active_csv };
 	struct hook_event *e;
 
@@ -369,6 +378,13 @@ int ul_hooks_event(struct ul_hooks *h, const char *name, const char *ifname, con
 			e->env[i] = NULL;
 	e->env[N_ENV] = (char *)HOOK_PATH_ENV;
 	e->env[N_ENV + 1] = NULL;
+	if (family && asprintf(&e->family, "UPLINK_FAMILY=%s", family) < 0) {
+		e->family = NULL;
+		event_free(e);
+		return -ENOMEM;
+	}
+	e->env[N_ENV + 1] = e->family;
+	e->env[N_ENV + 2] = NULL;
 	for (int i = 0; i < N_ENV; i++) {
 		if (!e->env[i] || !e->path) {
 			event_free(e);

@@ -222,6 +222,13 @@ static int np_sysctl_ensure(void *ctx, const char *key, int value, int atleast)
 	return ul_sysctl_ensure(np->sysctl, key, value, atleast);
 }
 
+static int np_sysctl_get(void *ctx, const char *key, long *value)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_sysctl_get(np->sysctl, key, value);
+}
+
 static void np_sysctl_restore(void *ctx)
 {
 	struct netlink_port *np = ctx;
@@ -261,6 +268,14 @@ static int np_hook_event(void *ctx, const char *name, const char *ifname, const 
 	struct netlink_port *np = ctx;
 
 	return ul_hooks_event(np->hooks, name, ifname, state, prev, active_csv);
+}
+
+static int np_hook_event6(void *ctx, const char *name, const char *ifname, const char *state,
+			 const char *prev, const char *active_csv)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_hooks_event_family(np->hooks, name, ifname, state, prev, active_csv, "ipv6");
 }
 
 static void np_hooks_reap(void *ctx)
@@ -335,11 +350,11 @@ int ul_kport_netlink(struct ul_kport *out)
 		.ident_load = np_ident_load,
 		.ident_save = np_ident_save,
 		.sysctl_open = np_sysctl_open,
-		.sysctl_ensure = np_sysctl_ensure,
+		.sysctl_ensure = np_sysctl_ensure, .sysctl_get = np_sysctl_get,
 		.sysctl_restore = np_sysctl_restore,
 		.hooks_open = np_hooks_open,
 		.hooks_configure = np_hooks_configure,
-		.hook_event = np_hook_event,
+		.hook_event = np_hook_event, .hook_event6 = np_hook_event6,
 		.hooks_reap = np_hooks_reap,
 		.prober_new = np_prober_new,
 		.prober_bind = np_prober_bind,

@@ -6,6 +6,7 @@
  * so the user's callback may rebind or free the prober. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/icmp6.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@
 #define UL_ICMP_FILTER 1
 #define UL_ICMP_ECHOREPLY 0
 #define UL_ICMP_ECHO 8
+#define UL_ICMP6_ECHO 128
+#define UL_ICMP6_ECHOREPLY 129
 
 #define ICMP_LEN (8 + UL_PROBE_ICMP_PAYLOAD)       /* header, then the prober's random bytes */
 #define DNS_HDR 12
@@ -170,6 +173,27 @@ const uint8_t *ul_probe_icmp_strip_ip(const uint8_t *buf, size_t *len)
 		*len = tot;
 	*len -= ihl;
 	return buf + ihl;
+}
+
+size_t ul_probe_icmp6_build(uint8_t *buf, size_t len, uint16_t id, uint16_t seq,
+			    const uint8_t *payload)
+{
+	if (!buf || !payload || len < ICMP_LEN)
+		return 0;
+	buf[0] = UL_ICMP6_ECHO;
+	buf[1] = 0;
+	put16(buf + 2, 0);              /* the kernel's (raw ICMPv6: always computed) */
+	put16(buf + 4, id);
+	put16(buf + 6, seq);
+	memcpy(buf + 8, payload, UL_PROBE_ICMP_PAYLOAD);
+	return ICMP_LEN;
+}
+
+int ul_probe_icmp6_match(const uint8_t *buf, size_t len, uint16_t id, const uint8_t *payload,
+			 uint16_t *seq)
+{
+	/* the kernel verified the checksum (it needs the IPv6 pseudo-header) */
+	return icmp_match_type(buf, len, UL_ICMP6_ECHOREPLY, id, payload, seq, false);
 }
 
 /* Encodes name into out (at most 255 bytes). Labels of [A-Za-z0-9_-], 1..63 bytes, no
@@ -533,13 +557,118 @@ static void icmp_readable(struct ul_watch *w, uint32_t events)
 	}
 }
 
+/* ---- ICMPv6 echo: a raw ICMPv6 socket, filtered to echo replies, errors by IPV6_RECVERR */
+
+static void icmp6_error_queue(struct ul_prober *p)
+{
+	for (int i = 0; i < RX_BURST; i++) {
+		uint8_t buf[256], cbuf[512];
+		struct sockaddr_storage from;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr mh = {
+			.msg_name = &from, .msg_namelen = sizeof(from),
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		};
+		struct cmsghdr *c;
+		int err = 0;
+		uint16_t seq;
+		ssize_t n;
+
+		n = recvmsg(p->icmp_w.fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
+		if (n < 0)
+			return;
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			struct sock_extended_err ee;
+
+			if (c->cmsg_level != IPPROTO_IPV6 || c->cmsg_type != IPV6_RECVERR ||
+			    c->cmsg_len < CMSG_LEN(sizeof(ee)))
+				continue;
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			err = -(int)ee.ee_errno;
+		}
+		/* The payload is our own echo request; msg_name its destination. */
+		if (!err || !icmp_match_type(buf, (size_t)n, UL_ICMP6_ECHO, p->icmp_id,
+					     p->icmp_payload, &seq, false))
+			continue;
+		for (size_t t = 0; t < p->chk.n_targets; t++) {
+			struct slot *s = &p->slots[t];
+
+			if (s->state == SLOT_PENDING && slot_try_of(s, seq) >= 0 &&
+			    sa_is(&from, mh.msg_namelen, &p->chk.targets[t]))
+				slot_failed(s, "unreachable", err);
+		}
+	}
+}
+
+static void icmp6_readable(struct ul_watch *w, uint32_t events)
+{
+	struct ul_prober *p = w->data;
+
+	if (events & EPOLLERR)
+		icmp6_error_queue(p);
+	for (int i = 0; i < RX_BURST; i++) {
+		uint8_t buf[RX_BUF];
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		uint16_t seq;
+		ssize_t n;
+
+		n = recvfrom(w->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			continue;       /* a pending socket error, now cleared */
+		}
+		if (!ul_probe_icmp6_match(buf, (size_t)n, p->icmp_id, p->icmp_payload, &seq) ||
+		    !p->in_round)
+			continue;
+		for (size_t t = 0; t < p->chk.n_targets; t++) {
+			struct slot *s = &p->slots[t];
+			int k = slot_try_of(s, seq);
+
+			if (s->state == SLOT_PENDING && k >= 0 &&
+			    sa_is(&from, fl, &p->chk.targets[t]))
+				slot_answered_try(s, k);
+		}
+	}
+}
+
+static int icmp6_open(struct ul_prober *p)
+{
+	struct icmp6_filter filt;
+	int fd, one = 1, err;
+
+	fd = link_socket(p, SOCK_RAW, IPPROTO_ICMPV6);
+	if (fd < 0)
+		return fd;
+	ICMP6_FILTER_SETBLOCKALL(&filt);
+	ICMP6_FILTER_SETPASS(UL_ICMP6_ECHOREPLY, &filt);
+	if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filt, sizeof(filt)) ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	p->icmp_w.fd = fd;
+	p->icmp_w.cb = icmp6_readable;
+	p->icmp_w.data = p;
+	err = ul_loop_add(p->loop, &p->icmp_w, EPOLLIN);
+	if (err) {
+		icmp_close(p);
+		return err;
+	}
+	p->icmp_watched = true;
+	return 0;
+}
+
 static int icmp_open(struct ul_prober *p)
 {
 	uint32_t filt = ~(1u << UL_ICMP_ECHOREPLY);
 	int fd, one = 1, err;
 
-	if (p->src.family != AF_INET)
-		return -EAFNOSUPPORT;   /* ICMPv6 echo: not supported yet */
+	if (p->src.family == AF_INET6)
+		return icmp6_open(p);
 	fd = link_socket(p, SOCK_RAW, IPPROTO_ICMP);
 	if (fd < 0)
 		return fd;
@@ -714,15 +843,19 @@ static int probe_send(struct ul_prober *p, size_t t, const char **what)
 	s->t0_us = ul_now_us();
 	switch (p->chk.method) {
 	case UL_CHECK_ICMP:
-		*what = p->src.family == AF_INET6 ? "ICMPv6 probes are not supported yet" : "socket";
+		*what = "socket";
 		if (p->icmp_w.fd < 0) {
 			err = icmp_open(p);
 			if (err)
 				return err;
 		}
 		s->seqs[s->tries - 1] = p->seq++;
-		len = ul_probe_icmp_build(pkt, sizeof(pkt), p->icmp_id, s->seqs[s->tries - 1],
-					  p->icmp_payload);
+		if (p->src.family == AF_INET6)
+			len = ul_probe_icmp6_build(pkt, sizeof(pkt), p->icmp_id,
+						   s->seqs[s->tries - 1], p->icmp_payload);
+		else
+			len = ul_probe_icmp_build(pkt, sizeof(pkt), p->icmp_id,
+						  s->seqs[s->tries - 1], p->icmp_payload);
 		s->t0_us = s->t0s_us[s->tries - 1] = ul_now_us();
 		*what = "send";
 		if (sendto(p->icmp_w.fd, pkt, len, 0, (struct sockaddr *)&ss, sl) < 0)

@@ -72,6 +72,11 @@ static size_t whole_msgs(const void *buf, size_t len)
 #define NFT_TYPE_IP6ADDR 8
 #define NFT_TYPE_INET_SERVICE 13
 #define NFT_TYPE_IFNAME 41
+#ifdef NF_NAT_RANGE_NETMAP
+#define UL_NF_NAT_RANGE_NETMAP NF_NAT_RANGE_NETMAP
+#else
+#define UL_NF_NAT_RANGE_NETMAP (1 << 6)        /* linux/netfilter/nf_nat.h, since 5.8 */
+#endif
 #define DYN_SET_SIZE 65535
 /* nft's enum byteorder, in the set's userdata */
 #define NFT_BYTEORDER_HOST 1
@@ -605,7 +610,7 @@ static uint8_t stmt_family(const struct ul_ruleset *rs, const struct ul_stmt *s)
 
 	if (s->family)
 		return s->family;
-	if (s->kind == UL_S_DNAT || s->kind == UL_S_SNAT)
+	if (s->kind == UL_S_DNAT || s->kind == UL_S_SNAT || s->kind == UL_S_SNAT_PREFIX)
 		return s->addr.family;
 	set = ul_ruleset_find_set(rs, s->str);
 	if (set && set->key == UL_KEY_IPV6)
@@ -616,7 +621,8 @@ static uint8_t stmt_family(const struct ul_ruleset *rs, const struct ul_stmt *s)
 static bool needs_family(enum ul_stmt_kind k)
 {
 	return k == UL_M_SADDR_SET || k == UL_M_DADDR_SET || k == UL_M_SADDR_IN_DYN ||
-	       k == UL_S_SET_UPDATE || k == UL_S_DNAT || k == UL_S_SNAT;
+	       k == UL_S_SET_UPDATE || k == UL_S_DNAT || k == UL_S_SNAT ||
+	       k == UL_S_SNAT_PREFIX;
 }
 
 static int check_set(const struct ul_ruleset *rs, const struct ul_chain *ch,
@@ -683,6 +689,14 @@ static int check_stmt(const struct ul_ruleset *rs, const struct ul_chain *ch,
 		if (s->addr.family != fam || !ul_addr_is_host(&s->addr)) {
 			ul_kerr("nft: chain %s: %s needs a host address of its family", ch->name,
 				s->kind == UL_S_DNAT ? "dnat" : "snat");
+			return -EINVAL;
+		}
+		return 0;
+	case UL_S_SNAT_PREFIX:
+		if (s->addr.family != fam || ch->kind != UL_CHAIN_NAT ||
+		    ch->hook != UL_HOOK_POSTROUTING) {
+			ul_kerr("nft: chain %s: snat prefix needs a prefix of its family in a "
+			       "postrouting nat chain", ch->name);
 			return -EINVAL;
 		}
 		return 0;
@@ -849,6 +863,28 @@ static int add_stmt(struct nftnl_rule *r, const struct ul_ruleset *rs, const str
 				nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS,
 						   NF_NAT_RANGE_PROTO_SPECIFIED);
 			}
+		}
+		return add_expr(r, e);
+	}
+	case UL_S_SNAT_PREFIX: {
+		/* as nft encodes "snat ip6 prefix to P": the first and last address of P in
+		 * two registers, flags NETMAP (the kernel keeps the host bits) */
+		struct nftnl_expr *e;
+		uint8_t last[16];
+
+		ul_addr_last(&s->addr, last);
+		ret = e_imm_data(r, NFT_REG_1, s->addr.bytes, (uint32_t)ul_addr_len(fam));
+		if (!ret)
+			ret = e_imm_data(r, NFT_REG_2, last, (uint32_t)ul_addr_len(fam));
+		if (ret)
+			return ret;
+		e = nftnl_expr_alloc("nat");
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_SNAT);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, nfproto_of(fam));
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MAX, NFT_REG_2);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS, UL_NF_NAT_RANGE_NETMAP);
 		}
 		return add_expr(r, e);
 	}

@@ -28,6 +28,7 @@
 #define RTNL_TIMEOUT_S 5
 #define RTNL_REQ_SIZE 1024              /* a route with UL_MAX_NEXTHOPS takes < 300 */
 #define RTNL_DUMP_TRIES 3
+#define UL_IP6_DEFAULT_METRIC 1024      /* IP6_RT_PRIO_USER: what "metric 0" becomes */
 #define RTNL_MAX_ATTR 64                /* above every RTA_, IFA_, IFLA_ and FRA_ we read */
 
 struct ul_rtnl {
@@ -223,7 +224,10 @@ struct nlmsghdr *ul_rtnl_build_route(void *buf, const struct ul_route *r, uint16
 	if (r->dst.plen)
 		mnl_attr_put(nlh, RTA_DST, alen, r->dst.bytes);
 
-	if (r->n_nh == 1 || (type == RTM_DELROUTE && r->n_nh > 1)) {
+	if (type == RTM_DELROUTE && r->n_nh > 1 && r->family == AF_INET6) {
+		/* IPv6 deletes only the one hop a gateway names; without it, the route with
+		 * all its siblings */
+	} else if (r->n_nh == 1 || (type == RTM_DELROUTE && r->n_nh > 1)) {
 		/* one nexthop; a delete matches on the first one */
 		if (r->nh[0].has_gw)
 			mnl_attr_put(nlh, RTA_GATEWAY, alen, r->nh[0].gw.bytes);
@@ -283,9 +287,10 @@ int ul_rtnl_parse_route(const struct nlmsghdr *nlh, struct ul_route *r)
 
 		if (get_u32(t.tb[RTA_PRIORITY], &metric) < 0)
 			return -EINVAL;
-		/* uplinkd installs metric 0 only: a route with a metric is somebody else's, and
-		 * replace/delete (metric 0, first match) would hit ours instead. */
-		if (metric)
+		/* uplinkd installs metric 0 only (IPv6 makes that 1024): a route with another
+		 * metric is somebody else's, and replace/delete (metric 0, first match) would
+		 * hit ours instead. */
+		if (metric && !(r->family == AF_INET6 && metric == UL_IP6_DEFAULT_METRIC))
 			return 0;
 	}
 
@@ -457,6 +462,13 @@ static int parse_addr(const struct nlmsghdr *nlh, struct ul_kev *ev)
 		return 0;
 	ev->type = nlh->nlmsg_type == RTM_NEWADDR ? UL_KEV_ADDR : UL_KEV_ADDR_DEL;
 	ev->ifindex = (int)ifa->ifa_index;
+	ev->scope = ifa->ifa_scope;
+	ev->addr_flags = ifa->ifa_flags;
+	if (t.tb[IFA_FLAGS] && get_u32(t.tb[IFA_FLAGS], &ev->addr_flags) < 0)
+		return -EINVAL;
+	ev->addr_usable = ifa->ifa_family != AF_INET6 ||
+			  (ifa->ifa_scope == RT_SCOPE_UNIVERSE &&
+			   !(ev->addr_flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED | IFA_F_DEPRECATED)));
 	a = t.tb[IFA_LOCAL] ? t.tb[IFA_LOCAL] : t.tb[IFA_ADDRESS];
 	if (!a || get_prefix(a, ifa->ifa_family, ifa->ifa_prefixlen, &ev->addr) < 0)
 		return -EINVAL;
@@ -493,6 +505,7 @@ static int parse_kroute(const struct nlmsghdr *nlh, struct ul_kev *ev)
 		return 0;
 	ev->type = nlh->nlmsg_type == RTM_NEWROUTE ? UL_KEV_ROUTE : UL_KEV_ROUTE_DEL;
 	ev->table = table;
+	ev->proto = rtm->rtm_protocol;
 	if (get_prefix(t.tb[RTA_DST], rtm->rtm_family, rtm->rtm_dst_len, &ev->addr) < 0)
 		return -EINVAL;
 	if (t.tb[RTA_PRIORITY] && get_u32(t.tb[RTA_PRIORITY], &ev->metric) < 0)
@@ -643,8 +656,8 @@ int ul_rtnl_open(struct ul_rtnl **out)
 		       sizeof(size)) < 0 &&
 	    setsockopt(mnl_socket_get_fd(h->ev), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0)
 		ul_kwarn("rtnetlink: cannot enlarge the event socket buffer: %s", strerror(errno));
-	if (mnl_socket_bind(h->ev, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE,
-			    MNL_SOCKET_AUTOPID) < 0) {
+	if (mnl_socket_bind(h->ev, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE |
+			    RTMGRP_IPV6_IFADDR | RTMGRP_IPV6_ROUTE, MNL_SOCKET_AUTOPID) < 0) {
 		err = -errno;
 		ul_kerr("rtnetlink: event socket bind: %s", strerror(errno));
 		goto fail;
@@ -796,7 +809,7 @@ static int kev_msg(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
-static int dump_one(struct ul_rtnl *h, uint16_t type, struct kev_ctx *k)
+static int dump_one(struct ul_rtnl *h, uint16_t type, uint8_t family, struct kev_ctx *k)
 {
 	char buf[256] __attribute__((aligned(8)));
 	int err = -EINTR;
@@ -816,13 +829,13 @@ static int dump_one(struct ul_rtnl *h, uint16_t type, struct kev_ctx *k)
 
 			nlh = dump_req(h, buf, type, &hdr, sizeof(*ifa));
 			ifa = hdr;
-			ifa->ifa_family = AF_INET;
+			ifa->ifa_family = family;
 		} else {
 			struct rtmsg *rtm;
 
 			nlh = dump_req(h, buf, type, &hdr, sizeof(*rtm));
 			rtm = hdr;
-			rtm->rtm_family = AF_INET;
+			rtm->rtm_family = family;
 			if (h->strict) {
 				rtm->rtm_table = RT_TABLE_MAIN;
 				mnl_attr_put_u32(nlh, RTA_TABLE, RT_TABLE_MAIN);
@@ -835,11 +848,13 @@ static int dump_one(struct ul_rtnl *h, uint16_t type, struct kev_ctx *k)
 
 int ul_rtnl_dump_all(struct ul_rtnl *h, ul_kev_cb cb, void *data)
 {
-	static const uint16_t types[] = { RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE };
+	static const uint16_t types[] = { RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETADDR,
+					  RTM_GETROUTE };
+	static const uint8_t families[] = { AF_UNSPEC, AF_INET, AF_INET, AF_INET6, AF_INET6 };
 	struct kev_ctx k = { cb, data, 0 };
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		int err = dump_one(h, types[i], &k);
+		int err = dump_one(h, types[i], families[i], &k);
 
 		if (err) {
 			ul_kerr("rtnetlink: dump (type %u): %s", types[i], strerror(-err));
@@ -906,7 +921,7 @@ static int route_msg(const struct nlmsghdr *nlh, void *data)
 		ul_kwarn("rtnetlink: unparsable route in the dump ignored");
 		return 0;
 	}
-	if (ret == 0 || r.family != AF_INET)
+	if (ret == 0)
 		return 0;
 	for (size_t i = 0; i < a->n_tables && !want; i++)
 		want = a->tables[i] == r.table;
@@ -925,7 +940,7 @@ static int route_msg(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
-static int dump_routes_once(struct ul_rtnl *h, struct route_acc *a)
+static int dump_routes_once(struct ul_rtnl *h, struct route_acc *a, uint8_t family)
 {
 	char buf[256] __attribute__((aligned(8)));
 	struct nlmsghdr *nlh;
@@ -936,7 +951,7 @@ static int dump_routes_once(struct ul_rtnl *h, struct route_acc *a)
 	if (!h->strict) {
 		nlh = dump_req(h, buf, RTM_GETROUTE, &hdr, sizeof(*rtm));
 		rtm = hdr;
-		rtm->rtm_family = AF_INET;
+		rtm->rtm_family = family;
 		return talk(h, nlh, route_msg, a);
 	}
 	/* kernel-side filter: one table per dump; a table that does not exist is empty */
@@ -949,7 +964,7 @@ static int dump_routes_once(struct ul_rtnl *h, struct route_acc *a)
 			continue;
 		nlh = dump_req(h, buf, RTM_GETROUTE, &hdr, sizeof(*rtm));
 		rtm = hdr;
-		rtm->rtm_family = AF_INET;
+		rtm->rtm_family = family;
 		rtm->rtm_table = a->tables[i] < 256 ? (uint8_t)a->tables[i] : RT_TABLE_UNSPEC;
 		mnl_attr_put_u32(nlh, RTA_TABLE, a->tables[i]);
 		err = talk(h, nlh, route_msg, a);
@@ -969,7 +984,9 @@ int ul_rtnl_dump_routes(struct ul_rtnl *h, const uint32_t *tables, size_t n_tabl
 	*n_out = 0;
 	for (int tries = 0; tries < RTNL_DUMP_TRIES && err == -EINTR; tries++) {
 		a.n = 0;
-		err = dump_routes_once(h, &a);
+		err = dump_routes_once(h, &a, AF_INET);
+		if (!err)
+			err = dump_routes_once(h, &a, AF_INET6);
 	}
 	if (err) {
 		ul_kerr("rtnetlink: route dump: %s", strerror(-err));
@@ -997,7 +1014,7 @@ static int rule_msg(const struct nlmsghdr *nlh, void *data)
 		ul_kwarn("rtnetlink: unparsable rule in the dump ignored");
 		return 0;
 	}
-	if (ret == 0 || r.family != AF_INET || r.prio < a->lo || r.prio > a->hi)
+	if (ret == 0 || r.prio < a->lo || r.prio > a->hi)
 		return 0;
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? 2 * a->cap : 16;
@@ -1027,10 +1044,12 @@ int ul_rtnl_dump_rules(struct ul_rtnl *h, uint32_t lo, uint32_t hi, struct ul_ip
 		void *hdr;
 
 		a.n = 0;
-		nlh = dump_req(h, buf, RTM_GETRULE, &hdr, sizeof(*frh));
-		frh = hdr;
-		frh->family = AF_INET;
-		err = talk(h, nlh, rule_msg, &a);
+		for (int f = 0; f < 2 && (f == 0 || !err); f++) {
+			nlh = dump_req(h, buf, RTM_GETRULE, &hdr, sizeof(*frh));
+			frh = hdr;
+			frh->family = f ? AF_INET6 : AF_INET;
+			err = talk(h, nlh, rule_msg, &a);
+		}
 	}
 	if (err) {
 		ul_kerr("rtnetlink: rule dump: %s", strerror(-err));

@@ -526,10 +526,9 @@ int ul_sysctl_ensure(struct ul_sysctl *s, const char *key, int value, int atleas
 	return 0;
 }
 
-int ul_sysctl_check(struct ul_sysctl *s, const char *key, int value, int atleast, int fix,
-		    long *found)
+int ul_sysctl_get(struct ul_sysctl *s, const char *key, long *value)
 {
-	char cur[VAL_MAX], want[16];
+	char cur[VAL_MAX];
 	int err;
 
 	if (!key_ok(key))
@@ -537,8 +536,17 @@ int ul_sysctl_check(struct ul_sysctl *s, const char *key, int value, int atleast
 	err = read_value(s, key, cur, sizeof(cur));
 	if (err)
 		return err;
-	if (parse_int(cur, found))
-		return -EINVAL;
+	return parse_int(cur, value) ? -EINVAL : 0;
+}
+
+int ul_sysctl_check(struct ul_sysctl *s, const char *key, int value, int atleast, int fix,
+		    long *found)
+{
+	char want[16];
+	int err = ul_sysctl_get(s, key, found);
+
+	if (err)
+		return err;
 	if (*found == value || (atleast && *found > value))
 		return 0;
 	if (!fix)

@@ -46,3 +46,26 @@ EOC
 	[ -n "$extra" ] && echo "$extra"
 	return 0
 }
+
+# lab_conf6 N [key=value ...]: the same for a dual-stack lab (lab_create N --ipv6): every link
+# with gateway6 "auto" (the ISP's advertised router) and IPv6 targets beside the IPv4 ones,
+# the LAN's ULA in lan.networks.
+#   targets6=2001:db8:ffff::11[,...]  link6='...' (appended inside every link: nat6, prefix6)
+#   lan6=fd00:10::/64[,...]  plus the lab_conf keys
+lab_conf6() {
+	local n=$1; shift
+	local targets6="2001:db8:ffff::11" link6="" lan6="fd00:10::/64" kv rest=()
+	for kv in "$@"; do
+		case $kv in
+		targets6=*) targets6=${kv#*=} ;; link6=*) link6=${kv#*=} ;; lan6=*) lan6=${kv#*=} ;;
+		*) rest+=("$kv") ;;
+		esac
+	done
+	local t6 l6
+	t6=$(echo "$targets6" | sed 's/[^,][^,]*/"&"/g; s/,/, /g')
+	l6=$(echo "$lan6" | sed 's/[^,][^,]*/"&"/g; s/,/, /g')
+	lab_conf "$n" "${rest[@]}" |
+		sed -e "s|networks = \[ \"10.0.0.0/24\", \"10.0.1.0/24\" \]|networks = [ \"10.0.0.0/24\", \"10.0.1.0/24\", $l6 ]|" \
+		    -e "s|gateway = \"\([^\"]*\)\";|gateway = \"\1\"; gateway6 = \"auto\"; $link6|" \
+		    -e "s|targets = \[ \([^]]*\) \];|targets = [ \1, $t6 ];|"
+}

@@ -20,7 +20,7 @@
 # Exit status: 0 when every step behaved as expected, 1 otherwise.
 
 DEMO_T0=${EPOCHREALTIME/./}
-NSTEPS=8
+NSTEPS=9
 
 if [ "$(id -u)" != 0 ]; then
 	echo "demo.sh: must run as root (it creates network namespaces): sudo make demo" >&2
@@ -219,6 +219,7 @@ live_for() {
 # Sets WATCH_MS to the time from T0_MS to the transition (the daemon's since_s makes it
 # exact to a few ms, whatever the polling interval). Dies on timeout.
 WATCH_MS=0
+WATCH_FAMILY=                   # 6: watch the link's IPv6 (its "ipv6" object) instead
 watch_state() {
 	local link=$1 want=$2 t=$3 t0=$4 what=$5 end json cur since now tbl
 	end=$((t0 + t * 1000))
@@ -227,8 +228,9 @@ watch_state() {
 		json=$(LAB_CTL_TIMEOUT=3 lab_ctl status --json 2>&1) ||
 			die "uplinkctl status --json failed: $json"
 		now=$(now_ms)
-		cur=$(jq -r --arg l "$link" \
-			'.links[] | select(.name == $l) | "\(.state) \(.since_s * 1000 | floor)"' \
+		cur=$(jq -r --arg l "$link" --arg f "$WATCH_FAMILY" \
+			'.links[] | select(.name == $l) | (if $f == "6" then .ipv6 else . end) |
+			 "\(.state) \(.since_s * 1000 | floor)"' \
 			<<<"$json") || die "cannot parse uplinkctl status --json: $json"
 		since=${cur#* } cur=${cur%% *}
 		if [ "$cur" = "$want" ]; then
@@ -272,13 +274,15 @@ wait_pid() {
 	wait "$pid" 2>/dev/null || WAIT_RC=$?
 }
 
-# count_conns N: N new connections from the LAN host; sets C1 C2 CF (via isp1, isp2, failed)
+# count_conns N [6]: N new connections from the LAN host (IPv6 with 6); sets C1 C2 CF (via
+# isp1, isp2, failed)
 count_conns() {
-	local n=$1 out
-	out=$(timeout -k 2 30 ip netns exec "$LAB-lan" "$TCPSRC" count "$SERVICE" "$PORT" "$n" \
+	local n=$1 out svc=$SERVICE a1=192.168.1.2 a2=192.168.2.2
+	[ "${2:-}" = 6 ] && svc=$LAB_SERVICE6 a1=2001:db8:1::2 a2=2001:db8:2::2
+	out=$(timeout -k 2 30 ip netns exec "$LAB-lan" "$TCPSRC" count "$svc" "$PORT" "$n" \
 		-p 8 -t 2000 2>&1) || die "tcpsrc count failed: $out"
-	C1=$(awk '$1 == "192.168.1.2" { print $2 }' <<<"$out")
-	C2=$(awk '$1 == "192.168.2.2" { print $2 }' <<<"$out")
+	C1=$(awk -v a=$a1 '$1 == a { print $2 }' <<<"$out")
+	C2=$(awk -v a=$a2 '$1 == a { print $2 }' <<<"$out")
 	CF=$(awk '$1 == "fail" { print $2 }' <<<"$out")
 	C1=${C1:-0} C2=${C2:-0}
 	[ -n "$CF" ] || die "unexpected tcpsrc output: $out"
@@ -292,14 +296,15 @@ bar() {
 	printf '%-*s' $w "$s"
 }
 
-# show_counts N: the table of where N connections left
+# show_counts N [6]: the table of where N connections left
 show_counts() {
-	local n=$1
-	say "$n new connections from the LAN host to $SERVICE:$PORT, as the Internet"
+	local n=$1 svc=$SERVICE:$PORT a1=192.168.1.2 a2=192.168.2.2
+	[ "${2:-}" = 6 ] && svc="[$LAB_SERVICE6]:$PORT" a1=2001:db8:1::2 a2=2001:db8:2::2
+	say "$n new connections from the LAN host to $svc, as the Internet"
 	say "host saw them:"
-	printf '    isp1  from 192.168.1.2  %4d  %s%s%s %3d%%\n' "$C1" "$G" "$(bar "$C1" "$n")" \
+	printf '    isp1  from %-13s  %4d  %s%s%s %3d%%\n' $a1 "$C1" "$G" "$(bar "$C1" "$n")" \
 		"$N" $((C1 * 100 / n))
-	printf '    isp2  from 192.168.2.2  %4d  %s%s%s %3d%%\n' "$C2" "$G" "$(bar "$C2" "$n")" \
+	printf '    isp2  from %-13s  %4d  %s%s%s %3d%%\n' $a2 "$C2" "$G" "$(bar "$C2" "$n")" \
 		"$N" $((C2 * 100 / n))
 	if [ "$CF" = 0 ]; then
 		printf '    failed                     0\n'
@@ -324,12 +329,16 @@ cat <<'EOF'
   ones bring it back; a link whose RTT averages above 60 ms over 10 rounds is
   degraded. The Internet host tells each client the address it saw:
   192.168.1.2 means the connection left by isp1, 192.168.2.2 by isp2.
+  IPv6 too: each ISP advertises its router (radvd), the LAN has a ULA
+  (fd00:10::/64) masqueraded per link, 2001:db8:ffff::11 and ::12 are probed
+  over IPv6, and each family has its own health.
 EOF
 
-lab_create 2 --bcp38
+lab_create 2 --bcp38 --ipv6
 conf=$LABDIR/uplinkd.conf
-lab_conf 2 weights=40,60 interval=200 timeout=200 down=3 up=3 quorum=1 level=info \
-	targets=203.0.113.11,203.0.113.12 check_extra='max_rtt_ms = 60;' >"$conf" ||
+lab_conf6 2 weights=40,60 interval=200 timeout=200 down=3 up=3 quorum=1 level=info \
+	targets=203.0.113.11,203.0.113.12 targets6=2001:db8:ffff::11,2001:db8:ffff::12 \
+	check_extra='max_rtt_ms = 60;' >"$conf" ||
 	die "cannot write the configuration"
 "$UL_BUILD/uplinkd" -t -c "$conf" >/dev/null 2>"$LABDIR/conf-check.err" ||
 	die "the demo configuration is refused: $(cat "$LABDIR/conf-check.err")"
@@ -469,6 +478,30 @@ ok "isp1 carries its share again"
 pause
 
 # --- 6
+step "isp1's IPv6 alone dies silently (its IPv4 goes on)"
+say "isp1's router now drops only the IPv6 it forwards. uplinkd judges each family"
+say "by its own probes: isp1's IPv6 goes down, its IPv4 stays up."
+t_c6=$(now_ms)
+lab_cut6 1
+say "${R}isp1 IPv6 cut${N} at $(elapsed)"
+WATCH_FAMILY=6 watch_state isp1 down 5 "$t_c6" "IPv6 silent failure"
+d6_ms=$WATCH_MS
+ok "isp1's IPv6 declared down $(fmt_ms $d6_ms) after the cut (3 failed rounds)"
+[ "$(lab_link_field isp1 state)" = up ] || die "isp1's IPv4 went down with its IPv6"
+count_conns 100 6
+show_counts 100 6
+[ "$CF" = 0 ] && [ "$C2" = 100 ] || die "new IPv6 connections did not all leave by isp2"
+count_conns 100
+show_counts 100
+[ "$CF" = 0 ] && [ "$C1" -gt 0 ] || die "isp1 stopped carrying IPv4 with only its IPv6 down"
+ok "IPv6 moved to isp2, IPv4 still uses both links"
+t_h6=$(now_ms)
+lab_heal 1
+WATCH_FAMILY=6 watch_state isp1 up 10 "$t_h6" "IPv6 back"
+ok "isp1's IPv6 back $(fmt_ms $WATCH_MS) after healing"
+pause
+
+# --- 7
 step "isp1 gets slow: degraded, out of the balance, and back"
 say "isp1's router now holds every packet it forwards upstream for 100 ms (the"
 say "lab's delay line, as on a congested line). Its probes are still answered,"
@@ -500,7 +533,7 @@ show_counts 100
 [ "$CF" = 0 ] && [ "$C1" -gt 0 ] && [ "$C2" -gt 0 ] || die "isp1 did not rejoin the balance"
 pause
 
-# --- 7
+# --- 8
 step "isp2 loses its carrier (cable pulled)"
 t_cd=$(now_ms)
 lab_carrier_down 2
@@ -520,7 +553,7 @@ watch_state isp2 up 10 "$t_cu" "carrier back"
 ok "isp2 up again $(fmt_ms $WATCH_MS) after the carrier returned"
 pause
 
-# --- 8
+# --- 9
 step "Transition log; uplinkd stops, the kernel is left as found"
 say "Transitions in uplinkd's log (one line each, fixed form):"
 grep -E 'link [a-z0-9_-]+: [a-z]+ -> [a-z]+ \(' "$LABDIR/uplinkd.log" |
@@ -547,8 +580,8 @@ lab_cleanup
 left=$(ip netns list 2>/dev/null | awk -v p="$LAB-" 'index($1, p) == 1' | wc -l)
 [ "$left" = 0 ] || die "$left lab namespaces are left behind"
 trap - EXIT INT TERM
-printf '\n%sDemo complete%s in %s: detection %s (silent failure), %s (carrier),\n' \
-	"$G$B" "$N" "$(elapsed)" "$(fmt_ms $detect_ms)" "$(fmt_ms $cd_ms)"
+printf '\n%sDemo complete%s in %s: detection %s (silent failure), %s (IPv6 alone), %s (carrier),\n' \
+	"$G$B" "$N" "$(elapsed)" "$(fmt_ms $detect_ms)" "$(fmt_ms $d6_ms)" "$(fmt_ms $cd_ms)"
 printf 'failback %s, degraded %s after +100 ms and back %s after it went,\n' "$(fmt_ms $fb_ms)" \
 	"$(fmt_ms $deg_ms)" "$(fmt_ms $rec_ms)"
 printf '0 established connections broken. Lab removed.\n'

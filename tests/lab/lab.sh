@@ -18,6 +18,7 @@
 #              with lab_delay, iptables' ip filter FORWARD -> NFQUEUE K -> delayline
 #   $LAB-net   iK 100.64.K.2/24, 203.0.113.10-19/32 on lo, 192.168.K.0/24 via 100.64.K.1,
 #              no default route; "tcpsrc serve 0.0.0.0 5001" runs there
+#   --ipv6     adds IPv6 to all of it (ULA LAN, radvd per ISP): see "IPv6" below
 #
 # Sourcing this file only defines functions and variables; lab_create builds the lab and
 # installs the EXIT/INT/TERM traps that call lab_cleanup. A test that needs exit actions of
@@ -201,13 +202,14 @@ _lab_ip() {
 	out=$(ip -n "$LAB-$ns" -batch - 2>&1) || lab_fail "lab: ip batch in $LAB-$ns failed: $out"
 }
 
-# lab_create NLINKS [--bcp38]
+# lab_create NLINKS [--bcp38] [--ipv6]
 lab_create() {
-	local n=${1:-} bcp38=0 k a t0 i ok v6 v6d
+	local n=${1:-} bcp38=0 ipv6=0 k a t0 i ok v6 v6d
 	shift || true
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--bcp38) bcp38=1 ;;
+		--ipv6) ipv6=1 ;;
 		*) lab_fail "lab_create: unknown option '$1'" ;;
 		esac
 		shift
@@ -233,15 +235,18 @@ lab_create() {
 	# lab is up and would make routing snapshots differ; uplinkd is IPv4 only.
 	v6=net.ipv6.conf.all.disable_ipv6=1
 	v6d=net.ipv6.conf.default.disable_ipv6=1
-	if [ "${LAB_IPV6:-0}" = 1 ]; then
+	if [ "${LAB_IPV6:-0}" = 1 ] || [ $ipv6 = 1 ]; then
 		v6=${v6%1}0
 		v6d=${v6d%1}0
 	fi
+	# --ipv6: no duplicate address detection, every address (link-local too) usable at once
+	local dad=()
+	[ $ipv6 = 1 ] && dad=(net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0)
 	for a in gw net lan; do
-		_lab_run "$a" sysctl -e -qw net.ipv4.ip_forward=0 "$v6" "$v6d"
+		_lab_run "$a" sysctl -e -qw net.ipv4.ip_forward=0 "$v6" "$v6d" "${dad[@]}"
 	done
 	for ((k = 1; k <= n; k++)); do
-		_lab_run "isp$k" sysctl -e -qw net.ipv4.ip_forward=1 "$v6" "$v6d"
+		_lab_run "isp$k" sysctl -e -qw net.ipv4.ip_forward=1 "$v6" "$v6d" "${dad[@]}"
 	done
 
 	# veths, created in one namespace with the peer put straight into the other
@@ -254,6 +259,7 @@ lab_create() {
 			lab_fail "lab_create: veth i$k failed"
 	done
 
+	[ $ipv6 = 1 ] && _lab_create_ipv6 "$n" "$bcp38"
 	_lab_ip lan <<-EOF
 		link set lo up
 		addr add 10.0.0.2/24 dev lan0
@@ -322,9 +328,10 @@ lab_create() {
 		} | _lab_nft "isp$k"
 	done
 
-	# "the Internet": the TCP service on every 203.0.113.x address
-	ip netns exec "$LAB-net" "$LAB_TCPSRC" serve 0.0.0.0 "$LAB_PORT" \
-		>>"$LABDIR/tcpsrc-serve.log" 2>&1 &
+	[ $ipv6 = 1 ] && _lab_up_ipv6 "$n" "$bcp38"
+	# "the Internet": the TCP service on every 203.0.113.x (and 2001:db8:ffff::x) address
+	ip netns exec "$LAB-net" "$LAB_TCPSRC" serve "$([ $ipv6 = 1 ] && echo :: || echo 0.0.0.0)" \
+		"$LAB_PORT" >>"$LABDIR/tcpsrc-serve.log" 2>&1 &
 	_LAB_PIDS+=($!)
 	ok=0
 	for ((i = 0; i < 50; i++)); do
@@ -336,9 +343,150 @@ lab_create() {
 		sleep 0.1
 	done
 	[ $ok = 1 ] || lab_fail "lab_create: tcpsrc serve did not come up: $(cat "$LABDIR/tcpsrc-serve.log")"
-	lab_log "lab $LAB: $n link(s)$([ $bcp38 = 1 ] && echo ', bcp38') ready in" \
+	lab_log "lab $LAB: $n link(s)$([ $bcp38 = 1 ] && echo ', bcp38')$([ $ipv6 = 1 ] &&
+		echo ', ipv6') ready in" \
 		"$(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms, logs in $LABDIR"
 	return 0
+}
+
+# ---------------------------------------------------------------------------------------
+# IPv6 (lab_create N --ipv6)
+#
+#   $LAB-lan   lan0 fd00:10::2/64 (a ULA: only NAT66 gets it out), default via fd00:10::1
+#   $LAB-gw    lan0 fd00:10::1/64, wanK 2001:db8:K::2/64 (static; the ISP's advertisement
+#              gives the router, no address), forwarding 0, accept_ra 1: the kernel puts
+#              "default via fe80::1 dev wanK proto ra" in main
+#   $LAB-ispK  cK fe80::1 (its only link-local) + 2001:db8:K::1/64, radvd on cK (router
+#              lifetime $LAB_RA_LIFETIME_S, every 3-4 s), nK 2001:db8:64:K::1/64, IPv6
+#              forwarding 1, 2001:db8:ffff::/64 via 2001:db8:64:K::2, the routed prefix
+#              2001:db8:K:100::/56 via 2001:db8:K::2; --bcp38: drops from cK what is not
+#              from 2001:db8:K::/48
+#   $LAB-net   iK 2001:db8:64:K::2/64, 2001:db8:ffff::10-19/128 on lo (service and probe
+#              addresses), 2001:db8:K::/48 via 2001:db8:64:K::1; tcpsrc serves on :: (both
+#              families)
+LAB_SERVICE6=2001:db8:ffff::10
+LAB_RA_LIFETIME_S=${LAB_RA_LIFETIME_S:-30}
+
+# _lab_create_ipv6 N BCP38: called by lab_create before the interfaces are up.
+_lab_create_ipv6() {
+	local n=$1 bcp38=$2 k i
+	command -v radvd >/dev/null || lab_fail "lab_create --ipv6: radvd missing (make deps)"
+	for ((k = 1; k <= n; k++)); do
+		# no automatic link-local on cK: fe80::1 is the router, whatever its MAC
+		# keep_addr_on_down: lab_carrier_down sets cK down, which would take its
+		# global IPv6 addresses with it, unlike IPv4's (fe80::1: lab_carrier_up)
+		_lab_run "isp$k" sysctl -qw "net.ipv6.conf.c$k.addr_gen_mode=1" \
+			"net.ipv6.conf.c$k.keep_addr_on_down=1" net.ipv6.conf.all.forwarding=1
+		_lab_ip "isp$k" <<-EOF
+			addr add fe80::1/64 dev c$k nodad
+			addr add 2001:db8:$k::1/64 dev c$k nodad
+			addr add 2001:db8:64:$k::1/64 dev n$k nodad
+		EOF
+	done
+	{
+		echo "addr add fd00:10::2/64 dev lan0 nodad"
+	} | _lab_ip lan
+	{
+		echo "addr add fd00:10::1/64 dev lan0 nodad"
+		for ((k = 1; k <= n; k++)); do
+			echo "addr add 2001:db8:$k::2/64 dev wan$k nodad"
+		done
+	} | _lab_ip gw
+	{
+		for ((i = 10; i <= 19; i++)); do
+			echo "addr add 2001:db8:ffff::$i/128 dev lo"
+		done
+		for ((k = 1; k <= n; k++)); do
+			echo "addr add 2001:db8:64:$k::2/64 dev i$k nodad"
+		done
+	} | _lab_ip net
+}
+
+# _lab_up_ipv6 N BCP38: routes, BCP38 and radvd, once the interfaces are up.
+_lab_up_ipv6() {
+	local n=$1 bcp38=$2 k ok i
+	_lab_ip lan <<<"route add default via fd00:10::1 dev lan0"
+	for ((k = 1; k <= n; k++)); do
+		_lab_ip "isp$k" <<-EOF
+			route add 2001:db8:ffff::/64 via 2001:db8:64:$k::2 dev n$k
+			route add 2001:db8:$k:100::/56 via 2001:db8:$k::2 dev c$k
+		EOF
+		echo "route add 2001:db8:$k::/48 via 2001:db8:64:$k::1 dev i$k" | _lab_ip net
+		if [ "$bcp38" = 1 ]; then
+			_lab_nft "isp$k" <<-EOF
+				table inet lab6 {
+					chain forward {
+						type filter hook forward priority 0; policy accept;
+						iifname "c$k" ip6 saddr != 2001:db8:$k::/48 counter drop
+					}
+				}
+			EOF
+		fi
+		cat >"$LABDIR/radvd-isp$k.conf" <<-EOF
+			interface c$k {
+				AdvSendAdvert on;
+				MinRtrAdvInterval 3;
+				MaxRtrAdvInterval 4;
+				AdvDefaultLifetime $LAB_RA_LIFETIME_S;
+				prefix 2001:db8:$k::/64 { AdvOnLink on; AdvAutonomous off; };
+			};
+		EOF
+		ip netns exec "$LAB-isp$k" radvd -n -m stderr -C "$LABDIR/radvd-isp$k.conf" \
+			-p "$LABDIR/radvd-isp$k.pid" >>"$LABDIR/radvd-isp$k.log" 2>&1 &
+		_LAB_PIDS+=($!)
+	done
+	# the gateway's link-local addresses come with carrier: wait for them, so that what a
+	# test snapshots stays as it is
+	for i in lan0 $(seq -f 'wan%g' 1 "$n"); do
+		lab_wait_cmd 5 sh -c "ip -n $LAB-gw -6 addr show dev $i scope link | grep -q inet6" ||
+			lab_fail "lab_create --ipv6: no link-local address on $i"
+	done
+	# the gateway learns every ISP's router from its advertisements
+	for ((k = 1; k <= n; k++)); do
+		ok=0
+		for ((i = 0; i < 100; i++)); do
+			if lab_gw ip -6 route show default dev "wan$k" | grep -q 'via fe80::1 .*proto ra'
+			then
+				ok=1
+				break
+			fi
+			sleep 0.1
+		done
+		[ $ok = 1 ] || lab_fail "lab_create --ipv6: no advertised router on wan$k:" \
+			"$(cat "$LABDIR/radvd-isp$k.log")"
+	done
+}
+
+# lab_ra_stop K / lab_ra_start K: ISP K stops (or resumes) advertising itself; a stopped
+# radvd sends a final advertisement of lifetime 0, so the gateway drops the router at once.
+lab_ra_stop() {
+	local pid
+	_lab_check_link "${1:-}"
+	pid=$(cat "$LABDIR/radvd-isp$1.pid" 2>/dev/null) || lab_fail "lab_ra_stop: no radvd on isp$1"
+	kill -TERM "$pid"
+	lab_wait_cmd 5 sh -c "! kill -0 $pid 2>/dev/null" || lab_fail "lab_ra_stop: radvd $pid lives"
+}
+
+lab_ra_start() {
+	_lab_check_link "${1:-}"
+	ip netns exec "$LAB-isp$1" radvd -n -m stderr -C "$LABDIR/radvd-isp$1.conf" \
+		-p "$LABDIR/radvd-isp$1.pid" >>"$LABDIR/radvd-isp$1.log" 2>&1 &
+	_LAB_PIDS+=($!)
+}
+
+# lab_cut6 K / lab_heal6 K: ISP K silently drops the IPv6 it forwards (IPv4 goes on).
+lab_cut6() {
+	_lab_check_link "${1:-}"
+	printf 'flush chain inet labctl cut\nadd rule inet labctl cut meta nfproto ipv6 counter drop\n' |
+		_lab_nft "isp$1"
+}
+lab_heal6() { lab_heal "$@"; }
+
+# lab_cut4 K: ISP K silently drops the IPv4 it forwards (IPv6 goes on); lab_heal K ends it.
+lab_cut4() {
+	_lab_check_link "${1:-}"
+	printf 'flush chain inet labctl cut\nadd rule inet labctl cut meta nfproto ipv4 counter drop\n' |
+		_lab_nft "isp$1"
 }
 
 # _lab_nft NS: load the nft script on stdin in a namespace (one transaction).
@@ -486,6 +634,12 @@ lab_carrier_down() {
 lab_carrier_up() {
 	_lab_check_link "${1:-}"
 	ip -n "$LAB-isp$1" link set "c$1" up || lab_fail "lab_carrier_up $1 failed"
+	# --ipv6: a link-local address does not survive its interface's down (not even with
+	# keep_addr_on_down): the router gets its fe80::1 back
+	if [ -e "$LABDIR/radvd-isp$1.conf" ]; then
+		ip -n "$LAB-isp$1" -6 addr replace fe80::1/64 dev "c$1" nodad ||
+			lab_fail "lab_carrier_up $1: fe80::1 failed"
+	fi
 }
 
 # ---------------------------------------------------------------------------------------
@@ -626,16 +780,43 @@ lab_wait_state() {
 	return 1
 }
 
+# lab_link6_field LINK FIELD: a field of the link's "ipv6" object in the daemon's status.
+lab_link6_field() {
+	local json v
+	json=$(lab_ctl status --json 2>/dev/null) || return 1
+	v=$(jq -r --arg l "$1" --arg f "$2" \
+		'.links[] | select(.name == $l) | .ipv6 | if . == null then empty else .[$f] end' \
+		<<<"$json" 2>/dev/null) || return 1
+	[ -n "$v" ] || return 1
+	printf '%s\n' "$v"
+}
+
+# lab_wait_state6 LINK STATE TIMEOUT_S: until the link's IPv6 is in STATE; 1 on timeout.
+lab_wait_state6() {
+	local link=${1:?} state=${2:?} t=${3:-10} end cur='' LAB_CTL_TIMEOUT=3
+	end=$(( ${EPOCHREALTIME/./} + t * 1000000 ))
+	while :; do
+		cur=$(lab_link6_field "$link" state) || cur=
+		[ "$cur" = "$state" ] && return 0
+		[ "${EPOCHREALTIME/./}" -ge $end ] && break
+		sleep 0.1
+	done
+	lab_log "lab_wait_state6: $link's IPv6 is '${cur:-?}', not '$state', after ${t}s"
+	return 1
+}
+
+
 # lab_translog_hook: write a hook, $LAB_TRANSLOG_HOOK (for daemon.hook), that appends
 # "EPOCH_US LINK FROM TO ACTIVE" to $LAB_TRANSLOG for every transition (stamped like
-# $EPOCHREALTIME, in microseconds, when the hook runs).
+# $EPOCHREALTIME, in microseconds, when the hook runs); an IPv6 transition's LINK is
+# "NAME/ipv6".
 lab_translog_hook() {
 	[ -n "$LABDIR" ] || lab_fail "lab_translog_hook: no lab"
 	LAB_TRANSLOG=$LABDIR/transitions.log
 	: >"$LAB_TRANSLOG"
 	cat >"$LABDIR/translog.sh" <<-EOF
 		#!/bin/sh
-		echo "\$(date +%s%6N) \$UPLINK_NAME \$UPLINK_PREVIOUS_STATE \$UPLINK_STATE \${UPLINK_ACTIVE:--}" >>"$LAB_TRANSLOG"
+		echo "\$(date +%s%6N) \$UPLINK_NAME\${UPLINK_FAMILY:+/\$UPLINK_FAMILY} \$UPLINK_PREVIOUS_STATE \$UPLINK_STATE \${UPLINK_ACTIVE:--}" >>"$LAB_TRANSLOG"
 	EOF
 	chmod 755 "$LABDIR/translog.sh"
 	LAB_TRANSLOG_HOOK=$LABDIR/translog.sh
@@ -664,8 +845,8 @@ lab_wait_transition() {
 	return 1
 }
 
-# lab_snapshot FILE: the gateway's rules, routes and nftables ruleset (stateless: without
-# the counters' values, which traffic changes).
+# lab_snapshot FILE: the gateway's rules, routes (IPv6 ones too when the lab has IPv6) and
+# nftables ruleset (stateless: without the counters' values, which traffic changes).
 lab_snapshot() {
 	local f=${1:?lab_snapshot FILE}
 	{
@@ -673,8 +854,8 @@ lab_snapshot() {
 		lab_gw ip rule show
 		echo "# ip -6 rule"
 		lab_gw ip -6 rule show
-		echo "# ip route show table all"
-		lab_gw ip route show table all
+		echo "# ip route show table all (expiry times of advertised routes left out)"
+		lab_gw ip route show table all | sed -E 's/ expires [0-9]+sec//'
 		echo "# nft -s list ruleset"
 		lab_gw nft -s list ruleset
 	} >"$f" 2>&1

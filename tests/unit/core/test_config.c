@@ -400,7 +400,7 @@ static void test_gateway(void **state)
 	struct ul_config *c = parse_ok(
 		"links = ( { name = \"a\"; interface = \"wan1\"; gateway = \"auto\"; },\n"
 		"  { name = \"b\"; interface = \"wan2\"; gateway = \"192.168.0.1\"; },\n"
-		"  { name = \"c\"; interface = \"wan3\"; gateway = \"fe80::1\";\n"
+		"  { name = \"c\"; interface = \"wan3\"; gateway6 = \"fe80::1\";\n"
 		"    check = { targets = [ \"192.0.2.1\" ]; }; },\n"
 		"  { name = \"d\"; interface = \"ppp0\"; } );\n");
 	char buf[UL_ADDR_STRLEN];
@@ -408,16 +408,20 @@ static void test_gateway(void **state)
 	assert_int_equal(c->links[0].gw_mode, UL_GW_AUTO);
 	assert_int_equal(c->links[1].gw_mode, UL_GW_STATIC);
 	assert_string_equal(ul_addr_format(&c->links[1].gateway, buf, sizeof(buf)), "192.168.0.1");
-	assert_int_equal(c->links[2].gw_mode, UL_GW_STATIC);
-	assert_int_equal(c->links[2].gateway.family, AF_INET6);
+	assert_int_equal(c->links[2].gw_mode, UL_GW_NONE);
+	assert_int_equal(c->links[2].gw6_mode, UL_GW_STATIC);
+	assert_int_equal(c->links[2].gateway6.family, AF_INET6);
 	assert_int_equal(c->links[3].gw_mode, UL_GW_NONE);
 	ul_config_free(c);
 
 	expect_errs("links = ( { name = \"a\"; interface = \"wan1\"; gateway = \"dhcp\"; },\n"
 		    "  { name = \"b\"; interface = \"wan2\"; gateway = \"192.168.0.0/24\"; } );\n",
-		    "t.conf:1: links[0].gateway: \"dhcp\" is not an IPv4/IPv6 address or \"auto\"",
-		    "t.conf:2: links[1].gateway: \"192.168.0.0/24\" is not an IPv4/IPv6 address or "
+		    "t.conf:1: links[0].gateway: \"dhcp\" is not an IPv4 address or \"auto\"",
+		    "t.conf:2: links[1].gateway: \"192.168.0.0/24\" is not an IPv4 address or "
 		    "\"auto\"", (const char *)NULL);
+	expect_err("links = ( { name = \"a\"; interface = \"wan1\"; gateway = \"fe80::1\"; } );\n",
+		   "t.conf:1: links[0].gateway: \"fe80::1\" is an IPv6 address: IPv6 next hops go "
+		   "in gateway6");
 }
 
 /* ---- a gateway pair: snat to the shared address ---- */
@@ -910,6 +914,131 @@ static void test_pf(void **state)
 
 /* ---- sticky ---- */
 
+/* ---- IPv6 ---- */
+
+static void test_ipv6_link(void **state)
+{
+	struct ul_config *c = parse_ok(
+		"lan = { interfaces = [ \"lan0\" ]; networks = [ \"10.0.0.0/24\", \"fd00:10::/64\","
+		" \"2001:db8:2:100::/64\" ]; };\n"
+		"links = ( { name = \"a\"; interface = \"wan1\"; gateway = \"192.168.1.1\";\n"
+		"    gateway6 = \"auto\"; check = { targets = [ \"203.0.113.11\", \"2001:db8:ffff::11\" ]; }; },\n"
+		"  { name = \"b\"; interface = \"wan2\"; gateway6 = \"fe80::1\"; nat6 = \"prefix\";\n"
+		"    prefix6 = \"2001:db8:1:100::/56\"; },\n"
+		"  { name = \"c\"; interface = \"wan3\"; gateway6 = \"2001:db8:2::1\"; nat6 = \"none\";\n"
+		"    prefix6 = \"2001:db8:2:100::/64\"; },\n"
+		"  { name = \"d\"; interface = \"wan4\"; gateway6 = \"none\"; },\n"
+		"  { name = \"e\"; interface = \"wan5\"; } );\n");
+	char buf[UL_ADDR_STRLEN];
+
+	assert_int_equal(c->links[0].gw6_mode, UL_GW_AUTO);
+	assert_true(c->links[0].gw6_explicit);
+	assert_int_equal(c->links[0].nat6, UL_NAT6_MASQUERADE);
+	assert_int_equal(ul_check_family_targets(&c->links[0].check, AF_INET), 1);
+	assert_int_equal(ul_check_family_targets(&c->links[0].check, AF_INET6), 1);
+	assert_int_equal(c->links[1].gw6_mode, UL_GW_STATIC);
+	assert_string_equal(ul_addr_format(&c->links[1].gateway6, buf, sizeof(buf)), "fe80::1");
+	assert_int_equal(c->links[1].nat6, UL_NAT6_PREFIX);
+	assert_true(c->links[1].has_prefix6);
+	assert_string_equal(ul_addr_format(&c->links[1].prefix6, buf, sizeof(buf)),
+			    "2001:db8:1:100::/56");
+	assert_int_equal(c->links[2].nat6, UL_NAT6_NONE);
+	assert_int_equal(c->links[3].gw6_mode, UL_GW_NONE);
+	assert_true(c->links[3].gw6_explicit);
+	/* the default: auto, decided by the interface's addresses at run time */
+	assert_int_equal(c->links[4].gw6_mode, UL_GW_AUTO);
+	assert_false(c->links[4].gw6_explicit);
+	assert_string_equal(ul_nat6_name(UL_NAT6_PREFIX), "prefix");
+	ul_config_free(c);
+}
+
+static void test_ipv6_link_errors(void **state)
+{
+	expect_errs(
+		"links = ( { name = \"a\"; interface = \"wan1\"; gateway6 = \"192.168.1.1\"; },\n"
+		"  { name = \"b\"; interface = \"wan2\"; gateway6 = \"ff02::2\"; },\n"
+		"  { name = \"c\"; interface = \"wan3\"; gateway6 = \"dhcp\"; nat6 = \"nat\"; },\n"
+		"  { name = \"d\"; interface = \"wan4\"; nat6 = \"prefix\"; },\n"
+		"  { name = \"e\"; interface = \"wan5\"; prefix6 = \"2001:db8::/48\"; },\n"
+		"  { name = \"f\"; interface = \"wan6\"; nat6 = \"none\"; prefix6 = \"10.0.0.0/8\"; },\n"
+		"  { name = \"g\"; interface = \"wan7\"; nat6 = \"none\"; prefix6 = \"2001:db8::/96\"; },\n"
+		"  { name = \"h\"; interface = \"wan8\"; gateway6 = \"none\"; nat6 = \"masquerade\";\n"
+		"    check = { targets = [ \"192.0.2.1\", \"2001:db8::1\" ]; }; } );\n",
+		"t.conf:1: links[0].gateway6: \"192.168.1.1\" is an IPv4 address: IPv4 next hops go "
+		"in gateway",
+		"t.conf:2: links[1].gateway6: \"ff02::2\" cannot be a next hop (multicast, "
+		"unspecified or loopback)",
+		"t.conf:3: links[2].gateway6: \"dhcp\" is not an IPv6 address, \"auto\" or \"none\"",
+		"t.conf:3: links[2].nat6: \"nat\" is not one of masquerade|prefix|none",
+		"t.conf:4: links[3].nat6: \"prefix\" needs prefix6 (the link's routed prefix)",
+		"t.conf:5: links[4].prefix6: only used with nat6 = \"prefix\" or \"none\" (nat6 is "
+		"\"masquerade\")",
+		"t.conf:6: links[5].prefix6: \"10.0.0.0/8\" is not an IPv6 prefix "
+		"(\"2001:db8:1::/48\")",
+		"t.conf:7: links[6].prefix6: /96: a routed prefix is /8 to /64 long",
+		"t.conf:8: links[7].nat6: the link carries no IPv6 (gateway6 = \"none\")",
+		"t.conf:9: links[7].check.targets: 2001:db8::1 is an IPv6 target, but the link "
+		"carries no IPv6 (gateway6 = \"none\")",
+		(const char *)NULL);
+	/* the routed prefix against the LAN */
+	expect_err("lan = { networks = [ \"10.0.0.0/24\" ]; };\n"
+		   "links = ( { name = \"a\"; interface = \"wan1\"; nat6 = \"prefix\";\n"
+		   "    prefix6 = \"2001:db8:1:100::/64\"; } );\n",
+		   "t.conf:3: links[0].prefix6: nat6 \"prefix\" translates the LAN's IPv6 networks: "
+		   "lan.networks lists none");
+	expect_errs(
+		"lan = { networks = [ \"fd00:10::/48\", \"2001:db8:5::/64\" ]; };\n"
+		"links = ( { name = \"a\"; interface = \"wan1\"; nat6 = \"prefix\";\n"
+		"    prefix6 = \"2001:db8:1:100::/64\"; },\n"
+		"  { name = \"b\"; interface = \"wan2\"; nat6 = \"none\"; prefix6 = \"2001:db8:2::/64\"; },\n"
+		"  { name = \"c\"; interface = \"wan3\"; nat6 = \"none\"; prefix6 = \"2001:db8:5::/64\"; },\n"
+		"  { name = \"d\"; interface = \"wan4\"; nat6 = \"none\"; prefix6 = \"2001:db8:5::/64\"; } );\n",
+		"t.conf:3: links[0].prefix6: 2001:db8:1:100::/64 is longer than lan network "
+		"fd00:10::/48: prefix translation keeps the host bits, so the LAN prefix may be at "
+		"most as long",
+		"t.conf:4: links[1].prefix6: 2001:db8:2::/64 (nat6 \"none\": the LAN numbers from it) "
+		"is not in lan.networks",
+		"t.conf:6: links[3].prefix6: 2001:db8:5::/64 overlaps prefix6 2001:db8:5::/64 of "
+		"link \"c\"", (const char *)NULL);
+}
+
+static void test_ipv6_quorum(void **state)
+{
+	struct ul_config *c = parse_ok(
+		"links = ( { name = \"a\"; interface = \"wan1\"; check = { targets = [ \"192.0.2.1\","
+		" \"192.0.2.2\", \"2001:db8::1\", \"2001:db8::2\" ]; quorum = 2; }; } );\n");
+
+	assert_int_equal(c->links[0].check.quorum, 2);
+	ul_config_free(c);
+	expect_err("links = ( { name = \"a\"; interface = \"wan1\"; check = { targets = [\n"
+		   " \"192.0.2.1\", \"192.0.2.2\", \"2001:db8::1\" ];\n quorum = 2; }; } );\n",
+		   "t.conf:3: links[0].check.quorum: 2 is more than the 1 IPv6 target (quorum "
+		   "counts per family)");
+}
+
+static void test_ipv6_policy(void **state)
+{
+	struct ul_config *c = parse_ok(L2
+		"rules = ( { name = \"v6\"; src = [ \"fd00:10::/64\", \"10.0.0.0/24\" ];\n"
+		"  dst = [ \"2001:db8:99::/48\" ]; via = [ \"isp2\" ]; fallback = \"drop\"; } );\n"
+		"port_forwards = ( { proto = \"tcp\"; port = 8080; to = \"[fd00:10::5]:80\"; },\n"
+		"  { name = \"web4\"; proto = \"tcp\"; port = 8080; to = \"10.0.0.5:80\"; } );\n"
+		"sticky = { by = \"source\"; };\n");
+
+	assert_int_equal(c->rules[0].src[0].family, AF_INET6);
+	assert_int_equal(c->rules[0].src[1].family, AF_INET);
+	assert_int_equal(c->pfs[0].to.family, AF_INET6);
+	assert_int_equal(c->pfs[0].to_port, 80);
+	ul_config_free(c);
+	expect_errs(L1
+		"port_forwards = ( { proto = \"tcp\"; port = 80; to = \"[fe80::5]:80\"; },\n"
+		"  { proto = \"tcp\"; port = 81; to = \"[ff02::1]\"; } );\n",
+		"t.conf:2: port_forwards[0].to: \"[fe80::5]:80\" is not a LAN host's IPv6 address "
+		"(link-local, multicast, unspecified or loopback)",
+		"t.conf:3: port_forwards[1].to: \"[ff02::1]\" is not a LAN host's IPv6 address "
+		"(link-local, multicast, unspecified or loopback)", (const char *)NULL);
+}
+
 static void test_sticky(void **state)
 {
 	struct ul_config *c = parse_ok(L1);
@@ -1311,6 +1440,10 @@ int main(void)
 		cmocka_unit_test(test_rules_errors),
 		cmocka_unit_test(test_rules_ok),
 		cmocka_unit_test(test_pf),
+		cmocka_unit_test(test_ipv6_link),
+		cmocka_unit_test(test_ipv6_link_errors),
+		cmocka_unit_test(test_ipv6_quorum),
+		cmocka_unit_test(test_ipv6_policy),
 		cmocka_unit_test(test_sticky),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_defaults),

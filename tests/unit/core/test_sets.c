@@ -283,6 +283,12 @@ static void plan_sets(void **state)
 		rt[i].ifindex = 10 + (int)i;
 		rt[i].gw = c->links[i].gateway;
 		ul_addr_from_raw(&rt[i].addr, AF_INET, a);
+		/* dual-stack links: the IPv6 half of the rules is planned too */
+		rt[i].state6 = UL_ST_UP;
+		rt[i].has_addr6 = rt[i].has_gw6 = true;
+		assert_int_equal(ul_addr_parse(i ? "2001:db8:2::2" : "2001:db8:1::2", false,
+					       &rt[i].addr6), 0);
+		assert_int_equal(ul_addr_parse("fe80::1", false, &rt[i].gw6), 0);
 	}
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
 	t = nft_text(&p);

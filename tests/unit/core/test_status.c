@@ -310,6 +310,60 @@ static void test_metrics_escapes(void **state)
 	ul_buf_free(&b);
 }
 
+/* A dual-stack link: the "ipv6" object, the second table row, family labels. */
+static void test_ipv6(void **state)
+{
+	struct ul_status s;
+	struct ul_buf b = { 0 };
+	struct ul_status_link *a = &s.links[0];
+
+	(void)state;
+	sample(&s);
+	a->has_v6 = true;
+	a->v6.state = UL_ST_DOWN;
+	a->v6.active = false;
+	a->v6.has_gw = true;
+	assert_int_equal(ul_addr_parse("fe80::1", false, &a->v6.gw), 0);
+	a->v6.rtt_ms = -1;
+	a->v6.loss_pct = 100;
+	a->v6.since_s = 4.5;
+	a->v6.transitions = 3;
+	a->v6.probes.sent = 9;
+	ul_status_json(&s, &b);
+	ul_buf_put(&b, "", 1);
+	assert_non_null(strstr(b.p, "\"transitions\": 2, \"tx_bytes\": 12345678901, \"rx_bytes\": 2, \"tx_packets\": 3, "
+			      "\"rx_packets\": 4, \"connections\": 5, \"ipv6\": {\"state\": \"down\", "
+			       "\"active\": false, \"gateway\": \"fe80::1\", \"rtt_ms\": null, "
+			       "\"loss_pct\": 100.0, \"since_s\": 4.5, \"transitions\": 3}}, "
+			       "{\"name\": \"isp2\""));
+	assert_null(strstr(strstr(b.p, "isp2"), "ipv6"));   /* IPv4 only: no object */
+	ul_buf_free(&b);
+
+	ul_status_table(&s, &b);
+	ul_buf_put(&b, "", 1);
+	assert_non_null(strstr(b.p, "\nisp1    wan1     up     10s    1.4ms  0%    30      1     yes\n"
+			       "  ipv6  fe80::1  down   4s     -      100%  30      1     no\n"
+			       "isp2    ppp0"));
+	ul_buf_free(&b);
+
+	ul_status_metrics(&s, &b);
+	ul_buf_put(&b, "", 1);
+	assert_non_null(strstr(b.p, "uplinkd_link_up{link=\"isp1\",family=\"ipv4\"} 1\n"
+			       "uplinkd_link_up{link=\"isp1\",family=\"ipv6\"} 0\n"
+			       "uplinkd_link_up{link=\"isp2\",family=\"ipv4\"} 0\n"));
+	assert_non_null(strstr(b.p, "uplinkd_link_state{link=\"isp1\",family=\"ipv6\","
+			       "state=\"down\"} 1\n"));
+	assert_non_null(strstr(b.p, "uplinkd_probes_sent_total{link=\"isp1\",family=\"ipv6\"} 9\n"));
+	assert_non_null(strstr(b.p, "uplinkd_link_carrier{link=\"isp1\"} 1\n"));
+	ul_buf_free(&b);
+	/* without IPv6 anywhere: the 1.0 labels */
+	a->has_v6 = false;
+	ul_status_metrics(&s, &b);
+	ul_buf_put(&b, "", 1);
+	assert_null(strstr(b.p, "family="));
+	ul_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_table_cells),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_metrics_escapes),
+		cmocka_unit_test(test_ipv6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

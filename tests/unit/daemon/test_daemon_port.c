@@ -129,7 +129,8 @@ static int f_remove_all(void *ctx, const uint32_t *tables, size_t n_tables, uint
 
 static int f_ct_flush_mark(void *ctx, int family, uint32_t mark, uint32_t mask)
 {
-	CALL(ctx, "ct_flush_mark %s 0x%x/0x%x\n", family == AF_INET ? "ipv4" : "?", mark, mask);
+	CALL(ctx, "ct_flush_mark %s 0x%x/0x%x\n", family == AF_INET ? "ipv4" :
+	     family == AF_INET6 ? "ipv6" : "?", mark, mask);
 	return 0;
 }
 
@@ -174,6 +175,13 @@ static int f_sysctl_ensure(void *ctx, const char *key, int value, int atleast)
 	return 0;
 }
 
+static int f_sysctl_get(void *ctx, const char *key, long *value)
+{
+	CALL(ctx, "sysctl_get %s -> 1\n", key);
+	*value = 1;                     /* accept_ra as a fresh interface has it */
+	return 0;
+}
+
 static void f_sysctl_restore(void *ctx)
 {
 	CALL(ctx, "sysctl_restore\n");
@@ -208,6 +216,13 @@ static int f_hook_event(void *ctx, const char *name, const char *ifname, const c
 			const char *prev, const char *active_csv)
 {
 	CALL(ctx, "hook %s %s %s <- %s active=%s\n", name, ifname, state, prev, active_csv);
+	return 0;
+}
+
+static int f_hook_event6(void *ctx, const char *name, const char *ifname, const char *state,
+			 const char *prev, const char *active_csv)
+{
+	CALL(ctx, "hook ipv6 %s %s %s <- %s active=%s\n", name, ifname, state, prev, active_csv);
 	return 0;
 }
 
@@ -259,9 +274,9 @@ static struct ul_kport fake_port(struct fake *f)
 		.ct_flush_mark = f_ct_flush_mark, .ct_flush_unmarked = f_ct_flush_unmarked,
 		.ident_load = f_ident_load, .ident_save = f_ident_save,
 		.sysctl_open = f_sysctl_open, .sysctl_ensure = f_sysctl_ensure,
-		.sysctl_restore = f_sysctl_restore,
+		.sysctl_restore = f_sysctl_restore, .sysctl_get = f_sysctl_get,
 		.hooks_open = f_hooks_open, .hooks_configure = f_hooks_configure,
-		.hook_event = f_hook_event, .hooks_reap = f_hooks_reap,
+		.hook_event = f_hook_event, .hook_event6 = f_hook_event6, .hooks_reap = f_hooks_reap,
 		.prober_new = f_prober_new, .prober_bind = f_prober_bind,
 		.prober_stats = f_prober_stats, .prober_free = f_prober_free,
 		.priv_drop = f_priv_drop, .priv_can_setid = f_priv_can_setid,
@@ -536,6 +551,176 @@ static void start_carrier_loss_stop(void **state)
 	free(d);
 }
 
+/* Dual stack on the fake port: accept_ra 2 before IPv6 forwarding, the IPv6 half of the
+ * plan reconciled with the IPv4 one, a lost router that takes the link's IPv6 out alone, a
+ * carrier loss that flushes both families' connections and runs the hook for each. */
+static struct ul_kev addr6_kev(int ifindex, const char *a)
+{
+	struct ul_kev ev = { .type = UL_KEV_ADDR, .ifindex = ifindex, .addr_usable = true };
+
+	assert_int_equal(ul_addr_parse(a, false, &ev.addr), 0);
+	ev.addr.plen = 64;
+	return ev;
+}
+
+static struct ul_kev router_kev(enum ul_kev_type type, int ifindex)
+{
+	struct ul_kev ev = { .type = type, .ifindex = ifindex, .has_gw = true, .table = 254,
+			     .metric = 1024, .proto = 9 };
+
+	assert_int_equal(ul_addr_parse("::/0", true, &ev.addr), 0);
+	assert_int_equal(ul_addr_parse("fe80::1", false, &ev.gw), 0);
+	return ev;
+}
+
+static void dual_stack(void **state)
+{
+	char dir[] = "/tmp/ul-dport-XXXXXX", text[1024], sock[128];
+	struct ul_diag diag = { 0 };
+	struct ul_daemon *d = calloc(1, sizeof(*d));
+	struct fake f = { 0 };
+
+	assert_non_null(d);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(pipe(f.pipe), 0);
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
+	snprintf(text, sizeof(text),
+		 "lan = { interfaces = [ \"lan0\" ]; networks = [ \"10.0.0.0/24\", \"fd00::/64\" ]; };\n"
+		 "links = (\n"
+		 " { name = \"isp1\"; interface = \"wan1\"; gateway = \"192.168.1.1\";"
+		 " gateway6 = \"auto\"; },\n"
+		 " { name = \"isp2\"; interface = \"wan2\"; gateway = \"192.168.2.1\";"
+		 " gateway6 = \"auto\"; }\n"
+		 ");\n"
+		 "daemon = { control_socket = \"%s\"; log_level = \"error\"; };\n", sock);
+	assert_int_equal(ul_config_parse_string(text, "t.conf", &d->cfg, &diag), 0);
+	f.dump[f.n_dump++] = link_kev(5, "wan1", UP_FLAGS);
+	f.dump[f.n_dump++] = addr_kev(5, "192.168.1.2");
+	f.dump[f.n_dump++] = addr6_kev(5, "2001:db8:1::2");
+	f.dump[f.n_dump++] = router_kev(UL_KEV_ROUTE, 5);
+	f.dump[f.n_dump++] = link_kev(6, "wan2", UP_FLAGS);
+	f.dump[f.n_dump++] = addr_kev(6, "192.168.2.2");
+	f.dump[f.n_dump++] = addr6_kev(6, "2001:db8:2::2");
+	f.dump[f.n_dump++] = router_kev(UL_KEV_ROUTE, 6);
+	d->kp = fake_port(&f);
+	d->cfg_path = "t.conf";
+	d->level_override = -1;
+
+	assert_int_equal(ul_daemon_start(d), 0);
+	run_for(d, 50);
+	expect_calls(&f,
+		     "hooks_open\n"
+		     "sysctl_open\n"
+		     "ident_load .../links.ids\n"
+		     "ident_save .../links.ids isp1=1/201 isp2=2/202\n"
+		     "rtnl_open\n"
+		     "nft_open\n"
+		     "rtnl_dump_all -> 8\n"
+		     "sysctl_ensure net/ipv4/ip_forward 1\n"
+		     "sysctl_ensure net/ipv4/fib_multipath_hash_policy 1\n"
+		     "priv_drop\n"
+		     "hooks_configure \"\" 10\n"
+		     "sysctl_ensure net/ipv4/conf/wan1/rp_filter 2 (at least)\n"
+		     "sysctl_get net/ipv6/conf/wan1/accept_ra -> 1\n"
+		     "sysctl_ensure net/ipv6/conf/wan1/accept_ra 2\n"
+		     "sysctl_ensure net/ipv4/conf/wan2/rp_filter 2 (at least)\n"
+		     "sysctl_get net/ipv6/conf/wan2/accept_ra -> 1\n"
+		     "sysctl_ensure net/ipv6/conf/wan2/accept_ra 2\n"
+		     "sysctl_ensure net/ipv6/conf/all/forwarding 1\n"
+		     "sysctl_ensure net/ipv6/fib_multipath_hash_policy 1\n"
+		     "nft_apply\n"
+		     "reconcile tables 201 202 250 rules 1000-1099\n"
+		     "  route default via 192.168.1.1 dev wan1 table 201\n"
+		     "  route default via 192.168.2.1 dev wan2 table 202\n"
+		     "  route default nexthop via 192.168.1.1 dev wan1 weight 1 nexthop via "
+		     "192.168.2.1 dev wan2 weight 1 table 250\n"
+		     "  route default via fe80::1 dev wan1 table 201\n"
+		     "  route default via fe80::1 dev wan2 table 202\n"
+		     "  route default nexthop via fe80::1 dev wan1 weight 1 nexthop via "
+		     "fe80::1 dev wan2 weight 1 table 250\n"
+		     "  rule 1000: from all lookup main suppress_prefixlength 0\n"
+		     "  rule 1001: from 192.168.1.2 lookup 201\n"
+		     "  rule 1002: from 192.168.2.2 lookup 202\n"
+		     "  rule 1010: from all fwmark 0x100/0xff00 lookup 201\n"
+		     "  rule 1011: from all fwmark 0x200/0xff00 lookup 202\n"
+		     "  rule 1099: from all lookup 250\n"
+		     "  rule 1000: from all lookup main suppress_prefixlength 0\n"
+		     "  rule 1001: from 2001:db8:1::2 lookup 201\n"
+		     "  rule 1002: from 2001:db8:2::2 lookup 202\n"
+		     "  rule 1010: from all fwmark 0x100/0xff00 lookup 201\n"
+		     "  rule 1011: from all fwmark 0x200/0xff00 lookup 202\n"
+		     "  rule 1099: from all lookup 250\n"
+		     "hook isp1 wan1 up <- init active=isp1,isp2\n"
+		     "hook ipv6 isp1 wan1 up <- init active=isp1,isp2\n"
+		     "hook isp2 wan2 up <- init active=isp1,isp2\n"
+		     "hook ipv6 isp2 wan2 up <- init active=isp1,isp2\n");
+
+	/* isp2's router ends (its lifetime, or a last advertisement): IPv6 leaves isp2 alone,
+	 * its IPv4 stays; its IPv6 connections are flushed (no route out of it any more) */
+	f.pending[f.n_pending++] = router_kev(UL_KEV_ROUTE_DEL, 6);
+	ul_daemon_kernel_events(d);
+	run_for(d, 50);
+	expect_calls(&f,
+		     "rtnl_read_events -> 1\n"
+		     "reconcile tables 201 202 250 rules 1000-1099\n"
+		     "  route default via 192.168.1.1 dev wan1 table 201\n"
+		     "  route default via 192.168.2.1 dev wan2 table 202\n"
+		     "  route default nexthop via 192.168.1.1 dev wan1 weight 1 nexthop via "
+		     "192.168.2.1 dev wan2 weight 1 table 250\n"
+		     "  route default via fe80::1 dev wan1 table 201\n"
+		     "  route default via fe80::1 dev wan1 table 250\n"
+		     "  rule 1000: from all lookup main suppress_prefixlength 0\n"
+		     "  rule 1001: from 192.168.1.2 lookup 201\n"
+		     "  rule 1002: from 192.168.2.2 lookup 202\n"
+		     "  rule 1010: from all fwmark 0x100/0xff00 lookup 201\n"
+		     "  rule 1011: from all fwmark 0x200/0xff00 lookup 202\n"
+		     "  rule 1099: from all lookup 250\n"
+		     "  rule 1000: from all lookup main suppress_prefixlength 0\n"
+		     "  rule 1001: from 2001:db8:1::2 lookup 201\n"
+		     "  rule 1010: from all fwmark 0x100/0xff00 lookup 201\n"
+		     "  rule 1099: from all lookup 250\n"
+		     "ct_flush_mark ipv6 0x200/0xff00\n"
+		     "ct_flush_unmarked to 2001:db8:2::2 0xff00\n");
+
+	/* wan1's carrier goes: both families of isp1 down, both flushed, a hook for each (no
+	 * link's IPv6 is active now: isp2 has no router); the ruleset is the same (not sent
+	 * again) */
+	f.pending[f.n_pending++] = link_kev(5, "wan1", IFF_UP);
+	ul_daemon_kernel_events(d);
+	run_for(d, 50);
+	expect_calls(&f,
+		     "rtnl_read_events -> 1\n"
+		     "reconcile tables 201 202 250 rules 1000-1099\n"
+		     "  route default via 192.168.2.1 dev wan2 table 202\n"
+		     "  route default via 192.168.2.1 dev wan2 table 250\n"
+		     "  rule 1000: from all lookup main suppress_prefixlength 0\n"
+		     "  rule 1002: from 192.168.2.2 lookup 202\n"
+		     "  rule 1011: from all fwmark 0x200/0xff00 lookup 202\n"
+		     "  rule 1099: from all lookup 250\n"
+		     "  rule 1000: from all lookup main suppress_prefixlength 0\n"
+		     "  rule 1099: from all lookup 250\n"
+		     "ct_flush_mark ipv4 0x100/0xff00\n"
+		     "ct_flush_unmarked to 192.168.1.2 0xff00\n"
+		     "ct_flush_mark ipv6 0x100/0xff00\n"
+		     "ct_flush_unmarked to 2001:db8:1::2 0xff00\n"
+		     "hook isp1 wan1 down <- up active=isp2\n"
+		     "hook ipv6 isp1 wan1 down <- up active=\n");
+
+	assert_int_equal(ul_daemon_signal(d, SIGTERM), 1);
+	ul_daemon_stop(d);
+	expect_calls(&f,
+		     "nft_remove\n"
+		     "remove_all tables 201 202 250 rules 1000-1099\n"
+		     "sysctl_restore\n"
+		     "close\n");
+	ul_buf_free(&f.calls);
+	close(f.pipe[0]);
+	close(f.pipe[1]);
+	unlink(sock);
+	rmdir(dir);
+	free(d);
+}
+
 /* The daemon's log lines, from a file stderr points at while the test runs; the teardown
  * points stderr back and shows what was not looked at (cmocka's words of a failure). */
 static FILE *g_log;
@@ -790,6 +975,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(start_carrier_loss_stop),
+		cmocka_unit_test(dual_stack),
 		cmocka_unit_test_teardown(foreign_changes_repaired, log_restore),
 	};
 

@@ -338,6 +338,29 @@ static void test_disable_and_exec_failure(void **state)
 	assert_string_equal(slurp(f->out), "next\n");
 }
 
+/* An IPv6 transition: the 1.0 environment plus UPLINK_FAMILY=ipv6. */
+static void test_family(void **state)
+{
+	struct fix *f = *state;
+	char path[128], file[160];
+
+	write_script(f, "hook", recorder, path, sizeof(path));
+	assert_int_equal(ul_hooks_configure(f->h, path, 10), 0);
+	assert_int_equal(ul_hooks_event_family(f->h, "isp1", "wan1", "down", "up", "isp2", "ipv6"),
+			 0);
+	run_until(f, 1, 10000);
+	assert_string_equal(slurp(f->out), "isp1 down up [isp2]\n");
+	snprintf(file, sizeof(file), "%s/env.isp1", f->dir);
+	assert_string_equal(slurp(file),
+			    "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"
+			    "UPLINK_ACTIVE=isp2\n"
+			    "UPLINK_FAMILY=ipv6\n"
+			    "UPLINK_INTERFACE=wan1\n"
+			    "UPLINK_NAME=isp1\n"
+			    "UPLINK_PREVIOUS_STATE=up\n"
+			    "UPLINK_STATE=down\n");
+}
+
 static void test_free_kills_running(void **state)
 {
 	struct fix *f = *state;
@@ -438,6 +461,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timeout_kills, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disable_and_exec_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_family, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_kills_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_untrusted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_by_descriptor, setup, teardown),

@@ -144,6 +144,46 @@ static void test_icmp_match(void **state)
 	assert_int_equal(ul_probe_icmp_match(b, n, 0x4242, PL, &seq), 0);
 }
 
+/* ICMPv6 echo: type 128 out, 129 back with our payload, checksum left to the kernel. */
+static void test_icmp6(void **state)
+{
+	uint8_t b[64], v4[64], pl[UL_PROBE_ICMP_PAYLOAD], other[UL_PROBE_ICMP_PAYLOAD];
+	uint16_t seq = 0;
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(pl); i++) {
+		pl[i] = (uint8_t)(0x40 + i);
+		other[i] = (uint8_t)(0x41 + i);
+	}
+	n = ul_probe_icmp6_build(b, sizeof(b), 0x1234, 0xabcd, pl);
+	assert_int_equal(n, 8 + UL_PROBE_ICMP_PAYLOAD);
+	assert_int_equal(b[0], 128);
+	assert_int_equal(b[1], 0);
+	assert_int_equal(b[2] | b[3], 0);                  /* the kernel fills it in */
+	assert_int_equal(b[4] << 8 | b[5], 0x1234);
+	assert_int_equal(b[6] << 8 | b[7], 0xabcd);
+	assert_memory_equal(b + 8, pl, sizeof(pl));
+	/* the request itself is no answer */
+	assert_int_equal(ul_probe_icmp6_match(b, n, 0x1234, pl, &seq), 0);
+	b[0] = 129;
+	b[2] = 0x5a;                                       /* any checksum: the kernel checked */
+	assert_int_equal(ul_probe_icmp6_match(b, n, 0x1234, pl, &seq), 1);
+	assert_int_equal(seq, 0xabcd);
+	assert_int_equal(ul_probe_icmp6_match(b, n, 0x1235, pl, &seq), 0);     /* other prober */
+	assert_int_equal(ul_probe_icmp6_match(b, n, 0x1234, other, &seq), 0);  /* forged */
+	assert_int_equal(ul_probe_icmp6_match(b, 7, 0x1234, pl, &seq), 0);     /* short */
+	assert_int_equal(ul_probe_icmp6_match(NULL, 0, 0x1234, pl, &seq), 0);
+	b[1] = 1;
+	assert_int_equal(ul_probe_icmp6_match(b, n, 0x1234, pl, &seq), 0);     /* bad code */
+	/* an IPv4 echo reply (type 0) is not an ICMPv6 one */
+	n = ul_probe_icmp_build(v4, sizeof(v4), 0x1234, 1, pl);
+	v4[0] = 0;
+	assert_int_equal(ul_probe_icmp6_match(v4, n, 0x1234, pl, &seq), 0);
+	assert_int_equal(ul_probe_icmp6_build(b, 8 + UL_PROBE_ICMP_PAYLOAD - 1, 1, 1, pl), 0);
+	assert_int_equal(ul_probe_icmp6_build(NULL, 64, 1, 1, pl), 0);
+	assert_int_equal(ul_probe_icmp6_build(b, sizeof(b), 1, 1, NULL), 0);
+}
+
 /* An IPv4 header of ihl words in front of payload. */
 static size_t ip_wrap(uint8_t *out, size_t ihl, const uint8_t *pl, size_t plen, uint8_t proto)
 {
@@ -411,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_icmp_build),
 		cmocka_unit_test(test_icmp_match),
 		cmocka_unit_test(test_icmp_forged),
+		cmocka_unit_test(test_icmp6),
 		cmocka_unit_test(test_icmp_strip_ip),
 		cmocka_unit_test(test_dns_build),
 		cmocka_unit_test(test_dns_match),

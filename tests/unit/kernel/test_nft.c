@@ -632,6 +632,85 @@ static void test_rule_bytecode(void **state)
 	ul_ruleset_free(&rs);
 }
 
+/* The IPv6 half: prefix translation and a forward to an IPv6 host, as nft encodes them. */
+static void test_ipv6_bytecode(void **state)
+{
+	struct ul_ruleset rs;
+	struct ul_set *s;
+	struct ul_nrule *r;
+	struct ul_stmt *x;
+	struct built bt;
+	const struct msg *rules[4];
+	size_t nr = 0;
+
+	memset(&rs, 0, sizeof(rs));
+	s = ul_ruleset_add_set(&rs, "s6", UL_KEY_IPV6, true);
+	add_addr(s, "fd00:10::/64");
+	assert_non_null(ul_ruleset_add_chain(&rs, "n", UL_CHAIN_NAT, UL_HOOK_POSTROUTING, 100));
+	assert_non_null(ul_ruleset_add_chain(&rs, "d", UL_CHAIN_NAT, UL_HOOK_PREROUTING, -100));
+	r = rule(&rs, "n");
+	st(r, UL_M_NFPROTO, NULL)->family = AF_INET6;
+	st(r, UL_M_OIFNAME, "wan2");
+	st(r, UL_M_SADDR_SET, "s6")->family = AF_INET6;
+	x = st(r, UL_S_SNAT_PREFIX, NULL);
+	x->family = AF_INET6;
+	assert_int_equal(ul_addr_parse("2001:db8:2:100::/56", true, &x->addr), 0);
+	r = rule(&rs, "d");
+	st(r, UL_M_IIFNAME, "wan1");
+	st(r, UL_M_NFPROTO, NULL)->family = AF_INET6;
+	st(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
+	st(r, UL_M_DPORT, NULL)->port = 80;
+	x = st(r, UL_S_DNAT, NULL);
+	x->family = AF_INET6;
+	assert_int_equal(ul_addr_parse("fd00:10::5", false, &x->addr), 0);
+	x->port = 8080;
+
+	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), 0);
+	for (size_t i = 0; i < bt.n && nr < 4; i++)
+		if (bt.m[i].type == NFT_MSG_NEWRULE)
+			rules[nr++] = &bt.m[i];
+	assert_int_equal(nr, 2);
+	/* what `nft --debug=netlink` printed for "meta nfproto ipv6 oifname "wan2" ip6 saddr
+	 * @s6 snat ip6 prefix to 2001:db8:2:100::/56" and "iifname "wan1" meta nfproto ipv6
+	 * meta l4proto tcp th dport 80 dnat ip6 to [fd00:10::5]:8080" */
+	assert_string_equal(rule_text(rules[0], NULL, 0),
+		"inet uplinkd n\n"
+		"  [ meta load nfproto => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x0000000a ]\n"
+		"  [ meta load oifname => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x326e6177 0x00000000 0x00000000 0x00000000 ]\n"
+		"  [ payload load 16b @ network header + 8 => reg 1 ]\n"
+		"  [ lookup reg 1 set s6 ]\n"
+		"  [ immediate reg 1 0xb80d0120 0x00010200 0x00000000 0x00000000 ]\n"
+		"  [ immediate reg 2 0xb80d0120 0xff010200 0xffffffff 0xffffffff ]\n"
+		"  [ nat snat ip6 addr_min reg 1 addr_max reg 2 flags 0x40 ]\n");
+	assert_string_equal(rule_text(rules[1], NULL, 0),
+		"inet uplinkd d\n"
+		"  [ meta load iifname => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x316e6177 0x00000000 0x00000000 0x00000000 ]\n"
+		"  [ meta load nfproto => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x0000000a ]\n"
+		"  [ meta load l4proto => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x00000006 ]\n"
+		"  [ payload load 2b @ transport header + 2 => reg 1 ]\n"
+		"  [ cmp eq reg 1 0x00005000 ]\n"
+		"  [ immediate reg 1 0x100000fd 0x00000000 0x00000000 0x05000000 ]\n"
+		"  [ immediate reg 2 0x0000901f ]\n"
+		"  [ nat dnat ip6 addr_min reg 1 proto_min reg 2 flags 0x2 ]\n");
+	built_free(&bt);
+	ul_ruleset_free(&rs);
+
+	/* a prefix translation outside a postrouting nat chain is refused */
+	memset(&rs, 0, sizeof(rs));
+	assert_non_null(ul_ruleset_add_chain(&rs, "f", UL_CHAIN_FILTER, UL_HOOK_POSTROUTING, 0));
+	x = st(rule(&rs, "f"), UL_S_SNAT_PREFIX, NULL);
+	x->family = AF_INET6;
+	assert_int_equal(ul_addr_parse("2001:db8::/48", true, &x->addr), 0);
+	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), -EINVAL);
+	built_free(&bt);
+	ul_ruleset_free(&rs);
+}
+
 /* snat to a gateway pair's shared address (nft: "oifname wan1 ip saddr @s4 snat ip to
  * 192.168.1.10"), and snat to a prefix is refused */
 static void test_snat_bytecode(void **state)
@@ -1011,6 +1090,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fresh_batch),
 		cmocka_unit_test(test_rule_bytecode),
+		cmocka_unit_test(test_ipv6_bytecode),
 		cmocka_unit_test(test_snat_bytecode),
 		cmocka_unit_test(test_existing_kept_and_replaced),
 		cmocka_unit_test(test_existing_chain_hooks),

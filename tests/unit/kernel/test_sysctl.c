@@ -141,6 +141,29 @@ static void test_ensure_and_restore(void **state)
 	ul_sysctl_free(s);
 }
 
+/* ul_sysctl_get: what the daemon reads before it sets accept_ra (a WAN interface's 0 is
+ * the administrator's and stays). */
+static void test_get(void **state)
+{
+	struct fix *f = *state;
+	struct ul_sysctl *s;
+	long v;
+
+	put(f, "net/ipv6/conf/wan1/accept_ra", "1\n");
+	put(f, "net/ipv6/conf/wan2/accept_ra", "x\n");
+	assert_int_equal(ul_sysctl_new(f->sdir, &s), 0);
+	assert_int_equal(ul_sysctl_get(s, "net/ipv6/conf/wan1/accept_ra", &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(ul_sysctl_get(s, "net/ipv6/conf/wan2/accept_ra", &v), -EINVAL);
+	assert_int_equal(ul_sysctl_get(s, "net/ipv6/conf/nope/accept_ra", &v), -ENOENT);
+	assert_int_equal(ul_sysctl_get(s, "../x", &v), -EINVAL);
+	/* reading records nothing */
+	ul_sysctl_restore(s);
+	assert_string_equal(key(f, "net/ipv6/conf/wan1/accept_ra"), "1\n");
+	assert_null(get(f->state));
+	ul_sysctl_free(s);
+}
+
 static void test_bad_keys(void **state)
 {
 	struct fix *f = *state;
@@ -350,6 +373,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ensure_and_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_recovery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_state_file, setup, teardown),

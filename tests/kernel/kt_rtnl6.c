@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* rtnetlink and the reconciler in IPv6 against the real kernel: link tables with link-local
+ * next hops, the weighted multipath default, ip -6 rules at uplinkd's priorities, the
+ * router-advertised default route of the main table, address scope and flags. Runs inside a
+ * fresh network namespace (tests/integration/kernel_api.sh). */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <cmocka.h>
+
+#include "log.h"
+#include "reconcile.h"
+#include "rtnl.h"
+
+#define LO 1000
+#define HI 1099
+
+static int ifx[2];                      /* d0, d1 */
+static const uint32_t tables[] = { 201, 202, 250 };
+#define N_TABLES (sizeof(tables) / sizeof(tables[0]))
+
+__attribute__((format(printf, 1, 2)))
+static void sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("command failed: %s", cmd);
+}
+
+static void capture(const char *cmd, char *out, size_t len)
+{
+	FILE *f = popen(cmd, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(out, 1, len - 1, f);
+	out[n] = '\0';
+	pclose(f);
+}
+
+static struct ul_addr A(const char *s)
+{
+	struct ul_addr a;
+
+	assert_int_equal(ul_addr_parse(s, true, &a), 0);
+	return a;
+}
+
+static struct ul_route route(uint32_t table)
+{
+	struct ul_route r;
+
+	memset(&r, 0, sizeof(r));
+	r.family = AF_INET6;
+	r.table = table;
+	r.dst = A("::/0");
+	return r;
+}
+
+static void nh(struct ul_route *r, const char *gw, int ifindex, uint16_t weight)
+{
+	struct ul_nexthop *x = &r->nh[r->n_nh++];
+
+	memset(x, 0, sizeof(*x));
+	x->has_gw = true;
+	x->gw = A(gw);
+	x->ifindex = ifindex;
+	x->weight = weight;
+}
+
+static struct ul_iprule rule(uint32_t prio, uint32_t table)
+{
+	struct ul_iprule r;
+
+	memset(&r, 0, sizeof(r));
+	r.family = AF_INET6;
+	r.prio = prio;
+	r.table = table;
+	r.suppress_prefixlen = UL_NO_SUPPRESS;
+	return r;
+}
+
+/* What the planner makes of two dual-stack links (IPv6 half). */
+static void sample(struct ul_plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->routes[0] = route(201);
+	nh(&p->routes[0], "fe80::a", ifx[0], 1);
+	p->routes[1] = route(202);
+	nh(&p->routes[1], "fe80::b", ifx[1], 1);
+	p->routes[2] = route(250);
+	nh(&p->routes[2], "fe80::a", ifx[0], 30);
+	nh(&p->routes[2], "fe80::b", ifx[1], 70);
+	p->n_routes = 3;
+	p->rules[0] = rule(1000, RT_TABLE_MAIN);
+	p->rules[0].suppress_prefixlen = 0;
+	p->rules[1] = rule(1001, 201);
+	p->rules[1].src = A("2001:db8:a::1/128");
+	p->rules[2] = rule(1010, 201);
+	p->rules[2].fwmark = 0x100;
+	p->rules[2].fwmask = 0xff00;
+	p->rules[3] = rule(1011, 202);
+	p->rules[3].fwmark = 0x200;
+	p->rules[3].fwmask = 0xff00;
+	p->rules[4] = rule(1031, 202);
+	p->rules[4].src = A("2001:db8:2:100::/64");
+	p->rules[5] = rule(1099, 250);
+	p->n_rules = 6;
+}
+
+static int group_setup(void **state)
+{
+	ul_log_set_level(LOG_DEBUG);
+	if (geteuid() != 0) {
+		fprintf(stderr, "needs root in a network namespace\n");
+		exit(77);
+	}
+	sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0");
+	for (int i = 0; i < 2; i++) {
+		sh("ip link add d%d type veth peer name d%dp && ip link set d%dp up && "
+		   "ip link set d%d up && ip -6 addr add 2001:db8:%c::1/64 dev d%d nodad",
+		   i, i, i, i, 'a' + i, i);
+		ifx[i] = (int)if_nametoindex(i ? "d1" : "d0");
+		assert_true(ifx[i] > 0);
+	}
+	return 0;
+}
+
+static int open_h(void **state)
+{
+	struct ul_rtnl *h;
+
+	assert_int_equal(ul_rtnl_open(&h), 0);
+	*state = h;
+	return 0;
+}
+
+static int close_h(void **state)
+{
+	ul_rtnl_close(*state);
+	return 0;
+}
+
+static void assert_clean(struct ul_rtnl *h)
+{
+	struct ul_route *routes;
+	struct ul_iprule *rules;
+	char out[4096];
+	size_t n;
+
+	assert_int_equal(ul_rtnl_dump_routes(h, tables, N_TABLES, &routes, &n), 0);
+	assert_int_equal(n, 0);
+	free(routes);
+	assert_int_equal(ul_rtnl_dump_rules(h, LO, HI, &rules, &n), 0);
+	assert_int_equal(n, 0);
+	free(rules);
+	capture("ip -6 rule show | grep -E '^10[0-9][0-9]:' || true", out, sizeof(out));
+	assert_string_equal(out, "");
+	for (size_t i = 0; i < N_TABLES; i++) {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "ip -6 route show table %u 2>/dev/null", tables[i]);
+		capture(cmd, out, sizeof(out));
+		assert_string_equal(out, "");
+	}
+}
+
+static void test_routes6(void **state)
+{
+	struct ul_rtnl *h = *state;
+	struct ul_plan *p = calloc(1, sizeof(*p));
+	struct ul_route *have;
+	char out[4096];
+	size_t n;
+
+	assert_non_null(p);
+	sample(p);
+	for (int pass = 0; pass < 2; pass++)    /* replace is idempotent */
+		for (size_t i = 0; i < p->n_routes; i++)
+			assert_int_equal(ul_rtnl_route_replace(h, &p->routes[i]), 0);
+	/* the kernel stores "no metric" as 1024: they still come back as uplinkd's, equal */
+	assert_int_equal(ul_rtnl_dump_routes(h, tables, N_TABLES, &have, &n), 0);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < p->n_routes; j++)
+			found |= ul_route_eq(&have[i], &p->routes[j]);
+		assert_true(found);
+	}
+	free(have);
+	capture("ip -6 route show table 250", out, sizeof(out));
+	assert_non_null(strstr(out, "nexthop via fe80::a dev d0 weight 30"));
+	assert_non_null(strstr(out, "nexthop via fe80::b dev d1 weight 70"));
+	capture("ip -6 route show table 201", out, sizeof(out));
+	assert_non_null(strstr(out, "default via fe80::a dev d0"));
+
+	/* someone else's route in a link table, of another metric, is not uplinkd's */
+	sh("ip -6 route add 2001:db8:77::/48 via fe80::a dev d0 table 201 metric 5");
+	assert_int_equal(ul_rtnl_dump_routes(h, (const uint32_t[]){ 201 }, 1, &have, &n), 0);
+	assert_int_equal(n, 1);
+	free(have);
+	sh("ip -6 route del 2001:db8:77::/48 table 201 metric 5");
+
+	/* a new weight replaces the whole multipath route in place */
+	p->routes[2].nh[1].weight = 10;
+	assert_int_equal(ul_rtnl_route_replace(h, &p->routes[2]), 0);
+	capture("ip -6 route show table 250", out, sizeof(out));
+	assert_non_null(strstr(out, "nexthop via fe80::b dev d1 weight 10"));
+	assert_null(strstr(out, "weight 70"));
+	/* a multipath delete removes every hop (IPv6 deletes only the named one otherwise) */
+	for (size_t i = 0; i < p->n_routes; i++)
+		assert_int_equal(ul_rtnl_route_del(h, &p->routes[i]), 0);
+	assert_clean(h);
+	free(p);
+}
+
+static void test_rules6(void **state)
+{
+	struct ul_rtnl *h = *state;
+	struct ul_plan *p = calloc(1, sizeof(*p));
+	struct ul_iprule *have, r4;
+	char out[4096];
+	size_t n;
+
+	assert_non_null(p);
+	sample(p);
+	for (size_t i = 0; i < p->n_rules; i++)
+		assert_int_equal(ul_rtnl_rule_add(h, &p->rules[i]), 0);
+	assert_int_equal(ul_rtnl_rule_add(h, &p->rules[2]), -EEXIST);
+	/* the same priority in IPv4 is another rule */
+	r4 = p->rules[2];
+	r4.family = AF_INET;
+	assert_int_equal(ul_rtnl_rule_add(h, &r4), 0);
+	assert_int_equal(ul_rtnl_dump_rules(h, LO, HI, &have, &n), 0);
+	assert_int_equal(n, p->n_rules + 1);
+	free(have);
+	capture("ip -6 rule show", out, sizeof(out));
+	assert_non_null(strstr(out, "1000:\tfrom all lookup main suppress_prefixlength 0"));
+	assert_non_null(strstr(out, "1001:\tfrom 2001:db8:a::1 lookup 201"));
+	assert_non_null(strstr(out, "1010:\tfrom all fwmark 0x100/0xff00 lookup 201"));
+	assert_non_null(strstr(out, "1031:\tfrom 2001:db8:2:100::/64 lookup 202"));
+	assert_non_null(strstr(out, "1099:\tfrom all lookup 250"));
+	assert_int_equal(ul_rtnl_rule_del(h, &r4), 0);
+	for (size_t i = 0; i < p->n_rules; i++)
+		assert_int_equal(ul_rtnl_rule_del(h, &p->rules[i]), 0);
+	assert_clean(h);
+	free(p);
+}
+
+/* Both families through the reconciler: debris removed, then everything on remove_all. */
+static void test_reconcile6(void **state)
+{
+	struct ul_rtnl *h = *state;
+	struct ul_plan *p = calloc(1, sizeof(*p));
+	char out[4096];
+	size_t n6;
+
+	assert_non_null(p);
+	sample(p);
+	n6 = p->n_routes + p->n_rules;
+	/* an IPv4 route and rule alongside */
+	p->routes[p->n_routes].family = AF_INET;
+	p->routes[p->n_routes].table = 201;
+	p->routes[p->n_routes].dst = A("0.0.0.0/0");
+	p->routes[p->n_routes].nh[0].ifindex = ifx[0];
+	p->routes[p->n_routes].nh[0].weight = 1;
+	p->routes[p->n_routes++].n_nh = 1;
+	p->rules[p->n_rules] = rule(1010, 201);
+	p->rules[p->n_rules].family = AF_INET;
+	p->rules[p->n_rules].fwmark = 0x100;
+	p->rules[p->n_rules++].fwmask = 0xff00;
+	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), (int)n6 + 2);
+	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 0);
+	sh("ip -6 rule add pref 1040 lookup 77");
+	sh("ip -6 route add 2001:db8:9::/48 via fe80::a dev d0 table 202");
+	sh("ip -6 route del default table 201");
+	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 3);
+	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 0);
+	capture("ip -6 route show table 201", out, sizeof(out));
+	assert_non_null(strstr(out, "default via fe80::a dev d0"));
+	assert_int_equal(ul_reconcile_remove_all(h, tables, N_TABLES, LO, HI), (int)n6 + 2);
+	assert_clean(h);
+	free(p);
+}
+
+/* ---- events ---- */
+
+struct evlog {
+	struct ul_kev ev[1024];
+	size_t n;
+};
+
+static void collect(const struct ul_kev *ev, void *data)
+{
+	struct evlog *l = data;
+
+	if (l->n < sizeof(l->ev) / sizeof(l->ev[0]))
+		l->ev[l->n++] = *ev;
+}
+
+static const struct ul_kev *find(const struct evlog *l, enum ul_kev_type type, int ifindex,
+				 const char *addr)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ul_kev *e = &l->ev[i];
+		char txt[UL_ADDR_STRLEN];
+
+		if (e->type != type || (ifindex && e->ifindex != ifindex))
+			continue;
+		if (addr && strcmp(ul_addr_format(&e->addr, txt, sizeof(txt)), addr))
+			continue;
+		return e;
+	}
+	return NULL;
+}
+
+static const struct ul_kev *wait_for(struct ul_rtnl *h, struct evlog *l, enum ul_kev_type type,
+				     int ifindex, const char *addr)
+{
+	for (int i = 0; i < 20; i++) {
+		struct pollfd pfd = { .fd = ul_rtnl_event_fd(h), .events = POLLIN };
+		const struct ul_kev *e;
+
+		assert_int_equal(ul_rtnl_read_events(h, collect, l), 0);
+		e = find(l, type, ifindex, addr);
+		if (e)
+			return e;
+		poll(&pfd, 1, 100);
+	}
+	return NULL;
+}
+
+static void test_events6(void **state)
+{
+	struct ul_rtnl *h = *state;
+	struct evlog *l = calloc(1, sizeof(*l));
+	const struct ul_kev *e;
+	char txt[UL_ADDR_STRLEN];
+
+	assert_non_null(l);
+	assert_int_equal(ul_rtnl_dump_all(h, collect, l), 0);
+	e = find(l, UL_KEV_ADDR, ifx[0], "2001:db8:a::1/64");
+	assert_non_null(e);
+	assert_int_equal(e->scope, RT_SCOPE_UNIVERSE);
+	assert_true(e->addr_usable);
+	/* the kernel's link-local address is seen, and is no source for uplinkd */
+	for (size_t i = 0; i < l->n; i++)
+		if (l->ev[i].type == UL_KEV_ADDR && l->ev[i].ifindex == ifx[0] &&
+		    l->ev[i].addr.family == AF_INET6 && l->ev[i].scope == RT_SCOPE_LINK)
+			assert_false(l->ev[i].addr_usable);
+	assert_non_null(find(l, UL_KEV_ROUTE, ifx[0], "2001:db8:a::/64"));
+
+	/* a router advertisement's default route in main (what accept_ra=2 makes) */
+	l->n = 0;
+	sh("ip -6 route add default via fe80::1 dev d0 proto ra metric 1024 expires 600");
+	e = wait_for(h, l, UL_KEV_ROUTE, ifx[0], "::/0");
+	assert_non_null(e);
+	assert_true(e->has_gw);
+	assert_string_equal(ul_addr_format(&e->gw, txt, sizeof(txt)), "fe80::1");
+	assert_int_equal(e->proto, RTPROT_RA);
+	assert_int_equal(e->table, RT_TABLE_MAIN);
+	sh("ip -6 route del default via fe80::1 dev d0");
+	assert_non_null(wait_for(h, l, UL_KEV_ROUTE_DEL, ifx[0], "::/0"));
+
+	/* an address still in duplicate address detection cannot source probes yet */
+	l->n = 0;
+	sh("ip -6 addr add 2001:db8:a::7/64 dev d0");
+	e = wait_for(h, l, UL_KEV_ADDR, ifx[0], "2001:db8:a::7/64");
+	assert_non_null(e);
+	assert_true(e->addr_flags & IFA_F_TENTATIVE);
+	assert_false(e->addr_usable);
+	sh("ip -6 addr del 2001:db8:a::7/64 dev d0");
+	assert_non_null(wait_for(h, l, UL_KEV_ADDR_DEL, ifx[0], "2001:db8:a::7/64"));
+	free(l);
+}
+
+int main(void)
+{
+	if (getenv("KT_FILTER"))
+		cmocka_set_test_filter(getenv("KT_FILTER"));
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_routes6, open_h, close_h),
+		cmocka_unit_test_setup_teardown(test_rules6, open_h, close_h),
+		cmocka_unit_test_setup_teardown(test_reconcile6, open_h, close_h),
+		cmocka_unit_test_setup_teardown(test_events6, open_h, close_h),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, NULL);
+}
