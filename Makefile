@@ -74,6 +74,10 @@ KT_BINS    := $(KT_SRCS:tests/kernel/%.c=$(B)/kernel/%)
 LAB_SRCS   := $(wildcard tests/lab/*.c)
 LAB_BINS   := $(LAB_SRCS:tests/lab/%.c=$(B)/lab/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+# The test kit (tests/common/tk.h): layer-free helpers linked into every unit and kernel test.
+TK_SRCS    := $(wildcard tests/common/*.c)
+TK_OBJS    := $(TK_SRCS:tests/common/%.c=$(B)/obj/tests/common/%.o)
+TK_INC     := -Itests/common
 CORE_HDRS  := $(wildcard include/core/*.h)
 HDRS       := $(wildcard include/*/*.h)
 
@@ -124,27 +128,33 @@ $(B)/uplinkd: $(B)/obj/cmd/uplinkd.o $(LIBS_ALL)
 $(B)/uplinkctl: $(B)/obj/cmd/uplinkctl.o $(LIBS_ALL)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBS_ALL) $(LDLIBS)
 
-# Core unit tests: the core's headers and library only.
-$(B)/tests/core/%: tests/unit/core/%.c $(CORE_LIB) $(CORE_HDRS)
+# The test kit sees the core's headers only, so the core tests may link it.
+$(B)/obj/tests/common/%.o: tests/common/%.c $(wildcard tests/common/*.h) $(CORE_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CORE_INC) $(CFLAGS) $(CORE_CFLAGS) -Wno-error=unused-function -o $@ $< \
-		$(CORE_LIB) $(LDFLAGS) $(CORE_LIBS) $(TEST_LIBS)
+	$(CC) $(CPPFLAGS) $(CORE_INC) $(TK_INC) $(CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
 
 # The sysctl test points /proc/sys at a temporary directory: that hook (UL_SYSCTL_ROOT) is
 # compiled only into this test's own copy of sysctl.c, never into the daemon.
-$(B)/tests/kernel/test_sysctl: tests/unit/kernel/test_sysctl.c src/kernel/sysctl.c $(LIBS_ALL) $(HDRS)
+$(B)/tests/kernel/test_sysctl: tests/unit/kernel/test_sysctl.c src/kernel/sysctl.c $(LIBS_ALL) $(HDRS) $(TK_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -DUL_TESTING $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -Wno-error=unused-function \
-		-o $@ $< src/kernel/sysctl.c $(LIBS_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+	$(CC) $(CPPFLAGS) -DUL_TESTING $(ALL_INC) $(TK_INC) $(CFLAGS) $(ALL_CFLAGS) -Wno-error=unused-function \
+		-o $@ $< src/kernel/sysctl.c $(TK_OBJS) $(LIBS_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(LIBS_ALL) $(HDRS)
+# Core unit tests: the core's headers and library only (and the layer-free test kit).
+$(B)/tests/core/%: tests/unit/core/%.c $(CORE_LIB) $(CORE_HDRS) $(TK_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -Wno-error=unused-function -o $@ $< \
-		$(LIBS_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+	$(CC) $(CPPFLAGS) $(CORE_INC) $(TK_INC) $(CFLAGS) $(CORE_CFLAGS) -Wno-error=unused-function -o $@ $< \
+		$(TK_OBJS) $(CORE_LIB) $(LDFLAGS) $(CORE_LIBS) $(TEST_LIBS)
 
-$(B)/kernel/%: tests/kernel/%.c $(LIBS_ALL) $(HDRS)
+$(B)/tests/%: tests/unit/%.c $(LIBS_ALL) $(HDRS) $(TK_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_INC) $(CFLAGS) $(ALL_CFLAGS) -o $@ $< $(LIBS_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(TK_INC) $(CFLAGS) $(ALL_CFLAGS) -Wno-error=unused-function -o $@ $< \
+		$(TK_OBJS) $(LIBS_ALL) $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+
+$(B)/kernel/%: tests/kernel/%.c $(LIBS_ALL) $(HDRS) $(TK_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(TK_INC) $(CFLAGS) $(ALL_CFLAGS) -o $@ $< $(TK_OBJS) $(LIBS_ALL) \
+		$(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 $(B)/lab/%: tests/lab/%.c $(LIBS_ALL) $(HDRS)
 	@mkdir -p $(@D)

@@ -33,19 +33,20 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 		run_one "unit/$n" "$t"
 	done
 fi
-if [ "$what" = all ] || [ "$what" = integration ]; then
-	for t in tests/integration/*.sh; do
+# run_scripts KIND TIMEOUT_S: every tests/KIND/*.sh (matching the filter), bounded
+run_scripts() {
+	local kind=$1 limit=$2 t n
+	for t in tests/"$kind"/*.sh; do
 		[ -e "$t" ] || continue
 		n=$(basename "$t" .sh); [ -n "$filter" ] && [[ $n != *$filter* ]] && continue
-		run_one "integration/$n" timeout -k 10 300 bash "$t"
+		run_one "$kind/$n" timeout -k 10 "$limit" bash "$t"
 	done
+}
+if [ "$what" = all ] || [ "$what" = integration ]; then
+	run_scripts integration 300
 fi
 if [ "$what" = all ] || [ "$what" = system ]; then
-	for t in tests/system/*.sh; do
-		[ -e "$t" ] || continue
-		n=$(basename "$t" .sh); [ -n "$filter" ] && [[ $n != *$filter* ]] && continue
-		run_one "system/$n" timeout -k 10 180 bash "$t"
-	done
+	run_scripts system 180
 fi
 [ -n "$failed" ] && echo "failed:$failed"
 echo "$pass passed, $fail failed, $skip skipped"

@@ -198,7 +198,8 @@ const char *ul_nat6_name(enum ul_nat6 n);
 const char *ul_config_quote(const char *s, char *buf, size_t len);
 /* Link index by name, or -1. */
 int ul_config_link_index(const struct ul_config *c, const char *name);
-/* Name of a log level / check method (for status and dumps). */
+/* A check method's name (config, logs, dumps; names.c) and back: -1 for none. */
 const char *ul_check_method_name(enum ul_check_method m);
+int ul_check_method_parse(const char *s);
 
 #endif

@@ -31,7 +31,6 @@ struct ul_round {
 struct ul_fsm {
 	enum ul_state state;
 	bool carrier;                           /* last carrier report */
-	bool admin_down;                        /* uplinkctl disable */
 	uint32_t good_run, bad_run;             /* consecutive rounds */
 	struct ul_round window[UL_QUALITY_WINDOW];
 	uint32_t n_window, window_pos;

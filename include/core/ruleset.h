@@ -41,8 +41,7 @@ struct ul_set {
 };
 
 enum ul_chain_kind { UL_CHAIN_FILTER, UL_CHAIN_NAT, UL_CHAIN_ROUTE };
-enum ul_hook { UL_HOOK_NONE, UL_HOOK_PREROUTING, UL_HOOK_OUTPUT, UL_HOOK_POSTROUTING,
-	       UL_HOOK_FORWARD };
+enum ul_hook { UL_HOOK_NONE, UL_HOOK_PREROUTING, UL_HOOK_OUTPUT, UL_HOOK_POSTROUTING };
 
 enum ul_stmt_kind {
 	/* matches */
@@ -130,6 +129,10 @@ bool ul_ruleset_has_counter(const struct ul_ruleset *rs, const char *name);
 struct ul_stmt *ul_rule_add(struct ul_nrule *r, enum ul_stmt_kind kind);
 /* nft's name of a chain type ("filter", "nat", "route"), NULL for an unknown one. */
 const char *ul_chain_kind_name(enum ul_chain_kind k);
+/* The family of an address statement: its own, else its set's key, else its address. */
+uint8_t ul_stmt_family(const struct ul_ruleset *rs, const struct ul_stmt *s);
+/* All len bytes of a key 0xff (the open end of an interval). */
+bool ul_set_key_is_max(const uint8_t *k, size_t len);
 /* Bytes of one key of this type (ifname 16, ipv4 4, ipv6 16, port 2). */
 size_t ul_set_key_len(enum ul_set_key k);
 const struct ul_set *ul_ruleset_find_set(const struct ul_ruleset *rs, const char *name);

@@ -22,6 +22,7 @@
 #include "status.h"
 #include "view.h"
 
+/* Hook events waiting for the apply that acts on them; overflow drops the oldest. */
 #define UL_PENDING_HOOKS_MAX 64
 
 struct ul_daemon;

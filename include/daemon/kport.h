@@ -121,6 +121,11 @@ struct ul_kport {
 
 	/* close whatever was opened (hooks killed, sysctl state, nft, rtnetlink) */
 	void (*close)(void *ctx);
+
+	/* Why the kernel operation just called failed, in words (with the kernel's
+	 * extended-ack text when it gave one), "" when there are none: the lower layers do not
+	 * log their failures, the daemon reports each once with its own context. May be NULL. */
+	const char *(*last_error)(void *ctx);
 };
 
 /* Production: netlink, /proc/sys, fork/exec, real probes. ctx is allocated here and

@@ -10,7 +10,10 @@
 
 void ul_log_init(const char *ident);
 void ul_log_set_level(int level);
-int ul_log_get_level(void);
+/* Send every line that passes the level to fn instead of stderr/the journal (a test
+ * captures them); NULL restores the default. */
+typedef void (*ul_log_sink_fn)(void *ctx, int prio, const char *msg);
+void ul_log_set_sink(ul_log_sink_fn fn, void *ctx);
 void ul_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* `link isp1: up -> down (reason)`, with LINK=/STATE= fields in the journal. */
 void ul_log_transition(const char *link, const char *from, const char *to, const char *reason);

@@ -824,6 +824,31 @@ static bool valid_ifname(const char *s)
 	return true;
 }
 
+/* A link's required name-like key: missing, not valid, or copied into dst (where it was
+ * into *where, for the duplicate checks). */
+static void get_name(struct ctx *x, const config_setting_t *g, const char *gp, const char *key,
+		     bool (*valid)(const char *), const char *needs, const char *what,
+		     char *dst, size_t len, const config_setting_t **where)
+{
+	const config_setting_t *s;
+	char path[PATHLEN], q[QLEN];
+	const char *str;
+
+	switch (get_str(x, g, gp, key, &str, &s, path)) {
+	case 0:
+		err(x, g, path, "missing (every link needs %s)", needs);
+		break;
+	case 1:
+		if (!valid(str)) {
+			err(x, s, path, "%s is not %s", qstr(str, q, sizeof(q)), what);
+			break;
+		}
+		snprintf(dst, len, "%s", str);
+		*where = s;
+		break;
+	}
+}
+
 static bool valid_dns_name(const char *s)
 {
 	size_t n = strlen(s), label = 0;
@@ -1429,8 +1454,6 @@ static void parse_check(struct ctx *x, const config_setting_t *g, const char *gp
 	static const char *const keys[] = { "method", "targets", "port", "dns_name", "http_path",
 					    "interval_ms", "timeout_ms", "quorum", "down_after",
 					    "up_after", "max_rtt_ms", "max_loss_pct", NULL };
-	static const char *const methods[] = { [UL_CHECK_ICMP] = "icmp", [UL_CHECK_DNS] = "dns",
-					       [UL_CHECK_TCP] = "tcp", [UL_CHECK_HTTP] = "http" };
 	const config_setting_t *s, *qs;
 	char path[PATHLEN], q[QLEN];
 	const char *str;
@@ -1441,16 +1464,13 @@ static void parse_check(struct ctx *x, const config_setting_t *g, const char *gp
 
 	check_keys(x, g, gp, keys);
 	if (get_str(x, g, gp, "method", &str, &s, path) > 0) {
-		size_t i;
+		int m = ul_check_method_parse(str);
 
-		for (i = 0; i < 4; i++)
-			if (!strcmp(str, methods[i]))
-				break;
-		if (i == 4)
+		if (m < 0)
 			err(x, s, path, "%s is not one of icmp|dns|tcp|http",
 			    qstr(str, q, sizeof(q)));
 		else
-			k->method = (enum ul_check_method)i;
+			k->method = (enum ul_check_method)m;
 	}
 	r = member(x, g, gp, "targets", CONFIG_TYPE_LIST, path, &s);
 	if (r == 0) {
@@ -1676,34 +1696,10 @@ static void parse_link(struct ctx *x, const config_setting_t *g, size_t i)
 	}
 	check_keys(x, g, gp, keys);
 
-	switch (get_str(x, g, gp, "name", &str, &s, path)) {
-	case 0:
-		err(x, g, path, "missing (every link needs a name)");
-		break;
-	case 1:
-		if (!valid_link_name(str)) {
-			err(x, s, path, "%s is not a valid link name (1..15 of a-z 0-9 _ -)",
-			    qstr(str, q, sizeof(q)));
-			break;
-		}
-		snprintf(l->name, sizeof(l->name), "%s", str);
-		m->name = s;
-		break;
-	}
-	switch (get_str(x, g, gp, "interface", &str, &s, path)) {
-	case 0:
-		err(x, g, path, "missing (every link needs an interface)");
-		break;
-	case 1:
-		if (!valid_ifname(str)) {
-			err(x, s, path, "%s is not a valid interface name",
-			    qstr(str, q, sizeof(q)));
-			break;
-		}
-		snprintf(l->ifname, sizeof(l->ifname), "%s", str);
-		m->ifname = s;
-		break;
-	}
+	get_name(x, g, gp, "name", valid_link_name, "a name",
+		 "a valid link name (1..15 of a-z 0-9 _ -)", l->name, sizeof(l->name), &m->name);
+	get_name(x, g, gp, "interface", valid_ifname, "an interface", "a valid interface name",
+		 l->ifname, sizeof(l->ifname), &m->ifname);
 	if (get_str(x, g, gp, "gateway", &str, &s, path) > 0) {
 		struct ul_addr a;
 
@@ -2812,21 +2808,6 @@ int ul_config_link_index(const struct ul_config *c, const char *name)
 		if (!strcmp(c->links[i].name, name))
 			return (int)i;
 	return -1;
-}
-
-const char *ul_check_method_name(enum ul_check_method m)
-{
-	switch (m) {
-	case UL_CHECK_ICMP:
-		return "icmp";
-	case UL_CHECK_DNS:
-		return "dns";
-	case UL_CHECK_TCP:
-		return "tcp";
-	case UL_CHECK_HTTP:
-		return "http";
-	}
-	return "?";
 }
 
 size_t ul_check_family_targets(const struct ul_check *k, int family)

@@ -19,7 +19,7 @@
  * carry IPv4 while its IPv6 is down. With no link able to carry IPv6 the plan is the
  * IPv4-only one, unchanged.
  *
- * nftables (table inet uplinkd): see ul_plan_build_ruleset. */
+ * nftables (table inet uplinkd): see plan_ruleset. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

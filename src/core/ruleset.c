@@ -54,31 +54,31 @@ static bool elems_full(size_t n)
 	return n == 0 || (n >= 8 && !(n & (n - 1)));
 }
 
+/* One element fits its set: of the key's type and family, a host (or a single port)
+ * unless the set is an interval set. The one check, for adding and for installing. */
+static bool elem_ok(const struct ul_set *s, const union ul_set_elem *e)
+{
+	switch (s->key) {
+	case UL_KEY_IFNAME:
+		return e->ifname[0] && memchr(e->ifname, '\0', IFNAMSIZ);
+	case UL_KEY_IPV4:
+	case UL_KEY_IPV6:
+		return e->prefix.family == (s->key == UL_KEY_IPV4 ? AF_INET : AF_INET6) &&
+		       e->prefix.plen <= ul_set_key_len(s->key) * 8 &&
+		       (s->interval || e->prefix.plen == ul_set_key_len(s->key) * 8);
+	case UL_KEY_PORT:
+		return e->port.lo <= e->port.hi && (s->interval || e->port.lo == e->port.hi);
+	}
+	return false;
+}
+
 int ul_set_add_elem(struct ul_set *s, const union ul_set_elem *e)
 {
 	union ul_set_elem *p;
 	size_t ncap;
 
-	switch (s->key) {
-	case UL_KEY_IFNAME:
-		if (!e->ifname[0] || !memchr(e->ifname, '\0', IFNAMSIZ))
-			return -EINVAL;
-		break;
-	case UL_KEY_IPV4:
-	case UL_KEY_IPV6:
-		if (e->prefix.family != (s->key == UL_KEY_IPV4 ? AF_INET : AF_INET6) ||
-		    e->prefix.plen > ul_addr_len(e->prefix.family) * 8)
-			return -EINVAL;
-		if (!s->interval && !ul_addr_is_host(&e->prefix))
-			return -EINVAL;
-		break;
-	case UL_KEY_PORT:
-		if (e->port.lo > e->port.hi || (!s->interval && e->port.lo != e->port.hi))
-			return -EINVAL;
-		break;
-	default:
+	if (!elem_ok(s, e))
 		return -EINVAL;
-	}
 	if (elems_full(s->n_elems)) {
 		ncap = s->n_elems ? s->n_elems * 2 : 8;
 		if (ncap > SIZE_MAX / sizeof(*p))
@@ -209,7 +209,7 @@ static int range_cmp(const void *a, const void *b)
 	return r ? r : memcmp(x->hi, y->hi, 16);
 }
 
-static bool key_is_max(const uint8_t *k, size_t len)
+bool ul_set_key_is_max(const uint8_t *k, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		if (k[i] != 0xff)
@@ -219,22 +219,18 @@ static bool key_is_max(const uint8_t *k, size_t len)
 
 static int elem_range(const struct ul_set *s, const union ul_set_elem *e, struct ul_set_range *r)
 {
-	unsigned bits;
+	unsigned bits = (unsigned)ul_set_key_len(s->key) * 8;
 
 	memset(r, 0, sizeof(*r));
+	if (!elem_ok(s, e))
+		return -EINVAL;
 	switch (s->key) {
 	case UL_KEY_IFNAME:
-		if (!e->ifname[0] || !memchr(e->ifname, '\0', IFNAMSIZ))
-			return -EINVAL;
 		memcpy(r->lo, e->ifname, strlen(e->ifname));
 		memcpy(r->hi, r->lo, 16);
-		return 0;
+		break;
 	case UL_KEY_IPV4:
 	case UL_KEY_IPV6:
-		bits = (unsigned)ul_set_key_len(s->key) * 8;
-		if (e->prefix.family != (s->key == UL_KEY_IPV4 ? AF_INET : AF_INET6) ||
-		    e->prefix.plen > bits || (!s->interval && e->prefix.plen != bits))
-			return -EINVAL;
 		memcpy(r->lo, e->prefix.bytes, bits / 8);
 		/* clear any host bits, then the last address of the prefix */
 		for (unsigned bit = e->prefix.plen; bit < bits; bit++)
@@ -242,17 +238,15 @@ static int elem_range(const struct ul_set *s, const union ul_set_elem *e, struct
 		memcpy(r->hi, r->lo, 16);
 		for (unsigned bit = e->prefix.plen; bit < bits; bit++)
 			r->hi[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
-		return 0;
+		break;
 	case UL_KEY_PORT:
-		if (e->port.lo > e->port.hi || (!s->interval && e->port.lo != e->port.hi))
-			return -EINVAL;
 		r->lo[0] = (uint8_t)(e->port.lo >> 8);
 		r->lo[1] = (uint8_t)e->port.lo;
 		r->hi[0] = (uint8_t)(e->port.hi >> 8);
 		r->hi[1] = (uint8_t)e->port.hi;
-		return 0;
+		break;
 	}
-	return -EINVAL;
+	return 0;
 }
 
 int ul_set_ranges(const struct ul_set *s, struct ul_set_range **out, size_t *n_out)
@@ -285,7 +279,7 @@ int ul_set_ranges(const struct ul_set *s, struct ul_set_range **out, size_t *n_o
 		if (cur && !s->interval && !memcmp(cur->lo, r[i].lo, 16))
 			continue;
 		if (cur && s->interval) {
-			if (key_is_max(cur->hi, len))
+			if (ul_set_key_is_max(cur->hi, len))
 				continue;       /* cur runs to the end: it holds the rest */
 			memcpy(next, cur->hi, 16);
 			for (size_t k = len; k-- > 0;)
@@ -343,8 +337,6 @@ static const char *hook_name(enum ul_hook h)
 		return "output";
 	case UL_HOOK_POSTROUTING:
 		return "postrouting";
-	case UL_HOOK_FORWARD:
-		return "forward";
 	case UL_HOOK_NONE:
 		break;
 	}
@@ -472,8 +464,7 @@ static const char *l4_name(uint8_t p)
 	return NULL;
 }
 
-/* The family of an address statement: its own, else its set's key, else its address. */
-static uint8_t stmt_family(const struct ul_ruleset *rs, const struct ul_stmt *s)
+uint8_t ul_stmt_family(const struct ul_ruleset *rs, const struct ul_stmt *s)
 {
 	const struct ul_set *set;
 
@@ -523,10 +514,10 @@ static void print_stmt(FILE *f, const struct ul_ruleset *rs, const struct ul_stm
 		break;
 	case UL_M_SADDR_SET:
 	case UL_M_SADDR_IN_DYN:
-		fprintf(f, "%s saddr @%s", ip_word(stmt_family(rs, s)), s->str);
+		fprintf(f, "%s saddr @%s", ip_word(ul_stmt_family(rs, s)), s->str);
 		break;
 	case UL_M_DADDR_SET:
-		fprintf(f, "%s daddr @%s", ip_word(stmt_family(rs, s)), s->str);
+		fprintf(f, "%s daddr @%s", ip_word(ul_stmt_family(rs, s)), s->str);
 		break;
 	case UL_M_SPORT_SET:
 		fprintf(f, "th sport @%s", s->str);
@@ -550,26 +541,26 @@ static void print_stmt(FILE *f, const struct ul_ruleset *rs, const struct ul_stm
 			s->value);
 		break;
 	case UL_S_SET_UPDATE:
-		fprintf(f, "update @%s { %s saddr }", s->str, ip_word(stmt_family(rs, s)));
+		fprintf(f, "update @%s { %s saddr }", s->str, ip_word(ul_stmt_family(rs, s)));
 		break;
 	case UL_S_MASQUERADE:
 		fputs("masquerade", f);
 		break;
 	case UL_S_DNAT:
 		ul_addr_format(&s->addr, a, sizeof(a));
-		if (stmt_family(rs, s) == AF_INET6 && s->port)
+		if (ul_stmt_family(rs, s) == AF_INET6 && s->port)
 			fprintf(f, "dnat ip6 to [%s]:%u", a, s->port);
 		else if (s->port)
 			fprintf(f, "dnat ip to %s:%u", a, s->port);
 		else
-			fprintf(f, "dnat %s to %s", ip_word(stmt_family(rs, s)), a);
+			fprintf(f, "dnat %s to %s", ip_word(ul_stmt_family(rs, s)), a);
 		break;
 	case UL_S_SNAT:
 		ul_addr_format(&s->addr, a, sizeof(a));
-		fprintf(f, "snat %s to %s", ip_word(stmt_family(rs, s)), a);
+		fprintf(f, "snat %s to %s", ip_word(ul_stmt_family(rs, s)), a);
 		break;
 	case UL_S_SNAT_PREFIX:
-		fprintf(f, "snat %s prefix to %s", ip_word(stmt_family(rs, s)),
+		fprintf(f, "snat %s prefix to %s", ip_word(ul_stmt_family(rs, s)),
 			ul_addr_format(&s->addr, a, sizeof(a)));
 		break;
 	case UL_V_ACCEPT:

@@ -46,6 +46,15 @@ static uint64_t now_ms(const struct ul_daemon *d)
 	return d->kp.now_ms(d->kp.ctx);
 }
 
+/* Why a port call failed: the kernel layer's words (with the kernel's own, when it gave
+ * some), else the errno's. Each failure is logged once, here in the daemon. */
+static const char *why(const struct ul_daemon *d, int err)
+{
+	const char *t = d->kp.last_error ? d->kp.last_error(d->kp.ctx) : NULL;
+
+	return t && t[0] ? t : strerror(-err);
+}
+
 /* A file of this instance's runtime directory: beside the control socket for now (one
  * place, so the runtime directory can move without touching the callers). */
 static void runtime_file(const struct ul_daemon *d, const struct ul_config *c,
@@ -151,10 +160,22 @@ static void transition_family(struct ul_daemon *d, struct ul_daemon_link *l,
 		snprintf(why, sizeof(why), "%s", t->reason);
 	ul_log_transition(d->cfg->links[l->idx].name, ul_state_name(t->from),
 			  ul_state_name(t->to), why);
-	/* the hook: IPv4 (1.0) transitions as in 1.0, IPv6 ones with UPLINK_FAMILY=ipv6 */
-	if (d->n_hooks_pending < sizeof(d->hooks_pending) / sizeof(d->hooks_pending[0]))
-		d->hooks_pending[d->n_hooks_pending++] =
-			(struct ul_pending_hook){ l->idx, t->from, t->to, family == AF_INET6 };
+	/* the hook: IPv4 (1.0) transitions as in 1.0, IPv6 ones with UPLINK_FAMILY=ipv6. Hook
+	 * events wait for the apply that acts on them; like the hook queue (hook.c), an
+	 * overflow (applies failing while links flap) drops the oldest, said once each */
+	if (d->n_hooks_pending == UL_PENDING_HOOKS_MAX) {
+		const struct ul_pending_hook *h = &d->hooks_pending[0];
+
+		ul_warn("hook queue full (%d events): dropping the oldest (%s %s)",
+			UL_PENDING_HOOKS_MAX,
+			h->idx < d->cfg->n_links ? d->cfg->links[h->idx].name : "?",
+			ul_state_name(h->to));
+		memmove(&d->hooks_pending[0], &d->hooks_pending[1],
+			(UL_PENDING_HOOKS_MAX - 1) * sizeof(d->hooks_pending[0]));
+		d->n_hooks_pending--;
+	}
+	d->hooks_pending[d->n_hooks_pending++] =
+		(struct ul_pending_hook){ l->idx, t->from, t->to, family == AF_INET6 };
 	schedule_apply(d, 0);
 }
 
@@ -256,6 +277,7 @@ static void refresh_link(struct ul_daemon *d, struct ul_daemon_link *l)
 	struct ul_fsm_params p = fsm_params(lc);
 	struct ul_transition t;
 	const char *down;
+	int err;
 
 	rt->state = l->fsm.state;
 	down = ul_view_link_rt(&d->view, lc, rt);
@@ -272,8 +294,11 @@ static void refresh_link(struct ul_daemon *d, struct ul_daemon_link *l)
 		char key[96];
 
 		snprintf(key, sizeof(key), "net/ipv4/conf/%s/rp_filter", lc->ifname);
-		if (!d->kp.sysctl_ensure(d->kp.ctx, key, 2, 1))
+		err = d->kp.sysctl_ensure(d->kp.ctx, key, 2, 1);
+		if (!err)
 			l->sysctl_done = true;
+		else
+			ul_err("link %s: %s", lc->name, why(d, err));
 	}
 
 	/* no carrier or no address: down (an address's return must be proven by probes) */
@@ -292,6 +317,9 @@ static void refresh_link(struct ul_daemon *d, struct ul_daemon_link *l)
 	}
 	refresh_link6(d, l, &old);
 
+	/* a change of state has scheduled its apply (transition); rt->state is only a copy,
+	 * stale after a probe round's transition: not a reason for another apply */
+	old.state = rt->state;
 	if (memcmp(&old, rt, sizeof(old)))
 		schedule_apply(d, 0);
 }
@@ -316,7 +344,7 @@ static int resync(struct ul_daemon *d)
 		err = d->kp.rtnl_dump_all(d->kp.ctx, ul_view_on_kev, v);
 	if (err) {
 		free(v);
-		ul_err("netlink dump failed: %s", strerror(-err));
+		ul_err("netlink dump failed: %s", why(d, err));
 		if (d->loop && !d->resync_t.armed)
 			ul_timer_arm(d->loop, &d->resync_t, now_ms(d) + RESYNC_RETRY_MS);
 		return err;
@@ -570,7 +598,7 @@ void ul_daemon_kernel_events(struct ul_daemon *d)
 		}
 		sysctl_soon(d);
 	} else if (err < 0 && err != -EAGAIN) {
-		ul_err("netlink events: %s", strerror(-err));
+		ul_err("netlink events: %s", why(d, err));
 	} else if (d->view.gw_dirty) {
 		ul_debug("netlink: default route added, reading the main table again");
 		resync(d);
@@ -645,7 +673,8 @@ static bool routing_eq(const struct ul_plan *a, const struct ul_plan *b)
 	return true;
 }
 
-static int apply(struct ul_daemon *d)
+/* On failure, what failed is in msg (logged by the caller, once). */
+static int apply(struct ul_daemon *d, char *msg, size_t len)
 {
 	struct ul_link_rt rt[UL_MAX_LINKS];
 	uint32_t tables[2 * UL_MAX_LINKS + 2], prio = d->cfg->daemon.rule_priority, carried;
@@ -657,8 +686,10 @@ static int apply(struct ul_daemon *d)
 
 	collect_rt(d, rt);
 	err = ul_plan_build(d->cfg, rt, &plan);
-	if (err)
+	if (err) {
+		snprintf(msg, len, "planning failed: %s", strerror(-err));
 		return err;
+	}
 	/* IPv6 forwarding once a link carries IPv6 (accept_ra 2 is set on the WAN interfaces
 	 * first, by refresh_link6: forwarding would purge the routers they learned) */
 	if (plan.v6 && !d->forwarding6 &&
@@ -687,7 +718,8 @@ static int apply(struct ul_daemon *d)
 		d->nft_synced = false;
 		err = d->kp.nft_apply(d->kp.ctx, &plan.nft);
 		if (err) {
-			ul_err("nftables: applying table inet uplinkd failed: %s", strerror(-err));
+			snprintf(msg, len, "nftables: applying table inet uplinkd failed: %s",
+				 why(d, err));
 			goto fail;
 		}
 		ul_debug("nftables: table inet uplinkd replaced");
@@ -699,6 +731,8 @@ static int apply(struct ul_daemon *d)
 		n = d->kp.remove_all(d->kp.ctx, NULL, 0, d->old_prio, d->old_prio + 99);
 		if (n < 0) {
 			err = n;
+			snprintf(msg, len, "routing: removing the rules %u-%u failed: %s",
+				 d->old_prio, d->old_prio + 99, why(d, err));
 			goto fail;
 		}
 		d->old_prio = 0;
@@ -729,7 +763,7 @@ static int apply(struct ul_daemon *d)
 					       prio + 99);
 	if (n < 0) {
 		err = n;
-		ul_err("routing: reconcile failed: %s", strerror(-err));
+		snprintf(msg, len, "routing: reconcile failed: %s", why(d, err));
 		goto fail;
 	}
 	d->n_old_tables = 0;
@@ -747,7 +781,7 @@ static int apply(struct ul_daemon *d)
 					       d->cfg->daemon.mark_mask);
 			if (err)
 				ul_warn("link %s: flushing its connections failed: %s",
-					d->cfg->links[i].name, strerror(-err));
+					d->cfg->links[i].name, why(d, err));
 			else
 				ul_info("link %s: connections flushed", d->cfg->links[i].name);
 			/* and those that predate uplinkd (unmarked, NATed to its address) */
@@ -758,6 +792,9 @@ static int apply(struct ul_daemon *d)
 					d->ct_unmarked_told = true;
 					ul_warn("conntrack: this kernel cannot flush by address (needs "
 						"6.8); connections older than uplinkd stay");
+				} else if (err && err != -EOPNOTSUPP) {
+					ul_warn("link %s: flushing its unmarked connections failed: %s",
+						d->cfg->links[i].name, why(d, err));
 				}
 			}
 		}
@@ -817,11 +854,11 @@ static void run_pending_hooks(struct ul_daemon *d)
 static void on_apply(struct ul_timer *t)
 {
 	struct ul_daemon *d = t->data;
-	int err = apply(d);
+	char msg[1200];
+	int err = apply(d, msg, sizeof(msg));
 
 	if (err) {
-		ul_err("applying the routing state failed (%s); retrying in %d ms",
-		       strerror(-err), RETRY_MS);
+		ul_err("%s; retrying in %d ms", msg, RETRY_MS);
 		schedule_apply(d, RETRY_MS);
 		return;
 	}
@@ -883,6 +920,42 @@ static bool same_check(const struct ul_check *a, const struct ul_check *b)
 	return !memcmp(a, b, sizeof(*a));
 }
 
+/* Connections are marked, and routed, by a link's mark and table. A link that carried
+ * traffic and is in the new config by name, on the same interface, with the same mark and
+ * table, goes on carrying (its bit follows it to its new place); any other that carried
+ * (gone, or its mark or table changed) has its connections forgotten, else they would
+ * leave by the wrong link. */
+static void forget_moved_links(struct ul_daemon *d, const struct ul_config *oc,
+			       const struct ul_config *nc)
+{
+	uint32_t carried = 0;
+	int err;
+
+	for (size_t o = 0; oc && o < oc->n_links; o++) {
+		const struct ul_link_conf *ol = &oc->links[o];
+		int i = ul_config_link_index(nc, ol->name);
+
+		if (!(d->carried & (1u << o)))
+			continue;
+		if (i >= 0 && !strcmp(ol->ifname, nc->links[i].ifname) &&
+		    ol->table == nc->links[i].table &&
+		    ul_link_mark(oc, o) == ul_link_mark(nc, (size_t)i) &&
+		    oc->daemon.mark_mask == nc->daemon.mark_mask) {
+			carried |= 1u << i;
+			continue;
+		}
+		err = d->kp.ct_flush_mark(d->kp.ctx, AF_INET, ul_link_mark(oc, o),
+					  oc->daemon.mark_mask);
+		if (err)
+			ul_warn("link %s: flushing its connections failed: %s", ol->name,
+				why(d, err));
+		else
+			ul_info("link %s: connections flushed (its mark or table changed, or it "
+				"is gone)", ol->name);
+	}
+	d->carried = carried;
+}
+
 /* Swap in a validated config: links kept by name keep their state and probe history. */
 static void http_configure(struct ul_daemon *d, const struct ul_config *oc);
 
@@ -938,9 +1011,9 @@ static int adopt_config(struct ul_daemon *d, struct ul_config *nc)
 			memmove(d->disabled[i], d->disabled[--d->n_disabled], UL_NAME_MAX);
 		else
 			i++;
+	forget_moved_links(d, oc, nc);
 	memcpy(d->links, nl, sizeof(nl));
 	d->cfg = nc;
-	d->carried &= (nc->n_links >= 32) ? ~0u : (1u << nc->n_links) - 1;
 	if (d->loop)
 		http_configure(d, oc);
 	d->carried6 &= (nc->n_links >= 32) ? ~0u : (1u << nc->n_links) - 1;
@@ -1004,8 +1077,14 @@ static void log_diag(const struct ul_diag *diag, int prio)
 /* The global sysctls multi-homing needs (the per-interface ones follow the interfaces). */
 static void ensure_sysctls(struct ul_daemon *d)
 {
-	d->fwd_set = !d->kp.sysctl_ensure(d->kp.ctx, "net/ipv4/ip_forward", 1, 0);
-	d->hash_set = !d->kp.sysctl_ensure(d->kp.ctx, "net/ipv4/fib_multipath_hash_policy", 1, 0);
+	int err;
+
+	if ((err = d->kp.sysctl_ensure(d->kp.ctx, "net/ipv4/ip_forward", 1, 0)))
+		ul_err("%s", why(d, err));
+	d->fwd_set = !err;
+	if ((err = d->kp.sysctl_ensure(d->kp.ctx, "net/ipv4/fib_multipath_hash_policy", 1, 0)))
+		ul_err("%s", why(d, err));
+	d->hash_set = !err;
 }
 
 /* Reload: the new config replaces the running one only when it is valid. */
@@ -1275,14 +1354,14 @@ static void teardown(struct ul_daemon *d)
 	if (d->nft_open) {
 		err = d->kp.nft_remove(d->kp.ctx);
 		if (err)
-			ul_err("nftables: removing table inet uplinkd failed: %s", strerror(-err));
+			ul_err("nftables: removing table inet uplinkd failed: %s", why(d, err));
 	}
 	if (d->rtnl_open && d->cfg) {
 		err = d->kp.remove_all(d->kp.ctx, tables, owned_tables(d, tables),
 				       d->cfg->daemon.rule_priority,
 				       d->cfg->daemon.rule_priority + 99);
 		if (err < 0)
-			ul_err("routing: cleanup failed: %s", strerror(-err));
+			ul_err("routing: cleanup failed: %s", why(d, err));
 	}
 	if (d->sysctl_open)
 		d->kp.sysctl_restore(d->kp.ctx);
@@ -1332,6 +1411,7 @@ int ul_daemon_start(struct ul_daemon *d)
 	err = ul_loop_new(&d->loop);
 	if (err)
 		goto out;
+	ul_loop_set_clock(d->loop, d->kp.now_ms, d->kp.ctx);   /* timers on the port's clock */
 	/* other instances connect to the instance lock to learn our pid: let them go */
 	if (d->locked) {
 		d->lock_w.cb = on_lock;
@@ -1349,7 +1429,7 @@ int ul_daemon_start(struct ul_daemon *d)
 	/* the sysctl state: one fixed directory per network namespace (the port's) */
 	err = d->kp.sysctl_open(d->kp.ctx);
 	if (err) {
-		ul_err("sysctl state: %s", strerror(-err));
+		ul_err("sysctl state: %s", why(d, err));
 		goto out;
 	}
 	d->sysctl_open = true;
@@ -1366,13 +1446,13 @@ int ul_daemon_start(struct ul_daemon *d)
 	}
 	err = d->kp.rtnl_open(d->kp.ctx);
 	if (err) {
-		ul_err("rtnetlink: %s", strerror(-err));
+		ul_err("rtnetlink: %s", why(d, err));
 		goto out;
 	}
 	d->rtnl_open = true;
 	err = d->kp.nft_open(d->kp.ctx);
 	if (err) {
-		ul_err("nftables: %s", strerror(-err));
+		ul_err("nftables: %s", why(d, err));
 		goto out;
 	}
 	d->nft_open = true;
@@ -1483,7 +1563,7 @@ int ul_daemon_dry_run(struct ul_daemon *d)
 	if (!err)
 		err = resync(d);
 	if (err) {
-		fprintf(stderr, "uplinkd: reading the kernel's interfaces: %s\n", strerror(-err));
+		fprintf(stderr, "uplinkd: reading the kernel's interfaces: %s\n", why(d, err));
 		goto out;
 	}
 	for (size_t i = 0; i < c->n_links; i++) {

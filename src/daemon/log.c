@@ -31,13 +31,21 @@ void ul_log_set_level(int level)
 	g_level = level;
 }
 
-int ul_log_get_level(void)
+static ul_log_sink_fn g_sink;
+static void *g_sink_ctx;
+
+void ul_log_set_sink(ul_log_sink_fn fn, void *ctx)
 {
-	return g_level;
+	g_sink = fn;
+	g_sink_ctx = ctx;
 }
 
 static void emit(int prio, const char *link, const char *state, const char *msg)
 {
+	if (g_sink) {
+		g_sink(g_sink_ctx, prio, msg);
+		return;
+	}
 #ifdef HAVE_LIBSYSTEMD
 	if (g_journal) {
 		if (link)

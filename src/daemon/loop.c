@@ -18,7 +18,15 @@ struct ul_loop {
 	bool stop;
 	struct epoll_event evs[32];     /* the batch being dispatched */
 	int n_evs;
+	uint64_t (*now_fn)(void *ctx);  /* the clock timers run on */
+	void *now_ctx;
 };
+
+static uint64_t mono_ms(void *ctx)
+{
+	(void)ctx;
+	return ul_now_ms();
+}
 
 uint64_t ul_now_us(void)
 {
@@ -78,18 +86,25 @@ static void heap_remove(struct ul_loop *l, size_t i)
 	}
 }
 
+/* The timerfd is armed relative to the loop's clock (which need not be the monotonic
+ * clock); it fires late rather than early, and timers_fire checks the clock again. */
 static void rearm(struct ul_loop *l)
 {
 	struct itimerspec its = { 0 };
-	uint64_t due = l->n ? l->heap[0]->due_ms : 0;
+	uint64_t due = l->n ? l->heap[0]->due_ms : 0, now;
 
 	if (due == l->armed_ms)
 		return;
 	if (due) {
-		its.it_value.tv_sec = (time_t)(due / 1000);
-		its.it_value.tv_nsec = (long)(due % 1000) * 1000000L;
+		now = l->now_fn(l->now_ctx);
+		if (due > now) {
+			its.it_value.tv_sec = (time_t)((due - now) / 1000);
+			its.it_value.tv_nsec = (long)((due - now) % 1000) * 1000000L;
+		} else {
+			its.it_value.tv_nsec = 1;       /* 0 would disarm it */
+		}
 	}
-	timerfd_settime(l->tw.fd, TFD_TIMER_ABSTIME, &its, NULL);
+	timerfd_settime(l->tw.fd, 0, &its, NULL);
 	l->armed_ms = due;
 }
 
@@ -139,7 +154,7 @@ static void timers_fire(struct ul_watch *w, uint32_t events)
 	if (read(w->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		return;
 	l->armed_ms = 0;
-	now = ul_now_ms();
+	now = l->now_fn(l->now_ctx);
 	while (l->n && l->heap[0]->due_ms <= now && !l->stop) {
 		struct ul_timer *t = l->heap[0];
 
@@ -157,6 +172,7 @@ int ul_loop_new(struct ul_loop **out)
 
 	if (!l)
 		return -ENOMEM;
+	l->now_fn = mono_ms;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->tw.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (l->epfd < 0 || l->tw.fd < 0) {
@@ -177,6 +193,30 @@ fail:
 		close(l->tw.fd);
 	free(l);
 	return err;
+}
+
+void ul_loop_set_clock(struct ul_loop *l, uint64_t (*now_ms)(void *ctx), void *ctx)
+{
+	l->now_fn = now_ms ? now_ms : mono_ms;
+	l->now_ctx = ctx;
+	l->armed_ms = 0;
+	rearm(l);
+}
+
+uint64_t ul_loop_now_ms(const struct ul_loop *l)
+{
+	return l->now_fn(l->now_ctx);
+}
+
+uint64_t ul_loop_next_due_ms(const struct ul_loop *l)
+{
+	return l->n ? l->heap[0]->due_ms : 0;
+}
+
+void ul_loop_fire_due(struct ul_loop *l)
+{
+	l->stop = false;
+	timers_fire(&l->tw, 0);
 }
 
 void ul_loop_free(struct ul_loop *l)

@@ -36,6 +36,7 @@ static int np_rtnl_open(void *ctx)
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return ul_rtnl_open(&np->rtnl);
 }
 
@@ -50,6 +51,7 @@ static int np_rtnl_read_events(void *ctx, ul_kev_cb cb, void *data)
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return ul_rtnl_read_events(np->rtnl, cb, data);
 }
 
@@ -57,6 +59,7 @@ static int np_rtnl_dump_all(void *ctx, ul_kev_cb cb, void *data)
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return ul_rtnl_dump_all(np->rtnl, cb, data);
 }
 
@@ -64,6 +67,7 @@ static int np_nft_open(void *ctx)
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return ul_nft_open(&np->nft);
 }
 
@@ -71,8 +75,10 @@ static int np_nft_apply(void *ctx, const struct ul_ruleset *rs)
 {
 	struct netlink_port *np = ctx;
 	size_t added, deleted, updated, created;
-	int ret = ul_nft_apply(np->nft, rs);
+	int ret;
 
+	ul_klog_clear();
+	ret = ul_nft_apply(np->nft, rs);
 	if (!ret) {
 		ul_nft_last_stats(np->nft, &added, &deleted, &updated, &created);
 		ul_debug("nftables: table inet uplinkd applied: %zu set%s filled, %zu updated in "
@@ -105,6 +111,7 @@ static int np_nft_remove(void *ctx)
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return np->nft ? ul_nft_remove(np->nft) : 0;
 }
 
@@ -169,6 +176,7 @@ static int np_reconcile(void *ctx, const struct ul_plan *want, const uint32_t *t
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return ul_reconcile(np->rtnl, want, tables, n_tables, lo, hi);
 }
 
@@ -177,16 +185,25 @@ static int np_remove_all(void *ctx, const uint32_t *tables, size_t n_tables, uin
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return np->rtnl ? ul_reconcile_remove_all(np->rtnl, tables, n_tables, lo, hi) : 0;
 }
 
 static int np_ct_flush_mark(void *ctx, int family, uint32_t mark, uint32_t mask)
 {
+	ul_klog_clear();
 	return ul_ct_flush_mark(family, mark, mask);
+}
+
+/* What the kernel layer said of the call that just failed (klog.h). */
+static const char *np_last_error(void *ctx)
+{
+	return ul_klog_last_error();
 }
 
 static int np_ct_flush_unmarked(void *ctx, const struct ul_addr *reply_dst, uint32_t mask)
 {
+	ul_klog_clear();
 	return ul_ct_flush_unmarked_to(reply_dst, mask);
 }
 
@@ -207,11 +224,9 @@ static int np_sysctl_open(void *ctx)
 	char dir[64];
 	int err = ul_sysctl_state_dir(dir, sizeof(dir));
 
-	if (err) {
-		ul_err("sysctl: the state directory of this network namespace: %s",
-		       strerror(-err));
-		return err;
-	}
+	ul_klog_clear();
+	if (err)
+		return err;     /* the daemon says so (once) */
 	return ul_sysctl_new(dir, &np->sysctl);
 }
 
@@ -219,6 +234,7 @@ static int np_sysctl_ensure(void *ctx, const char *key, int value, int atleast)
 {
 	struct netlink_port *np = ctx;
 
+	ul_klog_clear();
 	return ul_sysctl_ensure(np->sysctl, key, value, atleast);
 }
 
@@ -369,6 +385,7 @@ int ul_kport_netlink(struct ul_kport *out)
 		.routing_drift = np_routing_drift,
 		.sysctl_check = np_sysctl_check,
 		.close = np_close,
+		.last_error = np_last_error,
 	};
 	return 0;
 }

@@ -84,17 +84,6 @@ struct ul_prober {
 	struct ul_probe_stats st;
 };
 
-static const char *method_name(enum ul_check_method m)
-{
-	switch (m) {
-	case UL_CHECK_ICMP: return "icmp";
-	case UL_CHECK_DNS: return "dns";
-	case UL_CHECK_TCP: return "tcp";
-	case UL_CHECK_HTTP: return "http";
-	}
-	return "?";
-}
-
 /* ---- wire formats ---------------------------------------------------------------------- */
 
 static uint16_t csum16(const uint8_t *buf, size_t len)
@@ -366,12 +355,12 @@ static void note_error(struct slot *s, const char *what, int err)
 	p->st.errors++;
 	ul_addr_format(&p->chk.targets[s - p->slots], a, sizeof(a));
 	if (err == s->last_err) {
-		ul_debug("probe %s %s on %s: %s: %s", method_name(p->chk.method), a, p->ifname,
+		ul_debug("probe %s %s on %s: %s: %s", ul_check_method_name(p->chk.method), a, p->ifname,
 			 what, strerror(-err));
 		return;
 	}
 	s->last_err = err;
-	ul_warn("probe %s %s on %s: %s: %s", method_name(p->chk.method), a, p->ifname, what,
+	ul_warn("probe %s %s on %s: %s: %s", ul_check_method_name(p->chk.method), a, p->ifname, what,
 		strerror(-err));
 }
 
@@ -413,7 +402,7 @@ static void arm(struct ul_prober *p, struct ul_timer *t, uint64_t due_ms)
 	int err = ul_timer_arm(p->loop, t, due_ms);
 
 	if (err)
-		ul_err("probe %s on %s: timer: %s", method_name(p->chk.method), p->ifname,
+		ul_err("probe %s on %s: timer: %s", ul_check_method_name(p->chk.method), p->ifname,
 		       strerror(-err));
 }
 

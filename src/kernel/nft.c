@@ -134,14 +134,6 @@ static uint32_t set_flags(const struct ul_set *s)
 	return f;
 }
 
-static bool key_is_max(const uint8_t *k, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (k[i] != 0xff)
-			return false;
-	return true;
-}
-
 static bool key_is_zero(const uint8_t *k, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -246,7 +238,7 @@ static int emit_ranges(struct bctx *c, const struct ul_set *s, uint32_t id,
 		in_msg++;
 	}
 	for (size_t i = 0; i < n; i++) {
-		bool open = s->interval && key_is_max(r[i].hi, len);
+		bool open = s->interval && ul_set_key_is_max(r[i].hi, len);
 
 		if (in_msg + 2 > per_msg) {
 			ret = flush_elems(c, &ns, s->name, id, del);
@@ -406,8 +398,6 @@ static int hook_num(enum ul_hook h)
 		return NF_INET_LOCAL_OUT;
 	case UL_HOOK_POSTROUTING:
 		return NF_INET_POST_ROUTING;
-	case UL_HOOK_FORWARD:
-		return NF_INET_FORWARD;
 	case UL_HOOK_NONE:
 		break;
 	}
@@ -603,21 +593,6 @@ static uint8_t nfproto_of(uint8_t family)
 	return family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
 }
 
-/* Family of an address statement: its own, else its set's key, else its address. */
-static uint8_t stmt_family(const struct ul_ruleset *rs, const struct ul_stmt *s)
-{
-	const struct ul_set *set;
-
-	if (s->family)
-		return s->family;
-	if (s->kind == UL_S_DNAT || s->kind == UL_S_SNAT || s->kind == UL_S_SNAT_PREFIX)
-		return s->addr.family;
-	set = ul_ruleset_find_set(rs, s->str);
-	if (set && set->key == UL_KEY_IPV6)
-		return AF_INET6;
-	return AF_INET;
-}
-
 static bool needs_family(enum ul_stmt_kind k)
 {
 	return k == UL_M_SADDR_SET || k == UL_M_DADDR_SET || k == UL_M_SADDR_IN_DYN ||
@@ -644,7 +619,7 @@ static int check_set(const struct ul_ruleset *rs, const struct ul_chain *ch,
 static int check_stmt(const struct ul_ruleset *rs, const struct ul_chain *ch,
 		      const struct ul_stmt *s)
 {
-	uint8_t fam = needs_family(s->kind) ? stmt_family(rs, s) : AF_INET;
+	uint8_t fam = needs_family(s->kind) ? ul_stmt_family(rs, s) : AF_INET;
 	enum ul_set_key ipkey = fam == AF_INET6 ? UL_KEY_IPV6 : UL_KEY_IPV4;
 
 	if (fam != AF_INET && fam != AF_INET6) {
@@ -736,7 +711,7 @@ static int add_stmt(struct nftnl_rule *r, const struct ul_ruleset *rs, const str
 
 	if (needs_family(s->kind)) {
 		/* the dependency nft adds too: never read IPv4 offsets of an IPv6 packet */
-		fam = stmt_family(rs, s);
+		fam = ul_stmt_family(rs, s);
 		if (*l3ctx != fam) {
 			b8 = nfproto_of(fam);
 			ret = e_meta_load(r, NFT_META_NFPROTO);

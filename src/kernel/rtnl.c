@@ -255,6 +255,26 @@ struct nlmsghdr *ul_rtnl_build_route(void *buf, const struct ul_route *r, uint16
 	return nlh;
 }
 
+/* The head of a route or rule message: 1, with its header and its attributes in t, for
+ * a new_type or del_type message of IPv4 or IPv6; 0 for any other; -EINVAL when malformed.
+ * (The family is the first byte of both headers, struct rtmsg and struct fib_rule_hdr.) */
+static int parse_head(const struct nlmsghdr *nlh, uint16_t new_type, uint16_t del_type,
+		      size_t hdrlen, struct attr_tb *t, const void **hdr)
+{
+	const uint8_t *family;
+
+	_Static_assert(offsetof(struct rtmsg, rtm_family) == 0 &&
+		       offsetof(struct fib_rule_hdr, family) == 0, "family first");
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN)
+		return -EINVAL;
+	if (nlh->nlmsg_type != new_type && nlh->nlmsg_type != del_type)
+		return 0;
+	if (collect(nlh, hdrlen, t) < 0)
+		return -EINVAL;
+	*hdr = family = mnl_nlmsg_get_payload(nlh);
+	return *family == AF_INET || *family == AF_INET6;
+}
+
 int ul_rtnl_parse_route(const struct nlmsghdr *nlh, struct ul_route *r)
 {
 	const struct rtmsg *rtm;
@@ -262,15 +282,9 @@ int ul_rtnl_parse_route(const struct nlmsghdr *nlh, struct ul_route *r)
 	uint32_t table;
 	int n;
 
-	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN)
-		return -EINVAL;
-	if (nlh->nlmsg_type != RTM_NEWROUTE && nlh->nlmsg_type != RTM_DELROUTE)
-		return 0;
-	if (collect(nlh, sizeof(*rtm), &t) < 0)
-		return -EINVAL;
-	rtm = mnl_nlmsg_get_payload(nlh);
-	if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6)
-		return 0;
+	n = parse_head(nlh, RTM_NEWROUTE, RTM_DELROUTE, sizeof(*rtm), &t, (const void **)&rtm);
+	if (n <= 0)
+		return n;
 	if (rtm->rtm_type != RTN_UNICAST || (rtm->rtm_flags & RTM_F_CLONED))
 		return 0;
 
@@ -370,16 +384,11 @@ int ul_rtnl_parse_rule(const struct nlmsghdr *nlh, struct ul_iprule *r)
 	uint32_t v;
 	uint8_t proto;
 	bool foreign;
+	int n;
 
-	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN)
-		return -EINVAL;
-	if (nlh->nlmsg_type != RTM_NEWRULE && nlh->nlmsg_type != RTM_DELRULE)
-		return 0;
-	if (collect(nlh, sizeof(*frh), &t) < 0)
-		return -EINVAL;
-	frh = mnl_nlmsg_get_payload(nlh);
-	if (frh->family != AF_INET && frh->family != AF_INET6)
-		return 0;
+	n = parse_head(nlh, RTM_NEWRULE, RTM_DELRULE, sizeof(*frh), &t, (const void **)&frh);
+	if (n <= 0)
+		return n;
 
 	memset(r, 0, sizeof(*r));
 	r->family = frh->family;
@@ -703,9 +712,12 @@ static void log_extack(const struct nlmsghdr *nlh, int err)
 	if (collect(nlh, MNL_ALIGN(off), &t) < 0 || !t.tb[NLMSGERR_ATTR_MSG] ||
 	    mnl_attr_validate(t.tb[NLMSGERR_ATTR_MSG], MNL_TYPE_NUL_STRING) < 0)
 		return;
-	/* the expected ones (gone already, there already) are the caller's to judge */
-	ul_klog(err == -ENOENT || err == -ESRCH || err == -EEXIST ? LOG_DEBUG : LOG_WARNING,
-	       "rtnetlink: kernel says: %s", mnl_attr_get_str(t.tb[NLMSGERR_ATTR_MSG]));
+	/* the expected ones (gone already, there already) are the caller's to judge; the
+	 * others go with the failure the caller reports (klog.h) */
+	if (err == -ENOENT || err == -ESRCH || err == -EEXIST)
+		ul_kdebug("rtnetlink: kernel says: %s", mnl_attr_get_str(t.tb[NLMSGERR_ATTR_MSG]));
+	else
+		ul_klog_ack(mnl_attr_get_str(t.tb[NLMSGERR_ATTR_MSG]));
 }
 
 static int talk(struct ul_rtnl *h, struct nlmsghdr *req, msg_cb cb, void *data)
@@ -885,11 +897,11 @@ int ul_rtnl_read_events(struct ul_rtnl *h, ul_kev_cb cb, void *data)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
 			if (errno == ENOBUFS)
-				ul_kwarn("rtnetlink: event queue overrun, events lost");
+				ul_kerr("rtnetlink: event queue overrun, events lost");
 			return -errno;
 		}
 		if (msg.msg_flags & MSG_TRUNC) {
-			ul_kwarn("rtnetlink: truncated event datagram, events lost");
+			ul_kerr("rtnetlink: truncated event datagram, events lost");
 			return -ENOBUFS;
 		}
 		if (msg.msg_namelen != sizeof(sa) || sa.nl_pid != 0)
@@ -902,6 +914,23 @@ int ul_rtnl_read_events(struct ul_rtnl *h, ul_kev_cb cb, void *data)
 }
 
 /* ---- uplinkd's routes and rules ---------------------------------------------------------- */
+
+/* Room for one more element of sz bytes in *v (capacity *cap, n used), doubling from 16:
+ * 0 or -ENOMEM. */
+static int grow(void **v, size_t *cap, size_t n, size_t sz)
+{
+	size_t ncap = *cap ? 2 * *cap : 16;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = realloc(*v, ncap * sz);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = ncap;
+	return 0;
+}
 
 struct route_acc {
 	const uint32_t *tables;
@@ -927,15 +956,8 @@ static int route_msg(const struct nlmsghdr *nlh, void *data)
 		want = a->tables[i] == r.table;
 	if (!want)
 		return 0;
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 16;
-		struct ul_route *v = realloc(a->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		a->v = v;
-		a->cap = cap;
-	}
+	if (grow((void **)&a->v, &a->cap, a->n, sizeof(*a->v)))
+		return -ENOMEM;
 	a->v[a->n++] = r;
 	return 0;
 }
@@ -1016,15 +1038,8 @@ static int rule_msg(const struct nlmsghdr *nlh, void *data)
 	}
 	if (ret == 0 || r.prio < a->lo || r.prio > a->hi)
 		return 0;
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 16;
-		struct ul_iprule *v = realloc(a->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		a->v = v;
-		a->cap = cap;
-	}
+	if (grow((void **)&a->v, &a->cap, a->n, sizeof(*a->v)))
+		return -ENOMEM;
 	a->v[a->n++] = r;
 	return 0;
 }

@@ -3,11 +3,7 @@
 # weights 30/70 give a 30 % +- 6 share of new connections; three links 1:1:1 all carry;
 # an established connection survives a weight change.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 3 --bcp38
-conf=$LABDIR/uplinkd.conf
-TCPSRC=$UL_BUILD/lab/tcpsrc
+lab_test 3 --bcp38
 
 share() {  # output of tcpsrc count, address -> count
 	echo "$1" | awk -v a="$2" '$1 == a { print $2 }'

@@ -5,20 +5,16 @@
 #  - carrier loss: the link is down within 0.5 s;
 #  - 20 % random loss on a link for 15 s: no transition (3 targets, quorum 1).
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2 --bcp38
-conf=$LABDIR/uplinkd.conf
-TCPSRC=$UL_BUILD/lab/tcpsrc
+lab_test 2 --bcp38
 lab_conf 2 weights=1,1 interval=200 timeout=200 down=3 up=3 \
 	targets=203.0.113.11,203.0.113.12,203.0.113.13 quorum=1 > "$conf"
-lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
+lab_up "$conf"
 
 now_ms() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }
-transitions() {  # link -> transitions count from status --json
-	lab_ctl status --json | tr '{' '\n' | grep "\"name\": *\"$1\"" |
-		sed 's/.*"transitions": *\([0-9]*\).*/\1/'
+transitions() {  # link -> its transitions count (status --json, jq); 1 without a count
+	local n
+	n=$(lab_link_field "$1" transitions) && [[ $n =~ ^[0-9]+$ ]] || return 1
+	echo "$n"
 }
 
 # --- silent failure of isp1 while new connections keep coming
@@ -30,7 +26,11 @@ lab_cut 1
 start_ms=$(( t_cut ))
 lab_wait_state isp1 down 5 || lab_fail "isp1 not down after a silent failure"
 t_down=$(now_ms)
-wait $bpid
+wait $bpid || lab_fail "the burst failed (exit status $?): $(tail -n 3 "$LABDIR/burst.out")"
+# an empty or truncated result would pass every check below: it must have its attempts
+attempts=$(grep -c '^attempt ' "$LABDIR/burst.out")
+grep -q '^last_fail ' "$LABDIR/burst.out" || lab_fail "the burst's report is incomplete"
+[ "$attempts" -ge 35 ] || lab_fail "the burst made only $attempts attempts in 7 s"
 # attempts are stamped relative to burst start; burst started ~1 s before the cut
 b0=$(( t_cut - 1000 ))
 fails_late=$(awk -v cut=1000 '$1 == "attempt" && $3 == "fail" && $2 > cut + 2000' "$LABDIR/burst.out" | wc -l)
@@ -56,10 +56,7 @@ echo "$out" | grep -q "^fail 0$" || lab_fail "connections failed after failback:
 # --- carrier loss: down at once
 t0=$(now_ms)
 lab_carrier_down 2
-for _ in $(seq 100); do
-	lab_ctl status --json | tr '{' '\n' | grep "\"name\": *\"isp2\"" | grep -q '"state": *"down"' && break
-	sleep 0.01
-done
+lab_wait_state isp2 down 5 || lab_fail "isp2 not down after its carrier was lost"
 dt=$(( $(now_ms) - t0 ))
 echo "carrier loss: isp2 down after $dt ms"
 [ "$dt" -le 500 ] || lab_fail "carrier loss took $dt ms (> 500)"
@@ -70,11 +67,11 @@ lab_carrier_up 2
 lab_wait_state isp2 up 10 || lab_fail "isp2 not back after carrier returned"
 
 # --- a lossy link does not flap
-before=$(transitions isp1)
+before=$(transitions isp1) || lab_fail "no transitions count for isp1 in the status"
 lab_loss 1 20
 sleep 15
 lab_loss 1 0
-after=$(transitions isp1)
+after=$(transitions isp1) || lab_fail "no transitions count for isp1 in the status"
 echo "20% loss for 15 s: transitions of isp1 $before -> $after"
 [ "$before" = "$after" ] || lab_fail "isp1 flapped under 20% loss ($before -> $after transitions)"
 lab_uplinkd_stop || lab_fail "uplinkd exit status $?"

@@ -10,14 +10,10 @@
 # the daemon's open file descriptors are counted before and after (no leak), and its links
 # stay up throughout.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2
-conf=$LABDIR/uplinkd.conf
+lab_test 2
 sock=$LABDIR/ctl.sock
 lab_conf 2 weights=1,1 interval=200 timeout=200 level=info > "$conf"
-lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
+lab_up "$conf"
 sleep 0.5
 fd0=$(lab_fd_count "$LAB_UPLINKD_PID")
 lab_log "uplinkd has $fd0 open fds"

@@ -9,16 +9,11 @@
 #  - wan2's default route removed -> table 202 empty, its rules gone, isp2 carries nothing
 #    (a link without a gateway cannot route); put back -> all as before.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2 --bcp38
-conf=$LABDIR/uplinkd.conf
+lab_test 2 --bcp38
 lab_gw ip route add default via 192.168.2.1 dev wan2 metric 100
 lab_conf 2 weights=1,1 interval=200 timeout=200 down=3 up=3 gw=auto > "$conf"
-lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
-sleep 0.3
-lab_owned "$LABDIR/owned.before"
+lab_up "$conf"
+lab_baseline "$LABDIR/owned.before"
 grep -q "^default via 192.168.1.1 dev wan1" <(lab_gw ip route show table 201) ||
 	lab_fail "table 201: $(lab_gw ip route show table 201)"
 grep -q "^default via 192.168.2.1 dev wan2" <(lab_gw ip route show table 202) ||
@@ -53,12 +48,7 @@ echo "gateway replaced 192.168.1.1 -> 192.168.1.254: followed"
 lab_gw ip route del default via 192.168.1.254 dev wan1
 lab_gw ip route add default via 192.168.1.1 dev wan1
 wait_table 201 "^default via 192\.168\.1\.1 dev wan1 "
-for _ in $(seq 30); do
-	lab_owned "$LABDIR/owned.now"
-	cmp -s "$LABDIR/owned.before" "$LABDIR/owned.now" && break
-	sleep 0.1
-done
-diff "$LABDIR/owned.before" "$LABDIR/owned.now" || lab_fail "state differs after the gateway came back"
+lab_converge "$LABDIR/owned.before" "$LABDIR/owned.now" || lab_fail "state differs after the gateway came back"
 lab_traffic_via 1 40 || lab_fail "no traffic by isp1 through 192.168.1.1"
 echo "gateway 192.168.1.254 -> 192.168.1.1 (delete, add): followed"
 
@@ -77,12 +67,7 @@ echo "$out" | grep -q "^fail 0$" || lab_fail "traffic failed with isp2 without g
 echo "$out" | grep -q "^192.168.2.2 " && lab_fail "isp2 carries traffic without a gateway: $out"
 echo "wan2 default route removed: isp2 carries nothing"
 lab_gw ip route add default via 192.168.2.1 dev wan2 metric 100
-for _ in $(seq 30); do
-	lab_owned "$LABDIR/owned.now"
-	cmp -s "$LABDIR/owned.before" "$LABDIR/owned.now" && break
-	sleep 0.1
-done
-diff "$LABDIR/owned.before" "$LABDIR/owned.now" || lab_fail "state differs after wan2's gateway came back"
+lab_converge "$LABDIR/owned.before" "$LABDIR/owned.now" || lab_fail "state differs after wan2's gateway came back"
 lab_wait_state isp2 up 5 || lab_fail "isp2 not up"
 lab_traffic_via 2 40 || lab_fail "isp2 carries nothing after its gateway came back"
 lab_no_dups

@@ -6,10 +6,7 @@
 # the hook and its child are killed and that is logged; the hooks queued behind it then
 # run, in the order of the transitions.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2 --bcp38
-conf=$LABDIR/uplinkd.conf
+lab_test 2 --bcp38
 hook=$LABDIR/hook.sh
 hlog=$LABDIR/hook.log
 cat > "$hook" <<EOH
@@ -26,8 +23,7 @@ EOH
 chmod +x "$hook"
 lab_conf 2 weights=1,1 interval=200 timeout=200 down=3 up=3 \
 	daemon_extra="hook = \"$hook\"; hook_timeout_s = 1;" > "$conf"
-lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
+lab_up "$conf"
 for _ in $(seq 30); do [ "$(grep -c . "$hlog" 2>/dev/null)" -ge 2 ] && break; sleep 0.1; done
 [ "$(grep -c . "$hlog")" = 2 ] || lab_fail "start-up hooks: $(cat "$hlog")"
 
@@ -53,10 +49,7 @@ echo "$r" | grep -q "dev wan1" && ! echo "$r" | grep -q wan2 ||
 [ $worst -lt 500 ] || lab_fail "status took $worst ms while the hook hangs"
 pgrep -f "sleep 7772" >/dev/null || lab_fail "the hanging hook is not there"
 lab_ctl enable isp2 >/dev/null || lab_fail "enable"
-for _ in $(seq 40); do
-	grep -q "hook .* killed after 1s" "$LABDIR/uplinkd.log" && break
-	sleep 0.1
-done
+lab_wait_cmd 4 grep -q "hook .* killed after 1s" "$LABDIR/uplinkd.log"
 grep -q "hook $hook (isp1 down) killed after 1s" "$LABDIR/uplinkd.log" ||
 	lab_fail "the killed hook was not logged"
 echo "hook killed and logged $(( $(now_ms) - t0 )) ms after it was seen hanging (timeout 1 s)"

@@ -6,16 +6,7 @@
 # leftovers, no duplicates) and new connections use it again. Twice, to catch state kept
 # from the first round; then once more within a few milliseconds (one ip batch).
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2 --bcp38
-conf=$LABDIR/uplinkd.conf
-lab_conf 2 weights=1,1 interval=200 timeout=200 down=3 up=3 > "$conf"
-lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
-sleep 0.3
-lab_owned "$LABDIR/owned.before"
-lab_traffic_via 1 40 || lab_fail "isp1 carries nothing at the start"
+lab_fault_start
 
 now_ms() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }
 for round in 1 2; do
@@ -74,12 +65,7 @@ idx_new=$(lab_gw cat /sys/class/net/wan1/ifindex)
 lab_log "quick re-creation: ifindex $idx_old -> $idx_new"
 sleep 1.5	# longer than down_after rounds: stale probes would have taken it down by now
 lab_wait_state isp1 up 10 || lab_fail "isp1 not up after a quick re-creation of wan1"
-for _ in $(seq 30); do
-	lab_owned "$LABDIR/owned.after"
-	cmp -s "$LABDIR/owned.before" "$LABDIR/owned.after" && break
-	sleep 0.1
-done
-diff "$LABDIR/owned.before" "$LABDIR/owned.after" || lab_fail "quick re-creation: state differs"
+lab_converge "$LABDIR/owned.before" "$LABDIR/owned.after" || lab_fail "quick re-creation: state differs"
 lab_no_dups
 lab_traffic_via 1 40 || lab_fail "isp1 carries nothing after a quick re-creation"
 sleep 1

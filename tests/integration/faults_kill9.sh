@@ -9,10 +9,7 @@
 # At the end a clean SIGTERM must leave ip rule, ip route show table all and nft list
 # ruleset exactly as before the first start, and the sysctls restored.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2 --bcp38
-conf=$LABDIR/uplinkd.conf
+lab_test 2 --bcp38
 N=${FAULTS_KILL_ROUNDS:-20}
 seed=${FAULTS_SEED:-$$}
 RANDOM=$seed
@@ -27,15 +24,7 @@ sysctls() {
 		net.ipv4.conf.wan1.rp_filter net.ipv4.conf.wan2.rp_filter | tr '\n' ' '
 }
 state() { lab_owned "$LABDIR/$1.owned" --nft; }
-converged() {	# converged REF: wait until the state is REF's
-	for _ in $(seq 50); do
-		state now
-		cmp -s "$LABDIR/$1.owned" "$LABDIR/now.owned" && return 0
-		sleep 0.1
-	done
-	diff "$LABDIR/$1.owned" "$LABDIR/now.owned"
-	return 1
-}
+converged() { lab_converge "$LABDIR/$1.owned" "$LABDIR/now.owned" --nft; }	# to REF's state
 # start uplinkd without waiting for it (a kill may come during its start-up)
 start_nowait() {
 	rm -f "$LABDIR/ctl.sock"

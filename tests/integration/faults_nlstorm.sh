@@ -7,18 +7,13 @@
 #     with a real change lost in the overflow (wan2's carrier drops at the end of the storm):
 #     after SIGCONT it logs the resync, finds the change (isp2 down) and the state is right.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2 --bcp38
-conf=$LABDIR/uplinkd.conf
+lab_test 2 --bcp38
 lab_conf 2 weights=1,1 interval=200 timeout=200 down=3 up=3 > "$conf"
 lab_gw ip link add spare0 type veth peer name spare1
 lab_gw ip link set spare1 up
 lab_gw ip link set spare0 up
-lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
-sleep 0.3
-lab_owned "$LABDIR/owned.before"
+lab_up "$conf"
+lab_baseline "$LABDIR/owned.before"
 
 # storm_batch ROUNDS: address adds/deletes (each /24: address, prefix and local route
 # events) and link flaps on spare0, as an ip batch
@@ -57,7 +52,7 @@ echo "storm A: $((3 * n_cmds)) commands in $(( (${EPOCHREALTIME/./} - t0) / 1000
 [ $asked -gt 0 ] && [ $answered = $asked ] || lab_fail "status not answered during the storm"
 [ $worst -lt 2000 ] || lab_fail "status took $worst ms during the storm"
 sleep 0.5
-lab_wait_state isp1 up 5 && lab_wait_state isp2 up 5 || lab_fail "links not up after storm A"
+lab_all_up 5 || lab_fail "links not up after storm A"
 lab_owned "$LABDIR/owned.after"
 diff "$LABDIR/owned.before" "$LABDIR/owned.after" || lab_fail "storm A changed the state"
 lab_no_dups
@@ -69,10 +64,7 @@ for _ in 1 2 3 4 5; do ip -n "$LAB-gw" -batch "$LABDIR/storm.batch" || lab_fail 
 lab_carrier_down 2	# its events are lost in the overflow
 kill -CONT "$LAB_UPLINKD_PID"
 t0=${EPOCHREALTIME/./}
-for _ in $(seq 100); do
-	grep -q "resynchronising" "$LABDIR/uplinkd.log" && break
-	sleep 0.05
-done
+lab_wait_cmd 5 grep -q "resynchronising" "$LABDIR/uplinkd.log"
 grep -q "netlink events lost (ENOBUFS), resynchronising" "$LABDIR/uplinkd.log" ||
 	lab_fail "no resync logged after the overflow"
 lab_wait_state isp2 down 3 || lab_fail "the carrier loss lost in the overflow was not found"
@@ -82,12 +74,7 @@ grep -q "link isp2: up -> down (carrier lost)" "$LABDIR/uplinkd.log" || lab_fail
 lab_gw ip route show table 250 | grep -q wan2 && lab_fail "wan2 in the balance table while down"
 lab_carrier_up 2
 lab_wait_state isp2 up 10 || lab_fail "isp2 not back"
-for _ in $(seq 30); do
-	lab_owned "$LABDIR/owned.after"
-	cmp -s "$LABDIR/owned.before" "$LABDIR/owned.after" && break
-	sleep 0.1
-done
-diff "$LABDIR/owned.before" "$LABDIR/owned.after" || lab_fail "state differs after storm B"
+lab_converge "$LABDIR/owned.before" "$LABDIR/owned.after" || lab_fail "state differs after storm B"
 lab_no_dups
 lab_traffic_via 1 40 && lab_traffic_via 2 40 || lab_fail "traffic after the storms"
 lab_san_check

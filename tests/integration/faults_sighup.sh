@@ -6,10 +6,7 @@
 # calm reload to B before the storm), no duplicates, and connections held across the storm
 # (tcpsrc hold) survive.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2 --bcp38
-conf=$LABDIR/uplinkd.conf
+lab_test 2 --bcp38
 lab_conf 2 weights=1,1 interval=200 timeout=200 level=info > "$LABDIR/A.conf"
 lab_conf 2 weights=1,3 interval=200 timeout=200 level=info \
 	extra='rules = ( { name = "to12"; dst = [ "203.0.113.12/32" ]; via = [ "isp2", "isp1" ]; } );' \
@@ -19,15 +16,7 @@ use() { cp "$LABDIR/$1.conf" "$conf.tmp" && mv -f "$conf.tmp" "$conf"; }
 # state STEM: what uplinkd owns, with its nftables table (set elements left out)
 state() { lab_owned "$LABDIR/$1.owned" --nft; }
 # settle_to STEM: wait until the state equals the reference STEM
-settle_to() {
-	for _ in $(seq 50); do
-		state now
-		cmp -s "$LABDIR/$1.owned" "$LABDIR/now.owned" && return 0
-		sleep 0.1
-	done
-	diff "$LABDIR/$1.owned" "$LABDIR/now.owned"
-	return 1
-}
+settle_to() { lab_converge "$LABDIR/$1.owned" "$LABDIR/now.owned" --nft; }
 # reload_calm CONF: one SIGHUP and wait until it is logged as done and applied
 reload_calm() {
 	local n
@@ -42,8 +31,7 @@ reload_calm() {
 }
 
 use A
-lab_uplinkd_start "$conf"
-lab_all_up 10 || lab_fail "links not up"
+lab_up "$conf"
 sleep 0.3
 state refA
 reload_calm B

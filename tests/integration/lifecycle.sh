@@ -3,10 +3,7 @@
 # and on SIGTERM leaves ip rules, routes, nftables and sysctls exactly as it found them.
 # kill -9 leaves traffic flowing (fail-static); a restart adopts what is there, no duplicates.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2 --bcp38
-conf=$LABDIR/uplinkd.conf
+lab_test 2 --bcp38
 lab_conf 2 weights=1,1 > "$conf"
 
 lab_snapshot "$LABDIR/before"
@@ -67,7 +64,7 @@ links = ( { name = "isp1"; interface = "wan1"; gateway = "192.168.1.1"; },
           { name = "isp2"; interface = "wan2"; gateway = "192.168.2.1"; } );
 EOC
 lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 3 && lab_wait_state isp2 up 3 || lab_fail "links without check not up"
+lab_all_up 3 || lab_fail "links without check not up"
 lab_carrier_down 2
 lab_wait_state isp2 down 2 || lab_fail "carrier-only link not down on carrier loss"
 lab_carrier_up 2

@@ -3,11 +3,7 @@
 # reload with bad and good configs without breaking connections, hook environment and
 # order, garbage on the control socket.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2 --bcp38
-conf=$LABDIR/uplinkd.conf
-TCPSRC=$UL_BUILD/lab/tcpsrc
+lab_test 2 --bcp38
 hook=$LABDIR/hook.sh
 cat > "$hook" <<EOH
 #!/bin/sh
@@ -16,8 +12,7 @@ EOH
 chmod +x "$hook"
 mkconf() { lab_conf 2 weights=1,1 daemon_extra="hook = \"$hook\"; hook_timeout_s = 5;" "$@" > "$conf"; }
 mkconf
-lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
+lab_up "$conf"
 
 # status --json: exactly the contract's schema
 json=$(lab_ctl status --json) || lab_fail "status --json failed"

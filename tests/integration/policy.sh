@@ -3,11 +3,7 @@
 # addresses (BCP38): port pinning, destination pinning with fallback, source-subnet pinning
 # with fallback "drop" that never leaks, sticky by source, port forwards on every link.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 2 --bcp38
-conf=$LABDIR/uplinkd.conf
-TCPSRC=$UL_BUILD/lab/tcpsrc
+lab_test 2 --bcp38
 lab_bg net "$TCPSRC" serve 0.0.0.0 5002
 lab_bg lan "$TCPSRC" serve 0.0.0.0 5003
 
@@ -25,8 +21,7 @@ rules = (
 port_forwards = (
   { name = "web"; proto = "tcp"; port = 8080; to = "10.0.0.2:5003"; }
 );' > "$conf"
-lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
+lab_up "$conf"
 
 # port pinning
 out=$(lab_lan "$TCPSRC" count 203.0.113.10 5002 50 -p 4)
@@ -73,8 +68,7 @@ echo "fallbacks: ok"
 
 # sticky by source
 lab_conf 2 weights=1,1 extra='sticky = { by = "source"; timeout_s = 600; };' > "$conf"
-lab_uplinkd_start "$conf"
-lab_wait_state isp1 up 10 && lab_wait_state isp2 up 10 || lab_fail "links not up"
+lab_up "$conf"
 out=$(lab_lan "$TCPSRC" count 203.0.113.10 5001 100 -p 4)
 a=$(seen "$out" 192.168.1.2); b=$(seen "$out" 192.168.2.2)
 [ "$a" = 100 ] || [ "$b" = 100 ] || lab_fail "100 connections from one host used both links: $out"

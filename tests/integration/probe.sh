@@ -9,29 +9,18 @@
 #      10.77.0.2 (dropped by nftables), 10.77.0.3 (rejected: ICMP host unreachable);
 #      arp_ignore=1 so b answers ARP only for 10.99.0.2
 # so a probe reaches 10.77.0.1 only when it leaves by va through table 77.
+. "$(dirname "$0")/../lab/lab.sh"
 set -u
-B=${UL_BUILD:-build}
-T="$B/lab/probe_tool"
+T="$UL_BUILD/lab/probe_tool"
 
-if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
-if [ ! -x "$T" ]; then echo "FAIL: $T is not built"; exit 1; fi
+lab_require_root
+[ -x "$T" ] || lab_fail "$T is not built"
+lab_begin
+NA=$LAB-a
+NB=$LAB-b
+ip netns add "$NA" && ip netns add "$NB" || lab_fail "ip netns add failed"
 
-NA=ulp$$a
-NB=ulp$$b
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	ip netns del "$NA" 2>/dev/null
-	ip netns del "$NB" 2>/dev/null
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if ! ip netns add "$NA" 2>/dev/null; then echo "SKIP: ip netns add failed"; exit 77; fi
-ip netns add "$NB" || { echo "SKIP: ip netns add failed"; exit 77; }
-
-must() { "$@" || { echo "FAIL: setup: $*"; exit 1; }; }
+must() { "$@" || lab_fail "setup: $*"; }
 must ip -n "$NA" link set lo up
 must ip -n "$NB" link set lo up
 must ip -n "$NA" link add va type veth peer name vb netns "$NB"
@@ -63,13 +52,13 @@ table inet ulp {
 }
 EOF
 
-ip netns exec "$NB" "$T" serve-tcp 10.77.0.1 80 & pids+=($!)
-ip netns exec "$NB" "$T" serve-dns 10.77.0.1 53 & pids+=($!)
-for _ in $(seq 50); do
+ip netns exec "$NB" "$T" serve-tcp 10.77.0.1 80 &
+ip netns exec "$NB" "$T" serve-dns 10.77.0.1 53 &
+servers_up() {
 	ip netns exec "$NB" ss -Hltn 'sport = :80' | grep -q . &&
-		ip netns exec "$NB" ss -Hlun 'sport = :53' | grep -q . && break
-	sleep 0.1
-done
+		ip netns exec "$NB" ss -Hlun 'sport = :53' | grep -q .
+}
+lab_wait_cmd 5 servers_up || lab_fail "the probe servers did not start"
 
 pass=0; fail=0
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
@@ -100,8 +89,7 @@ probe() {
 	ok "$name ($(grep -o 'errors [0-9]*' "$tmp/err"))"
 	last_out=$out
 }
-tmp=$(mktemp -d)
-trap 'cleanup; rm -rf "$tmp"' EXIT
+tmp=$LABDIR
 
 SRC=(va 10.99.0.1 0)
 # Reachable target: every round answered; 5 rounds, one every 200 ms: the 5th ends near 800 ms.

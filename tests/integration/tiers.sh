@@ -2,11 +2,7 @@
 # Three links in two tiers: the backup tier carries new connections only when every link
 # of tier 1 is down, and gives them back when one returns.
 . "$(dirname "$0")/../lab/lab.sh"
-. "$(dirname "$0")/../lab/conf.sh"
-lab_require_root
-lab_create 3 --bcp38
-conf=$LABDIR/uplinkd.conf
-TCPSRC=$UL_BUILD/lab/tcpsrc
+lab_test 3 --bcp38
 lab_conf 3 weights=1,1,1 tiers=1,1,2 interval=200 timeout=200 > "$conf"
 lab_uplinkd_start "$conf"
 for k in 1 2 3; do lab_wait_state isp$k up 10 || lab_fail "isp$k not up"; done

@@ -16,34 +16,11 @@
 #include "ct.h"
 #include "klog.h"
 #include "log.h"
-
-__attribute__((format(printf, 1, 2)))
-static void sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
-
-static void capture(const char *cmd, char *out, size_t len)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(out, 1, len - 1, f);
-	out[n] = '\0';
-	pclose(f);
-}
+#include "tk.h"
 
 static void add_entry(int sport, unsigned mark)
 {
-	sh("conntrack -I -p tcp -s 1.1.1.1 -d 2.2.2.2 --sport %d --dport 2 --state ESTABLISHED "
+	tk_sh("conntrack -I -p tcp -s 1.1.1.1 -d 2.2.2.2 --sport %d --dport 2 --state ESTABLISHED "
 	   "-u ASSURED -m %u -t 100 2>/dev/null", sport, mark);
 }
 
@@ -64,7 +41,7 @@ static int group_setup(void **state)
 		fprintf(stderr, "needs root in a network namespace and conntrack(8)\n");
 		exit(77);
 	}
-	sh("conntrack -F 2>/dev/null");
+	tk_sh("conntrack -F 2>/dev/null");
 	return 0;
 }
 
@@ -76,17 +53,17 @@ static void test_flush_by_mark(void **state)
 	add_entry(3, 0x100 | 0x7);      /* other bits outside the mask: still this link's */
 	add_entry(5, 0x200);
 	add_entry(7, 0);
-	capture("conntrack -L 2>/dev/null", out, sizeof(out));
+	tk_capture("conntrack -L 2>/dev/null", out, sizeof(out));
 	assert_int_equal(count(out, "ESTABLISHED"), 4);
 
 	assert_int_equal(ul_ct_flush_mark(AF_INET, 0x100, 0xff00), 0);
-	capture("conntrack -L 2>/dev/null", out, sizeof(out));
+	tk_capture("conntrack -L 2>/dev/null", out, sizeof(out));
 	assert_int_equal(count(out, "ESTABLISHED"), 2);
 	assert_int_equal(count(out, "mark=256 "), 0);
 	assert_int_equal(count(out, "mark=263 "), 0);
 	assert_int_equal(count(out, "mark=512 "), 1);
 	assert_int_equal(count(out, "mark=0 "), 1);
-	sh("conntrack -F 2>/dev/null");
+	tk_sh("conntrack -F 2>/dev/null");
 }
 
 static void test_flush_nothing_matches(void **state)
@@ -97,9 +74,9 @@ static void test_flush_nothing_matches(void **state)
 	/* nothing with this mark: success, and the other entry stays */
 	assert_int_equal(ul_ct_flush_mark(AF_INET, 0x300, 0xff00), 0);
 	assert_int_equal(ul_ct_flush_mark(AF_INET, 0x300, 0xff00), 0);
-	capture("conntrack -L 2>/dev/null", out, sizeof(out));
+	tk_capture("conntrack -L 2>/dev/null", out, sizeof(out));
 	assert_int_equal(count(out, "mark=512 "), 1);
-	sh("conntrack -F 2>/dev/null");
+	tk_sh("conntrack -F 2>/dev/null");
 	/* an empty table too */
 	assert_int_equal(ul_ct_flush_mark(AF_INET, 0x200, 0xff00), 0);
 }
@@ -108,7 +85,7 @@ static void test_flush_nothing_matches(void **state)
  * reply from 2.2.2.2 back to the link's address. */
 static void add_natted(int sport, int k, unsigned mark)
 {
-	sh("conntrack -I -p tcp -s 10.0.0.2 -d 2.2.2.2 --sport %d --dport 80 "
+	tk_sh("conntrack -I -p tcp -s 10.0.0.2 -d 2.2.2.2 --sport %d --dport 80 "
 	   "-r 2.2.2.2 -q 192.168.%d.2 --reply-port-src 80 --reply-port-dst %d "
 	   "--state ESTABLISHED -u ASSURED -m %u -t 100 2>/dev/null", sport, k, sport, mark);
 }
@@ -125,17 +102,17 @@ static void test_flush_unmarked_to(void **state)
 	add_natted(1002, 1, 0x7);       /* other bits only, outside the mask: goes */
 	add_natted(1003, 1, 0x100);     /* uplinkd's, link 1: flushed by mark, not here */
 	add_natted(1004, 2, 0);         /* predates uplinkd, on link 2: stays */
-	capture("conntrack -L 2>/dev/null", out, sizeof(out));
+	tk_capture("conntrack -L 2>/dev/null", out, sizeof(out));
 	assert_int_equal(count(out, "ESTABLISHED"), 4);
 
 	assert_int_equal(ul_addr_parse("192.168.1.2", false, &a), 0);
 	err = ul_ct_flush_unmarked_to(&a, 0xff00);
 	if (err == -EOPNOTSUPP) {
-		sh("conntrack -F 2>/dev/null");
+		tk_sh("conntrack -F 2>/dev/null");
 		skip();         /* a kernel before 6.8: no filtered flush */
 	}
 	assert_int_equal(err, 0);
-	capture("conntrack -L 2>/dev/null", out, sizeof(out));
+	tk_capture("conntrack -L 2>/dev/null", out, sizeof(out));
 	assert_int_equal(count(out, "ESTABLISHED"), 2);
 	assert_int_equal(count(out, "sport=1001 "), 0);
 	assert_int_equal(count(out, "sport=1002 "), 0);
@@ -143,7 +120,7 @@ static void test_flush_unmarked_to(void **state)
 	assert_int_equal(count(out, "sport=1004 "), 1);
 	/* again: nothing left to match, still success */
 	assert_int_equal(ul_ct_flush_unmarked_to(&a, 0xff00), 0);
-	sh("conntrack -F 2>/dev/null");
+	tk_sh("conntrack -F 2>/dev/null");
 }
 
 int main(void)

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "nft.h"
+#include "tk.h"
 
 /* Run argv, capture stdout+stderr into out; returns the exit status (or -1). */
 static int run(char *out, size_t outlen, const char *const argv[])
@@ -84,52 +85,6 @@ static bool has(const char *s, const char *piece)
 	return false;
 }
 
-static void set_elem_addr(struct ul_set *s, const char *a)
-{
-	union ul_set_elem e;
-
-	memset(&e, 0, sizeof(e));
-	assert_int_equal(ul_addr_parse(a, true, &e.prefix), 0);
-	assert_int_equal(ul_set_add_elem(s, &e), 0);
-}
-
-static void set_elem_if(struct ul_set *s, const char *n)
-{
-	union ul_set_elem e;
-
-	memset(&e, 0, sizeof(e));
-	snprintf(e.ifname, sizeof(e.ifname), "%s", n);
-	assert_int_equal(ul_set_add_elem(s, &e), 0);
-}
-
-static void set_elem_port(struct ul_set *s, uint16_t lo, uint16_t hi)
-{
-	union ul_set_elem e;
-
-	memset(&e, 0, sizeof(e));
-	e.port.lo = lo;
-	e.port.hi = hi;
-	assert_int_equal(ul_set_add_elem(s, &e), 0);
-}
-
-static struct ul_stmt *st(struct ul_nrule *r, enum ul_stmt_kind k, const char *str)
-{
-	struct ul_stmt *s = ul_rule_add(r, k);
-
-	assert_non_null(s);
-	if (str)
-		snprintf(s->str, sizeof(s->str), "%s", str);
-	return s;
-}
-
-static struct ul_nrule *rule(struct ul_ruleset *rs, const char *chain)
-{
-	struct ul_chain *c = (struct ul_chain *)ul_ruleset_find_chain(rs, chain);
-
-	assert_non_null(c);
-	return ul_chain_add_rule(c);
-}
-
 /* A ruleset with every statement kind. `v2` drops chain sub and set nets6 and
  * moves chain pre to another priority. */
 static void build(struct ul_ruleset *rs, bool v2, bool flush_sticky)
@@ -140,31 +95,31 @@ static void build(struct ul_ruleset *rs, bool v2, bool flush_sticky)
 
 	memset(rs, 0, sizeof(*rs));
 	s = ul_ruleset_add_set(rs, "lan_ifs", UL_KEY_IFNAME, false);
-	set_elem_if(s, "lan0");
-	set_elem_if(s, "lo");
-	set_elem_if(s, "lan0");
+	tk_elem_ifname(s, "lan0", 0);
+	tk_elem_ifname(s, "lo", 0);
+	tk_elem_ifname(s, "lan0", 0);
 	s = ul_ruleset_add_set(rs, "nets4", UL_KEY_IPV4, true);
-	set_elem_addr(s, "127.0.0.0/8");
-	set_elem_addr(s, "10.0.0.0/24");
-	set_elem_addr(s, "10.0.0.128/25");
-	set_elem_addr(s, "10.0.1.0/24");
-	set_elem_addr(s, "10.0.3.5");
-	set_elem_addr(s, v2 ? "172.16.0.0/12" : "192.168.0.0/16");
+	tk_elem_prefix(s, "127.0.0.0/8", 0);
+	tk_elem_prefix(s, "10.0.0.0/24", 0);
+	tk_elem_prefix(s, "10.0.0.128/25", 0);
+	tk_elem_prefix(s, "10.0.1.0/24", 0);
+	tk_elem_prefix(s, "10.0.3.5", 0);
+	tk_elem_prefix(s, v2 ? "172.16.0.0/12" : "192.168.0.0/16", 0);
 	s = ul_ruleset_add_set(rs, "hosts4", UL_KEY_IPV4, false);
-	set_elem_addr(s, "192.0.2.1");
-	set_elem_addr(s, "192.0.2.1");
-	set_elem_addr(s, "192.0.2.7");
+	tk_elem_prefix(s, "192.0.2.1", 0);
+	tk_elem_prefix(s, "192.0.2.1", 0);
+	tk_elem_prefix(s, "192.0.2.7", 0);
 	if (!v2) {
 		s = ul_ruleset_add_set(rs, "nets6", UL_KEY_IPV6, true);
-		set_elem_addr(s, "2001:db8::/32");
-		set_elem_addr(s, "::1");
+		tk_elem_prefix(s, "2001:db8::/32", 0);
+		tk_elem_prefix(s, "::1", 0);
 	}
 	s = ul_ruleset_add_set(rs, "ports", UL_KEY_PORT, true);
-	set_elem_port(s, 25, 25);
-	set_elem_port(s, 993, 995);
-	set_elem_port(s, 994, 994);
-	set_elem_port(s, 9999, 9999);
-	set_elem_port(s, 60000, 65535);
+	tk_elem_port(s, 25, 25, 0);
+	tk_elem_port(s, 993, 995, 0);
+	tk_elem_port(s, 994, 994, 0);
+	tk_elem_port(s, 9999, 9999, 0);
+	tk_elem_port(s, 60000, 65535, 0);
 	s = ul_ruleset_add_set(rs, "sticky_isp1", UL_KEY_IPV4, false);
 	s->dynamic = true;
 	s->timeout_ms = 600000;
@@ -181,70 +136,61 @@ static void build(struct ul_ruleset *rs, bool v2, bool flush_sticky)
 	if (!v2)
 		assert_non_null(ul_ruleset_add_chain(rs, "sub", UL_CHAIN_FILTER, UL_HOOK_NONE, 0));
 
-	r = rule(rs, "pre");
-	x = st(r, UL_M_CTMARK, NULL);
-	x->mask = 0xff00;
-	x->neg = true;
-	x = st(r, UL_S_MARK, NULL);
-	x->mask = 0xff00;
-	x->value = 0x100;
-	st(r, UL_V_RETURN, NULL);
-	r = rule(rs, "pre");
-	st(r, UL_M_IIFNAME, "lan0");
-	st(r, UL_M_CT_NEW, NULL);
-	st(r, UL_M_SADDR_IN_DYN, "sticky_isp1")->family = AF_INET;
-	x = st(r, UL_S_CTMARK, NULL);
+	r = tk_rule(rs, "pre");
+	tk_mark_unmarked_return(r, 0xff00, 0x100);
+	r = tk_rule(rs, "pre");
+	tk_stmt(r, UL_M_IIFNAME, "lan0");
+	tk_stmt(r, UL_M_CT_NEW, NULL);
+	tk_stmt(r, UL_M_SADDR_IN_DYN, "sticky_isp1")->family = AF_INET;
+	x = tk_stmt(r, UL_S_CTMARK, NULL);
 	x->mask = 0xff00;
 	x->value = 0x200;
-	st(r, UL_V_ACCEPT, NULL);
+	tk_stmt(r, UL_V_ACCEPT, NULL);
 	snprintf(r->comment, sizeof(r->comment), "sticky isp1");
-	r = rule(rs, "pre");
-	st(r, UL_M_IIFNAME_SET, "lan_ifs");
-	st(r, UL_M_NFPROTO, NULL)->family = AF_INET;
-	st(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
-	st(r, UL_M_SPORT_SET, "ports");
-	st(r, UL_M_DPORT_SET, "ports");
-	st(r, UL_M_SADDR_SET, "hosts4")->family = AF_INET;
-	st(r, UL_M_DADDR_SET, "nets4")->family = AF_INET;
-	st(r, v2 ? UL_V_DROP : UL_V_JUMP, v2 ? NULL : "sub");
+	r = tk_rule(rs, "pre");
+	tk_stmt(r, UL_M_IIFNAME_SET, "lan_ifs");
+	tk_stmt(r, UL_M_NFPROTO, NULL)->family = AF_INET;
+	tk_stmt(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
+	tk_stmt(r, UL_M_SPORT_SET, "ports");
+	tk_stmt(r, UL_M_DPORT_SET, "ports");
+	tk_stmt(r, UL_M_SADDR_SET, "hosts4")->family = AF_INET;
+	tk_stmt(r, UL_M_DADDR_SET, "nets4")->family = AF_INET;
+	tk_stmt(r, v2 ? UL_V_DROP : UL_V_JUMP, v2 ? NULL : "sub");
 	if (!v2) {
-		r = rule(rs, "pre");
-		st(r, UL_M_SADDR_SET, "nets6")->family = AF_INET6;
-		st(r, UL_S_COUNTER, NULL);
-		st(r, UL_V_GOTO, "sub");
-		r = rule(rs, "sub");
-		x = st(r, UL_M_MARK, NULL);
+		r = tk_rule(rs, "pre");
+		tk_stmt(r, UL_M_SADDR_SET, "nets6")->family = AF_INET6;
+		tk_stmt(r, UL_S_COUNTER, NULL);
+		tk_stmt(r, UL_V_GOTO, "sub");
+		r = tk_rule(rs, "sub");
+		x = tk_stmt(r, UL_M_MARK, NULL);
 		x->mask = 0xff00;
 		x->value = 0x100;
-		st(r, UL_V_DROP, NULL);
+		tk_stmt(r, UL_V_DROP, NULL);
 	}
 	/* observable on lo: counts, and fills the dynamic set */
-	r = rule(rs, "out");
-	st(r, UL_M_DADDR_SET, "nets4")->family = AF_INET;
-	st(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_UDP;
-	st(r, UL_M_DPORT_SET, "ports");
-	st(r, UL_S_COUNTER, NULL);
+	r = tk_rule(rs, "out");
+	tk_stmt(r, UL_M_DADDR_SET, "nets4")->family = AF_INET;
+	tk_stmt(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_UDP;
+	tk_stmt(r, UL_M_DPORT_SET, "ports");
+	tk_stmt(r, UL_S_COUNTER, NULL);
 	snprintf(r->comment, sizeof(r->comment), "probe-in-set");
-	r = rule(rs, "out");
-	st(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_UDP;
-	st(r, UL_M_DPORT, NULL)->port = 9998;
-	st(r, UL_S_COUNTER, NULL);
+	r = tk_rule(rs, "out");
+	tk_stmt(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_UDP;
+	tk_stmt(r, UL_M_DPORT, NULL)->port = 9998;
+	tk_stmt(r, UL_S_COUNTER, NULL);
 	snprintf(r->comment, sizeof(r->comment), "probe-9998");
-	r = rule(rs, "post");
-	st(r, UL_M_OIFNAME, "lo");
-	st(r, UL_M_CT_NEW, NULL);
-	st(r, UL_S_SET_UPDATE, "sticky_isp1")->family = AF_INET;
-	r = rule(rs, "nat");
-	st(r, UL_M_OIFNAME, "wan1");
-	st(r, UL_S_MASQUERADE, NULL);
-	r = rule(rs, "portfwd");
-	st(r, UL_M_IIFNAME, "wan1");
-	st(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
-	st(r, UL_M_DPORT, NULL)->port = 8080;
-	x = st(r, UL_S_DNAT, NULL);
-	x->family = AF_INET;
-	assert_int_equal(ul_addr_parse("10.0.0.5", false, &x->addr), 0);
-	x->port = 80;
+	r = tk_rule(rs, "post");
+	tk_stmt(r, UL_M_OIFNAME, "lo");
+	tk_stmt(r, UL_M_CT_NEW, NULL);
+	tk_stmt(r, UL_S_SET_UPDATE, "sticky_isp1")->family = AF_INET;
+	r = tk_rule(rs, "nat");
+	tk_stmt(r, UL_M_OIFNAME, "wan1");
+	tk_stmt(r, UL_S_MASQUERADE, NULL);
+	r = tk_rule(rs, "portfwd");
+	tk_stmt(r, UL_M_IIFNAME, "wan1");
+	tk_stmt(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
+	tk_stmt(r, UL_M_DPORT, NULL)->port = 8080;
+	tk_dnat4(r, "10.0.0.5", 80);
 }
 
 static struct ul_nft *h;
@@ -415,7 +361,7 @@ static void test_refused_batch_changes_nothing(void **state)
 
 	/* a rule the kernel refuses (masquerade outside a nat chain): nothing changes either */
 	build(&rs, true, false);
-	st(rule(&rs, "post"), UL_S_MASQUERADE, NULL);
+	tk_stmt(tk_rule(&rs, "post"), UL_S_MASQUERADE, NULL);
 	assert_true(ul_nft_apply(h, &rs) < 0);
 	assert_string_equal(nft_list_terse(), before);
 	ul_ruleset_free(&rs);
@@ -449,26 +395,16 @@ static void test_10000_prefixes(void **state)
 	struct ul_set *s;
 	struct ul_nrule *r;
 	struct timespec t0, t1;
-	union ul_set_elem e;
 	double dt, dt2;
 
 	memset(&rs, 0, sizeof(rs));
 	s = ul_ruleset_add_set(&rs, "big", UL_KEY_IPV4, true);
-	for (unsigned i = 0; i < 10000; i++) {
-		memset(&e, 0, sizeof(e));
-		e.prefix.family = AF_INET;
-		e.prefix.plen = 24;
-		/* every other /24 so nothing coalesces, a few duplicates on top */
-		e.prefix.bytes[0] = 10;
-		e.prefix.bytes[1] = (uint8_t)((i * 2) >> 8);
-		e.prefix.bytes[2] = (uint8_t)(i * 2);
-		assert_int_equal(ul_set_add_elem(s, &e), 0);
-	}
+	tk_elem_spread24(s, 10000);
 	assert_non_null(ul_ruleset_add_chain(&rs, "pre", UL_CHAIN_FILTER, UL_HOOK_PREROUTING,
 					     -150));
-	r = rule(&rs, "pre");
-	st(r, UL_M_DADDR_SET, "big")->family = AF_INET;
-	st(r, UL_S_COUNTER, NULL);
+	r = tk_rule(&rs, "pre");
+	tk_stmt(r, UL_M_DADDR_SET, "big")->family = AF_INET;
+	tk_stmt(r, UL_S_COUNTER, NULL);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(ul_nft_apply(h, &rs), 0);

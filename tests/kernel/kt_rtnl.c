@@ -20,6 +20,7 @@
 #include "log.h"
 #include "reconcile.h"
 #include "rtnl.h"
+#include "tk.h"
 
 #define LO 1000
 #define HI 1099
@@ -28,91 +29,22 @@ static int ifx[3];                      /* d0, d1, d2 */
 static const uint32_t tables[] = { 201, 202, 250, 300, 1000 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 
-__attribute__((format(printf, 1, 2)))
-static void sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
-
-/* The output of a command, into out (NUL-terminated). */
-static void capture(const char *cmd, char *out, size_t len)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(out, 1, len - 1, f);
-	out[n] = '\0';
-	pclose(f);
-}
-
-static struct ul_addr A(const char *s)
-{
-	struct ul_addr a;
-
-	assert_int_equal(ul_addr_parse(s, true, &a), 0);
-	return a;
-}
-
-static struct ul_route route(uint32_t table, const char *dst)
-{
-	struct ul_route r;
-
-	memset(&r, 0, sizeof(r));
-	r.family = AF_INET;
-	r.table = table;
-	r.dst = A(dst);
-	return r;
-}
-
-static void nh(struct ul_route *r, const char *gw, int ifindex, uint16_t weight)
-{
-	struct ul_nexthop *x = &r->nh[r->n_nh++];
-
-	memset(x, 0, sizeof(*x));
-	if (gw) {
-		x->has_gw = true;
-		x->gw = A(gw);
-	}
-	x->ifindex = ifindex;
-	x->weight = weight;
-}
-
-static struct ul_iprule rule(uint32_t prio, uint32_t table)
-{
-	struct ul_iprule r;
-
-	memset(&r, 0, sizeof(r));
-	r.family = AF_INET;
-	r.prio = prio;
-	r.table = table;
-	r.suppress_prefixlen = UL_NO_SUPPRESS;
-	return r;
-}
-
 /* The routes and rules of the verified design, plus the odd shapes. */
 static size_t sample_routes(struct ul_route *v)
 {
 	size_t n = 0;
 
-	v[n] = route(250, "0.0.0.0/0");
-	nh(&v[n], "192.0.2.254", ifx[0], 30);
-	nh(&v[n], "198.51.100.254", ifx[1], 70);
-	nh(&v[n], "203.0.113.254", ifx[2], 256);
+	v[n] = tk_route(250, "0.0.0.0/0");
+	tk_nh(&v[n], "192.0.2.254", ifx[0], 30);
+	tk_nh(&v[n], "198.51.100.254", ifx[1], 70);
+	tk_nh(&v[n], "203.0.113.254", ifx[2], 256);
 	n++;
-	v[n] = route(201, "0.0.0.0/0");
-	nh(&v[n++], "192.0.2.254", ifx[0], 1);
-	v[n] = route(300, "0.0.0.0/0");        /* point-to-point */
-	nh(&v[n++], NULL, ifx[1], 1);
-	v[n] = route(1000, "10.1.0.0/16");
-	nh(&v[n++], "203.0.113.254", ifx[2], 1);
+	v[n] = tk_route(201, "0.0.0.0/0");
+	tk_nh(&v[n++], "192.0.2.254", ifx[0], 1);
+	v[n] = tk_route(300, "0.0.0.0/0");        /* point-to-point */
+	tk_nh(&v[n++], NULL, ifx[1], 1);
+	v[n] = tk_route(1000, "10.1.0.0/16");
+	tk_nh(&v[n++], "203.0.113.254", ifx[2], 1);
 	return n;
 }
 
@@ -120,15 +52,15 @@ static size_t sample_rules(struct ul_iprule *v)
 {
 	size_t n = 0;
 
-	v[n] = rule(1000, RT_TABLE_MAIN);
+	v[n] = tk_iprule(1000, RT_TABLE_MAIN);
 	v[n++].suppress_prefixlen = 0;
-	v[n] = rule(1001, 201);
+	v[n] = tk_iprule(1001, 201);
 	v[n].fwmark = 0x100;
 	v[n++].fwmask = 0xff00;
-	v[n] = rule(1002, 202);
-	v[n++].src = A("10.0.1.0/24");
-	v[n++] = rule(1050, 1000);
-	v[n++] = rule(1099, 250);
+	v[n] = tk_iprule(1002, 202);
+	v[n++].src = tk_addr("10.0.1.0/24");
+	v[n++] = tk_iprule(1050, 1000);
+	v[n++] = tk_iprule(1099, 250);
 	return n;
 }
 
@@ -162,13 +94,13 @@ static void assert_empty(struct ul_rtnl *h)
 	assert_int_equal(n, 0);
 	free(rules);
 	/* and as ip(8) sees it */
-	capture("ip -4 rule show | grep -E '^10[0-9][0-9]:' || true", out, sizeof(out));
+	tk_capture("ip -4 rule show | grep -E '^10[0-9][0-9]:' || true", out, sizeof(out));
 	assert_string_equal(out, "");
 	for (size_t i = 0; i < N_TABLES; i++) {
 		char cmd[128];
 
 		snprintf(cmd, sizeof(cmd), "ip -4 route show table %u 2>/dev/null", tables[i]);
-		capture(cmd, out, sizeof(out));
+		tk_capture(cmd, out, sizeof(out));
 		assert_string_equal(out, "");
 	}
 }
@@ -186,7 +118,7 @@ static int group_setup(void **state)
 	}
 	for (int i = 0; i < 3; i++) {
 		/* veth: this kernel may lack the dummy driver */
-		sh("ip link add %s type veth peer name %sp && ip link set %sp up && "
+		tk_sh("ip link add %s type veth peer name %sp && ip link set %sp up && "
 		   "ip link set %s up && ip addr add %s dev %s",
 		   names[i], names[i], names[i], names[i], addrs[i], names[i]);
 		ifx[i] = (int)if_nametoindex(names[i]);
@@ -232,16 +164,16 @@ static void test_routes(void **state)
 		assert_true(route_in(&have[i], want, n_want));
 	free(have);
 
-	capture("ip -N -4 route show table 250", out, sizeof(out));
+	tk_capture("ip -N -4 route show table 250", out, sizeof(out));
 	snprintf(exp, sizeof(exp), "default proto %d", UL_RULE_PROTO);
 	assert_non_null(strstr(out, exp));
 	assert_non_null(strstr(out, "nexthop via 192.0.2.254 dev d0 weight 30"));
 	assert_non_null(strstr(out, "nexthop via 198.51.100.254 dev d1 weight 70"));
 	assert_non_null(strstr(out, "nexthop via 203.0.113.254 dev d2 weight 256"));
-	capture("ip -N -4 route show table 300", out, sizeof(out));
+	tk_capture("ip -N -4 route show table 300", out, sizeof(out));
 	snprintf(exp, sizeof(exp), "default dev d1 proto %d scope 253", UL_RULE_PROTO);
 	assert_non_null(strstr(out, exp));
-	capture("ip -4 route show table 1000", out, sizeof(out));
+	tk_capture("ip -4 route show table 1000", out, sizeof(out));
 	assert_non_null(strstr(out, "10.1.0.0/16 via 203.0.113.254 dev d2"));
 
 	/* only the listed tables come back */
@@ -251,8 +183,8 @@ static void test_routes(void **state)
 	free(have);
 
 	/* the kernel's refusal comes back as it is */
-	bad = route(201, "10.2.0.0/16");
-	nh(&bad, "10.99.99.1", ifx[0], 1);             /* not on any link */
+	bad = tk_route(201, "10.2.0.0/16");
+	tk_nh(&bad, "10.99.99.1", ifx[0], 1);             /* not on any link */
 	assert_int_equal(ul_rtnl_route_replace(h, &bad), -ENETUNREACH);
 
 	for (size_t i = 0; i < n_want; i++)
@@ -282,7 +214,7 @@ static void test_rules(void **state)
 	assert_int_equal(n, 2);
 	free(have);
 
-	capture("ip -4 rule show", out, sizeof(out));
+	tk_capture("ip -4 rule show", out, sizeof(out));
 	assert_non_null(strstr(out, "1000:\tfrom all lookup main suppress_prefixlength 0"));
 	assert_non_null(strstr(out, "1001:\tfrom all fwmark 0x100/0xff00 lookup 201"));
 	assert_non_null(strstr(out, "1002:\tfrom 10.0.1.0/24 lookup 202"));
@@ -310,21 +242,21 @@ static void test_reconcile(void **state)
 	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 0);
 
 	/* debris: a foreign rule, a duplicate, an unreachable rule, a stale route, a rival */
-	sh("ip rule add pref 1040 lookup 77");
-	sh("ip rule add pref 1001 fwmark 0x100/0xff00 lookup 201");
-	sh("ip rule add pref 1060 unreachable");
-	sh("ip rule add pref 999 lookup 77");                  /* outside the range: not ours */
-	sh("ip route add 10.9.0.0/16 via 192.0.2.254 table 201");
-	sh("ip route replace 10.1.0.0/16 via 192.0.2.254 table 1000");
+	tk_sh("ip rule add pref 1040 lookup 77");
+	tk_sh("ip rule add pref 1001 fwmark 0x100/0xff00 lookup 201");
+	tk_sh("ip rule add pref 1060 unreachable");
+	tk_sh("ip rule add pref 999 lookup 77");                  /* outside the range: not ours */
+	tk_sh("ip route add 10.9.0.0/16 via 192.0.2.254 table 201");
+	tk_sh("ip route replace 10.1.0.0/16 via 192.0.2.254 table 1000");
 	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 5);
 	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 0);
-	capture("ip -4 route show table 1000", out, sizeof(out));
+	tk_capture("ip -4 route show table 1000", out, sizeof(out));
 	assert_non_null(strstr(out, "10.1.0.0/16 via 203.0.113.254 dev d2"));
 
 	/* a new weight: one replace, in place */
 	p->routes[0].nh[1].weight = 10;
 	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 1);
-	capture("ip -4 route show table 250", out, sizeof(out));
+	tk_capture("ip -4 route show table 250", out, sizeof(out));
 	assert_non_null(strstr(out, "dev d1 weight 10"));
 	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 0);
 
@@ -332,19 +264,19 @@ static void test_reconcile(void **state)
 	p->routes[1] = p->routes[--p->n_routes];
 	p->rules[1] = p->rules[--p->n_rules];
 	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 2);
-	capture("ip -4 route show table 201", out, sizeof(out));
+	tk_capture("ip -4 route show table 201", out, sizeof(out));
 	assert_string_equal(out, "");
 
 	assert_int_equal(ul_reconcile_remove_all(h, tables, N_TABLES, LO, HI),
 			 (int)(p->n_routes + p->n_rules));
 	assert_empty(h);
 	assert_int_equal(ul_reconcile_remove_all(h, tables, N_TABLES, LO, HI), 0);
-	capture("ip -4 rule show", out, sizeof(out));
+	tk_capture("ip -4 rule show", out, sizeof(out));
 	assert_non_null(strstr(out, "999:\tfrom all lookup 77"));
 	assert_non_null(strstr(out, "32766:\tfrom all lookup main"));
-	capture("ip -4 route show", out, sizeof(out));
+	tk_capture("ip -4 route show", out, sizeof(out));
 	assert_non_null(strstr(out, "192.0.2.0/24 dev d0"));
-	sh("ip rule del pref 999");
+	tk_sh("ip rule del pref 999");
 	free(p);
 }
 
@@ -360,7 +292,7 @@ struct evlog {
 static void collect(const struct ul_kev *ev, void *data)
 {
 	struct evlog *l = data;
-	struct ul_iprule r = rule(1000, 254);
+	struct ul_iprule r = tk_iprule(1000, 254);
 
 	if (l->h && !l->busy_err)      /* the command socket is busy inside a dump */
 		l->busy_err = ul_rtnl_rule_add(l->h, &r);
@@ -427,42 +359,42 @@ static void test_events(void **state)
 
 	l->h = NULL;
 	l->n = 0;
-	sh("ip link set d2 down");
+	tk_sh("ip link set d2 down");
 	e = wait_for(h, l, UL_KEV_LINK, ifx[2], NULL);
 	assert_non_null(e);
 	assert_false(e->flags & IFF_UP);
 	l->n = 0;
-	sh("ip link set d2 up");
+	tk_sh("ip link set d2 up");
 	e = wait_for(h, l, UL_KEV_LINK, ifx[2], NULL);
 	assert_non_null(e);
 	assert_true(e->flags & IFF_UP);
 	assert_non_null(wait_for(h, l, UL_KEV_ROUTE, ifx[2], "203.0.113.0/24"));
 
 	l->n = 0;
-	sh("ip addr add 203.0.113.7/24 dev d2");
+	tk_sh("ip addr add 203.0.113.7/24 dev d2");
 	assert_non_null(wait_for(h, l, UL_KEV_ADDR, ifx[2], "203.0.113.7/24"));
-	sh("ip route add 10.8.0.0/16 via 203.0.113.254 metric 50");
+	tk_sh("ip route add 10.8.0.0/16 via 203.0.113.254 metric 50");
 	e = wait_for(h, l, UL_KEV_ROUTE, ifx[2], "10.8.0.0/16");
 	assert_non_null(e);
 	assert_true(e->has_gw);
 	assert_string_equal(ul_addr_format(&e->gw, txt, sizeof(txt)), "203.0.113.254");
 	assert_int_equal(e->metric, 50);
-	sh("ip route add 10.7.0.0/16 table 201 via 203.0.113.254");    /* not main: no event */
-	sh("ip route del 10.8.0.0/16");
+	tk_sh("ip route add 10.7.0.0/16 table 201 via 203.0.113.254");    /* not main: no event */
+	tk_sh("ip route del 10.8.0.0/16");
 	assert_non_null(wait_for(h, l, UL_KEV_ROUTE_DEL, ifx[2], "10.8.0.0/16"));
 	assert_null(find(l, UL_KEV_ROUTE, 0, "10.7.0.0/16"));
-	sh("ip addr del 203.0.113.7/24 dev d2");
+	tk_sh("ip addr del 203.0.113.7/24 dev d2");
 	assert_non_null(wait_for(h, l, UL_KEV_ADDR_DEL, ifx[2], "203.0.113.7/24"));
-	sh("ip link add d9 type veth peer name d9p");
+	tk_sh("ip link add d9 type veth peer name d9p");
 	e = wait_for(h, l, UL_KEV_LINK, (int)if_nametoindex("d9"), NULL);
 	assert_non_null(e);
 	assert_string_equal(e->ifname, "d9");
 	idx = e->ifindex;
-	sh("ip link del d9");
+	tk_sh("ip link del d9");
 	e = wait_for(h, l, UL_KEV_LINK_DEL, idx, NULL);
 	assert_non_null(e);
 	assert_string_equal(e->ifname, "d9");
-	sh("ip route flush table 201");
+	tk_sh("ip route flush table 201");
 	free(l);
 }
 
@@ -485,7 +417,7 @@ static void test_events_overrun(void **state)
 	for (int i = 0; i < 300; i++)
 		fprintf(f, "addr add 10.55.%d.%d/32 dev d2\n", i / 200, i % 200 + 1);
 	fclose(f);
-	sh("ip -batch %s && ip addr flush dev d2 to 10.55.0.0/16", path);
+	tk_sh("ip -batch %s && ip addr flush dev d2 to 10.55.0.0/16", path);
 	unlink(path);
 	err = ul_rtnl_read_events(h, collect, l);
 	assert_int_equal(err, -ENOBUFS);
@@ -496,9 +428,9 @@ static void test_events_overrun(void **state)
 		err = ul_rtnl_read_events(h, collect, l);
 	assert_int_equal(err, 0);
 	l->n = 0;
-	sh("ip link set d1 down");
+	tk_sh("ip link set d1 down");
 	assert_non_null(wait_for(h, l, UL_KEV_LINK, ifx[1], NULL));
-	sh("ip link set d1 up");
+	tk_sh("ip link set d1 up");
 	free(l);
 }
 
@@ -540,23 +472,23 @@ static void test_owned_events(void **state)
 	struct ul_rtnl *h = *state;
 	struct evlog *l = calloc(1, sizeof(*l));
 	struct ul_plan *p = calloc(1, sizeof(*p));
-	struct ul_iprule r = rule(1010, 201);
-	struct ul_route rt = route(201, "10.77.0.0/16");
+	struct ul_iprule r = tk_iprule(1010, 201);
+	struct ul_route rt = tk_route(201, "10.77.0.0/16");
 	char what[512];
 
 	assert_non_null(l);
 	assert_non_null(p);
-	nh(&rt, "192.0.2.254", ifx[0], 1);
+	tk_nh(&rt, "192.0.2.254", ifx[0], 1);
 	assert_int_equal(ul_rtnl_rule_add(h, &r), 0);
 	assert_non_null(wait_owned(h, l, UL_KEV_RULE, 1010, true));
-	sh("ip rule add pref 1011 lookup 201");
+	tk_sh("ip rule add pref 1011 lookup 201");
 	assert_non_null(wait_owned(h, l, UL_KEV_RULE, 1011, false));
 	assert_int_equal(ul_rtnl_route_replace(h, &rt), 0);
 	assert_non_null(wait_owned(h, l, UL_KEV_TROUTE, 201, true));
 	l->n = 0;
-	sh("ip route add 10.78.0.0/16 via 192.0.2.254 table 201");
+	tk_sh("ip route add 10.78.0.0/16 via 192.0.2.254 table 201");
 	assert_non_null(wait_owned(h, l, UL_KEV_TROUTE, 201, false));
-	sh("sysctl -qw net.ipv4.conf.d0.rp_filter=1");
+	tk_sh("sysctl -qw net.ipv4.conf.d0.rp_filter=1");
 	assert_non_null(wait_owned(h, l, UL_KEV_NETCONF, (uint32_t)ifx[0], false));
 
 	/* what the plan (rule 1010, the one route) says of it: two added by someone else */
@@ -573,11 +505,11 @@ static void test_owned_events(void **state)
 	}
 	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 2);
 	assert_int_equal(ul_reconcile_drift(h, p, tables, N_TABLES, LO, HI, what, sizeof(what)), 0);
-	sh("ip rule del pref 1010");
+	tk_sh("ip rule del pref 1010");
 	assert_int_equal(ul_reconcile_drift(h, p, tables, N_TABLES, LO, HI, what, sizeof(what)), 1);
 	assert_string_equal(what, "rule 1010: from all lookup 201 missing");
 	assert_true(ul_reconcile_remove_all(h, tables, N_TABLES, LO, HI) >= 0);
-	sh("sysctl -qw net.ipv4.conf.d0.rp_filter=0");
+	tk_sh("sysctl -qw net.ipv4.conf.d0.rp_filter=0");
 	free(p);
 	free(l);
 }

@@ -136,61 +136,12 @@ ha_create() {
 		_ha_port "isp$k" "c$k" "r$k" "br$k"
 		ip -n "$LAB-net" link add "i$k" type veth peer name "n$k" netns "$LAB-isp$k" ||
 			lab_fail "ha_create: veth i$k failed"
-		_lab_ip "isp$k" <<-EOF
-			link set lo up
-			addr add 192.168.$k.1/24 dev c$k
-			addr add 100.64.$k.1/24 dev n$k
-			link set c$k up
-			link set n$k up
-			route add 203.0.113.0/24 via 100.64.$k.2 dev n$k
-		EOF
-		# lab.sh's cut/loss chains, and BCP 38: only its own customers' addresses
-		_lab_nft "isp$k" <<-EOF
-			table inet labctl {
-				chain cut {
-				}
-				chain loss {
-				}
-				chain forward {
-					type filter hook forward priority -10; policy accept;
-					jump cut
-					jump loss
-				}
-			}
-			table inet lab {
-				chain forward {
-					type filter hook forward priority 0; policy accept;
-					iifname "c$k" ip saddr != 192.168.$k.0/24 counter drop
-				}
-			}
-		EOF
+		_lab_isp_up "$k" 1      # BCP 38 always
 	done
-	{
-		echo "link set lo up"
-		for ((i = 10; i <= 19; i++)); do
-			echo "addr add 203.0.113.$i/32 dev lo"
-		done
-		for ((k = 1; k <= n; k++)); do
-			echo "addr add 100.64.$k.2/24 dev i$k"
-			echo "link set i$k up"
-			echo "route add 192.168.$k.0/24 via 100.64.$k.1 dev i$k"
-		done
-	} | _lab_ip net
+	_lab_net_up "$n"
 	ha_node_create a
 	ha_node_create b
-	ip netns exec "$LAB-net" "$LAB_TCPSRC" serve 0.0.0.0 "$LAB_PORT" \
-		>>"$LABDIR/tcpsrc-serve.log" 2>&1 &
-	_LAB_PIDS+=($!)
-	ok=0
-	for ((i = 0; i < 50; i++)); do
-		if ip netns exec "$LAB-net" "$LAB_TCPSRC" count "$LAB_SERVICE" "$LAB_PORT" 1 \
-			-t 200 2>/dev/null | grep -qx 'fail 0'; then
-			ok=1
-			break
-		fi
-		sleep 0.1
-	done
-	[ $ok = 1 ] || lab_fail "ha_create: tcpsrc serve did not come up"
+	_lab_service_up
 	lab_log "ha lab $LAB: 2 nodes, $n link(s), logs in $LABDIR"
 }
 
@@ -286,15 +237,11 @@ ha_ctl() {
 
 # ha_all_up NODE TIMEOUT_S: until every link of the node's uplinkd is up
 ha_all_up() {
-	local node=$1 t=${2:-10} end json k ok
+	local node=$1 t=${2:-10} end json
 	end=$(( ${EPOCHREALTIME/./} + t * 1000000 ))
 	while :; do
 		json=$(ha_ctl "$node" status --json 2>/dev/null) || json=
-		ok=1
-		for ((k = 1; k <= LAB_NLINKS; k++)); do
-			[ "$(lab_json_link_field "$json" "isp$k" state)" = up ] || { ok=0; break; }
-		done
-		[ $ok = 1 ] && return 0
+		lab_json_all_up "$json" && return 0
 		[ "${EPOCHREALTIME/./}" -ge $end ] && break
 		sleep 0.1
 	done

@@ -202,6 +202,101 @@ _lab_ip() {
 	out=$(ip -n "$LAB-$ns" -batch - 2>&1) || lab_fail "lab: ip batch in $LAB-$ns failed: $out"
 }
 
+# lab_begin: what every lab starts with, also one of a test's own making (namespaces
+# named "$LAB-*", taken away by lab_cleanup with whatever runs in them): a stale lab of
+# the same name (PID reuse after a killed run) goes, the EXIT/INT/TERM traps, $LABDIR.
+lab_begin() {
+	lab_cleanup
+	trap _lab_on_exit_trap EXIT
+	trap '_lab_on_signal INT' INT
+	trap '_lab_on_signal TERM' TERM
+	LABDIR=$(mktemp -d "${TMPDIR:-/tmp}/ul-lab.XXXXXX") || lab_fail "lab_begin: mktemp failed"
+}
+
+# lab_test NLINKS [--bcp38]: how an integration test starts: root and namespaces (else a
+# skip, 77), the lab; $conf is where its uplinkd config goes, $TCPSRC the traffic tool.
+lab_test() {
+	lab_require_root
+	lab_create "$@"
+	conf=$LABDIR/uplinkd.conf
+	TCPSRC=$LAB_TCPSRC
+}
+
+# _lab_isp_up K BCP38: ISP K's router ($LAB-ispK, its veths cK and nK made): addresses, the
+# route to the Internet, the cut/loss chains of lab_cut and lab_loss, and with BCP38=1 a
+# filter that forwards only its own customers' addresses (lab_create and ha.sh)
+_lab_isp_up() {
+	local k=$1 bcp38=$2
+	_lab_ip "isp$k" <<-EOF
+		link set lo up
+		addr add 192.168.$k.1/24 dev c$k
+		addr add 100.64.$k.1/24 dev n$k
+		link set c$k up
+		link set n$k up
+		route add 203.0.113.0/24 via 100.64.$k.2 dev n$k
+	EOF
+	{
+		cat <<-EOF
+			table inet labctl {
+				chain cut {
+				}
+				chain loss {
+				}
+				chain forward {
+					type filter hook forward priority -10; policy accept;
+					jump cut
+					jump loss
+				}
+			}
+		EOF
+		if [ "$bcp38" = 1 ]; then
+			cat <<-EOF
+				table inet lab {
+					chain forward {
+						type filter hook forward priority 0; policy accept;
+						iifname "c$k" ip saddr != 192.168.$k.0/24 counter drop
+					}
+				}
+			EOF
+		fi
+	} | _lab_nft "isp$k"
+}
+
+# _lab_service_up: "the Internet"'s TCP service (tcpsrc serve) on every 203.0.113.x
+# address, and wait until it answers
+_lab_service_up() {	# [BIND_ADDR (0.0.0.0; :: for both families)]
+	local ok=0 i
+	ip netns exec "$LAB-net" "$LAB_TCPSRC" serve "${1:-0.0.0.0}" "$LAB_PORT" \
+		>>"$LABDIR/tcpsrc-serve.log" 2>&1 &
+	_LAB_PIDS+=($!)
+	for ((i = 0; i < 50; i++)); do
+		if ip netns exec "$LAB-net" "$LAB_TCPSRC" count "$LAB_SERVICE" "$LAB_PORT" 1 \
+			-t 200 2>/dev/null | grep -qx 'fail 0'; then
+			ok=1
+			break
+		fi
+		sleep 0.1
+	done
+	[ $ok = 1 ] || lab_fail "tcpsrc serve did not come up: $(cat "$LABDIR/tcpsrc-serve.log")"
+}
+
+# _lab_net_up N: "the Internet" ($LAB-net): the service addresses on lo, the routes back
+# to the N ISPs' customer networks (lab_create and the gateway pair's lab, ha.sh)
+_lab_net_up() {
+	local n=$1 i k
+	{
+		echo "link set lo up"
+		for ((i = 10; i <= 19; i++)); do
+			echo "addr add 203.0.113.$i/32 dev lo"
+		done
+		for ((k = 1; k <= n; k++)); do
+			echo "addr add 100.64.$k.2/24 dev i$k"
+			echo "link set i$k up"
+			echo "route add 192.168.$k.0/24 via 100.64.$k.1 dev i$k"
+		done
+	} | _lab_ip net
+}
+
 # lab_create NLINKS [--bcp38] [--ipv6]
 lab_create() {
 	local n=${1:-} bcp38=0 ipv6=0 k a t0 i ok v6 v6d
@@ -219,12 +314,7 @@ lab_create() {
 	[ -x "$LAB_TCPSRC" ] || lab_fail "lab_create: $LAB_TCPSRC missing (run make all-tests)"
 	command -v nft >/dev/null || lab_fail "lab_create: nft missing (make deps)"
 	t0=${EPOCHREALTIME/./}
-	# a stale lab of the same name (PID reuse after a killed run) goes first
-	lab_cleanup
-	trap _lab_on_exit_trap EXIT
-	trap '_lab_on_signal INT' INT
-	trap '_lab_on_signal TERM' TERM
-	LABDIR=$(mktemp -d "${TMPDIR:-/tmp}/ul-lab.XXXXXX") || lab_fail "lab_create: mktemp failed"
+	lab_begin
 	LAB_NLINKS=$n
 
 	for a in lan gw net $(seq -f 'isp%g' 1 "$n"); do
@@ -279,70 +369,12 @@ lab_create() {
 		echo "route add default via 192.168.1.1 dev wan1"
 	} | _lab_ip gw
 	for ((k = 1; k <= n; k++)); do
-		_lab_ip "isp$k" <<-EOF
-			link set lo up
-			addr add 192.168.$k.1/24 dev c$k
-			addr add 100.64.$k.1/24 dev n$k
-			link set c$k up
-			link set n$k up
-			route add 203.0.113.0/24 via 100.64.$k.2 dev n$k
-		EOF
+		_lab_isp_up "$k" "$bcp38"
 	done
-	{
-		echo "link set lo up"
-		for ((i = 10; i <= 19; i++)); do
-			echo "addr add 203.0.113.$i/32 dev lo"
-		done
-		for ((k = 1; k <= n; k++)); do
-			echo "addr add 100.64.$k.2/24 dev i$k"
-			echo "link set i$k up"
-			echo "route add 192.168.$k.0/24 via 100.64.$k.1 dev i$k"
-		done
-	} | _lab_ip net
-
-	for ((k = 1; k <= n; k++)); do
-		{
-			cat <<-EOF
-				table inet labctl {
-					chain cut {
-					}
-					chain loss {
-					}
-					chain forward {
-						type filter hook forward priority -10; policy accept;
-						jump cut
-						jump loss
-					}
-				}
-			EOF
-			if [ $bcp38 = 1 ]; then
-				cat <<-EOF
-					table inet lab {
-						chain forward {
-							type filter hook forward priority 0; policy accept;
-							iifname "c$k" ip saddr != 192.168.$k.0/24 counter drop
-						}
-					}
-				EOF
-			fi
-		} | _lab_nft "isp$k"
-	done
-
+	_lab_net_up "$n"
 	[ $ipv6 = 1 ] && _lab_up_ipv6 "$n" "$bcp38"
 	# "the Internet": the TCP service on every 203.0.113.x (and 2001:db8:ffff::x) address
-	ip netns exec "$LAB-net" "$LAB_TCPSRC" serve "$([ $ipv6 = 1 ] && echo :: || echo 0.0.0.0)" \
-		"$LAB_PORT" >>"$LABDIR/tcpsrc-serve.log" 2>&1 &
-	_LAB_PIDS+=($!)
-	ok=0
-	for ((i = 0; i < 50; i++)); do
-		if ip netns exec "$LAB-net" "$LAB_TCPSRC" count "$LAB_SERVICE" "$LAB_PORT" 1 \
-			-t 200 2>/dev/null | grep -qx 'fail 0'; then
-			ok=1
-			break
-		fi
-		sleep 0.1
-	done
-	[ $ok = 1 ] || lab_fail "lab_create: tcpsrc serve did not come up: $(cat "$LABDIR/tcpsrc-serve.log")"
+	_lab_service_up "$([ $ipv6 = 1 ] && echo :: || echo 0.0.0.0)"
 	lab_log "lab $LAB: $n link(s)$([ $bcp38 = 1 ] && echo ', bcp38')$([ $ipv6 = 1 ] &&
 		echo ', ipv6') ready in" \
 		"$(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms, logs in $LABDIR"
@@ -746,16 +778,13 @@ lab_uplinkd_kill() {
 }
 
 # lab_json_link_field JSON LINK FIELD: a field of one link object of "status --json"
-# (strings without quotes, numbers and booleans as written). 1 when absent.
+# (strings without quotes, numbers and booleans as jq prints them). 1 when the JSON does
+# not parse, or the link or field is absent.
 lab_json_link_field() {
-	local json=$1 link=$2 field=$3 obj v
-	obj=$(printf '%s' "$json" | tr -d '\n' | tr '{}' '\n\n' |
-		grep -E "\"name\"[[:space:]]*:[[:space:]]*\"$link\"([[:space:]]|,|$)" | head -n 1) || true
-	[ -n "$obj" ] || return 1
-	v=$(printf '%s\n' "$obj" | tr ',' '\n' |
-		sed -nE "s/^[[:space:]]*\"$field\"[[:space:]]*:[[:space:]]*(\"([^\"]*)\"|([^[:space:]]+))[[:space:]]*$/\2\3/p" |
-		head -n 1) || true
-	[ -n "$v" ] || return 1
+	local v
+	v=$(printf '%s' "$1" | jq -er --arg l "$2" --arg f "$3" \
+		'first(.links[]? | select(.name == $l) | .[$f] | select(. != null)) | tostring' \
+		2>/dev/null) && [ -n "$v" ] || return 1       # (jq 1.6 takes no input as success)
 	printf '%s\n' "$v"
 }
 
@@ -914,6 +943,38 @@ lab_owned() {
 		fi' sh "$LAB_NLINKS" "$nft" >"$f" 2>&1
 }
 
+# lab_baseline FILE: what uplinkd owns once it has settled after lab_up (a moment for the
+# apply after the last transition), into FILE: the reference a fault test compares with.
+lab_baseline() {
+	sleep 0.3
+	lab_owned "$@"
+}
+
+# lab_fault_start: where the fault tests start: two links probed every 200 ms (down and
+# up after 3 rounds), uplinkd up on them, its settled state in $LABDIR/owned.before,
+# isp1 carrying new connections.
+lab_fault_start() {
+	lab_test 2 --bcp38
+	lab_conf 2 weights=1,1 interval=200 timeout=200 down=3 up=3 > "$conf"
+	lab_up "$conf"
+	lab_baseline "$LABDIR/owned.before"
+	lab_traffic_via 1 40 || lab_fail "isp1 carries nothing at the start"
+}
+
+# lab_converge REF NOW [--nft]: poll (5 s) until what uplinkd owns (lab_owned NOW ...) is
+# REF again; 1, with the difference on stdout, when it is not.
+lab_converge() {
+	local ref=${1:?lab_converge REF NOW [--nft]} now=${2:?} i
+	shift 2
+	for ((i = 0; i < 50; i++)); do
+		lab_owned "$now" "$@"
+		cmp -s "$ref" "$now" && return 0
+		sleep 0.1
+	done
+	diff "$ref" "$now"
+	return 1
+}
+
 # lab_no_dups: fail when the gateway has duplicate ip rules or routes, or more than one
 # table inet uplinkd.
 lab_no_dups() {
@@ -943,17 +1004,26 @@ lab_fd_count() {
 	ls "/proc/${1:?lab_fd_count PID}/fd" 2>/dev/null | wc -l
 }
 
+# lab_up CONF [TIMEOUT_S]: start uplinkd on CONF and wait until every link is up (10 s).
+lab_up() {
+	lab_uplinkd_start "$1"
+	lab_all_up "${2:-10}" || lab_fail "links not up"
+}
+
+# lab_json_all_up JSON: true when links isp1..isp$LAB_NLINKS of "status --json" are all up.
+lab_json_all_up() {
+	[ -n "$1" ] && printf '%s' "$1" | jq -e --argjson n "$LAB_NLINKS" \
+		'[range(1; $n + 1) as $k | any(.links[]?; .name == "isp\($k)" and .state == "up")]
+		 | all' >/dev/null 2>&1
+}
+
 # lab_all_up TIMEOUT_S: until every link of the lab is up (one status request per poll).
 lab_all_up() {
-	local t=${1:-10} end json k ok LAB_CTL_TIMEOUT=3
+	local t=${1:-10} end json LAB_CTL_TIMEOUT=3
 	end=$(( ${EPOCHREALTIME/./} + t * 1000000 ))
 	while :; do
 		json=$(lab_ctl status --json 2>/dev/null) || json=
-		ok=1
-		for ((k = 1; k <= LAB_NLINKS; k++)); do
-			[ "$(lab_json_link_field "$json" "isp$k" state)" = up ] || { ok=0; break; }
-		done
-		[ $ok = 1 ] && return 0
+		lab_json_all_up "$json" && return 0
 		[ "${EPOCHREALTIME/./}" -ge $end ] && break
 		sleep 0.05
 	done
@@ -970,3 +1040,6 @@ lab_traffic_via() {
 	echo "$out" | grep -q "^$a " || { echo "$out" >&2; return 1; }
 	return 0
 }
+
+# the config generator (lab_conf)
+. "$_LAB_ROOT/tests/lab/conf.sh"

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "tk.h"
 
 /* A valid one-link config on line 1; test text starts on line 2. */
 #define L1 "links = ( { name = \"isp1\"; interface = \"wan1\"; } );\n"
@@ -619,13 +620,10 @@ static void test_no_check(void **state)
 static void test_daemon(void **state)
 {
 	char tmpl[] = "/tmp/ul-cfg-XXXXXX", path[PATH_MAX + 64], buf[8192], longsock[200];
-	int fd;
 
-	assert_non_null(mkdtemp(tmpl));
+	tk_tmpdir(tmpl, sizeof(tmpl), "ul-cfg");
 	snprintf(path, sizeof(path), "%s/hook", tmpl);
-	fd = open(path, O_CREAT | O_WRONLY, 0644);
-	assert_true(fd >= 0);
-	close(fd);
+	tk_write(NULL, path, "");		/* a hook that is there, not executable */
 	memset(longsock, 'a', 120);
 	longsock[0] = '/';
 	longsock[120] = '\0';

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "plan.h"
+#include "tk.h"
 
 static const char *LINKS3 =
 	"lan = { interfaces = [ \"lan0\" ]; networks = [ \"10.0.0.0/24\" ]; };\n"
@@ -20,20 +21,6 @@ static const char *LINKS3 =
 	" { name = \"isp2\"; interface = \"wan2\"; gateway = \"192.168.2.1\"; weight = 70; },\n"
 	" { name = \"isp3\"; interface = \"wan3\"; gateway = \"192.168.3.1\"; tier = 2; }\n"
 	");\n";
-
-static struct ul_config *conf(const char *text)
-{
-	struct ul_diag diag = { 0 };
-	struct ul_config *c = NULL;
-
-	if (ul_config_parse_string(text, "test.conf", &c, &diag)) {
-		for (size_t i = 0; i < diag.n; i++)
-			print_error("%s\n", diag.msgs[i]);
-		ul_diag_free(&diag);
-		fail_msg("config did not parse");
-	}
-	return c;
-}
 
 /* Link i: ifindex 10+i, address 192.168.(i+1).2, state as given. */
 static void rts(const struct ul_config *c, struct ul_link_rt *rt, const enum ul_state *st)
@@ -122,7 +109,7 @@ static void addr(struct ul_addr *a, const char *s)
 
 static void pair_addresses(void **state)
 {
-	struct ul_config *c = conf(PAIR);
+	struct ul_config *c = tk_config(PAIR);
 	struct ul_link_rt rt;
 	struct ul_addr a[6];
 	char b[UL_ADDR_STRLEN];
@@ -167,7 +154,7 @@ static void pair_addresses(void **state)
 
 static void pair_plan(void **state)
 {
-	struct ul_config *c = conf(PAIR);
+	struct ul_config *c = tk_config(PAIR);
 	enum ul_state st[] = { UL_ST_UP, UL_ST_UP, UL_ST_UP };
 	struct ul_link_rt rt[3], backup[3];
 	struct ul_plan p, q;
@@ -223,7 +210,7 @@ static void pair_plan(void **state)
 	ul_config_free(c);
 
 	/* LAN known by its interfaces only */
-	c = conf("lan = { interfaces = [ \"lan0\", \"lan1\" ]; };\n"
+	c = tk_config("lan = { interfaces = [ \"lan0\", \"lan1\" ]; };\n"
 		 "links = ( { name = \"isp1\"; interface = \"wan1\"; gateway = \"192.168.1.1\";"
 		 " snat = \"192.168.1.10\"; } );\n");
 	rts(c, rt, st);
@@ -236,7 +223,7 @@ static void pair_plan(void **state)
 
 static void all_up_weighted(void **state)
 {
-	struct ul_config *c = conf(LINKS3);
+	struct ul_config *c = tk_config(LINKS3);
 	enum ul_state st[] = { UL_ST_UP, UL_ST_UP, UL_ST_UP };
 	struct ul_link_rt rt[3];
 	struct ul_plan p;
@@ -267,7 +254,7 @@ static void all_up_weighted(void **state)
 
 static void failover_and_tiers(void **state)
 {
-	struct ul_config *c = conf(LINKS3);
+	struct ul_config *c = tk_config(LINKS3);
 	enum ul_state one_down[] = { UL_ST_DOWN, UL_ST_UP, UL_ST_UP };
 	enum ul_state tier1_down[] = { UL_ST_DOWN, UL_ST_DISABLED, UL_ST_UP };
 	struct ul_link_rt rt[3];
@@ -297,7 +284,7 @@ static void failover_and_tiers(void **state)
 
 static void degraded_only_when_nothing_is_up(void **state)
 {
-	struct ul_config *c = conf(LINKS3);
+	struct ul_config *c = tk_config(LINKS3);
 	enum ul_state a[] = { UL_ST_DEGRADED, UL_ST_UP, UL_ST_UP };
 	enum ul_state b[] = { UL_ST_DEGRADED, UL_ST_DEGRADED, UL_ST_DOWN };
 	enum ul_state d[] = { UL_ST_DEGRADED, UL_ST_DOWN, UL_ST_UP };
@@ -322,7 +309,7 @@ static void degraded_only_when_nothing_is_up(void **state)
 
 static void last_resort_at_start(void **state)
 {
-	struct ul_config *c = conf(LINKS3);
+	struct ul_config *c = tk_config(LINKS3);
 	enum ul_state st[] = { UL_ST_INIT, UL_ST_INIT, UL_ST_INIT };
 	struct ul_link_rt rt[3];
 	struct ul_plan p;
@@ -341,7 +328,7 @@ static void last_resort_at_start(void **state)
 
 static void not_routable_links(void **state)
 {
-	struct ul_config *c = conf(
+	struct ul_config *c = tk_config(
 		"links = (\n"
 		" { name = \"dsl\"; interface = \"ppp0\"; },\n"
 		" { name = \"cable\"; interface = \"wan2\"; gateway = \"auto\"; }\n"
@@ -370,7 +357,7 @@ static void not_routable_links(void **state)
 
 static void ruleset_core(void **state)
 {
-	struct ul_config *c = conf(LINKS3);
+	struct ul_config *c = tk_config(LINKS3);
 	enum ul_state st[] = { UL_ST_UP, UL_ST_UP, UL_ST_UP };
 	struct ul_link_rt rt[3];
 	struct ul_plan p;
@@ -418,7 +405,7 @@ static void policy_rules(void **state)
 		" { name = \"office\"; src = [ \"10.0.1.0/24\" ]; via = [ \"isp2\" ]; },\n"
 		" { name = \"local\"; dst = [ \"172.16.0.0/12\" ]; }\n"
 		");\n") > 0);
-	c = conf(text);
+	c = tk_config(text);
 	free(text);
 	rts(c, rt, st);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
@@ -470,7 +457,7 @@ static void sticky_sets(void **state)
 
 	assert_true(asprintf(&text, "%s%s", LINKS3,
 			     "sticky = { by = \"source\"; timeout_s = 300; };\n") > 0);
-	c = conf(text);
+	c = tk_config(text);
 	free(text);
 	rts(c, rt, st);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
@@ -503,7 +490,7 @@ static void port_forwards(void **state)
 	assert_true(asprintf(&text, "%s%s", LINKS3,
 		"port_forwards = ( { name = \"web\"; proto = \"tcp\"; port = 8080;"
 		" to = \"10.0.0.5:80\"; links = [ \"isp1\", \"isp3\" ]; } );\n") > 0);
-	c = conf(text);
+	c = tk_config(text);
 	free(text);
 	rts(c, rt, st);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
@@ -528,7 +515,7 @@ static void mark_mask_from_config(void **state)
 
 	assert_true(asprintf(&text, "daemon = { mark_mask = 0xf0000; rule_priority = 2000;"
 				    " balance_table = 99; };\n%s", LINKS3) > 0);
-	c = conf(text);
+	c = tk_config(text);
 	free(text);
 	assert_int_equal(ul_link_mark(c, 0), 0x10000);
 	assert_int_equal(ul_exclude_mark(c), 0xf0000);
@@ -559,7 +546,7 @@ static void ten_thousand_prefixes(void **state)
 		off += (size_t)snprintf(text + off, cap - off, "%s\"10.%d.%d.0/24\"", i ? "," : "",
 					64 + i / 256, i % 256);
 	snprintf(text + off, cap - off, " ]; via = [ \"isp1\" ]; } );\n");
-	c = conf(text);
+	c = tk_config(text);
 	free(text);
 	rts(c, rt, st);
 	clock_gettime(CLOCK_MONOTONIC, &t0);

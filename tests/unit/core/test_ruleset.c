@@ -12,44 +12,7 @@
 #include <cmocka.h>
 
 #include "ruleset.h"
-
-static void add_addr(struct ul_set *s, const char *a, int want)
-{
-	union ul_set_elem e;
-
-	memset(&e, 0, sizeof(e));
-	assert_int_equal(ul_addr_parse(a, true, &e.prefix), 0);
-	assert_int_equal(ul_set_add_elem(s, &e), want);
-}
-
-static void add_port(struct ul_set *s, uint16_t lo, uint16_t hi, int want)
-{
-	union ul_set_elem e;
-
-	memset(&e, 0, sizeof(e));
-	e.port.lo = lo;
-	e.port.hi = hi;
-	assert_int_equal(ul_set_add_elem(s, &e), want);
-}
-
-static void add_if(struct ul_set *s, const char *n, int want)
-{
-	union ul_set_elem e;
-
-	memset(&e, 0, sizeof(e));
-	snprintf(e.ifname, sizeof(e.ifname), "%s", n);
-	assert_int_equal(ul_set_add_elem(s, &e), want);
-}
-
-static struct ul_stmt *st(struct ul_nrule *r, enum ul_stmt_kind k, const char *str)
-{
-	struct ul_stmt *s = ul_rule_add(r, k);
-
-	assert_non_null(s);
-	if (str)
-		snprintf(s->str, sizeof(s->str), "%s", str);
-	return s;
-}
+#include "tk.h"
 
 static void test_builders(void **state)
 {
@@ -132,24 +95,24 @@ static void test_add_elem_checks(void **state)
 
 	memset(&rs, 0, sizeof(rs));
 	v4 = ul_ruleset_add_set(&rs, "v4", UL_KEY_IPV4, false);
-	add_addr(v4, "10.0.0.1", 0);
-	add_addr(v4, "10.0.0.0/24", -EINVAL);      /* prefix in a plain set */
-	add_addr(v4, "2001:db8::1", -EINVAL);      /* wrong family */
+	tk_elem_prefix(v4, "10.0.0.1", 0);
+	tk_elem_prefix(v4, "10.0.0.0/24", -EINVAL);      /* prefix in a plain set */
+	tk_elem_prefix(v4, "2001:db8::1", -EINVAL);      /* wrong family */
 	v4i = ul_ruleset_add_set(&rs, "v4i", UL_KEY_IPV4, true);
-	add_addr(v4i, "10.0.0.0/24", 0);
-	add_addr(v4i, "0.0.0.0/0", 0);
+	tk_elem_prefix(v4i, "10.0.0.0/24", 0);
+	tk_elem_prefix(v4i, "0.0.0.0/0", 0);
 	v6 = ul_ruleset_add_set(&rs, "v6", UL_KEY_IPV6, true);
-	add_addr(v6, "2001:db8::/32", 0);
-	add_addr(v6, "10.0.0.0/8", -EINVAL);
+	tk_elem_prefix(v6, "2001:db8::/32", 0);
+	tk_elem_prefix(v6, "10.0.0.0/8", -EINVAL);
 	p = ul_ruleset_add_set(&rs, "p", UL_KEY_PORT, false);
-	add_port(p, 80, 80, 0);
-	add_port(p, 80, 81, -EINVAL);              /* range in a plain set */
+	tk_elem_port(p, 80, 80, 0);
+	tk_elem_port(p, 80, 81, -EINVAL);              /* range in a plain set */
 	pi = ul_ruleset_add_set(&rs, "pi", UL_KEY_PORT, true);
-	add_port(pi, 80, 81, 0);
-	add_port(pi, 81, 80, -EINVAL);
+	tk_elem_port(pi, 80, 81, 0);
+	tk_elem_port(pi, 81, 80, -EINVAL);
 	ifs = ul_ruleset_add_set(&rs, "ifs", UL_KEY_IFNAME, false);
-	add_if(ifs, "wan1", 0);
-	add_if(ifs, "", -EINVAL);
+	tk_elem_ifname(ifs, "wan1", 0);
+	tk_elem_ifname(ifs, "", -EINVAL);
 	memset(&e, 'a', sizeof(e));                 /* not NUL-terminated */
 	assert_int_equal(ul_set_add_elem(ifs, &e), -EINVAL);
 	memset(&e, 0, sizeof(e));
@@ -165,16 +128,11 @@ static void test_add_elem_checks(void **state)
 
 	/* many elements keep their values through the growth */
 	for (unsigned i = 0; i < 1000; i++)
-		add_port(p, (uint16_t)(i + 1000), (uint16_t)(i + 1000), 0);
+		tk_elem_port(p, (uint16_t)(i + 1000), (uint16_t)(i + 1000), 0);
 	assert_int_equal(p->n_elems, 1001);
 	for (unsigned i = 0; i < 1000; i++)
 		assert_int_equal(p->elems[i + 1].port.lo, i + 1000);
 	ul_ruleset_free(&rs);
-}
-
-static uint32_t be32(const uint8_t *k)
-{
-	return (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
 }
 
 static void test_ranges_coalesce(void **state)
@@ -186,34 +144,34 @@ static void test_ranges_coalesce(void **state)
 
 	memset(&rs, 0, sizeof(rs));
 	s = ul_ruleset_add_set(&rs, "s", UL_KEY_IPV4, true);
-	add_addr(s, "10.0.1.0/24", 0);      /* adjacent to 10.0.0.0/24 */
-	add_addr(s, "10.0.0.0/24", 0);
-	add_addr(s, "10.0.0.128/25", 0);    /* inside */
-	add_addr(s, "10.0.0.0/24", 0);      /* duplicate */
-	add_addr(s, "10.0.3.5", 0);
-	add_addr(s, "10.0.3.6", 0);         /* adjacent host */
-	add_addr(s, "10.0.5.0/24", 0);
-	add_addr(s, "10.0.4.255", 0);       /* adjacent below */
-	add_addr(s, "192.168.0.0/16", 0);
+	tk_elem_prefix(s, "10.0.1.0/24", 0);      /* adjacent to 10.0.0.0/24 */
+	tk_elem_prefix(s, "10.0.0.0/24", 0);
+	tk_elem_prefix(s, "10.0.0.128/25", 0);    /* inside */
+	tk_elem_prefix(s, "10.0.0.0/24", 0);      /* duplicate */
+	tk_elem_prefix(s, "10.0.3.5", 0);
+	tk_elem_prefix(s, "10.0.3.6", 0);         /* adjacent host */
+	tk_elem_prefix(s, "10.0.5.0/24", 0);
+	tk_elem_prefix(s, "10.0.4.255", 0);       /* adjacent below */
+	tk_elem_prefix(s, "192.168.0.0/16", 0);
 	assert_int_equal(ul_set_ranges(s, &r, &n), 0);
 	assert_int_equal(n, 4);
-	assert_int_equal(be32(r[0].lo), 0x0a000000);
-	assert_int_equal(be32(r[0].hi), 0x0a0001ff);
-	assert_int_equal(be32(r[1].lo), 0x0a000305);
-	assert_int_equal(be32(r[1].hi), 0x0a000306);
-	assert_int_equal(be32(r[2].lo), 0x0a0004ff);
-	assert_int_equal(be32(r[2].hi), 0x0a0005ff);
-	assert_int_equal(be32(r[3].lo), 0xc0a80000);
-	assert_int_equal(be32(r[3].hi), 0xc0a8ffff);
+	assert_int_equal(tk_be32(r[0].lo), 0x0a000000);
+	assert_int_equal(tk_be32(r[0].hi), 0x0a0001ff);
+	assert_int_equal(tk_be32(r[1].lo), 0x0a000305);
+	assert_int_equal(tk_be32(r[1].hi), 0x0a000306);
+	assert_int_equal(tk_be32(r[2].lo), 0x0a0004ff);
+	assert_int_equal(tk_be32(r[2].hi), 0x0a0005ff);
+	assert_int_equal(tk_be32(r[3].lo), 0xc0a80000);
+	assert_int_equal(tk_be32(r[3].hi), 0xc0a8ffff);
 	free(r);
 
 	/* a range reaching the end swallows everything after it */
 	s = ul_ruleset_add_set(&rs, "p", UL_KEY_PORT, true);
-	add_port(s, 60000, 65535, 0);
-	add_port(s, 65535, 65535, 0);
-	add_port(s, 25, 25, 0);
-	add_port(s, 26, 30, 0);
-	add_port(s, 0, 0, 0);
+	tk_elem_port(s, 60000, 65535, 0);
+	tk_elem_port(s, 65535, 65535, 0);
+	tk_elem_port(s, 25, 25, 0);
+	tk_elem_port(s, 26, 30, 0);
+	tk_elem_port(s, 0, 0, 0);
 	assert_int_equal(ul_set_ranges(s, &r, &n), 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(r[0].lo[1], 0);
@@ -226,25 +184,25 @@ static void test_ranges_coalesce(void **state)
 
 	/* plain sets only lose duplicates */
 	s = ul_ruleset_add_set(&rs, "h", UL_KEY_IPV4, false);
-	add_addr(s, "10.0.0.2", 0);
-	add_addr(s, "10.0.0.1", 0);
-	add_addr(s, "10.0.0.2", 0);
+	tk_elem_prefix(s, "10.0.0.2", 0);
+	tk_elem_prefix(s, "10.0.0.1", 0);
+	tk_elem_prefix(s, "10.0.0.2", 0);
 	assert_int_equal(ul_set_ranges(s, &r, &n), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(be32(r[0].lo), 0x0a000001);
-	assert_int_equal(be32(r[1].lo), 0x0a000002);
+	assert_int_equal(tk_be32(r[0].lo), 0x0a000001);
+	assert_int_equal(tk_be32(r[1].lo), 0x0a000002);
 	free(r);
 
 	/* IPv6: 2001:db8::/33 + 2001:db8:8000::/33 = 2001:db8::/32 */
 	s = ul_ruleset_add_set(&rs, "v6", UL_KEY_IPV6, true);
-	add_addr(s, "2001:db8:8000::/33", 0);
-	add_addr(s, "2001:db8::/33", 0);
+	tk_elem_prefix(s, "2001:db8:8000::/33", 0);
+	tk_elem_prefix(s, "2001:db8::/33", 0);
 	assert_int_equal(ul_set_ranges(s, &r, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(be32(r[0].lo), 0x20010db8);
-	assert_int_equal(be32(r[0].hi), 0x20010db8);
-	assert_int_equal(be32(r[0].hi + 4), 0xffffffff);
-	assert_int_equal(be32(r[0].hi + 12), 0xffffffff);
+	assert_int_equal(tk_be32(r[0].lo), 0x20010db8);
+	assert_int_equal(tk_be32(r[0].hi), 0x20010db8);
+	assert_int_equal(tk_be32(r[0].hi + 4), 0xffffffff);
+	assert_int_equal(tk_be32(r[0].hi + 12), 0xffffffff);
 	free(r);
 
 	/* empty */
@@ -278,19 +236,19 @@ static void test_print(void **state)
 
 	memset(&rs, 0, sizeof(rs));
 	s = ul_ruleset_add_set(&rs, "lan_ifs", UL_KEY_IFNAME, false);
-	add_if(s, "lan1", 0);
-	add_if(s, "lan0", 0);
+	tk_elem_ifname(s, "lan1", 0);
+	tk_elem_ifname(s, "lan0", 0);
 	s = ul_ruleset_add_set(&rs, "nets", UL_KEY_IPV4, true);
-	add_addr(s, "10.0.1.5", 0);
-	add_addr(s, "10.0.0.0/24", 0);
-	add_addr(s, "10.0.2.0/24", 0);
-	add_addr(s, "10.0.3.0/24", 0);
-	add_addr(s, "10.0.4.0/24", 0);      /* 10.0.2.0 - 10.0.4.255 is no prefix */
+	tk_elem_prefix(s, "10.0.1.5", 0);
+	tk_elem_prefix(s, "10.0.0.0/24", 0);
+	tk_elem_prefix(s, "10.0.2.0/24", 0);
+	tk_elem_prefix(s, "10.0.3.0/24", 0);
+	tk_elem_prefix(s, "10.0.4.0/24", 0);      /* 10.0.2.0 - 10.0.4.255 is no prefix */
 	s = ul_ruleset_add_set(&rs, "v6", UL_KEY_IPV6, true);
-	add_addr(s, "2001:db8::/32", 0);
+	tk_elem_prefix(s, "2001:db8::/32", 0);
 	s = ul_ruleset_add_set(&rs, "ports", UL_KEY_PORT, true);
-	add_port(s, 993, 995, 0);
-	add_port(s, 25, 25, 0);
+	tk_elem_port(s, 993, 995, 0);
+	tk_elem_port(s, 25, 25, 0);
 	s = ul_ruleset_add_set(&rs, "sticky_isp1", UL_KEY_IPV4, false);
 	s->dynamic = true;
 	s->timeout_ms = 600000;
@@ -300,63 +258,54 @@ static void test_print(void **state)
 
 	c = ul_ruleset_add_chain(&rs, "pre", UL_CHAIN_FILTER, UL_HOOK_PREROUTING, -150);
 	r = ul_chain_add_rule(c);
-	x = st(r, UL_M_CTMARK, NULL);
-	x->mask = 0xff00;
-	x->neg = true;
-	x = st(r, UL_S_MARK, NULL);
-	x->mask = 0xff00;
-	x->value = 0x100;
-	st(r, UL_V_RETURN, NULL);
+	tk_mark_unmarked_return(r, 0xff00, 0x100);
 	r = ul_chain_add_rule(c);
-	st(r, UL_M_IIFNAME, "lan0");
-	st(r, UL_M_CT_NEW, NULL);
-	st(r, UL_M_NFPROTO, NULL)->family = AF_INET;
-	st(r, UL_M_SADDR_IN_DYN, "sticky_isp1")->family = AF_INET;
-	x = st(r, UL_S_CTMARK, NULL);
+	tk_stmt(r, UL_M_IIFNAME, "lan0");
+	tk_stmt(r, UL_M_CT_NEW, NULL);
+	tk_stmt(r, UL_M_NFPROTO, NULL)->family = AF_INET;
+	tk_stmt(r, UL_M_SADDR_IN_DYN, "sticky_isp1")->family = AF_INET;
+	x = tk_stmt(r, UL_S_CTMARK, NULL);
 	x->mask = 0xff00;
 	x->value = 0x200;
-	st(r, UL_S_SET_UPDATE, "sticky_isp1")->family = AF_INET;
-	st(r, UL_V_JUMP, "policy");
+	tk_stmt(r, UL_S_SET_UPDATE, "sticky_isp1")->family = AF_INET;
+	tk_stmt(r, UL_V_JUMP, "policy");
 	snprintf(r->comment, sizeof(r->comment), "sticky \"isp1\"");
 	r = ul_chain_add_rule(c);
-	st(r, UL_M_IIFNAME_SET, "lan_ifs");
-	st(r, UL_M_OIFNAME_SET, "lan_ifs");
-	st(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
-	st(r, UL_M_SPORT_SET, "ports");
-	st(r, UL_M_DPORT_SET, "ports");
-	st(r, UL_M_SADDR_SET, "nets")->family = AF_INET;
-	st(r, UL_M_DADDR_SET, "v6");     /* family from the set */
-	x = st(r, UL_M_MARK, NULL);
+	tk_stmt(r, UL_M_IIFNAME_SET, "lan_ifs");
+	tk_stmt(r, UL_M_OIFNAME_SET, "lan_ifs");
+	tk_stmt(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
+	tk_stmt(r, UL_M_SPORT_SET, "ports");
+	tk_stmt(r, UL_M_DPORT_SET, "ports");
+	tk_stmt(r, UL_M_SADDR_SET, "nets")->family = AF_INET;
+	tk_stmt(r, UL_M_DADDR_SET, "v6");     /* family from the set */
+	x = tk_stmt(r, UL_M_MARK, NULL);
 	x->mask = 0xff;
 	x->value = 3;
-	st(r, UL_S_COUNTER, NULL);
-	st(r, UL_V_GOTO, "policy");
+	tk_stmt(r, UL_S_COUNTER, NULL);
+	tk_stmt(r, UL_V_GOTO, "policy");
 	c = ul_ruleset_add_chain(&rs, "policy", UL_CHAIN_FILTER, UL_HOOK_NONE, 0);
 	r = ul_chain_add_rule(c);
-	st(r, UL_M_L4PROTO, NULL)->proto = 47;
-	st(r, UL_M_NFPROTO, NULL)->family = AF_INET6;
-	st(r, UL_V_DROP, NULL);
+	tk_stmt(r, UL_M_L4PROTO, NULL)->proto = 47;
+	tk_stmt(r, UL_M_NFPROTO, NULL)->family = AF_INET6;
+	tk_stmt(r, UL_V_DROP, NULL);
 	r = ul_chain_add_rule(c);
-	st(r, UL_V_ACCEPT, NULL);
+	tk_stmt(r, UL_V_ACCEPT, NULL);
 	c = ul_ruleset_add_chain(&rs, "out", UL_CHAIN_ROUTE, UL_HOOK_OUTPUT, -150);
 	c = ul_ruleset_add_chain(&rs, "fwd", UL_CHAIN_NAT, UL_HOOK_PREROUTING, -100);
 	r = ul_chain_add_rule(c);
-	st(r, UL_M_OIFNAME, "wan1");
-	st(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_UDP;
-	st(r, UL_M_DPORT, NULL)->port = 8080;
-	x = st(r, UL_S_DNAT, NULL);
-	x->family = AF_INET;
-	assert_int_equal(ul_addr_parse("10.0.0.5", false, &x->addr), 0);
-	x->port = 80;
+	tk_stmt(r, UL_M_OIFNAME, "wan1");
+	tk_stmt(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_UDP;
+	tk_stmt(r, UL_M_DPORT, NULL)->port = 8080;
+	tk_dnat4(r, "10.0.0.5", 80);
 	r = ul_chain_add_rule(c);
-	x = st(r, UL_S_DNAT, NULL);
+	x = tk_stmt(r, UL_S_DNAT, NULL);
 	x->family = AF_INET6;
 	assert_int_equal(ul_addr_parse("2001:db8::5", false, &x->addr), 0);
 	x->port = 443;
 	c = ul_ruleset_add_chain(&rs, "nat", UL_CHAIN_NAT, UL_HOOK_POSTROUTING, 100);
 	r = ul_chain_add_rule(c);
-	st(r, UL_M_OIFNAME, "wan1");
-	st(r, UL_S_MASQUERADE, NULL);
+	tk_stmt(r, UL_M_OIFNAME, "wan1");
+	tk_stmt(r, UL_S_MASQUERADE, NULL);
 
 	out = print(&rs);
 	assert_string_equal(out,

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "view.h"
+#include "tk.h"
 
 #define UP (IFF_UP | 0x10000)                   /* IFF_UP | IFF_LOWER_UP */
 
@@ -21,20 +22,6 @@ static const char *CONF =
 	" { name = \"isp1\"; interface = \"wan1\"; gateway = \"192.168.1.1\"; },\n"
 	" { name = \"isp2\"; interface = \"wan2\"; gateway = \"auto\"; }\n"
 	");\n";
-
-static struct ul_config *conf(void)
-{
-	struct ul_diag diag = { 0 };
-	struct ul_config *c = NULL;
-
-	if (ul_config_parse_string(CONF, "test.conf", &c, &diag)) {
-		for (size_t i = 0; i < diag.n; i++)
-			print_error("%s\n", diag.msgs[i]);
-		ul_diag_free(&diag);
-		fail_msg("config did not parse");
-	}
-	return c;
-}
 
 /* "a.b.c.d[/n]": the address as rtnetlink reports it (host bits kept, subnet length). */
 static struct ul_addr addr(const char *s)
@@ -79,7 +66,7 @@ static void route_ev(struct ul_view *v, enum ul_kev_type type, int ifindex, cons
 
 static void absent_interface(void **state)
 {
-	struct ul_config *c = conf();
+	struct ul_config *c = tk_config(CONF);
 	struct ul_view *v = calloc(1, sizeof(*v));
 	struct ul_link_rt rt = { .state = UL_ST_UP };
 
@@ -95,7 +82,7 @@ static void absent_interface(void **state)
 
 static void down_reasons(void **state)
 {
-	struct ul_config *c = conf();
+	struct ul_config *c = tk_config(CONF);
 	struct ul_view *v = calloc(1, sizeof(*v));
 	struct ul_link_rt rt = { 0 };
 
@@ -125,7 +112,7 @@ static void down_reasons(void **state)
  * not kept. */
 static void addresses_in_order(void **state)
 {
-	struct ul_config *c = conf();
+	struct ul_config *c = tk_config(CONF);
 	struct ul_view *v = calloc(1, sizeof(*v));
 	struct ul_link_rt rt = { 0 };
 	struct ul_addr want = addr("192.168.1.3");
@@ -191,7 +178,7 @@ static void shared_address(void **state)
  * interface takes its routes along. */
 static void learned_gateway(void **state)
 {
-	struct ul_config *c = conf();
+	struct ul_config *c = tk_config(CONF);
 	struct ul_view *v = calloc(1, sizeof(*v));
 	struct ul_link_rt rt = { 0 };
 	struct ul_addr g1 = addr("10.9.0.1"), g2 = addr("10.9.0.254");

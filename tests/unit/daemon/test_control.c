@@ -23,6 +23,7 @@
 
 #include "control.h"
 #include "loop.h"
+#include "tk.h"
 
 /* ---- ul_control_parse ---- */
 
@@ -133,8 +134,7 @@ static int setup(void **state)
 	struct fix *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ul-ctl-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	tk_tmpdir(f->dir, sizeof(f->dir), "ul-ctl");
 	snprintf(f->path, sizeof(f->path), "%s/run/uplinkd/control.sock", f->dir);
 	assert_int_equal(ul_loop_new(&f->loop), 0);
 	assert_int_equal(ul_control_open(f->loop, f->path, getgid(), handler, f, &f->ctl), 0);

@@ -21,6 +21,7 @@
 
 #include "hook.h"
 #include "loop.h"
+#include "tk.h"
 
 struct fix {
 	char dir[48];
@@ -116,8 +117,7 @@ static int setup(void **state)
 	sigset_t chld;
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ul-hook-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	tk_tmpdir(f->dir, sizeof(f->dir), "ul-hook");
 	snprintf(f->out, sizeof(f->out), "%s/out", f->dir);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -135,14 +135,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fix *f = *state;
@@ -155,7 +147,7 @@ static int teardown(void **state)
 	close(f->sw.fd);
 	ul_loop_free(f->loop);
 	sigprocmask(SIG_SETMASK, &f->old_mask, NULL);
-	assert_int_equal(nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+	tk_rmtree(f->dir);
 	free(f);
 	return 0;
 }

@@ -16,27 +16,14 @@
 
 #include "config.h"
 #include "hostcheck.h"
+#include "tk.h"
 
 #define L1 "links = ( { name = \"isp1\"; interface = \"wan1\"; } );\n"
-
-static struct ul_config *parse_ok(const char *text)
-{
-	struct ul_diag d = { 0 };
-	struct ul_config *c = NULL;
-
-	if (ul_config_parse_string(text, "t.conf", &c, &d)) {
-		for (size_t i = 0; i < d.n; i++)
-			print_error("%s\n", d.msgs[i]);
-		ul_diag_free(&d);
-		fail_msg("config did not parse");
-	}
-	return c;
-}
 
 /* text parses; the host check fails with exactly these messages, in this order. */
 static void expect_host_errs(const char *text, ...)
 {
-	struct ul_config *c = parse_ok(text);
+	struct ul_config *c = tk_config(text);
 	struct ul_diag d = { 0 };
 	const char *msg;
 	size_t n = 0;
@@ -67,13 +54,10 @@ static void host_checks(void **state)
 	char want[PATH_MAX + 200], want2[PATH_MAX + 200];
 	struct ul_diag d = { 0 };
 	struct ul_config *c;
-	int fd;
 
-	assert_non_null(mkdtemp(tmpl));
+	tk_tmpdir(tmpl, sizeof(tmpl), "ul-host");
 	snprintf(path, sizeof(path), "%s/hook", tmpl);
-	fd = open(path, O_CREAT | O_WRONLY, 0644);
-	assert_true(fd >= 0);
-	close(fd);
+	tk_write(NULL, path, "");		/* a hook that is there, not executable */
 
 	/* a group that does not exist, a hook that is not executable */
 	snprintf(buf, sizeof(buf), L1
@@ -106,11 +90,11 @@ static void host_checks(void **state)
 	assert_int_equal(chmod(path, 0755), 0);
 	snprintf(buf, sizeof(buf), L1 "daemon = { hook = \"%s\"; control_group = \"root\"; };\n",
 		 path);
-	c = parse_ok(buf);
+	c = tk_config(buf);
 	assert_int_equal(ul_config_check_host(c, &d), 0);
 	assert_int_equal(d.n, 0);
 	ul_config_free(c);
-	c = parse_ok(L1);
+	c = tk_config(L1);
 	assert_int_equal(ul_config_check_host(c, &d), 0);
 	assert_int_equal(d.n, 0);
 	ul_config_free(c);

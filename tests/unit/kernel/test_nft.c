@@ -27,6 +27,7 @@
 #include "klog.h"
 #include "log.h"
 #include "nft.h"
+#include "tk.h"
 
 #define BATCH_LIMIT (4u << 20)
 
@@ -307,52 +308,6 @@ static char *rule_text(const struct msg *m, char *comment, size_t clen)
 	return s;
 }
 
-static void add_addr(struct ul_set *s, const char *a)
-{
-	union ul_set_elem e;
-
-	memset(&e, 0, sizeof(e));
-	assert_int_equal(ul_addr_parse(a, true, &e.prefix), 0);
-	assert_int_equal(ul_set_add_elem(s, &e), 0);
-}
-
-static void add_port(struct ul_set *s, uint16_t lo, uint16_t hi)
-{
-	union ul_set_elem e;
-
-	memset(&e, 0, sizeof(e));
-	e.port.lo = lo;
-	e.port.hi = hi;
-	assert_int_equal(ul_set_add_elem(s, &e), 0);
-}
-
-static void add_if(struct ul_set *s, const char *n)
-{
-	union ul_set_elem e;
-
-	memset(&e, 0, sizeof(e));
-	snprintf(e.ifname, sizeof(e.ifname), "%s", n);
-	assert_int_equal(ul_set_add_elem(s, &e), 0);
-}
-
-static struct ul_stmt *st(struct ul_nrule *r, enum ul_stmt_kind k, const char *str)
-{
-	struct ul_stmt *s = ul_rule_add(r, k);
-
-	assert_non_null(s);
-	if (str)
-		snprintf(s->str, sizeof(s->str), "%s", str);
-	return s;
-}
-
-static struct ul_nrule *rule(struct ul_ruleset *rs, const char *chain)
-{
-	struct ul_chain *c = (struct ul_chain *)ul_ruleset_find_chain(rs, chain);
-
-	assert_non_null(c);
-	return ul_chain_add_rule(c);
-}
-
 /* The small ruleset most tests use. */
 static void small(struct ul_ruleset *rs)
 {
@@ -361,19 +316,19 @@ static void small(struct ul_ruleset *rs)
 
 	memset(rs, 0, sizeof(*rs));
 	s = ul_ruleset_add_set(rs, "lan_ifs", UL_KEY_IFNAME, false);
-	add_if(s, "lan0");
+	tk_elem_ifname(s, "lan0", 0);
 	s = ul_ruleset_add_set(rs, "sticky", UL_KEY_IPV4, false);
 	s->dynamic = true;
 	s->timeout_ms = 600000;
 	assert_non_null(ul_ruleset_add_chain(rs, "pre", UL_CHAIN_FILTER, UL_HOOK_PREROUTING, -150));
 	assert_non_null(ul_ruleset_add_chain(rs, "sub", UL_CHAIN_FILTER, UL_HOOK_NONE, 0));
-	r = rule(rs, "pre");
-	st(r, UL_M_IIFNAME_SET, "lan_ifs");
-	st(r, UL_V_JUMP, "sub");
-	r = rule(rs, "sub");
-	st(r, UL_S_SET_UPDATE, "sticky");
-	r = rule(rs, "pre");
-	st(r, UL_V_ACCEPT, NULL);
+	r = tk_rule(rs, "pre");
+	tk_stmt(r, UL_M_IIFNAME_SET, "lan_ifs");
+	tk_stmt(r, UL_V_JUMP, "sub");
+	r = tk_rule(rs, "sub");
+	tk_stmt(r, UL_S_SET_UPDATE, "sticky");
+	r = tk_rule(rs, "pre");
+	tk_stmt(r, UL_V_ACCEPT, NULL);
 }
 
 static void test_fresh_batch(void **state)
@@ -458,13 +413,13 @@ static void test_rule_bytecode(void **state)
 
 	memset(&rs, 0, sizeof(rs));
 	s = ul_ruleset_add_set(&rs, "s4", UL_KEY_IPV4, true);
-	add_addr(s, "10.0.0.0/24");
+	tk_elem_prefix(s, "10.0.0.0/24", 0);
 	s = ul_ruleset_add_set(&rs, "s6", UL_KEY_IPV6, true);
-	add_addr(s, "2001:db8::/32");
+	tk_elem_prefix(s, "2001:db8::/32", 0);
 	s = ul_ruleset_add_set(&rs, "p", UL_KEY_PORT, true);
-	add_port(s, 25, 25);
+	tk_elem_port(s, 25, 25, 0);
 	s = ul_ruleset_add_set(&rs, "ifs", UL_KEY_IFNAME, false);
-	add_if(s, "lan0");
+	tk_elem_ifname(s, "lan0", 0);
 	s = ul_ruleset_add_set(&rs, "dyn", UL_KEY_IPV4, false);
 	s->dynamic = true;
 	s->timeout_ms = 600000;
@@ -473,65 +428,62 @@ static void test_rule_bytecode(void **state)
 	assert_non_null(ul_ruleset_add_chain(&rs, "c", UL_CHAIN_FILTER, UL_HOOK_NONE, 0));
 
 	/* 0 */
-	r = rule(&rs, "pre");
-	st(r, UL_M_IIFNAME, "lan0");
-	st(r, UL_M_CT_NEW, NULL);
-	x = st(r, UL_M_CTMARK, NULL);
+	r = tk_rule(&rs, "pre");
+	tk_stmt(r, UL_M_IIFNAME, "lan0");
+	tk_stmt(r, UL_M_CT_NEW, NULL);
+	x = tk_stmt(r, UL_M_CTMARK, NULL);
 	x->mask = 0xff00;
 	x->value = 0x100;
-	st(r, UL_S_COUNTER, NULL);
+	tk_stmt(r, UL_S_COUNTER, NULL);
 	/* 1 */
-	r = rule(&rs, "pre");
-	x = st(r, UL_M_MARK, NULL);
+	r = tk_rule(&rs, "pre");
+	x = tk_stmt(r, UL_M_MARK, NULL);
 	x->mask = 0xff00;
 	x->value = 0x100;
 	x->neg = true;
-	st(r, UL_M_NFPROTO, NULL)->family = AF_INET;
-	st(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
-	st(r, UL_M_DPORT_SET, "p");
-	st(r, UL_M_SADDR_SET, "s4")->family = AF_INET;
-	st(r, UL_M_DADDR_SET, "s4")->family = AF_INET;
-	st(r, UL_M_SPORT_SET, "p");
-	st(r, UL_V_RETURN, NULL);
+	tk_stmt(r, UL_M_NFPROTO, NULL)->family = AF_INET;
+	tk_stmt(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
+	tk_stmt(r, UL_M_DPORT_SET, "p");
+	tk_stmt(r, UL_M_SADDR_SET, "s4")->family = AF_INET;
+	tk_stmt(r, UL_M_DADDR_SET, "s4")->family = AF_INET;
+	tk_stmt(r, UL_M_SPORT_SET, "p");
+	tk_stmt(r, UL_V_RETURN, NULL);
 	/* 2 */
-	r = rule(&rs, "pre");
-	st(r, UL_M_IIFNAME_SET, "ifs");
-	st(r, UL_M_SADDR_IN_DYN, "dyn")->family = AF_INET;
-	x = st(r, UL_S_MARK, NULL);
+	r = tk_rule(&rs, "pre");
+	tk_stmt(r, UL_M_IIFNAME_SET, "ifs");
+	tk_stmt(r, UL_M_SADDR_IN_DYN, "dyn")->family = AF_INET;
+	x = tk_stmt(r, UL_S_MARK, NULL);
 	x->mask = 0xff00;
 	x->value = 0x100;
-	x = st(r, UL_S_CTMARK, NULL);
+	x = tk_stmt(r, UL_S_CTMARK, NULL);
 	x->mask = 0xff00;
 	x->value = 0x100;
 	snprintf(r->comment, sizeof(r->comment), "hi");
 	/* 3 */
-	r = rule(&rs, "pre");
-	st(r, UL_S_SET_UPDATE, "dyn")->family = AF_INET;
-	st(r, UL_V_JUMP, "c");
+	r = tk_rule(&rs, "pre");
+	tk_stmt(r, UL_S_SET_UPDATE, "dyn")->family = AF_INET;
+	tk_stmt(r, UL_V_JUMP, "c");
 	/* 4 */
-	r = rule(&rs, "pre");
-	st(r, UL_M_OIFNAME, "wan1");
-	st(r, UL_S_MASQUERADE, NULL);
+	r = tk_rule(&rs, "pre");
+	tk_stmt(r, UL_M_OIFNAME, "wan1");
+	tk_stmt(r, UL_S_MASQUERADE, NULL);
 	/* 5 */
-	r = rule(&rs, "pre");
-	st(r, UL_M_NFPROTO, NULL)->family = AF_INET;
-	st(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
-	st(r, UL_M_DPORT, NULL)->port = 8080;
-	x = st(r, UL_S_DNAT, NULL);
-	x->family = AF_INET;
-	assert_int_equal(ul_addr_parse("10.0.0.5", false, &x->addr), 0);
-	x->port = 80;
+	r = tk_rule(&rs, "pre");
+	tk_stmt(r, UL_M_NFPROTO, NULL)->family = AF_INET;
+	tk_stmt(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
+	tk_stmt(r, UL_M_DPORT, NULL)->port = 8080;
+	tk_dnat4(r, "10.0.0.5", 80);
 	/* 6: family left 0, taken from the set; and a change of family mid-rule */
-	r = rule(&rs, "pre");
-	st(r, UL_M_SADDR_SET, "s6");
-	st(r, UL_M_DADDR_SET, "s4");
-	st(r, UL_V_DROP, NULL);
+	r = tk_rule(&rs, "pre");
+	tk_stmt(r, UL_M_SADDR_SET, "s6");
+	tk_stmt(r, UL_M_DADDR_SET, "s4");
+	tk_stmt(r, UL_V_DROP, NULL);
 	/* 7 */
-	r = rule(&rs, "c");
-	st(r, UL_M_OIFNAME_SET, "ifs");
-	st(r, UL_V_GOTO, "c");
-	r = rule(&rs, "c");
-	st(r, UL_V_ACCEPT, NULL);
+	r = tk_rule(&rs, "c");
+	tk_stmt(r, UL_M_OIFNAME_SET, "ifs");
+	tk_stmt(r, UL_V_GOTO, "c");
+	r = tk_rule(&rs, "c");
+	tk_stmt(r, UL_V_ACCEPT, NULL);
 
 	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), 0);
 	for (size_t i = 0; i < bt.n; i++)
@@ -645,22 +597,22 @@ static void test_ipv6_bytecode(void **state)
 
 	memset(&rs, 0, sizeof(rs));
 	s = ul_ruleset_add_set(&rs, "s6", UL_KEY_IPV6, true);
-	add_addr(s, "fd00:10::/64");
+	tk_elem_prefix(s, "fd00:10::/64", 0);
 	assert_non_null(ul_ruleset_add_chain(&rs, "n", UL_CHAIN_NAT, UL_HOOK_POSTROUTING, 100));
 	assert_non_null(ul_ruleset_add_chain(&rs, "d", UL_CHAIN_NAT, UL_HOOK_PREROUTING, -100));
-	r = rule(&rs, "n");
-	st(r, UL_M_NFPROTO, NULL)->family = AF_INET6;
-	st(r, UL_M_OIFNAME, "wan2");
-	st(r, UL_M_SADDR_SET, "s6")->family = AF_INET6;
-	x = st(r, UL_S_SNAT_PREFIX, NULL);
+	r = tk_rule(&rs, "n");
+	tk_stmt(r, UL_M_NFPROTO, NULL)->family = AF_INET6;
+	tk_stmt(r, UL_M_OIFNAME, "wan2");
+	tk_stmt(r, UL_M_SADDR_SET, "s6")->family = AF_INET6;
+	x = tk_stmt(r, UL_S_SNAT_PREFIX, NULL);
 	x->family = AF_INET6;
 	assert_int_equal(ul_addr_parse("2001:db8:2:100::/56", true, &x->addr), 0);
-	r = rule(&rs, "d");
-	st(r, UL_M_IIFNAME, "wan1");
-	st(r, UL_M_NFPROTO, NULL)->family = AF_INET6;
-	st(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
-	st(r, UL_M_DPORT, NULL)->port = 80;
-	x = st(r, UL_S_DNAT, NULL);
+	r = tk_rule(&rs, "d");
+	tk_stmt(r, UL_M_IIFNAME, "wan1");
+	tk_stmt(r, UL_M_NFPROTO, NULL)->family = AF_INET6;
+	tk_stmt(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
+	tk_stmt(r, UL_M_DPORT, NULL)->port = 80;
+	x = tk_stmt(r, UL_S_DNAT, NULL);
 	x->family = AF_INET6;
 	assert_int_equal(ul_addr_parse("fd00:10::5", false, &x->addr), 0);
 	x->port = 8080;
@@ -703,7 +655,7 @@ static void test_ipv6_bytecode(void **state)
 	/* a prefix translation outside a postrouting nat chain is refused */
 	memset(&rs, 0, sizeof(rs));
 	assert_non_null(ul_ruleset_add_chain(&rs, "f", UL_CHAIN_FILTER, UL_HOOK_POSTROUTING, 0));
-	x = st(rule(&rs, "f"), UL_S_SNAT_PREFIX, NULL);
+	x = tk_stmt(tk_rule(&rs, "f"), UL_S_SNAT_PREFIX, NULL);
 	x->family = AF_INET6;
 	assert_int_equal(ul_addr_parse("2001:db8::/48", true, &x->addr), 0);
 	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), -EINVAL);
@@ -725,13 +677,13 @@ static void test_snat_bytecode(void **state)
 
 	memset(&rs, 0, sizeof(rs));
 	s = ul_ruleset_add_set(&rs, "s4", UL_KEY_IPV4, true);
-	add_addr(s, "10.0.0.0/24");
+	tk_elem_prefix(s, "10.0.0.0/24", 0);
 	assert_non_null(ul_ruleset_add_chain(&rs, "nat", UL_CHAIN_NAT, UL_HOOK_POSTROUTING, 100));
-	r = rule(&rs, "nat");
-	st(r, UL_M_OIFNAME, "wan1");
-	st(r, UL_M_NFPROTO, NULL)->family = AF_INET;
-	st(r, UL_M_SADDR_SET, "s4")->family = AF_INET;
-	x = st(r, UL_S_SNAT, NULL);
+	r = tk_rule(&rs, "nat");
+	tk_stmt(r, UL_M_OIFNAME, "wan1");
+	tk_stmt(r, UL_M_NFPROTO, NULL)->family = AF_INET;
+	tk_stmt(r, UL_M_SADDR_SET, "s4")->family = AF_INET;
+	x = tk_stmt(r, UL_S_SNAT, NULL);
 	x->family = AF_INET;
 	assert_int_equal(ul_addr_parse("192.168.1.10", false, &x->addr), 0);
 	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), 0);
@@ -860,11 +812,6 @@ static void test_existing_chain_hooks(void **state)
 	ul_ruleset_free(&rs);
 }
 
-static uint32_t be32(const uint8_t *k)
-{
-	return (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
-}
-
 static void test_interval_elements(void **state)
 {
 	struct ul_ruleset rs;
@@ -875,31 +822,31 @@ static void test_interval_elements(void **state)
 
 	memset(&rs, 0, sizeof(rs));
 	s = ul_ruleset_add_set(&rs, "v4", UL_KEY_IPV4, true);
-	add_addr(s, "10.0.1.0/24");
-	add_addr(s, "10.0.0.128/25");
-	add_addr(s, "10.0.0.0/24");
-	add_addr(s, "10.0.1.0/24");
-	add_addr(s, "10.0.3.5");
+	tk_elem_prefix(s, "10.0.1.0/24", 0);
+	tk_elem_prefix(s, "10.0.0.128/25", 0);
+	tk_elem_prefix(s, "10.0.0.0/24", 0);
+	tk_elem_prefix(s, "10.0.1.0/24", 0);
+	tk_elem_prefix(s, "10.0.3.5", 0);
 	s = ul_ruleset_add_set(&rs, "ports", UL_KEY_PORT, true);
-	add_port(s, 65000, 65535);
-	add_port(s, 0, 10);
-	add_port(s, 5, 11);
+	tk_elem_port(s, 65000, 65535, 0);
+	tk_elem_port(s, 0, 10, 0);
+	tk_elem_port(s, 5, 11, 0);
 	s = ul_ruleset_add_set(&rs, "v6", UL_KEY_IPV6, true);
-	add_addr(s, "2001:db8::/32");
+	tk_elem_prefix(s, "2001:db8::/32", 0);
 	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), 0);
 
 	/* a leading interval end at 0, then [start, end) pairs of the merged ranges */
 	n = all_elems(&bt, "v4", el, 16);
 	assert_int_equal(n, 5);
-	assert_int_equal(be32(el[0].key), 0);
+	assert_int_equal(tk_be32(el[0].key), 0);
 	assert_int_equal(el[0].flags, NFT_SET_ELEM_INTERVAL_END);
-	assert_int_equal(be32(el[1].key), 0x0a000000);
+	assert_int_equal(tk_be32(el[1].key), 0x0a000000);
 	assert_int_equal(el[1].flags, 0);
-	assert_int_equal(be32(el[2].key), 0x0a000200);
+	assert_int_equal(tk_be32(el[2].key), 0x0a000200);
 	assert_int_equal(el[2].flags, NFT_SET_ELEM_INTERVAL_END);
-	assert_int_equal(be32(el[3].key), 0x0a000305);
+	assert_int_equal(tk_be32(el[3].key), 0x0a000305);
 	assert_int_equal(el[3].flags, 0);
-	assert_int_equal(be32(el[4].key), 0x0a000306);
+	assert_int_equal(tk_be32(el[4].key), 0x0a000306);
 	assert_int_equal(el[4].flags, NFT_SET_ELEM_INTERVAL_END);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(el[i].len, 4);
@@ -919,8 +866,8 @@ static void test_interval_elements(void **state)
 	n = all_elems(&bt, "v6", el, 16);
 	assert_int_equal(n, 3);
 	assert_int_equal(el[1].len, 16);
-	assert_int_equal(be32(el[1].key), 0x20010db8);
-	assert_int_equal(be32(el[2].key), 0x20010db9);
+	assert_int_equal(tk_be32(el[1].key), 0x20010db8);
+	assert_int_equal(tk_be32(el[2].key), 0x20010db9);
 	assert_int_equal(el[2].flags, NFT_SET_ELEM_INTERVAL_END);
 	built_free(&bt);
 	ul_ruleset_free(&rs);
@@ -932,21 +879,12 @@ static void test_10000_prefixes(void **state)
 	struct ul_set *s;
 	struct built bt;
 	struct elem *el;
-	union ul_set_elem e;
 	struct timespec t0, t1;
 	size_t n, msgs = 0;
 
 	memset(&rs, 0, sizeof(rs));
 	s = ul_ruleset_add_set(&rs, "big", UL_KEY_IPV4, true);
-	for (unsigned i = 0; i < 10000; i++) {
-		memset(&e, 0, sizeof(e));
-		e.prefix.family = AF_INET;
-		e.prefix.plen = 24;
-		e.prefix.bytes[0] = 10;
-		e.prefix.bytes[1] = (uint8_t)((i * 2) >> 8);
-		e.prefix.bytes[2] = (uint8_t)(i * 2);
-		assert_int_equal(ul_set_add_elem(s, &e), 0);
-	}
+	tk_elem_spread24(s, 10000);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -958,7 +896,7 @@ static void test_10000_prefixes(void **state)
 	n = all_elems(&bt, "big", el, 30000);
 	assert_int_equal(n, 20001);
 	for (size_t i = 1; i < n; i++) {
-		assert_true(be32(el[i].key) > be32(el[i - 1].key));
+		assert_true(tk_be32(el[i].key) > tk_be32(el[i - 1].key));
 		assert_int_equal(el[i].flags, i % 2 ? 0 : NFT_SET_ELEM_INTERVAL_END);
 	}
 	for (size_t i = 0; i < bt.n; i++)
@@ -982,26 +920,26 @@ static void test_refused(void **state)
 
 	/* unknown set */
 	small(&rs);
-	st(rule(&rs, "pre"), UL_M_SADDR_SET, "nope");
+	tk_stmt(tk_rule(&rs, "pre"), UL_M_SADDR_SET, "nope");
 	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), -EINVAL);
 	built_free(&bt);
 	ul_ruleset_free(&rs);
 	/* set of the wrong type */
 	small(&rs);
-	st(rule(&rs, "pre"), UL_M_DPORT_SET, "lan_ifs");
+	tk_stmt(tk_rule(&rs, "pre"), UL_M_DPORT_SET, "lan_ifs");
 	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), -EINVAL);
 	built_free(&bt);
 	ul_ruleset_free(&rs);
 	/* update of a set that is not dynamic */
 	small(&rs);
 	s = ul_ruleset_add_set(&rs, "static4", UL_KEY_IPV4, false);
-	st(rule(&rs, "pre"), UL_S_SET_UPDATE, "static4");
+	tk_stmt(tk_rule(&rs, "pre"), UL_S_SET_UPDATE, "static4");
 	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), -EINVAL);
 	built_free(&bt);
 	ul_ruleset_free(&rs);
 	/* jump to nowhere */
 	small(&rs);
-	st(rule(&rs, "pre"), UL_V_JUMP, "nowhere");
+	tk_stmt(tk_rule(&rs, "pre"), UL_V_JUMP, "nowhere");
 	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), -EINVAL);
 	built_free(&bt);
 	ul_ruleset_free(&rs);
@@ -1013,15 +951,15 @@ static void test_refused(void **state)
 	ul_ruleset_free(&rs);
 	/* interface name too long for IFNAMSIZ */
 	small(&rs);
-	r = rule(&rs, "pre");
-	st(r, UL_M_IIFNAME, "0123456789abcdef");
+	r = tk_rule(&rs, "pre");
+	tk_stmt(r, UL_M_IIFNAME, "0123456789abcdef");
 	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), -EINVAL);
 	built_free(&bt);
 	ul_ruleset_free(&rs);
 	/* dnat to a prefix */
 	small(&rs);
-	r = rule(&rs, "pre");
-	assert_int_equal(ul_addr_parse("10.0.0.0/24", true, &st(r, UL_S_DNAT, NULL)->addr), 0);
+	r = tk_rule(&rs, "pre");
+	assert_int_equal(ul_addr_parse("10.0.0.0/24", true, &tk_stmt(r, UL_S_DNAT, NULL)->addr), 0);
 	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), -EINVAL);
 	built_free(&bt);
 	ul_ruleset_free(&rs);

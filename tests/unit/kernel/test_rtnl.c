@@ -22,44 +22,13 @@
 
 #include "ct.h"
 #include "rtnl.h"
+#include "tk.h"
 
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP 0x10000
 #endif
 
 static char buf[8192] __attribute__((aligned(8)));
-
-static struct ul_addr A(const char *s)
-{
-	struct ul_addr a;
-
-	assert_int_equal(ul_addr_parse(s, true, &a), 0);
-	return a;
-}
-
-static struct ul_route route1(uint32_t table, const char *dst)
-{
-	struct ul_route r;
-
-	memset(&r, 0, sizeof(r));
-	r.family = AF_INET;
-	r.table = table;
-	r.dst = A(dst);
-	return r;
-}
-
-static void add_nh(struct ul_route *r, const char *gw, int ifindex, uint16_t weight)
-{
-	struct ul_nexthop *nh = &r->nh[r->n_nh++];
-
-	memset(nh, 0, sizeof(*nh));
-	if (gw) {
-		nh->has_gw = true;
-		nh->gw = A(gw);
-	}
-	nh->ifindex = ifindex;
-	nh->weight = weight;
-}
 
 /* Find a top-level attribute after a fixed header. */
 static const struct nlattr *find_attr(const struct nlmsghdr *nlh, size_t hdrlen, uint16_t type)
@@ -90,11 +59,11 @@ static void roundtrip_route(const struct ul_route *r)
 
 static void test_route_single(void **state)
 {
-	struct ul_route r = route1(201, "0.0.0.0/0");
+	struct ul_route r = tk_route(201, "0.0.0.0/0");
 	const struct rtmsg *rtm;
 	struct nlmsghdr *nlh;
 
-	add_nh(&r, "192.168.0.1", 3, 1);
+	tk_nh(&r, "192.168.0.1", 3, 1);
 	roundtrip_route(&r);
 	nlh = ul_rtnl_build_route(buf, &r, RTM_NEWROUTE, NLM_F_CREATE, 1);
 	rtm = mnl_nlmsg_get_payload(nlh);
@@ -111,7 +80,7 @@ static void test_route_single(void **state)
 
 static void test_route_multipath(void **state)
 {
-	struct ul_route r = route1(250, "0.0.0.0/0"), back;
+	struct ul_route r = tk_route(250, "0.0.0.0/0"), back;
 	const struct rtnexthop *rtnh;
 	const struct nlattr *mp;
 	const struct rtmsg *rtm;
@@ -119,9 +88,9 @@ static void test_route_multipath(void **state)
 	const uint8_t hops[] = { 29, 69, 255 };
 	size_t off = 0, i = 0;
 
-	add_nh(&r, "192.168.0.1", 3, 30);
-	add_nh(&r, "192.168.1.1", 4, 70);
-	add_nh(&r, "192.168.2.1", 5, 256);
+	tk_nh(&r, "192.168.0.1", 3, 30);
+	tk_nh(&r, "192.168.1.1", 4, 70);
+	tk_nh(&r, "192.168.2.1", 5, 256);
 	roundtrip_route(&r);
 
 	nlh = ul_rtnl_build_route(buf, &r, RTM_NEWROUTE, NLM_F_CREATE, 1);
@@ -163,11 +132,11 @@ static void test_route_multipath(void **state)
 
 static void test_route_p2p(void **state)
 {
-	struct ul_route r = route1(202, "0.0.0.0/0");
+	struct ul_route r = tk_route(202, "0.0.0.0/0");
 	const struct rtmsg *rtm;
 	struct nlmsghdr *nlh;
 
-	add_nh(&r, NULL, 9, 1);
+	tk_nh(&r, NULL, 9, 1);
 	roundtrip_route(&r);
 	nlh = ul_rtnl_build_route(buf, &r, RTM_NEWROUTE, 0, 1);
 	rtm = mnl_nlmsg_get_payload(nlh);
@@ -177,11 +146,11 @@ static void test_route_p2p(void **state)
 
 static void test_route_big_table_and_prefix(void **state)
 {
-	struct ul_route r = route1(1000, "10.1.0.0/16"), back;
+	struct ul_route r = tk_route(1000, "10.1.0.0/16"), back;
 	const struct rtmsg *rtm;
 	struct nlmsghdr *nlh;
 
-	add_nh(&r, "10.0.0.1", 2, 1);
+	tk_nh(&r, "10.0.0.1", 2, 1);
 	roundtrip_route(&r);
 	nlh = ul_rtnl_build_route(buf, &r, RTM_NEWROUTE, 0, 1);
 	rtm = mnl_nlmsg_get_payload(nlh);
@@ -195,29 +164,50 @@ static void test_route_big_table_and_prefix(void **state)
 
 static void test_route_bad_build(void **state)
 {
-	struct ul_route r = route1(250, "0.0.0.0/0");
+	struct ul_route r = tk_route(250, "0.0.0.0/0");
 
-	add_nh(&r, "2001:db8::1", 3, 1);       /* gateway of another family */
+	tk_nh(&r, "2001:db8::1", 3, 1);       /* gateway of another family */
 	assert_null(ul_rtnl_build_route(buf, &r, RTM_NEWROUTE, 0, 1));
 	r.family = 0;
 	assert_null(ul_rtnl_build_route(buf, &r, RTM_NEWROUTE, 0, 1));
+}
+
+/* A message of the kernel's in buf: its header (*nlh) and its family header, zeroed. */
+static void *kmsg(uint16_t type, size_t hdrlen, struct nlmsghdr **nlh)
+{
+	*nlh = mnl_nlmsg_put_header(buf);
+	(*nlh)->nlmsg_type = type;
+	return mnl_nlmsg_put_extra_header(*nlh, hdrlen);
 }
 
 /* A route as the kernel dumps it. */
 static struct nlmsghdr *kroute(uint16_t type, uint8_t family, uint8_t table, uint8_t rtype,
 			       uint32_t flags, uint8_t dst_len)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct rtmsg *rtm;
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm = kmsg(type, sizeof(*rtm), &nlh);
 
-	nlh->nlmsg_type = type;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = family;
 	rtm->rtm_table = table;
 	rtm->rtm_type = rtype;
 	rtm->rtm_flags = flags;
 	rtm->rtm_dst_len = dst_len;
 	rtm->rtm_protocol = RTPROT_BOOT;
+	return nlh;
+}
+
+/* A route with a multipath attribute of one bare nexthop that claims rtnh_len bytes. */
+static struct nlmsghdr *kroute_one_nh(uint8_t table, unsigned short rtnh_len,
+				      struct rtnexthop **rtnh)
+{
+	struct nlmsghdr *nlh = kroute(RTM_NEWROUTE, AF_INET, table, RTN_UNICAST, 0, 0);
+	struct nlattr *nest = mnl_attr_nest_start(nlh, RTA_MULTIPATH);
+
+	*rtnh = mnl_nlmsg_get_payload_tail(nlh);
+	memset(*rtnh, 0, sizeof(**rtnh));
+	(*rtnh)->rtnh_len = rtnh_len;
+	nlh->nlmsg_len += sizeof(**rtnh);
+	mnl_attr_nest_end(nlh, nest);
 	return nlh;
 }
 
@@ -265,7 +255,6 @@ static void test_route_parse_malformed(void **state)
 	struct ul_route r;
 	uint16_t shortgw = 1;
 	struct rtnexthop *rtnh;
-	struct nlattr *nest;
 
 	/* header cut short */
 	nlh = kroute(RTM_NEWROUTE, AF_INET, 250, RTN_UNICAST, 0, 0);
@@ -285,13 +274,7 @@ static void test_route_parse_malformed(void **state)
 	nlh = kroute(RTM_NEWROUTE, AF_INET, 250, RTN_UNICAST, 0, 33);
 	assert_int_equal(ul_rtnl_parse_route(nlh, &r), -EINVAL);
 	/* a nexthop claiming more bytes than the attribute holds */
-	nlh = kroute(RTM_NEWROUTE, AF_INET, 250, RTN_UNICAST, 0, 0);
-	nest = mnl_attr_nest_start(nlh, RTA_MULTIPATH);
-	rtnh = mnl_nlmsg_get_payload_tail(nlh);
-	memset(rtnh, 0, sizeof(*rtnh));
-	rtnh->rtnh_len = 64;
-	nlh->nlmsg_len += sizeof(*rtnh);
-	mnl_attr_nest_end(nlh, nest);
+	nlh = kroute_one_nh(250, 64, &rtnh);
 	assert_int_equal(ul_rtnl_parse_route(nlh, &r), -EINVAL);
 	/* and one with a length below its own header */
 	rtnh->rtnh_len = 4;
@@ -317,18 +300,6 @@ static void test_route_too_many_nexthops(void **state)
 }
 
 /* ---- rules ---- */
-
-static struct ul_iprule rule(uint32_t prio, uint32_t table)
-{
-	struct ul_iprule r;
-
-	memset(&r, 0, sizeof(r));
-	r.family = AF_INET;
-	r.prio = prio;
-	r.table = table;
-	r.suppress_prefixlen = UL_NO_SUPPRESS;
-	return r;
-}
 
 static struct nlmsghdr *roundtrip_rule(const struct ul_iprule *r)
 {
@@ -356,7 +327,7 @@ static struct nlmsghdr *roundtrip_rule(const struct ul_iprule *r)
 
 static void test_rule_suppress_main(void **state)
 {
-	struct ul_iprule r = rule(1000, RT_TABLE_MAIN);
+	struct ul_iprule r = tk_iprule(1000, RT_TABLE_MAIN);
 	const struct fib_rule_hdr *frh;
 	struct nlmsghdr *nlh;
 
@@ -371,7 +342,7 @@ static void test_rule_suppress_main(void **state)
 
 static void test_rule_fwmark(void **state)
 {
-	struct ul_iprule r = rule(1001, 201);
+	struct ul_iprule r = tk_iprule(1001, 201);
 	const struct fib_rule_hdr *frh;
 	struct nlmsghdr *nlh;
 
@@ -390,23 +361,23 @@ static void test_rule_fwmark(void **state)
 
 static void test_rule_from_prefix(void **state)
 {
-	struct ul_iprule r = rule(1010, 202);
+	struct ul_iprule r = tk_iprule(1010, 202);
 	const struct fib_rule_hdr *frh;
 	struct nlmsghdr *nlh;
 
-	r.src = A("10.0.1.0/24");
+	r.src = tk_addr("10.0.1.0/24");
 	nlh = roundtrip_rule(&r);
 	frh = mnl_nlmsg_get_payload(nlh);
 	assert_int_equal(frh->src_len, 24);
 	assert_memory_equal(mnl_attr_get_payload(find_attr(nlh, sizeof(*frh), FRA_SRC)),
 			    r.src.bytes, 4);
-	r.src = A("10.0.1.7");
+	r.src = tk_addr("10.0.1.7");
 	roundtrip_rule(&r);
 }
 
 static void test_rule_big_table_and_delete(void **state)
 {
-	struct ul_iprule r = rule(1099, 1000);
+	struct ul_iprule r = tk_iprule(1099, 1000);
 	const struct fib_rule_hdr *frh;
 	struct nlmsghdr *nlh;
 
@@ -427,11 +398,9 @@ static void test_rule_big_table_and_delete(void **state)
 /* A rule as the kernel dumps it. */
 static struct nlmsghdr *krule(uint8_t action, uint32_t prio, uint32_t table)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct fib_rule_hdr *frh;
+	struct nlmsghdr *nlh;
+	struct fib_rule_hdr *frh = kmsg(RTM_NEWRULE, sizeof(*frh), &nlh);
 
-	nlh->nlmsg_type = RTM_NEWRULE;
-	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
 	frh->family = AF_INET;
 	frh->action = action;
 	frh->table = table < 256 ? (uint8_t)table : 0;
@@ -444,7 +413,7 @@ static struct nlmsghdr *krule(uint8_t action, uint32_t prio, uint32_t table)
 
 static void test_rule_kernel_dump(void **state)
 {
-	struct ul_iprule r, want = rule(1050, 77);
+	struct ul_iprule r, want = tk_iprule(1050, 77);
 	struct nlmsghdr *nlh;
 	uint32_t dst = htonl(0x08080808);
 
@@ -498,11 +467,9 @@ static void test_rule_malformed(void **state)
 
 static struct nlmsghdr *klink(uint16_t type, int ifindex, unsigned flags, const char *name)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifi;
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi = kmsg(type, sizeof(*ifi), &nlh);
 
-	nlh->nlmsg_type = type;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
 	ifi->ifi_flags = flags;
@@ -562,11 +529,9 @@ static void test_kev_link_malformed(void **state)
 
 static struct nlmsghdr *kaddr(uint16_t type, uint8_t family, int ifindex, uint8_t plen)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifaddrmsg *ifa;
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa = kmsg(type, sizeof(*ifa), &nlh);
 
-	nlh->nlmsg_type = type;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = family;
 	ifa->ifa_index = (uint32_t)ifindex;
 	ifa->ifa_prefixlen = plen;
@@ -575,7 +540,7 @@ static struct nlmsghdr *kaddr(uint16_t type, uint8_t family, int ifindex, uint8_
 
 static void test_kev_addr(void **state)
 {
-	struct ul_addr local = A("192.168.0.2"), peer = A("192.168.0.1"), v6 = A("2001:db8::5");
+	struct ul_addr local = tk_addr("192.168.0.2"), peer = tk_addr("192.168.0.1"), v6 = tk_addr("2001:db8::5");
 	struct nlmsghdr *nlh;
 	struct ul_kev ev;
 	char txt[UL_ADDR_STRLEN];
@@ -617,7 +582,7 @@ static void test_kev_addr(void **state)
 
 static void test_kev_route(void **state)
 {
-	struct ul_addr gw = A("192.168.0.1"), gw2 = A("192.168.1.1"), dst = A("10.0.0.0");
+	struct ul_addr gw = tk_addr("192.168.0.1"), gw2 = tk_addr("192.168.1.1"), dst = tk_addr("10.0.0.0");
 	struct rtnexthop *rtnh;
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;
@@ -695,13 +660,7 @@ static void test_kev_route(void **state)
 	nlh = kroute(RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0, 0);
 	mnl_attr_put(nlh, RTA_DST, 3, dst.bytes);
 	assert_int_equal(ul_kev_parse(nlh, &ev), -EINVAL);
-	nlh = kroute(RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0, 0);
-	nest = mnl_attr_nest_start(nlh, RTA_MULTIPATH);
-	rtnh = mnl_nlmsg_get_payload_tail(nlh);
-	memset(rtnh, 0, sizeof(*rtnh));
-	rtnh->rtnh_len = 200;
-	nlh->nlmsg_len += sizeof(*rtnh);
-	mnl_attr_nest_end(nlh, nest);
+	nlh = kroute_one_nh(RT_TABLE_MAIN, 200, &rtnh);
 	assert_int_equal(ul_kev_parse(nlh, &ev), -EINVAL);
 }
 
@@ -791,7 +750,7 @@ static void test_ct_flush_unmarked_bytes(void **state)
 	};
 	uint8_t w[sizeof(want)];
 	uint32_t flags = 1u << 1;
-	struct ul_addr a = A("192.168.1.2"), a6 = A("2001:db8::2"), none = { 0 };
+	struct ul_addr a = tk_addr("192.168.1.2"), a6 = tk_addr("2001:db8::2"), none = { 0 };
 	struct nlmsghdr *nlh;
 	const struct nlattr *t;
 

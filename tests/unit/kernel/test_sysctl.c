@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "sysctl.h"
+#include "tk.h"
 
 struct fix {
 	char dir[48];
@@ -69,8 +70,7 @@ static int setup(void **state)
 	struct fix *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ul-sysctl-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	tk_tmpdir(f->dir, sizeof(f->dir), "ul-sysctl");
 	snprintf(f->root, sizeof(f->root), "%s/proc-sys", f->dir);
 	snprintf(f->sdir, sizeof(f->sdir), "%s/run/ns-test", f->dir);
 	snprintf(f->state, sizeof(f->state), "%s/sysctl.saved", f->sdir);
@@ -87,20 +87,12 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fix *f = *state;
 
 	unsetenv("UL_SYSCTL_ROOT");
-	assert_int_equal(nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+	tk_rmtree(f->dir);
 	free(f);
 	return 0;
 }
