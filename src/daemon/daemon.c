@@ -343,6 +343,8 @@ static int resync(struct ul_daemon *d)
 	else
 		err = d->kp.rtnl_dump_all(d->kp.ctx, ul_view_on_kev, v);
 	if (err) {
+		if (v)
+			ul_view_free(v);
 		free(v);
 		ul_err("netlink dump failed: %s", why(d, err));
 		if (d->loop && !d->resync_t.armed)
@@ -350,7 +352,8 @@ static int resync(struct ul_daemon *d)
 		return err;
 	}
 	v->gw_dirty = false;
-	d->view = *v;
+	ul_view_free(&d->view);
+	d->view = *v;                   /* moved: its arrays now belong to d->view */
 	free(v);
 	if (d->resync_t.armed)
 		ul_timer_cancel(d->loop, &d->resync_t);
@@ -588,6 +591,12 @@ void ul_daemon_kernel_events(struct ul_daemon *d)
 		routing_changed(d);
 	if (b.sysctl)
 		sysctl_soon(d);
+	if (d->view.lost) {
+		ul_err("kernel view: out of memory, %zu interface events not followed; "
+		       "reading the kernel again", d->view.lost);
+		d->view.lost = 0;
+		err = -ENOBUFS;         /* as if events were lost: a fresh dump */
+	}
 	if (err == -ENOBUFS) {
 		ul_warn("netlink events lost (ENOBUFS), resynchronising");
 		resync(d);
@@ -1529,6 +1538,7 @@ void ul_daemon_stop(struct ul_daemon *d)
 	if (d->have_plan)
 		ul_plan_free(&d->plan);
 	free(d->nft_text);
+	ul_view_free(&d->view);
 	ul_config_free(d->cfg);
 	ul_loop_free(d->loop);
 }
@@ -1596,6 +1606,7 @@ int ul_daemon_dry_run(struct ul_daemon *d)
 		ul_plan_free(&plan);
 	}
 out:
+	ul_view_free(&d->view);
 	d->kp.close(d->kp.ctx);
 	return err ? 1 : 0;
 }

@@ -876,6 +876,18 @@ int ul_rtnl_dump_all(struct ul_rtnl *h, ul_kev_cb cb, void *data)
 	return 0;
 }
 
+/* After events were lost the caller reads everything anew: what is still queued is older
+ * than that dump and would be replayed over it, so it goes unread (bounded). */
+static void drain_events(struct ul_rtnl *h)
+{
+	for (int i = 0; i < 65536; i++) {
+		ssize_t n = recv(mnl_socket_get_fd(h->ev), h->ebuf, RTNL_BUF_SIZE, MSG_DONTWAIT);
+
+		if (n < 0 && errno != EINTR && errno != ENOBUFS)
+			return;         /* EAGAIN: empty */
+	}
+}
+
 int ul_rtnl_read_events(struct ul_rtnl *h, ul_kev_cb cb, void *data)
 {
 	struct kev_ctx k = { cb, data, h->portid };
@@ -896,12 +908,15 @@ int ul_rtnl_read_events(struct ul_rtnl *h, ul_kev_cb cb, void *data)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
-			if (errno == ENOBUFS)
+			if (errno == ENOBUFS) {
 				ul_kerr("rtnetlink: event queue overrun, events lost");
+				drain_events(h);
+			}
 			return -errno;
 		}
 		if (msg.msg_flags & MSG_TRUNC) {
 			ul_kerr("rtnetlink: truncated event datagram, events lost");
+			drain_events(h);
 			return -ENOBUFS;
 		}
 		if (msg.msg_namelen != sizeof(sa) || sa.nl_pid != 0)
