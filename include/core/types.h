@@ -49,7 +49,9 @@ struct ul_probe_stats {
 };
 
 /* What rtnetlink reports of links, addresses and main-table routes (parsed by the
- * rtnetlink adapter, folded into the kernel view by view.c). */
+ * rtnetlink adapter, folded into the kernel view by view.c), and of the objects uplinkd
+ * owns (routes of other tables, ip rules, per-interface IPv4 settings), which the daemon
+ * watches for changes made by someone else (the view ignores them). */
 enum ul_kev_type {
 	UL_KEV_LINK,                    /* new or changed interface */
 	UL_KEV_LINK_DEL,
@@ -57,6 +59,9 @@ enum ul_kev_type {
 	UL_KEV_ADDR_DEL,
 	UL_KEV_ROUTE,                   /* main-table route added (for gateway = "auto") */
 	UL_KEV_ROUTE_DEL,
+	UL_KEV_TROUTE,                  /* a route added or removed in a table other than main */
+	UL_KEV_RULE,                    /* an ip rule added or removed */
+	UL_KEV_NETCONF,                 /* IPv4 settings of an interface (forwarding, rp_filter) */
 };
 
 struct ul_kev {
@@ -68,17 +73,26 @@ struct ul_kev {
 					 * ROUTE: destination */
 	bool has_gw;
 	struct ul_addr gw;              /* ROUTE: RTA_GATEWAY (first nexthop) */
-	uint32_t table;                 /* ROUTE */
-	uint32_t metric;                /* ROUTE: RTA_PRIORITY */
+	uint32_t table;                 /* ROUTE, TROUTE */
+	uint32_t metric;                /* ROUTE: RTA_PRIORITY; RULE: FRA_PRIORITY */
 	uint8_t proto;                  /* ROUTE: rtm_protocol (RTPROT_RA, 9: a router
 					 * advertisement's default route) */
 	uint8_t scope;                  /* ADDR: ifa_scope (0 global, 253 link-local) */
 	uint32_t addr_flags;            /* ADDR: IFA_F_* (IFA_FLAGS when given) */
 	bool addr_usable;               /* ADDR: it can source traffic: IPv4, or IPv6 of global
 					 * scope, not tentative, failed or deprecated */
+	bool deleted;                   /* TROUTE, RULE: removed (else added or changed) */
+	bool own;                       /* caused by a request of uplinkd's own socket */
 };
 
 typedef void (*ul_kev_cb)(const struct ul_kev *ev, void *data);
+
+/* A change someone else made to uplinkd's nftables table (from nftables events): the most
+ * serious one seen, in words ("table inet uplinkd removed"). rank 0: none. */
+struct ul_nft_change {
+	unsigned rank;
+	char what[96];
+};
 
 /* ip(8)-style text and equality (route.c). */
 void ul_route_format(const struct ul_route *r, char *buf, size_t len);

@@ -16,16 +16,14 @@
 #include "types.h"
 #include "view6.h"
 
-#define UL_VIEW_MAX_IFS 256
-#define UL_VIEW_MAX_ADDRS 8
-#define UL_VIEW_MAX_GWS 64
-
+/* The arrays grow as the kernel reports more: no interface, address or default route is
+ * dropped for want of room (only when memory runs out: counted in `lost`). */
 struct ul_view_if {
 	int ifindex;
 	char name[IFNAMSIZ];
 	unsigned flags;                                 /* ifi_flags */
-	struct ul_addr addrs[UL_VIEW_MAX_ADDRS];        /* IPv4, in the order reported */
-	size_t n_addrs;
+	struct ul_addr *addrs;                          /* IPv4, in the order reported */
+	size_t n_addrs, cap_addrs;
 };
 
 struct ul_view_gw {                                     /* a main-table default route */
@@ -35,14 +33,18 @@ struct ul_view_gw {                                     /* a main-table default 
 };
 
 struct ul_view {
-	struct ul_view_if ifs[UL_VIEW_MAX_IFS];
-	size_t n_ifs;
-	struct ul_view_gw gws[UL_VIEW_MAX_GWS];
-	size_t n_gws;
+	struct ul_view_if *ifs;
+	size_t n_ifs, cap_ifs;
+	struct ul_view_gw *gws;
+	size_t n_gws, cap_gws;
+	size_t lost;            /* events not followed: out of memory (the daemon says so) */
 	bool gw_dirty;          /* a main default route was added: read the gateways again */
 	struct ul_view6 v6;     /* IPv6 addresses and routers (view6.h) */
 };
 
+/* Free what the view holds; it is empty (and usable) afterwards. A view is moved by
+ * assignment (its arrays go with it), never copied. */
+void ul_view_free(struct ul_view *v);
 /* Fold one event into the view (a ul_kev_cb: pass the view as data). */
 void ul_view_apply(struct ul_view *v, const struct ul_kev *ev);
 void ul_view_on_kev(const struct ul_kev *ev, void *view);

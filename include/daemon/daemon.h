@@ -18,6 +18,7 @@
 #include "linkstate.h"
 #include "loop.h"
 #include "plan.h"
+#include "repair.h"
 #include "status.h"
 #include "view.h"
 
@@ -74,6 +75,15 @@ struct ul_daemon {
 	uint32_t old_tables[UL_MAX_LINKS + 1];  /* tables of the previous config, to empty */
 	size_t n_old_tables;
 	uint32_t old_prio;              /* rule range of the previous config, 0 = none */
+	/* putting back what others change (see "Repairs" in uplinkd(8)) */
+	struct ul_watch nft_w;                  /* nftables events, when the port has them */
+	bool nft_force;                         /* re-send the ruleset even if unchanged */
+	bool nft_verify;                        /* nftables events were lost: check the table */
+	struct ul_nft_change nft_change;        /* changes others made, not yet repaired */
+	bool routing_check;                     /* others changed owned rules or routes */
+	bool fwd_set, hash_set;                 /* ip_forward, fib_multipath_hash_policy ensured */
+	struct ul_timer sysctl_t;               /* the periodic check of the sysctls */
+	struct ul_repair_guard guard_nft, guard_routing, guard_sysctl;
 	uint64_t start_ms, reloads, reload_failures;
 	bool ready, stopping;
 	int exit_code;

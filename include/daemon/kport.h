@@ -31,7 +31,8 @@ struct ul_kport {
 
 	/* links, IPv4 addresses and main-table routes: open the sockets, the fd to watch
 	 * for events, read pending events (-EAGAIN: none; -ENOBUFS: some were lost, dump
-	 * again), dump everything as events */
+	 * again), dump everything as events; the events also tell of routes in other tables,
+	 * ip rules and interface settings (UL_KEV_TROUTE, _RULE, _NETCONF) */
 	int (*rtnl_open)(void *ctx);
 	int (*rtnl_event_fd)(void *ctx);
 	int (*rtnl_read_events)(void *ctx, ul_kev_cb cb, void *data);
@@ -99,6 +100,24 @@ struct ul_kport {
 	 * still be honoured */
 	int (*priv_drop)(void *ctx, bool keep_setid);
 	bool (*priv_can_setid)(void *ctx);
+	/* Watching what uplinkd owns, to put back what others change. Each is optional (NULL:
+	 * the port cannot, and that part is not watched). nftables: open the event socket,
+	 * the fd to watch, read the pending events: how many were changes others made to
+	 * table inet uplinkd (ch keeps the most serious; elements count only in the static
+	 * sets of rs, the ruleset applied; -ENOBUFS: events were lost); after
+	 * lost events, check that the table has every chain and set of rs (1: not, ch says
+	 * what is missing). Routing: what differs from `want` in the owned tables and the
+	 * rule range, changing nothing (the number of differences, the first in words in
+	 * what). Sysctls: does key still hold what sysctl_ensure made it hold (1: no, *found
+	 * is there; with fix it is written again, the saved original untouched). */
+	int (*nft_watch_open)(void *ctx);
+	int (*nft_watch_fd)(void *ctx);
+	int (*nft_watch_read)(void *ctx, const struct ul_ruleset *rs, struct ul_nft_change *ch);
+	int (*nft_check)(void *ctx, const struct ul_ruleset *rs, struct ul_nft_change *ch);
+	int (*routing_drift)(void *ctx, const struct ul_plan *want, const uint32_t *tables,
+			     size_t n_tables, uint32_t lo, uint32_t hi, char *what, size_t len);
+	int (*sysctl_check)(void *ctx, const char *key, int value, int atleast, bool fix,
+			    long *found);
 
 	/* close whatever was opened (hooks killed, sysctl state, nft, rtnetlink) */
 	void (*close)(void *ctx);

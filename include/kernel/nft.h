@@ -87,6 +87,8 @@ void ul_nft_describe(const void *batch, size_t len, uint32_t seq, char *out, siz
 struct ul_nft;
 int ul_nft_open(struct ul_nft **out);
 void ul_nft_close(struct ul_nft *h);
+/* The portid of its socket: the nftables events of its own transactions carry it. */
+uint32_t ul_nft_portid(const struct ul_nft *h);
 int ul_nft_dump_existing(struct ul_nft *h, struct ul_nft_existing *ex);
 /* Dump, build, send, check every ACK. All or nothing. Static sets are updated by difference
  * from what this handle committed last; when that is refused (someone else changed their

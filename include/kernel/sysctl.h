@@ -31,6 +31,10 @@ int ul_sysctl_load_text(struct ul_sysctl *s, const char *name, FILE *f);
 int ul_sysctl_ensure(struct ul_sysctl *s, const char *key, int value, int atleast);
 /* Read an integer sysctl. 0 or -errno. */
 int ul_sysctl_get(struct ul_sysctl *s, const char *key, long *value);
+/* Does key still hold what ul_sysctl_ensure made it hold? 0 yes, 1 no (*found is the
+ * value there; with fix, it is written again, the remembered original untouched), -errno. */
+int ul_sysctl_check(struct ul_sysctl *s, const char *key, int value, int atleast, int fix,
+		    long *found);
 /* Put every changed value back, remove the state file. */
 void ul_sysctl_restore(struct ul_sysctl *s);
 /* The i-th original remembered (key, value); -ENOENT past the end. */

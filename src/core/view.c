@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The kernel view: interfaces, IPv4 addresses, main default routes, from rtnetlink events. */
+#include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -10,13 +11,43 @@
 #define IFF_LOWER_UP 0x10000                    /* linux/if.h; clashes with net/if.h */
 #endif
 
+/* Room for one more of n in *arr (cap elements of size each); false when out of memory. */
+static bool room(void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t nc;
+	void *na;
+
+	if (n < *cap)
+		return true;
+	nc = *cap ? *cap * 2 : 8;
+	na = realloc(*arr, nc * size);
+	if (!na)
+		return false;
+	*arr = na;
+	*cap = nc;
+	return true;
+}
+
+void ul_view_free(struct ul_view *v)
+{
+	for (size_t i = 0; i < v->n_ifs; i++)
+		free(v->ifs[i].addrs);
+	free(v->ifs);
+	free(v->gws);
+	memset(v, 0, sizeof(*v));
+}
+
 static struct ul_view_if *view_if(struct ul_view *v, int ifindex, bool create)
 {
 	for (size_t i = 0; i < v->n_ifs; i++)
 		if (v->ifs[i].ifindex == ifindex)
 			return &v->ifs[i];
-	if (!create || v->n_ifs == UL_VIEW_MAX_IFS)
+	if (!create)
 		return NULL;
+	if (!room((void **)&v->ifs, &v->cap_ifs, v->n_ifs, sizeof(v->ifs[0]))) {
+		v->lost++;
+		return NULL;
+	}
 	memset(&v->ifs[v->n_ifs], 0, sizeof(v->ifs[0]));
 	v->ifs[v->n_ifs].ifindex = ifindex;
 	return &v->ifs[v->n_ifs++];
@@ -48,6 +79,7 @@ void ul_view_apply(struct ul_view *v, const struct ul_kev *ev)
 	case UL_KEV_LINK_DEL:
 		for (size_t i = 0; i < v->n_ifs; i++)
 			if (v->ifs[i].ifindex == ev->ifindex) {
+				free(v->ifs[i].addrs);
 				v->ifs[i] = v->ifs[--v->n_ifs];
 				break;
 			}
@@ -71,8 +103,12 @@ void ul_view_apply(struct ul_view *v, const struct ul_kev *ev)
 				k->n_addrs--;
 				break;
 			}
-		if (ev->type == UL_KEV_ADDR && k->n_addrs < UL_VIEW_MAX_ADDRS)
+		if (ev->type != UL_KEV_ADDR)
+			break;
+		if (room((void **)&k->addrs, &k->cap_addrs, k->n_addrs, sizeof(k->addrs[0])))
 			k->addrs[k->n_addrs++] = ev->addr;
+		else
+			v->lost++;
 		break;
 	case UL_KEV_ROUTE:
 	case UL_KEV_ROUTE_DEL:
@@ -91,9 +127,17 @@ void ul_view_apply(struct ul_view *v, const struct ul_kev *ev)
 				v->gws[i] = v->gws[--v->n_gws];
 				break;
 			}
-		if (ev->type == UL_KEV_ROUTE && v->n_gws < UL_VIEW_MAX_GWS)
+		if (ev->type != UL_KEV_ROUTE)
+			break;
+		if (room((void **)&v->gws, &v->cap_gws, v->n_gws, sizeof(v->gws[0])))
 			v->gws[v->n_gws++] = (struct ul_view_gw){ ev->ifindex, ev->gw, ev->metric };
+		else
+			v->lost++;
 		break;
+	case UL_KEV_TROUTE:
+	case UL_KEV_RULE:
+	case UL_KEV_NETCONF:
+		break;                  /* uplinkd's own objects: the daemon watches those */
 	}
 }
 

@@ -91,6 +91,9 @@ bool ul_view6_apply(struct ul_view6 *v, const struct ul_kev *ev)
 	case UL_KEV_ROUTE_DEL:
 		return ev->addr.family == AF_INET6 && apply_route(v, ev);
 	case UL_KEV_LINK:
+	case UL_KEV_TROUTE:             /* uplinkd's own objects: the daemon watches those */
+	case UL_KEV_RULE:
+	case UL_KEV_NETCONF:
 		break;
 	}
 	return false;

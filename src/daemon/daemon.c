@@ -35,6 +35,11 @@
 #define RETRY_MS 1000
 #define RESYNC_RETRY_MS 200
 #define SETTLE_MS 20                    /* an interface being deleted is first set down */
+#define REPAIR_DELAY_MS 30              /* a burst of foreign changes is repaired at once;
+					 * after SETTLE_MS, so a deletion is seen as such first */
+#define SYSCTL_CHECK_MS 1000            /* the sysctls uplinkd set are read this often */
+
+static size_t owned_tables(const struct ul_daemon *d, uint32_t *t);
 
 static uint64_t now_ms(const struct ul_daemon *d)
 {
@@ -281,6 +286,10 @@ static void refresh_link(struct ul_daemon *d, struct ul_daemon_link *l)
 		ul_info("link %s: gateway %s learned", lc->name,
 			ul_addr_format(&rt->gw, (char[UL_ADDR_STRLEN]){ 0 }, UL_ADDR_STRLEN));
 
+	/* a new interface (also one deleted and re-created under the same name) starts with
+	 * the defaults */
+	if (!rt->present || (old.ifindex && rt->ifindex != old.ifindex))
+		l->sysctl_done = false;
 	if (rt->present && !l->sysctl_done) {
 		char key[96];
 
@@ -291,8 +300,6 @@ static void refresh_link(struct ul_daemon *d, struct ul_daemon_link *l)
 		else
 			ul_err("link %s: %s", lc->name, why(d, err));
 	}
-	if (!rt->present)
-		l->sysctl_done = false;
 
 	/* no carrier or no address: down (an address's return must be proven by probes) */
 	if (ul_fsm_carrier(&l->fsm, &p, !down, down, now_ms(d), &t))
@@ -336,6 +343,8 @@ static int resync(struct ul_daemon *d)
 	else
 		err = d->kp.rtnl_dump_all(d->kp.ctx, ul_view_on_kev, v);
 	if (err) {
+		if (v)
+			ul_view_free(v);
 		free(v);
 		ul_err("netlink dump failed: %s", why(d, err));
 		if (d->loop && !d->resync_t.armed)
@@ -343,7 +352,8 @@ static int resync(struct ul_daemon *d)
 		return err;
 	}
 	v->gw_dirty = false;
-	d->view = *v;
+	ul_view_free(&d->view);
+	d->view = *v;                   /* moved: its arrays now belong to d->view */
 	free(v);
 	if (d->resync_t.armed)
 		ul_timer_cancel(d->loop, &d->resync_t);
@@ -373,13 +383,229 @@ static bool admin_down_pending(const struct ul_daemon *d)
 	return false;
 }
 
+/* ---- watching what uplinkd owns ---- */
+
+static bool table_owned(const struct ul_daemon *d, uint32_t table)
+{
+	uint32_t t[2 * UL_MAX_LINKS + 2];
+	size_t n = owned_tables(d, t);
+
+	for (size_t i = 0; i < n; i++)
+		if (t[i] == table)
+			return true;
+	return false;
+}
+
+/* Events of the batch being read: the view's, and changes others made to what uplinkd owns. */
+struct kev_batch {
+	struct ul_daemon *d;
+	bool routing, sysctl;
+};
+
+static void on_kev(const struct ul_kev *ev, void *data)
+{
+	struct kev_batch *b = data;
+	const struct ul_daemon *d = b->d;
+	uint32_t prio = d->cfg->daemon.rule_priority;
+
+	switch (ev->type) {
+	case UL_KEV_TROUTE:
+		if (!ev->own && table_owned(d, ev->table))
+			b->routing = true;
+		break;
+	case UL_KEV_RULE:
+		if (!ev->own && ev->metric >= prio && ev->metric <= prio + 99)
+			b->routing = true;
+		break;
+	case UL_KEV_NETCONF:
+		b->sysctl = true;
+		break;
+	case UL_KEV_LINK:
+		/* an interface set down loses its IPv4 routes without a word (no RTM_DELROUTE):
+		 * after a quick down and up the link's table may be empty though its state never
+		 * changed */
+		for (size_t i = 0; i < d->cfg->n_links; i++)
+			if (!(ev->flags & IFF_UP) && !strcmp(ev->ifname, d->cfg->links[i].ifname))
+				b->routing = true;
+		ul_view_apply(&b->d->view, ev);
+		break;
+	default:
+		ul_view_apply(&b->d->view, ev);
+		break;
+	}
+}
+
+/* Something others changed: check it (and put it back) soon; a burst is taken as one. */
+static void routing_changed(struct ul_daemon *d)
+{
+	if (!d->have_plan || d->stopping)
+		return;
+	ul_repair_seen(&d->guard_routing, now_ms(d));
+	d->routing_check = true;
+	if (!ul_repair_holding(&d->guard_routing, now_ms(d)))
+		schedule_apply(d, REPAIR_DELAY_MS);     /* else the end of the wait is due */
+}
+
+static void sysctl_soon(struct ul_daemon *d)
+{
+	uint64_t due = now_ms(d) + REPAIR_DELAY_MS;
+
+	if (d->kp.sysctl_check && d->have_plan && (!d->sysctl_t.armed || d->sysctl_t.due_ms > due))
+		ul_timer_arm(d->loop, &d->sysctl_t, due);
+}
+
+/* May a repair be made now? Logs it ("repair: what (changed outside uplinkd)") or the start
+ * of a back-off; *wait_ms: when to try again otherwise. */
+static bool repair_allowed(struct ul_daemon *d, struct ul_repair_guard *g, const char *what,
+			   uint64_t *wait_ms)
+{
+	uint64_t now = now_ms(d);
+
+	switch (ul_repair_decide(g, now, wait_ms)) {
+	case UL_REPAIR_NOW:
+		ul_warn("repair: %s (changed outside uplinkd)", what);
+		return true;
+	case UL_REPAIR_BACKOFF:
+		ul_warn("repair: %s %u times in %d s (changed outside uplinkd); backing off %llu s",
+			what, ul_repair_seen_count(g, now), UL_REPAIR_WINDOW_MS / 1000,
+			(unsigned long long)(*wait_ms / 1000));
+		return false;
+	case UL_REPAIR_WAIT:
+		break;
+	}
+	return false;
+}
+
+static void on_nft_events(struct ul_watch *w, uint32_t events)
+{
+	struct ul_daemon *d = w->data;
+	struct ul_nft_change ch = { 0 };
+	int n = d->kp.nft_watch_read(d->kp.ctx, d->have_plan ? &d->plan.nft : NULL, &ch);
+
+	if (!d->have_plan || d->stopping)
+		return;
+	if (n == -ENOBUFS) {
+		ul_warn("nftables events lost, checking table inet uplinkd");
+		d->nft_verify = true;
+		schedule_apply(d, REPAIR_DELAY_MS);
+	} else if (n < 0 && n != -EAGAIN) {
+		ul_err("nftables events: %s", strerror(-n));
+	} else if (n > 0) {
+		ul_repair_seen(&d->guard_nft, now_ms(d));
+		if (ch.rank > d->nft_change.rank)
+			d->nft_change = ch;
+		if (!ul_repair_holding(&d->guard_nft, now_ms(d)))
+			schedule_apply(d, REPAIR_DELAY_MS);     /* else the end of the wait is due */
+	}
+}
+
+/* One sysctl uplinkd set: key, value, "at least". */
+struct owned_sysctl {
+	char key[96];
+	int value, atleast;
+};
+
+static size_t owned_sysctls(const struct ul_daemon *d, struct owned_sysctl *v)
+{
+	size_t n = 0;
+
+	if (d->fwd_set)
+		v[n++] = (struct owned_sysctl){ "net/ipv4/ip_forward", 1, 0 };
+	if (d->hash_set)
+		v[n++] = (struct owned_sysctl){ "net/ipv4/fib_multipath_hash_policy", 1, 0 };
+	for (size_t i = 0; i < d->cfg->n_links; i++)
+		if (d->links[i].sysctl_done) {
+			snprintf(v[n].key, sizeof(v[n].key), "net/ipv4/conf/%s/rp_filter",
+				 d->cfg->links[i].ifname);
+			v[n].value = 2;
+			v[n++].atleast = 1;
+		}
+	return n;
+}
+
+static void dotted(char *s)
+{
+	for (; *s; s++)
+		if (*s == '/')
+			*s = '.';
+}
+
+static void check_sysctls(struct ul_daemon *d)
+{
+	struct owned_sysctl v[UL_MAX_LINKS + 2];
+	bool drifted[UL_MAX_LINKS + 2] = { false };
+	size_t n, k = 0;
+	uint64_t now = now_ms(d), wait_ms = 0;
+	char what[192] = "";
+	long found;
+
+	/* the interfaces as they are now: one re-created a moment ago has its defaults and is
+	 * set up as new, not repaired */
+	ul_daemon_kernel_events(d);
+	n = owned_sysctls(d, v);
+	for (size_t i = 0; i < n; i++) {
+		if (d->kp.sysctl_check(d->kp.ctx, v[i].key, v[i].value, v[i].atleast, false,
+				       &found) != 1)
+			continue;
+		drifted[i] = true;
+		if (!k++) {
+			char name[96];
+
+			snprintf(name, sizeof(name), "%s", v[i].key);
+			dotted(name);
+			snprintf(what, sizeof(what), "sysctl %s is %ld, uplinkd set %d", name, found,
+				 v[i].value);
+		}
+	}
+	if (k > 1) {
+		size_t off = strlen(what);
+
+		snprintf(what + off, sizeof(what) - off, " and %zu more", k - 1);
+	}
+	if (k && !ul_repair_holding(&d->guard_sysctl, now))
+		ul_repair_seen(&d->guard_sysctl, now);
+	if (k && repair_allowed(d, &d->guard_sysctl, what, &wait_ms))
+		for (size_t i = 0; i < n; i++)
+			if (drifted[i] && d->kp.sysctl_check(d->kp.ctx, v[i].key, v[i].value,
+							     v[i].atleast, true, &found) < 0)
+				ul_err("repair: sysctl %s: cannot set it again", v[i].key);
+	if (!wait_ms || wait_ms > SYSCTL_CHECK_MS)
+		wait_ms = SYSCTL_CHECK_MS;
+	ul_timer_arm(d->loop, &d->sysctl_t, now + wait_ms);
+}
+
+static void on_sysctl_timer(struct ul_timer *t)
+{
+	struct ul_daemon *d = t->data;
+
+	if (!d->stopping)
+		check_sysctls(d);
+}
+
 void ul_daemon_kernel_events(struct ul_daemon *d)
 {
-	int err = d->kp.rtnl_read_events(d->kp.ctx, ul_view_on_kev, &d->view);
+	struct kev_batch b = { d, false, false };
+	int err = d->kp.rtnl_read_events(d->kp.ctx, on_kev, &b);
 
+	if (b.routing)
+		routing_changed(d);
+	if (b.sysctl)
+		sysctl_soon(d);
+	if (d->view.lost) {
+		ul_err("kernel view: out of memory, %zu interface events not followed; "
+		       "reading the kernel again", d->view.lost);
+		d->view.lost = 0;
+		err = -ENOBUFS;         /* as if events were lost: a fresh dump */
+	}
 	if (err == -ENOBUFS) {
 		ul_warn("netlink events lost (ENOBUFS), resynchronising");
 		resync(d);
+		/* what was lost may have been a change of uplinkd's rules or routes */
+		if (d->have_plan && !d->stopping) {
+			d->routing_check = true;
+			schedule_apply(d, REPAIR_DELAY_MS);
+		}
+		sysctl_soon(d);
 	} else if (err < 0 && err != -EAGAIN) {
 		ul_err("netlink events: %s", why(d, err));
 	} else if (d->view.gw_dirty) {
@@ -442,12 +668,29 @@ static void active_csv(const struct ul_daemon *d, char *buf, size_t len, bool v6
 						d->cfg->links[i].name);
 }
 
+/* Do two plans install the same routes and rules? */
+static bool routing_eq(const struct ul_plan *a, const struct ul_plan *b)
+{
+	if (a->n_routes != b->n_routes || a->n_rules != b->n_rules)
+		return false;
+	for (size_t i = 0; i < a->n_routes; i++)
+		if (!ul_route_eq(&a->routes[i], &b->routes[i]))
+			return false;
+	for (size_t i = 0; i < a->n_rules; i++)
+		if (!ul_iprule_eq(&a->rules[i], &b->rules[i]))
+			return false;
+	return true;
+}
+
 /* On failure, what failed is in msg (logged by the caller, once). */
 static int apply(struct ul_daemon *d, char *msg, size_t len)
 {
 	struct ul_link_rt rt[UL_MAX_LINKS];
 	uint32_t tables[2 * UL_MAX_LINKS + 2], prio = d->cfg->daemon.rule_priority, carried;
 	struct ul_plan plan;
+	uint64_t wait_ms = 0;
+	bool nft_due, routing_same, skip_routing = false;
+	size_t n_tables;
 	int err, n;
 
 	collect_rt(d, rt);
@@ -462,8 +705,25 @@ static int apply(struct ul_daemon *d, char *msg, size_t len)
 	    !d->kp.sysctl_ensure(d->kp.ctx, "net/ipv6/conf/all/forwarding", 1, 0) &&
 	    !d->kp.sysctl_ensure(d->kp.ctx, "net/ipv6/fib_multipath_hash_policy", 1, 0))
 		d->forwarding6 = true;
-	/* compared, not printed: a 100,000-prefix set costs a memcmp, not megabytes of text */
-	if (!d->nft_synced || !d->have_plan || !ul_ruleset_equal(&plan.nft, &d->plan.nft)) {
+	/* compared, not printed: a 100,000-prefix set costs a memcmp, not megabytes of text;
+	 * sent again after a reload, and when someone else changed it (a repair) */
+	nft_due = !d->nft_synced || !d->have_plan || !ul_ruleset_equal(&plan.nft, &d->plan.nft) ||
+		  d->nft_force;
+	if (!nft_due && d->nft_verify && d->kp.nft_check) {
+		struct ul_nft_change ch = { 0 };
+
+		if (d->kp.nft_check(d->kp.ctx, &plan.nft, &ch) > 0 && ch.rank > d->nft_change.rank) {
+			ul_repair_seen(&d->guard_nft, now_ms(d));
+			d->nft_change = ch;
+		}
+	}
+	d->nft_verify = false;
+	if (!nft_due && d->nft_change.rank) {
+		nft_due = repair_allowed(d, &d->guard_nft, d->nft_change.what, &wait_ms);
+		if (!nft_due)
+			schedule_apply(d, wait_ms);
+	}
+	if (nft_due) {
 		d->nft_synced = false;
 		err = d->kp.nft_apply(d->kp.ctx, &plan.nft);
 		if (err) {
@@ -471,7 +731,10 @@ static int apply(struct ul_daemon *d, char *msg, size_t len)
 				 why(d, err));
 			goto fail;
 		}
+		ul_debug("nftables: table inet uplinkd replaced");
 		d->nft_synced = true;
+		d->nft_force = false;
+		d->nft_change = (struct ul_nft_change){ 0 };
 	}
 	if (d->old_prio && d->old_prio != prio) {
 		n = d->kp.remove_all(d->kp.ctx, NULL, 0, d->old_prio, d->old_prio + 99);
@@ -483,7 +746,30 @@ static int apply(struct ul_daemon *d, char *msg, size_t len)
 		}
 		d->old_prio = 0;
 	}
-	n = d->kp.reconcile(d->kp.ctx, &plan, tables, owned_tables(d, tables), prio, prio + 99);
+	n_tables = owned_tables(d, tables);
+	/* the routing uplinkd wants is what it last applied, and someone changed what is
+	 * there: a repair (held back while others keep undoing it) */
+	routing_same = d->have_plan && !d->n_old_tables && routing_eq(&plan, &d->plan);
+	if (routing_same && d->routing_check && d->kp.routing_drift) {
+		char what[320];
+
+		n = d->kp.routing_drift(d->kp.ctx, &plan, tables, n_tables, prio, prio + 99, what,
+					sizeof(what));
+		if (n == 0) {
+			skip_routing = true;    /* as wanted (changed and changed back) */
+		} else if (n > 0 && !repair_allowed(d, &d->guard_routing, what, &wait_ms)) {
+			skip_routing = true;
+			schedule_apply(d, wait_ms);
+		}
+	} else if (routing_same && ul_repair_holding(&d->guard_routing, now_ms(d))) {
+		skip_routing = true;            /* backing off: not even with this apply */
+	} else if (routing_same && d->kp.routing_drift) {
+		skip_routing = true;            /* unchanged, and changes by others are followed */
+	}
+	if (!ul_repair_holding(&d->guard_routing, now_ms(d)))
+		d->routing_check = false;
+	n = skip_routing ? 0 : d->kp.reconcile(d->kp.ctx, &plan, tables, n_tables, prio,
+					       prio + 99);
 	if (n < 0) {
 		err = n;
 		snprintf(msg, len, "routing: reconcile failed: %s", why(d, err));
@@ -797,6 +1083,19 @@ static void log_diag(const struct ul_diag *diag, int prio)
 		ul_log(prio, "%s", diag->msgs[i]);
 }
 
+/* The global sysctls multi-homing needs (the per-interface ones follow the interfaces). */
+static void ensure_sysctls(struct ul_daemon *d)
+{
+	int err;
+
+	if ((err = d->kp.sysctl_ensure(d->kp.ctx, "net/ipv4/ip_forward", 1, 0)))
+		ul_err("%s", why(d, err));
+	d->fwd_set = !err;
+	if ((err = d->kp.sysctl_ensure(d->kp.ctx, "net/ipv4/fib_multipath_hash_policy", 1, 0)))
+		ul_err("%s", why(d, err));
+	d->hash_set = !err;
+}
+
 /* Reload: the new config replaces the running one only when it is valid. */
 int ul_daemon_reload(struct ul_daemon *d, struct ul_buf *why)
 {
@@ -846,6 +1145,12 @@ int ul_daemon_reload(struct ul_daemon *d, struct ul_buf *why)
 		return err;
 	}
 	d->reloads++;
+	/* a reload applies everything again, whatever is there: the ruleset even when its
+	 * text is the same, the sysctls (routes and rules are always compared) */
+	d->nft_force = true;
+	for (size_t i = 0; i < d->cfg->n_links; i++)
+		d->links[i].sysctl_done = false;
+	ensure_sysctls(d);
 	err = adopt_config(d, nc);
 	ul_notify("READY=1");
 	if (err && why)
@@ -1110,6 +1415,8 @@ int ul_daemon_start(struct ul_daemon *d)
 	d->settle_t.data = d;
 	d->resync_t.cb = on_resync;
 	d->resync_t.data = d;
+	d->sysctl_t.cb = on_sysctl_timer;
+	d->sysctl_t.data = d;
 	err = ul_loop_new(&d->loop);
 	if (err)
 		goto out;
@@ -1168,11 +1475,23 @@ int ul_daemon_start(struct ul_daemon *d)
 	if (err)
 		goto out;
 
-	if ((err = d->kp.sysctl_ensure(d->kp.ctx, "net/ipv4/ip_forward", 1, 0)))
-		ul_err("%s", why(d, err));
-	if ((err = d->kp.sysctl_ensure(d->kp.ctx, "net/ipv4/fib_multipath_hash_policy", 1, 0)))
-		ul_err("%s", why(d, err));
-	err = 0;
+	ensure_sysctls(d);
+	/* changes others make to table inet uplinkd (optional: a port may have no events) */
+	if (d->kp.nft_watch_open) {
+		err = d->kp.nft_watch_open(d->kp.ctx);
+		if (!err) {
+			d->nft_w.fd = d->kp.nft_watch_fd(d->kp.ctx);
+			d->nft_w.cb = on_nft_events;
+			d->nft_w.data = d;
+			err = ul_loop_add(d->loop, &d->nft_w, EPOLLIN);
+		}
+		if (err) {
+			ul_err("nftables events: %s", strerror(-err));
+			goto out;
+		}
+	}
+	if (d->kp.sysctl_check)
+		ul_timer_arm(d->loop, &d->sysctl_t, now_ms(d) + SYSCTL_CHECK_MS);
 
 	if (d->cfg->daemon.control_group[0]) {
 		struct group *g = getgrnam(d->cfg->daemon.control_group);
@@ -1219,6 +1538,7 @@ void ul_daemon_stop(struct ul_daemon *d)
 	if (d->have_plan)
 		ul_plan_free(&d->plan);
 	free(d->nft_text);
+	ul_view_free(&d->view);
 	ul_config_free(d->cfg);
 	ul_loop_free(d->loop);
 }
@@ -1286,6 +1606,7 @@ int ul_daemon_dry_run(struct ul_daemon *d)
 		ul_plan_free(&plan);
 	}
 out:
+	ul_view_free(&d->view);
 	d->kp.close(d->kp.ctx);
 	return err ? 1 : 0;
 }

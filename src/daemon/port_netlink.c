@@ -13,6 +13,7 @@
 #include "kport.h"
 #include "log.h"
 #include "nft.h"
+#include "nftwatch.h"
 #include "priv.h"
 #include "reconcile.h"
 #include "rtnl.h"
@@ -21,6 +22,7 @@
 struct netlink_port {
 	struct ul_rtnl *rtnl;
 	struct ul_nft *nft;
+	struct ul_nft_watch *watch;
 	struct ul_sysctl *sysctl;
 	struct ul_hooks *hooks;
 };
@@ -111,6 +113,62 @@ static int np_nft_remove(void *ctx)
 
 	ul_klog_clear();
 	return np->nft ? ul_nft_remove(np->nft) : 0;
+}
+
+static int np_nft_watch_open(void *ctx)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_nft_watch_open(&np->watch);
+}
+
+static int np_nft_watch_fd(void *ctx)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_nft_watch_fd(np->watch);
+}
+
+static int np_nft_watch_read(void *ctx, const struct ul_ruleset *rs, struct ul_nft_change *ch)
+{
+	struct netlink_port *np = ctx;
+
+	int n = ul_nft_watch_read(np->watch, ul_nft_portid(np->nft), rs, ch);
+
+	/* someone else changed the table: what it held at the last commit is no longer
+	 * known, the next apply fills the static sets anew instead of updating them by
+	 * difference (lost events alone do not: uplinkd's own large transactions overrun the
+	 * queue with their elements; the daemon checks the table then, see nft_check) */
+	if (n > 0)
+		ul_nft_forget(np->nft);
+	return n;
+}
+
+static int np_nft_check(void *ctx, const struct ul_ruleset *rs, struct ul_nft_change *ch)
+{
+	struct netlink_port *np = ctx;
+
+	int n = ul_nft_check(np->nft, rs, ch);
+
+	if (n > 0)
+		ul_nft_forget(np->nft);
+	return n;
+}
+
+static int np_routing_drift(void *ctx, const struct ul_plan *want, const uint32_t *tables,
+			    size_t n_tables, uint32_t lo, uint32_t hi, char *what, size_t len)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_reconcile_drift(np->rtnl, want, tables, n_tables, lo, hi, what, len);
+}
+
+static int np_sysctl_check(void *ctx, const char *key, int value, int atleast, bool fix,
+			   long *found)
+{
+	struct netlink_port *np = ctx;
+
+	return ul_sysctl_check(np->sysctl, key, value, atleast, fix, found);
 }
 
 static int np_reconcile(void *ctx, const struct ul_plan *want, const uint32_t *tables,
@@ -271,6 +329,7 @@ static void np_close(void *ctx)
 
 	ul_hooks_free(np->hooks);
 	ul_sysctl_free(np->sysctl);
+	ul_nft_watch_close(np->watch);
 	ul_nft_close(np->nft);
 	ul_rtnl_close(np->rtnl);
 	free(np);
@@ -319,6 +378,12 @@ int ul_kport_netlink(struct ul_kport *out)
 		.prober_free = np_prober_free,
 		.priv_drop = np_priv_drop,
 		.priv_can_setid = np_priv_can_setid,
+		.nft_watch_open = np_nft_watch_open,
+		.nft_watch_fd = np_nft_watch_fd,
+		.nft_watch_read = np_nft_watch_read,
+		.nft_check = np_nft_check,
+		.routing_drift = np_routing_drift,
+		.sysctl_check = np_sysctl_check,
 		.close = np_close,
 		.last_error = np_last_error,
 	};

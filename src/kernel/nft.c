@@ -1264,6 +1264,11 @@ err:
 	return ret;
 }
 
+uint32_t ul_nft_portid(const struct ul_nft *h)
+{
+	return h ? h->portid : 0;
+}
+
 void ul_nft_close(struct ul_nft *h)
 {
 	if (!h)

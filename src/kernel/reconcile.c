@@ -3,6 +3,7 @@
  * rtnetlink. */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "klog.h"
@@ -75,6 +76,111 @@ static int add_changes(int total, int ret, int *first_err)
 		return total;
 	}
 	return total + ret;
+}
+
+/* ---- describing the difference, changing nothing ------------------------------------------ */
+
+struct drift {
+	const struct ul_route *have;
+	size_t n_have;
+	char *what;
+	size_t len;
+	int n;
+};
+
+/* Count one difference; the first is described: "<kind> <object> <how>". */
+static int drift_note(void *ctx, const char *kind, const char *txt, const char *how)
+{
+	struct drift *d = ctx;
+
+	if (!d->n++)
+		snprintf(d->what, d->len, "%s %s %s", kind, txt, how);
+	return 0;
+}
+
+static int drift_route_replace(void *ctx, const struct ul_route *r)
+{
+	struct drift *d = ctx;
+	char txt[1024];
+	bool there = false;
+
+	for (size_t i = 0; i < d->n_have && !there; i++)
+		there = d->have[i].table == r->table && ul_addr_eq(&d->have[i].dst, &r->dst);
+	ul_route_format(r, txt, sizeof(txt));
+	return drift_note(d, "route", txt, there ? "changed" : "missing");
+}
+
+static int drift_route_del(void *ctx, const struct ul_route *r)
+{
+	char txt[1024];
+
+	ul_route_format(r, txt, sizeof(txt));
+	return drift_note(ctx, "route", txt, "added");
+}
+
+static int drift_rule_add(void *ctx, const struct ul_iprule *r)
+{
+	char txt[256];
+
+	ul_iprule_format(r, txt, sizeof(txt));
+	return drift_note(ctx, "rule", txt, "missing");
+}
+
+static int drift_rule_del(void *ctx, const struct ul_iprule *r)
+{
+	char txt[256];
+
+	ul_iprule_format(r, txt, sizeof(txt));
+	return drift_note(ctx, "rule", txt, "added");
+}
+
+int ul_reconcile_drift(struct ul_rtnl *h, const struct ul_plan *want, const uint32_t *tables,
+		       size_t n_tables, uint32_t lo, uint32_t hi, char *what, size_t len)
+{
+	struct drift d = { .what = what, .len = len };
+	struct ul_diff_ops ops = { drift_route_replace, drift_route_del, drift_rule_add,
+				   drift_rule_del, &d };
+	struct ul_route *have_routes = NULL, *want_routes = NULL;
+	struct ul_iprule *have_rules = NULL, *want_rules = NULL;
+	size_t n_have_routes = 0, n_have_rules = 0, n_want_routes = 0, n_want_rules = 0;
+	int err;
+
+	if (len)
+		what[0] = '\0';
+	want_routes = calloc(want->n_routes + 1, sizeof(*want_routes));
+	want_rules = calloc(want->n_rules + 1, sizeof(*want_rules));
+	if (!want_routes || !want_rules) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < want->n_routes; i++)
+		if (table_owned(want->routes[i].table, tables, n_tables))
+			want_routes[n_want_routes++] = want->routes[i];
+	for (size_t i = 0; i < want->n_rules; i++)
+		if (want->rules[i].prio >= lo && want->rules[i].prio <= hi)
+			want_rules[n_want_rules++] = want->rules[i];
+	err = ul_rtnl_dump_routes(h, tables, n_tables, &have_routes, &n_have_routes);
+	if (err < 0)
+		goto out;
+	err = ul_rtnl_dump_rules(h, lo, hi, &have_rules, &n_have_rules);
+	if (err < 0)
+		goto out;
+	d.have = have_routes;
+	d.n_have = n_have_routes;
+	ul_diff_routes(have_routes, n_have_routes, want_routes, n_want_routes, &ops);
+	ul_diff_rules(have_rules, n_have_rules, want_rules, n_want_rules, &ops);
+	if (d.n > 1) {
+		size_t off = strlen(what);
+
+		snprintf(what + off, len - off, " and %d more", d.n - 1);
+	}
+	err = d.n;
+out:
+	free(have_routes);
+	free(have_rules);
+	free(want_routes);
+	free(want_rules);
+	return err;
 }
 
 int ul_reconcile(struct ul_rtnl *h, const struct ul_plan *want, const uint32_t *tables,

@@ -12,6 +12,7 @@
 #include <linux/fib_rules.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/netconf.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
@@ -497,8 +498,19 @@ static int parse_kroute(const struct nlmsghdr *nlh, struct ul_kev *ev)
 	table = rtm->rtm_table;
 	if (t.tb[RTA_TABLE] && get_u32(t.tb[RTA_TABLE], &table) < 0)
 		return -EINVAL;
-	if (table != RT_TABLE_MAIN || rtm->rtm_type != RTN_UNICAST ||
-	    (rtm->rtm_flags & RTM_F_CLONED))
+	if (rtm->rtm_flags & RTM_F_CLONED)
+		return 0;
+	if (table != RT_TABLE_MAIN) {
+		/* uplinkd's link and balance tables are among these: watched for changes */
+		if (rtm->rtm_family != AF_INET || table == RT_TABLE_LOCAL)
+			return 0;
+		ev->type = UL_KEV_TROUTE;
+		ev->table = table;
+		ev->deleted = nlh->nlmsg_type == RTM_DELROUTE;
+		return get_prefix(t.tb[RTA_DST], rtm->rtm_family, rtm->rtm_dst_len,
+				  &ev->addr) < 0 ? -EINVAL : 1;
+	}
+	if (rtm->rtm_type != RTN_UNICAST)
 		return 0;
 	ev->type = nlh->nlmsg_type == RTM_NEWROUTE ? UL_KEV_ROUTE : UL_KEV_ROUTE_DEL;
 	ev->table = table;
@@ -533,6 +545,43 @@ static int parse_kroute(const struct nlmsghdr *nlh, struct ul_kev *ev)
 	return 1;
 }
 
+/* An IPv4 rule added or removed: its priority (uplinkd owns a range of them). */
+static int parse_krule(const struct nlmsghdr *nlh, struct ul_kev *ev)
+{
+	const struct fib_rule_hdr *frh;
+	struct attr_tb t;
+
+	if (collect(nlh, sizeof(*frh), &t) < 0)
+		return -EINVAL;
+	frh = mnl_nlmsg_get_payload(nlh);
+	if (frh->family != AF_INET)
+		return 0;
+	ev->type = UL_KEV_RULE;
+	ev->deleted = nlh->nlmsg_type == RTM_DELRULE;
+	if (t.tb[FRA_PRIORITY] && get_u32(t.tb[FRA_PRIORITY], &ev->metric) < 0)
+		return -EINVAL;
+	return 1;
+}
+
+/* IPv4 settings of an interface changed (forwarding, rp_filter...): which one. */
+static int parse_knetconf(const struct nlmsghdr *nlh, struct ul_kev *ev)
+{
+	const struct netconfmsg *ncm;
+	struct attr_tb t;
+	uint32_t ifindex = 0;
+
+	if (collect(nlh, sizeof(*ncm), &t) < 0)
+		return -EINVAL;
+	ncm = mnl_nlmsg_get_payload(nlh);
+	if (ncm->ncm_family != AF_INET)
+		return 0;
+	if (t.tb[NETCONFA_IFINDEX] && get_u32(t.tb[NETCONFA_IFINDEX], &ifindex) < 0)
+		return -EINVAL;
+	ev->type = UL_KEV_NETCONF;
+	ev->ifindex = (int)ifindex;     /* NETCONFA_IFINDEX_ALL, _DEFAULT are negative */
+	return 1;
+}
+
 int ul_kev_parse(const struct nlmsghdr *nlh, struct ul_kev *ev)
 {
 	memset(ev, 0, sizeof(*ev));
@@ -548,6 +597,11 @@ int ul_kev_parse(const struct nlmsghdr *nlh, struct ul_kev *ev)
 	case RTM_NEWROUTE:
 	case RTM_DELROUTE:
 		return parse_kroute(nlh, ev);
+	case RTM_NEWRULE:
+	case RTM_DELRULE:
+		return parse_krule(nlh, ev);
+	case RTM_NEWNETCONF:
+		return parse_knetconf(nlh, ev);
 	default:
 		return 0;
 	}
@@ -567,6 +621,8 @@ void ul_rtnl_close(struct ul_rtnl *h)
 	free(h->ebuf);
 	free(h);
 }
+
+static const int watch_groups[] = { RTNLGRP_IPV4_RULE, RTNLGRP_IPV4_NETCONF };
 
 int ul_rtnl_open(struct ul_rtnl **out)
 {
@@ -614,6 +670,13 @@ int ul_rtnl_open(struct ul_rtnl **out)
 		err = -errno;
 		ul_kerr("rtnetlink: event socket bind: %s", strerror(errno));
 		goto fail;
+	}
+	/* uplinkd's ip rules and the sysctls it sets are watched for changes by others */
+	for (size_t i = 0; i < sizeof(watch_groups) / sizeof(watch_groups[0]); i++) {
+		int group = watch_groups[i];
+
+		if (mnl_socket_setsockopt(h->ev, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0)
+			ul_kwarn("rtnetlink: cannot follow group %d: %s", group, strerror(errno));
 	}
 	*out = h;
 	return 0;
@@ -739,6 +802,7 @@ static struct nlmsghdr *dump_req(struct ul_rtnl *h, char *buf, uint16_t type, vo
 struct kev_ctx {
 	ul_kev_cb cb;
 	void *data;
+	uint32_t own;                   /* portid of the command socket (events only) */
 };
 
 static int kev_msg(const struct nlmsghdr *nlh, void *data)
@@ -747,10 +811,13 @@ static int kev_msg(const struct nlmsghdr *nlh, void *data)
 	struct ul_kev ev;
 	int ret = ul_kev_parse(nlh, &ev);
 
-	if (ret < 0)
+	if (ret < 0) {
 		ul_kwarn("rtnetlink: malformed message of type %u ignored", nlh->nlmsg_type);
-	else if (ret > 0)
+	} else if (ret > 0) {
+		/* the kernel puts the requester's portid in the notification of a change */
+		ev.own = k->own && nlh->nlmsg_pid == k->own;
 		k->cb(&ev, k->data);
+	}
 	return 0;
 }
 
@@ -796,7 +863,7 @@ int ul_rtnl_dump_all(struct ul_rtnl *h, ul_kev_cb cb, void *data)
 	static const uint16_t types[] = { RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETADDR,
 					  RTM_GETROUTE };
 	static const uint8_t families[] = { AF_UNSPEC, AF_INET, AF_INET, AF_INET6, AF_INET6 };
-	struct kev_ctx k = { cb, data };
+	struct kev_ctx k = { cb, data, 0 };
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		int err = dump_one(h, types[i], families[i], &k);
@@ -809,9 +876,21 @@ int ul_rtnl_dump_all(struct ul_rtnl *h, ul_kev_cb cb, void *data)
 	return 0;
 }
 
+/* After events were lost the caller reads everything anew: what is still queued is older
+ * than that dump and would be replayed over it, so it goes unread (bounded). */
+static void drain_events(struct ul_rtnl *h)
+{
+	for (int i = 0; i < 65536; i++) {
+		ssize_t n = recv(mnl_socket_get_fd(h->ev), h->ebuf, RTNL_BUF_SIZE, MSG_DONTWAIT);
+
+		if (n < 0 && errno != EINTR && errno != ENOBUFS)
+			return;         /* EAGAIN: empty */
+	}
+}
+
 int ul_rtnl_read_events(struct ul_rtnl *h, ul_kev_cb cb, void *data)
 {
-	struct kev_ctx k = { cb, data };
+	struct kev_ctx k = { cb, data, h->portid };
 
 	for (;;) {
 		struct sockaddr_nl sa;
@@ -829,12 +908,15 @@ int ul_rtnl_read_events(struct ul_rtnl *h, ul_kev_cb cb, void *data)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
-			if (errno == ENOBUFS)
+			if (errno == ENOBUFS) {
 				ul_kerr("rtnetlink: event queue overrun, events lost");
+				drain_events(h);
+			}
 			return -errno;
 		}
 		if (msg.msg_flags & MSG_TRUNC) {
 			ul_kerr("rtnetlink: truncated event datagram, events lost");
+			drain_events(h);
 			return -ENOBUFS;
 		}
 		if (msg.msg_namelen != sizeof(sa) || sa.nl_pid != 0)

@@ -539,6 +539,24 @@ int ul_sysctl_get(struct ul_sysctl *s, const char *key, long *value)
 	return parse_int(cur, value) ? -EINVAL : 0;
 }
 
+int ul_sysctl_check(struct ul_sysctl *s, const char *key, int value, int atleast, int fix,
+		    long *found)
+{
+	char want[16];
+	int err = ul_sysctl_get(s, key, found);
+
+	if (err)
+		return err;
+	if (*found == value || (atleast && *found > value))
+		return 0;
+	if (!fix)
+		return 1;
+	/* the original stays the one found before uplinkd first changed it (if it did) */
+	snprintf(want, sizeof(want), "%d", value);
+	err = write_value(s, key, want);
+	return err ? err : 1;
+}
+
 void ul_sysctl_restore(struct ul_sysctl *s)
 {
 	if (!s)

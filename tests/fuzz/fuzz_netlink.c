@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* libFuzzer: the input is a stream of netlink messages, walked as a receive loop walks a
  * datagram (each length checked against what is left); every message goes
- * through the three rtnetlink parsers, which must answer 1, 0 or -EINVAL and never crash. */
+ * through the three rtnetlink parsers and the nftables event parser, which must answer 1, 0
+ * or -EINVAL and never crash. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "klog.h"
 #include "log.h"
+#include "nftwatch.h"
 #include "rtnl.h"
 
 static void check(int ret)
@@ -40,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
 		struct ul_iprule rule;
 		struct ul_route route;
+		struct ul_nft_change ch = { 0 };
 		struct ul_kev ev;
 		int ret;
 
@@ -53,6 +56,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ret == 1 && route.n_nh > UL_MAX_NEXTHOPS)
 			abort();
 		check(ul_rtnl_parse_rule(nlh, &rule));
+		/* and as an nftables event (a change of table inet uplinkd, or not) */
+		ret = ul_nft_event_parse(nlh, 1, NULL, &ch);
+		check(ret);
+		if (strnlen(ch.what, sizeof(ch.what)) == sizeof(ch.what))
+			abort();
 		len = step < len ? len - step : 0;
 		nlh = (const void *)((const char *)nlh + step);
 	}

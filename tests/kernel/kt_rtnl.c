@@ -359,6 +359,86 @@ static void test_events_overrun(void **state)
 	free(l);
 }
 
+static const struct ul_kev *find_owned(const struct ktk_evlog *l, enum ul_kev_type type,
+				       uint32_t key, bool own)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ul_kev *e = &l->ev[i];
+
+		if (e->type == type && e->own == own &&
+		    (type == UL_KEV_RULE ? e->metric : type == UL_KEV_TROUTE ? e->table :
+		     (uint32_t)e->ifindex) == key)
+			return e;
+	}
+	return NULL;
+}
+
+/* Read events for up to 2 s until one like this arrives. */
+static const struct ul_kev *wait_owned(struct ul_rtnl *h, struct ktk_evlog *l,
+				       enum ul_kev_type type, uint32_t key, bool own)
+{
+	for (int i = 0; i < 20; i++) {
+		struct pollfd pfd = { .fd = ul_rtnl_event_fd(h), .events = POLLIN };
+		const struct ul_kev *e;
+
+		assert_int_equal(ul_rtnl_read_events(h, ktk_collect, l), 0);
+		e = find_owned(l, type, key, own);
+		if (e)
+			return e;
+		poll(&pfd, 1, 100);
+	}
+	return NULL;
+}
+
+/* Changes of rules, routes of other tables and interface settings are events too, and the
+ * ones of uplinkd's own socket say so; the drift between a plan and the kernel is named. */
+static void test_owned_events(void **state)
+{
+	struct ul_rtnl *h = *state;
+	struct ktk_evlog *l = calloc(1, sizeof(*l));
+	struct ul_plan *p = calloc(1, sizeof(*p));
+	struct ul_iprule r = tk_iprule(1010, 201);
+	struct ul_route rt = tk_route(201, "10.77.0.0/16");
+	char what[512];
+
+	assert_non_null(l);
+	assert_non_null(p);
+	tk_nh(&rt, "192.0.2.254", ifx[0], 1);
+	assert_int_equal(ul_rtnl_rule_add(h, &r), 0);
+	assert_non_null(wait_owned(h, l, UL_KEV_RULE, 1010, true));
+	tk_sh("ip rule add pref 1011 lookup 201");
+	assert_non_null(wait_owned(h, l, UL_KEV_RULE, 1011, false));
+	assert_int_equal(ul_rtnl_route_replace(h, &rt), 0);
+	assert_non_null(wait_owned(h, l, UL_KEV_TROUTE, 201, true));
+	l->n = 0;
+	tk_sh("ip route add 10.78.0.0/16 via 192.0.2.254 table 201");
+	assert_non_null(wait_owned(h, l, UL_KEV_TROUTE, 201, false));
+	tk_sh("sysctl -qw net.ipv4.conf.d0.rp_filter=1");
+	assert_non_null(wait_owned(h, l, UL_KEV_NETCONF, (uint32_t)ifx[0], false));
+
+	/* what the plan (rule 1010, the one route) says of it: two added by someone else */
+	p->rules[p->n_rules++] = r;
+	p->routes[p->n_routes++] = rt;
+	assert_int_equal(ul_reconcile_drift(h, p, tables, N_TABLES, LO, HI, what, sizeof(what)), 2);
+	{
+		char want[128];         /* a dumped route names its interface by index */
+
+		snprintf(want, sizeof(want),
+			 "route 10.78.0.0/16 via 192.0.2.254 dev if%d table 201 added and 1 more",
+			 ifx[0]);
+		assert_string_equal(what, want);
+	}
+	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 2);
+	assert_int_equal(ul_reconcile_drift(h, p, tables, N_TABLES, LO, HI, what, sizeof(what)), 0);
+	tk_sh("ip rule del pref 1010");
+	assert_int_equal(ul_reconcile_drift(h, p, tables, N_TABLES, LO, HI, what, sizeof(what)), 1);
+	assert_string_equal(what, "rule 1010: from all lookup 201 missing");
+	assert_true(ul_reconcile_remove_all(h, tables, N_TABLES, LO, HI) >= 0);
+	tk_sh("sysctl -qw net.ipv4.conf.d0.rp_filter=0");
+	free(p);
+	free(l);
+}
+
 int main(void)
 {
 	if (getenv("KT_FILTER"))
@@ -369,6 +449,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reconcile, ktk_rtnl_open, ktk_rtnl_close),
 		cmocka_unit_test_setup_teardown(test_events, ktk_rtnl_open, ktk_rtnl_close),
 		cmocka_unit_test_setup_teardown(test_events_overrun, ktk_rtnl_open, ktk_rtnl_close),
+		cmocka_unit_test_setup_teardown(test_owned_events, ktk_rtnl_open, ktk_rtnl_close),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

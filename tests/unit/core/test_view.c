@@ -76,6 +76,7 @@ static void absent_interface(void **state)
 	assert_int_equal(rt.ifindex, 0);
 	assert_int_equal(rt.state, UL_ST_UP);   /* left to the caller */
 	assert_true(rt.has_gw);                 /* a static gateway is known anyway */
+	ul_view_free(v);
 	free(v);
 	ul_config_free(c);
 }
@@ -104,6 +105,7 @@ static void down_reasons(void **state)
 	assert_int_equal(rt.addr.plen, 32);             /* the host, not the subnet */
 	assert_true(ul_addr_eq(&rt.addr, &(struct ul_addr){ .family = AF_INET, .plen = 32,
 							     .bytes = { 192, 168, 1, 2 } }));
+	ul_view_free(v);
 	free(v);
 	ul_config_free(c);
 }
@@ -130,6 +132,7 @@ static void addresses_in_order(void **state)
 	assert_string_equal(ul_view_link_rt(v, &c->links[0], &rt), "no address");
 	addr_ev(v, UL_KEV_ADDR_DEL, 9, "192.168.1.2/24");   /* unknown interface: no entry */
 	assert_int_equal(v->n_ifs, 1);
+	ul_view_free(v);
 	free(v);
 	ul_config_free(c);
 }
@@ -170,6 +173,7 @@ static void shared_address(void **state)
 	assert_null(ul_view_link_rt(v, &c->links[0], &rt));
 	assert_true(ul_addr_eq(&rt.addr, &own));
 	assert_true(ul_addr_eq(&rt.addrs[1], &vip));
+	ul_view_free(v);
 	free(v);
 	ul_config_free(c);
 }
@@ -204,6 +208,56 @@ static void learned_gateway(void **state)
 	assert_null(ul_view_gateway(v, 6));
 	assert_string_equal(ul_view_link_rt(v, &c->links[1], &rt), "interface removed");
 	assert_false(rt.has_gw);
+	ul_view_free(v);
+	free(v);
+	ul_config_free(c);
+}
+
+/* Nothing the kernel reports is dropped for want of room (1.0 stopped at 256 interfaces,
+ * 8 addresses and 64 default routes): 1,000 interfaces, 40 addresses on the link's one,
+ * 100 default routes; the link still finds its own, and deletions shrink the lists. */
+static void no_limits(void **state)
+{
+	struct ul_config *c = tk_config(CONF);
+	struct ul_view *v = calloc(1, sizeof(*v));
+	struct ul_link_rt rt;
+	char a[32];
+
+	assert_non_null(v);
+	for (int i = 1; i <= 1000; i++) {
+		char name[IFNAMSIZ];
+
+		snprintf(name, sizeof(name), "x%d", i);
+		link_ev(v, UL_KEV_LINK, 100 + i, name, UP);
+	}
+	link_ev(v, UL_KEV_LINK, 5000, "wan1", UP);
+	for (int i = 1; i <= 40; i++) {
+		snprintf(a, sizeof(a), "192.168.1.%d/24", i + 1);
+		addr_ev(v, UL_KEV_ADDR, 5000, a);
+	}
+	for (int i = 1; i <= 100; i++) {
+		snprintf(a, sizeof(a), "192.168.1.%d", 200 + (i % 50));
+		route_ev(v, UL_KEV_ROUTE, 100 + i, a, (uint32_t)i);
+	}
+	route_ev(v, UL_KEV_ROUTE, 5000, "192.168.1.1", 7);
+	assert_int_equal(v->n_ifs, 1001);
+	assert_int_equal(v->n_gws, 101);
+	assert_int_equal(v->lost, 0);
+	assert_non_null(ul_view_if_by_name(v, "x1000"));
+	assert_int_equal(ul_view_if_by_name(v, "wan1")->n_addrs, 40);
+	memset(&rt, 0, sizeof(rt));
+	assert_null(ul_view_link_rt(v, &c->links[0], &rt));
+	assert_int_equal(rt.ifindex, 5000);
+	for (int i = 1; i <= 40; i++) {
+		snprintf(a, sizeof(a), "192.168.1.%d/24", i + 1);
+		addr_ev(v, UL_KEV_ADDR_DEL, 5000, a);
+	}
+	assert_int_equal(ul_view_if_by_name(v, "wan1")->n_addrs, 0);
+	link_ev(v, UL_KEV_LINK_DEL, 101, "x1", 0);
+	assert_int_equal(v->n_ifs, 1000);
+	assert_int_equal(v->n_gws, 100);        /* its default route went with it */
+	ul_view_free(v);
+	assert_int_equal(v->n_ifs, 0);
 	free(v);
 	ul_config_free(c);
 }
@@ -216,6 +270,7 @@ int main(void)
 		cmocka_unit_test(addresses_in_order),
 		cmocka_unit_test(shared_address),
 		cmocka_unit_test(learned_gateway),
+		cmocka_unit_test(no_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include <linux/fib_rules.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/netconf.h>
 #include <linux/rtnetlink.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
@@ -622,11 +623,28 @@ static void test_kev_route(void **state)
 	assert_true(ul_addr_eq(&ev.gw, &gw));
 	assert_string_equal(ul_addr_format(&ev.addr, txt, sizeof(txt)), "10.0.0.0/8");
 
-	/* other tables, types and cloned routes are of no interest */
+	/* other tables: a route there (uplinkd's tables are watched), RTA_TABLE wins */
 	nlh = kroute(RTM_NEWROUTE, AF_INET, 201, RTN_UNICAST, 0, 0);
+	assert_int_equal(ul_kev_parse(nlh, &ev), 1);
+	assert_int_equal(ev.type, UL_KEV_TROUTE);
+	assert_int_equal(ev.table, 201);
+	assert_false(ev.deleted);
+	nlh = kroute(RTM_DELROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0, 0);
+	mnl_attr_put_u32(nlh, RTA_TABLE, 1201);
+	assert_int_equal(ul_kev_parse(nlh, &ev), 1);
+	assert_int_equal(ev.type, UL_KEV_TROUTE);
+	assert_int_equal(ev.table, 1201);
+	assert_true(ev.deleted);
+	nlh = kroute(RTM_NEWROUTE, AF_INET, 201, RTN_BLACKHOLE, 0, 8);
+	mnl_attr_put(nlh, RTA_DST, 3, dst.bytes);
+	assert_int_equal(ul_kev_parse(nlh, &ev), -EINVAL);
+	/* the local table, IPv6 of other tables, other types and cloned routes: no interest */
+	nlh = kroute(RTM_NEWROUTE, AF_INET, RT_TABLE_LOCAL, RTN_LOCAL, 0, 32);
+	mnl_attr_put(nlh, RTA_DST, 4, dst.bytes);
 	assert_int_equal(ul_kev_parse(nlh, &ev), 0);
-	nlh = kroute(RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_UNICAST, 0, 0);
-	mnl_attr_put_u32(nlh, RTA_TABLE, 201);
+	nlh = kroute(RTM_NEWROUTE, AF_INET6, 201, RTN_UNICAST, 0, 0);
+	assert_int_equal(ul_kev_parse(nlh, &ev), 0);
+	nlh = kroute(RTM_NEWROUTE, AF_INET, 201, RTN_UNICAST, RTM_F_CLONED, 0);
 	assert_int_equal(ul_kev_parse(nlh, &ev), 0);
 	nlh = kroute(RTM_NEWROUTE, AF_INET, RT_TABLE_MAIN, RTN_LOCAL, 0, 0);
 	assert_int_equal(ul_kev_parse(nlh, &ev), 0);
@@ -644,6 +662,50 @@ static void test_kev_route(void **state)
 	assert_int_equal(ul_kev_parse(nlh, &ev), -EINVAL);
 	nlh = kroute_one_nh(RT_TABLE_MAIN, 200, &rtnh);
 	assert_int_equal(ul_kev_parse(nlh, &ev), -EINVAL);
+}
+
+static void test_kev_rule_netconf(void **state)
+{
+	struct nlmsghdr *nlh;
+	struct netconfmsg *ncm;
+	struct fib_rule_hdr *frh;
+	struct ul_kev ev;
+
+	nlh = krule(FR_ACT_TO_TBL, 1010, 201);
+	assert_int_equal(ul_kev_parse(nlh, &ev), 1);
+	assert_int_equal(ev.type, UL_KEV_RULE);
+	assert_int_equal(ev.metric, 1010);
+	assert_false(ev.deleted);
+	assert_false(ev.own);           /* only ul_rtnl_read_events knows whose it is */
+	nlh = krule(FR_ACT_TO_TBL, 1099, 250);
+	nlh->nlmsg_type = RTM_DELRULE;
+	assert_int_equal(ul_kev_parse(nlh, &ev), 1);
+	assert_true(ev.deleted);
+	assert_int_equal(ev.metric, 1099);
+	/* IPv6 rules: not (yet) uplinkd's; a priority of the wrong size is malformed */
+	nlh = krule(FR_ACT_TO_TBL, 1010, 201);
+	frh = mnl_nlmsg_get_payload(nlh);
+	frh->family = AF_INET6;
+	assert_int_equal(ul_kev_parse(nlh, &ev), 0);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWRULE;
+	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+	frh->family = AF_INET;
+	mnl_attr_put_u16(nlh, FRA_PRIORITY, 7);
+	assert_int_equal(ul_kev_parse(nlh, &ev), -EINVAL);
+
+	/* netconf: which interface's settings changed */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWNETCONF;
+	ncm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ncm));
+	ncm->ncm_family = AF_INET;
+	mnl_attr_put_u32(nlh, NETCONFA_IFINDEX, 4);
+	mnl_attr_put_u32(nlh, NETCONFA_RP_FILTER, 1);
+	assert_int_equal(ul_kev_parse(nlh, &ev), 1);
+	assert_int_equal(ev.type, UL_KEV_NETCONF);
+	assert_int_equal(ev.ifindex, 4);
+	ncm->ncm_family = AF_INET6;
+	assert_int_equal(ul_kev_parse(nlh, &ev), 0);
 }
 
 /* ---- conntrack ---- */
@@ -740,6 +802,7 @@ int main(void)
 		cmocka_unit_test(test_kev_link_malformed),
 		cmocka_unit_test(test_kev_addr),
 		cmocka_unit_test(test_kev_route),
+		cmocka_unit_test(test_kev_rule_netconf),
 		cmocka_unit_test(test_ct_flush_bytes),
 		cmocka_unit_test(test_ct_flush_unmarked_bytes),
 	};
