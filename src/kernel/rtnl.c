@@ -910,7 +910,8 @@ int ul_rtnl_read_events(struct ul_rtnl *h, ul_kev_cb cb, void *data)
 				return 0;
 			if (errno == ENOBUFS) {
 				ul_kerr("rtnetlink: event queue overrun, events lost");
-				drain_events(h);
+				drain_events(h);        /* changes errno */
+				return -ENOBUFS;
 			}
 			return -errno;
 		}
