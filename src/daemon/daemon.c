@@ -513,6 +513,10 @@ static size_t owned_sysctls(const struct ul_daemon *d, struct owned_sysctl *v)
 		v[n++] = (struct owned_sysctl){ "net/ipv4/ip_forward", 1, 0 };
 	if (d->hash_set)
 		v[n++] = (struct owned_sysctl){ "net/ipv4/fib_multipath_hash_policy", 1, 0 };
+	if (d->forwarding6) {
+		v[n++] = (struct owned_sysctl){ "net/ipv6/conf/all/forwarding", 1, 0 };
+		v[n++] = (struct owned_sysctl){ "net/ipv6/fib_multipath_hash_policy", 1, 0 };
+	}
 	for (size_t i = 0; i < d->cfg->n_links; i++)
 		if (d->links[i].sysctl_done) {
 			snprintf(v[n].key, sizeof(v[n].key), "net/ipv4/conf/%s/rp_filter",
@@ -532,8 +536,8 @@ static void dotted(char *s)
 
 static void check_sysctls(struct ul_daemon *d)
 {
-	struct owned_sysctl v[UL_MAX_LINKS + 2];
-	bool drifted[UL_MAX_LINKS + 2] = { false };
+	struct owned_sysctl v[UL_MAX_LINKS + 4];
+	bool drifted[UL_MAX_LINKS + 4] = { false };
 	size_t n, k = 0;
 	uint64_t now = now_ms(d), wait_ms = 0;
 	char what[192] = "";

@@ -502,7 +502,7 @@ static int parse_kroute(const struct nlmsghdr *nlh, struct ul_kev *ev)
 		return 0;
 	if (table != RT_TABLE_MAIN) {
 		/* uplinkd's link and balance tables are among these: watched for changes */
-		if (rtm->rtm_family != AF_INET || table == RT_TABLE_LOCAL)
+		if (table == RT_TABLE_LOCAL)
 			return 0;
 		ev->type = UL_KEV_TROUTE;
 		ev->table = table;
@@ -545,7 +545,7 @@ static int parse_kroute(const struct nlmsghdr *nlh, struct ul_kev *ev)
 	return 1;
 }
 
-/* An IPv4 rule added or removed: its priority (uplinkd owns a range of them). */
+/* An ip rule (either family) added or removed: its priority (uplinkd owns a range). */
 static int parse_krule(const struct nlmsghdr *nlh, struct ul_kev *ev)
 {
 	const struct fib_rule_hdr *frh;
@@ -554,7 +554,7 @@ static int parse_krule(const struct nlmsghdr *nlh, struct ul_kev *ev)
 	if (collect(nlh, sizeof(*frh), &t) < 0)
 		return -EINVAL;
 	frh = mnl_nlmsg_get_payload(nlh);
-	if (frh->family != AF_INET)
+	if (frh->family != AF_INET && frh->family != AF_INET6)
 		return 0;
 	ev->type = UL_KEV_RULE;
 	ev->deleted = nlh->nlmsg_type == RTM_DELRULE;
@@ -622,7 +622,7 @@ void ul_rtnl_close(struct ul_rtnl *h)
 	free(h);
 }
 
-static const int watch_groups[] = { RTNLGRP_IPV4_RULE, RTNLGRP_IPV4_NETCONF };
+static const int watch_groups[] = { RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE, RTNLGRP_IPV4_NETCONF };
 
 int ul_rtnl_open(struct ul_rtnl **out)
 {

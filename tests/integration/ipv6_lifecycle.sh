@@ -32,6 +32,20 @@ lab_assert "IPv6 multipath default in table 250" 'lab_gw ip -6 route show table 
 out=$(lab_lan tcpsrc count "$S6" "$LAB_PORT" 20 -t 2000)
 lab_assert "IPv6 traffic through uplinkd" 'grep -q "^fail 0$" <<<"$out"'
 
+# it holds its ground in IPv6 too: a deleted ip -6 rule and a flushed IPv6 link table are put
+# back (and said so), and IPv6 traffic flows again
+n=$(grep -c "repair:" "$LABDIR/uplinkd.log")
+lab_gw ip -6 rule del pref 1010
+lab_assert "a deleted ip -6 rule is put back" \
+	'lab_wait_cmd 3 sh -c "ip -n $LAB-gw -6 rule show pref 1010 | grep -q lookup"'
+lab_gw ip -6 route flush table 201
+lab_assert "a flushed IPv6 link table is put back" \
+	'lab_wait_cmd 3 sh -c "ip -n $LAB-gw -6 route show table 201 | grep -q default"'
+lab_assert "both repairs logged" \
+	'lab_wait_cmd 2 sh -c "[ \$(grep -c repair: $LABDIR/uplinkd.log) -ge $((n + 2)) ]"'
+out=$(lab_lan tcpsrc count "$S6" "$LAB_PORT" 20 -t 2000)
+lab_assert "IPv6 traffic after the repairs" 'grep -q "^fail 0$" <<<"$out"'
+
 # reload: isp2's IPv6 off (gateway6 "none", its IPv6 target gone: it would need IPv6)
 lab_conf6 2 weights=1,1 | awk '
 	/interface = "wan2"/ { two = 1; sub(/gateway6 = "auto"/, "gateway6 = \"none\"") }

@@ -638,11 +638,14 @@ static void test_kev_route(void **state)
 	nlh = kroute(RTM_NEWROUTE, AF_INET, 201, RTN_BLACKHOLE, 0, 8);
 	mnl_attr_put(nlh, RTA_DST, 3, dst.bytes);
 	assert_int_equal(ul_kev_parse(nlh, &ev), -EINVAL);
-	/* the local table, IPv6 of other tables, other types and cloned routes: no interest */
+	/* IPv6 routes of other tables are watched as well (the link tables carry both) */
+	nlh = kroute(RTM_NEWROUTE, AF_INET6, 201, RTN_UNICAST, 0, 0);
+	assert_int_equal(ul_kev_parse(nlh, &ev), 1);
+	assert_int_equal(ev.type, UL_KEV_TROUTE);
+	assert_int_equal(ev.table, 201);
+	/* the local table, other types and cloned routes: no interest */
 	nlh = kroute(RTM_NEWROUTE, AF_INET, RT_TABLE_LOCAL, RTN_LOCAL, 0, 32);
 	mnl_attr_put(nlh, RTA_DST, 4, dst.bytes);
-	assert_int_equal(ul_kev_parse(nlh, &ev), 0);
-	nlh = kroute(RTM_NEWROUTE, AF_INET6, 201, RTN_UNICAST, 0, 0);
 	assert_int_equal(ul_kev_parse(nlh, &ev), 0);
 	nlh = kroute(RTM_NEWROUTE, AF_INET, 201, RTN_UNICAST, RTM_F_CLONED, 0);
 	assert_int_equal(ul_kev_parse(nlh, &ev), 0);
@@ -682,11 +685,14 @@ static void test_kev_rule_netconf(void **state)
 	assert_int_equal(ul_kev_parse(nlh, &ev), 1);
 	assert_true(ev.deleted);
 	assert_int_equal(ev.metric, 1099);
-	/* IPv6 rules: not (yet) uplinkd's; a priority of the wrong size is malformed */
+	/* IPv6 rules are uplinkd's too (same priorities); a priority of the wrong size is
+	 * malformed */
 	nlh = krule(FR_ACT_TO_TBL, 1010, 201);
 	frh = mnl_nlmsg_get_payload(nlh);
 	frh->family = AF_INET6;
-	assert_int_equal(ul_kev_parse(nlh, &ev), 0);
+	assert_int_equal(ul_kev_parse(nlh, &ev), 1);
+	assert_int_equal(ev.type, UL_KEV_RULE);
+	assert_int_equal(ev.metric, 1010);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_NEWRULE;
 	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
