@@ -39,7 +39,9 @@ struct ul_kport {
 	int (*rtnl_dump_all)(void *ctx, ul_kev_cb cb, void *data);
 
 	/* table inet uplinkd: open, replace with rs in one transaction (dumping what is
-	 * there first), delete */
+	 * there first), delete. nft_apply returns 1 when it applied rs but changes others
+	 * committed meanwhile may have gone unreported by nft_watch_read (the event socket
+	 * does not listen during uplinkd's own large transactions): as lost events */
 	int (*nft_open)(void *ctx);
 	int (*nft_apply)(void *ctx, const struct ul_ruleset *rs);
 	int (*nft_remove)(void *ctx);

@@ -11,6 +11,12 @@
 
 struct mnl_nlmsg_batch;
 
+/* The largest message of a batch. Elements go 60 KiB to a message, as nft sends them (the
+ * attribute nesting them has a 16-bit length): the kernel's cost per message (parsing, the
+ * transaction's bookkeeping, the ack) is paid a few hundred times for 100,000 prefixes, not
+ * thousands. */
+#define UL_NFT_MSG_MAX ((size_t)60 * 1024)
+
 /* What the kernel already has in table inet uplinkd (from a dump before each apply). */
 struct ul_nft_existing {
 	bool table;
@@ -90,6 +96,11 @@ void ul_nft_close(struct ul_nft *h);
 /* The portid of its socket: the nftables events of its own transactions carry it. */
 uint32_t ul_nft_portid(const struct ul_nft *h);
 int ul_nft_dump_existing(struct ul_nft *h, struct ul_nft_existing *ex);
+/* The ruleset's generation (NFT_MSG_GETGEN): every transaction committed in the network
+ * namespace, by anyone, advances it by one. */
+int ul_nft_genid(struct ul_nft *h, uint32_t *gen);
+/* How many transactions this handle has committed since it was opened. */
+unsigned long ul_nft_commits(const struct ul_nft *h);
 /* Dump, build, send, check every ACK. All or nothing. Static sets are updated by difference
  * from what this handle committed last; when that is refused (someone else changed their
  * elements), the sets are re-filled in a second transaction. */

@@ -30,6 +30,16 @@ int ul_nft_watch_fd(const struct ul_nft_watch *w);
 int ul_nft_watch_read(struct ul_nft_watch *w, uint32_t own_portid, const struct ul_ruleset *rs,
 		      struct ul_nft_change *ch);
 
+/* uplinkd's own large transactions: a listener of the nftables group makes the kernel
+ * build one notification per set element (the time of a 100,000-prefix commit doubles, and
+ * the queue overruns anyway). ul_nft_watch_mute reads the ruleset's generation through h and
+ * leaves the group; ul_nft_watch_unmute joins it again and reads the generation once more:
+ * 0 when only h's own transactions were committed in between (nothing was missed), 1 when
+ * others committed too, or the generation could not be read (their events were not
+ * received: treat as lost events, see ul_nft_check). mute: 0 or -errno (not muted). */
+int ul_nft_watch_mute(struct ul_nft_watch *w, struct ul_nft *h);
+int ul_nft_watch_unmute(struct ul_nft_watch *w, struct ul_nft *h);
+
 /* After lost events: does the kernel still have the table with every chain and set rs
  * wants? 0 yes, 1 no (ch says what is missing), -errno. */
 int ul_nft_check(struct ul_nft *h, const struct ul_ruleset *rs, struct ul_nft_change *ch);

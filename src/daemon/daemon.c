@@ -730,6 +730,14 @@ static int apply(struct ul_daemon *d, char *msg, size_t len)
 	if (nft_due) {
 		d->nft_synced = false;
 		err = d->kp.nft_apply(d->kp.ctx, &plan.nft);
+		if (err > 0) {
+			/* the event socket was deaf while others committed too */
+			ul_warn("nftables events lost during uplinkd's transaction, checking table "
+				"inet uplinkd");
+			d->nft_verify = true;
+			schedule_apply(d, REPAIR_DELAY_MS);
+			err = 0;
+		}
 		if (err) {
 			snprintf(msg, len, "nftables: applying table inet uplinkd failed: %s",
 				 why(d, err));

@@ -3,6 +3,7 @@
  * ctnetlink, sysctl), the hook runner, the probers and the monotonic clock. The only
  * daemon-layer file that includes the kernel adapters' headers. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,19 +72,43 @@ static int np_nft_open(void *ctx)
 	return ul_nft_open(&np->nft);
 }
 
+/* Transactions with at least this many static set elements are made with the event socket
+ * out of the nftables group: the kernel would build a notification per element for it. */
+#define MUTE_ELEMS 1000
+
+static bool big(const struct ul_ruleset *rs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->n_sets; i++)
+		if (!rs->sets[i].dynamic)
+			n += rs->sets[i].n_elems;
+	return n >= MUTE_ELEMS;
+}
+
 static int np_nft_apply(void *ctx, const struct ul_ruleset *rs)
 {
 	struct netlink_port *np = ctx;
 	size_t added, deleted, updated, created;
-	int ret;
+	bool muted;
+	int ret, lost = 0;
 
 	ul_klog_clear();
+	muted = np->watch && big(rs) && !ul_nft_watch_mute(np->watch, np->nft);
 	ret = ul_nft_apply(np->nft, rs);
+	if (muted)
+		lost = ul_nft_watch_unmute(np->watch, np->nft);
 	if (!ret) {
 		ul_nft_last_stats(np->nft, &added, &deleted, &updated, &created);
 		ul_debug("nftables: table inet uplinkd applied: %zu set%s filled, %zu updated in "
 			 "place (%zu element%s added, %zu deleted)", created, created == 1 ? "" : "s",
 			 updated, added, added == 1 ? "" : "s", deleted);
+	}
+	/* others committed while the event socket was deaf: what they did is not known (a
+	 * failed apply forgot the sets already, and the daemon applies again) */
+	if (!ret && lost > 0) {
+		ul_nft_forget(np->nft);
+		return 1;
 	}
 	return ret;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* nftables over libnftnl/libmnl: table inet uplinkd, changed only in whole transactions.
  *
- * Batch buffers: every message is at most UL_NFT_MSG_MAX (MNL_SOCKET_BUFFER_SIZE) bytes, and,
+ * Batch buffers: every message is at most UL_NFT_MSG_MAX (nft.h) bytes, and,
  * as libmnl expects, the buffer of a batch started with limit L must hold L + UL_NFT_MSG_MAX
  * bytes. A batch that outgrows its limit makes ul_nft_build_batch return -ENOSPC. */
 #include <arpa/inet.h>
@@ -61,7 +61,6 @@ static size_t whole_msgs(const void *buf, size_t len)
 	return len - left;
 }
 
-#define UL_NFT_MSG_MAX ((size_t)MNL_SOCKET_BUFFER_SIZE)
 #define SCRATCH_SIZE (64 * 1024)
 #ifndef MNL_SOCKET_DUMP_SIZE
 #define MNL_SOCKET_DUMP_SIZE 32768
@@ -1230,6 +1229,7 @@ struct ul_nft {
 	struct ul_nft_prev prev;        /* the static sets as last committed */
 	bool have_prev;
 	size_t last_added, last_deleted, last_updated, last_created;
+	unsigned long commits;          /* transactions this handle had committed */
 };
 
 int ul_nft_open(struct ul_nft **out)
@@ -1291,6 +1291,11 @@ void ul_nft_last_stats(const struct ul_nft *h, size_t *added, size_t *deleted, s
 	*deleted = h->last_deleted;
 	*updated = h->last_updated;
 	*created = h->last_created;
+}
+
+unsigned long ul_nft_commits(const struct ul_nft *h)
+{
+	return h ? h->commits : 0;
 }
 
 /* One request, then its replies through cb until the end of the dump or the ack. */
@@ -1582,6 +1587,35 @@ int ul_nft_read_counters(struct ul_nft *h, struct ul_nft_counter **out, size_t *
 	*out = cd.v;
 	*n = cd.n;
 	return 0;
+}
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nft_attrs t;
+	uint8_t family;
+	uint32_t *gen = data;
+
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_NEWGEN ||
+	    nft_parse(nlh, NFTA_GEN_MAX, &t, &family))
+		return MNL_CB_OK;
+	if (!attr_be32(t.tb[NFTA_GEN_ID], gen))
+		return MNL_CB_ERROR;
+	return MNL_CB_OK;
+}
+
+int ul_nft_genid(struct ul_nft *h, uint32_t *gen)
+{
+	char buf[128];
+	struct nlmsghdr *nlh;
+	uint32_t v = 0;
+	int ret;
+
+	/* the answer is one NEWGEN message, then the ack */
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, ++h->seq);
+	ret = request(h, nlh, gen_cb, &v);
+	if (!ret)
+		*gen = v;
+	return ret;
 }
 
 int ul_nft_dump_existing(struct ul_nft *h, struct ul_nft_existing *ex)
@@ -1912,6 +1946,8 @@ static int build_and_send(struct ul_nft *h, const struct build_args *args, build
 	}
 	if (!ret && mnl_nlmsg_batch_size(b)) {
 		ret = send_batch(h, b, count_acked(b));
+		if (!ret)
+			h->commits++;
 		if (!ret)
 			ul_kdebug("nft: %zu messages (%zu bytes) applied", count_acked(b),
 				 mnl_nlmsg_batch_size(b));

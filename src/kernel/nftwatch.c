@@ -6,6 +6,7 @@
  * socket. `nft flush ruleset`, `nft delete table inet uplinkd`, `nft flush chain ...` all
  * show as DEL* messages of the table's objects. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,10 @@
 struct ul_nft_watch {
 	struct mnl_socket *nl;
 	char *buf;
+	bool muted;
+	bool gen_ok;                    /* gen0 was read when muted */
+	uint32_t gen0;                  /* the ruleset's generation then */
+	unsigned long commits0;         /* the nft handle's commits then */
 };
 
 /* How serious a change is: the table gone beats a chain gone beats rules changed. */
@@ -290,4 +295,58 @@ int ul_nft_check(struct ul_nft *h, const struct ul_ruleset *rs, struct ul_nft_ch
 	}
 	ul_nft_existing_free(&ex);
 	return missing;
+}
+
+/* The group membership: while the socket is not a listener of NFNLGRP_NFTABLES the kernel
+ * does not even build the notifications (nf_tables_setelem_notify and its kin test
+ * nfnetlink_has_listeners first). */
+static int membership(struct ul_nft_watch *w, bool join)
+{
+	int group = NFNLGRP_NFTABLES;
+
+	if (mnl_socket_setsockopt(w->nl, join ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP,
+				  &group, sizeof(group)) < 0)
+		return -errno;
+	return 0;
+}
+
+int ul_nft_watch_mute(struct ul_nft_watch *w, struct ul_nft *h)
+{
+	int err;
+
+	if (!w || w->muted)
+		return 0;
+	/* the generation first: a change others commit after it and before the membership is
+	 * dropped is both queued as an event and counted (said twice, never missed) */
+	w->gen_ok = !ul_nft_genid(h, &w->gen0);
+	w->commits0 = ul_nft_commits(h);
+	err = membership(w, false);
+	if (err) {
+		ul_kwarn("nft: leaving the event group: %s", strerror(-err));
+		return err;
+	}
+	w->muted = true;
+	return 0;
+}
+
+int ul_nft_watch_unmute(struct ul_nft_watch *w, struct ul_nft *h)
+{
+	unsigned long own;
+	uint32_t gen1;
+	int err;
+
+	if (!w || !w->muted)
+		return 0;
+	err = membership(w, true);
+	if (err) {
+		/* still deaf: try again at the next transaction, say events were lost */
+		ul_kwarn("nft: joining the event group again: %s", strerror(-err));
+		return 1;
+	}
+	w->muted = false;
+	own = ul_nft_commits(h) - w->commits0;
+	if (!w->gen_ok || ul_nft_genid(h, &gen1))
+		return 1;
+	/* only uplinkd's own transactions, one generation each, in between */
+	return (uint32_t)(gen1 - w->gen0) == (uint32_t)own ? 0 : 1;
 }

@@ -34,6 +34,7 @@ struct fake {
 	int nft_pipe[2];
 	int nft_changes;                        /* the next read: foreign changes ... */
 	struct ul_nft_change nft_change;        /* ... and the most serious of them */
+	int nft_lost;                           /* the next nft_apply returns 1: deaf */
 	int drift;                              /* routing_drift: differences, ... */
 	char drift_what[128];                   /* ... the first in words */
 	const char *sysctl_key;                 /* sysctl_check: this one drifted, ... */
@@ -87,8 +88,12 @@ static int f_nft_open(void *ctx)
 
 static int f_nft_apply(void *ctx, const struct ul_ruleset *rs)
 {
-	CALL(ctx, "nft_apply\n");
-	return 0;
+	struct fake *f = ctx;
+	int ret = f->nft_lost;
+
+	f->nft_lost = 0;
+	CALL(f, "nft_apply%s\n", ret ? " -> 1 (others committed meanwhile)" : "");
+	return ret;
 }
 
 static int f_nft_remove(void *ctx)
@@ -920,6 +925,23 @@ static void foreign_changes_repaired(void **state)
 			   "sysctl_check net/ipv4/conf/wan1/rp_filter fix -> 1\n");
 	expect_log("repair: sysctl net.ipv4.conf.wan1.rp_filter is 1, uplinkd set 2 "
 		   "(changed outside uplinkd)\n");
+
+	/* applied while the event socket was deaf, and others committed meanwhile: as lost
+	 * events, the table is checked (found whole: nothing more) */
+	f.nft_lost = 1;
+	assert_int_equal(ul_daemon_reload(d, NULL), 0);
+	run_for(d, 100);
+	{
+		const char *a = strstr(f.calls.p, "nft_apply -> 1 (others committed meanwhile)\n");
+
+		assert_non_null(a);
+		assert_non_null(strstr(a, "nft_check\n"));
+		assert_null(strstr(strstr(a, "nft_check\n"), "nft_apply"));
+	}
+	expect_log("nftables events lost during uplinkd's transaction, checking table inet "
+		   "uplinkd\n");
+	run_for(d, 1100);
+	ul_buf_reset(&f.calls);
 
 	/* a fight: the table went 1 time above; 4 more repairs make 5 in 10 s, the next
 	 * change waits 1 s, said once with the count */

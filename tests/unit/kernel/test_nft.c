@@ -154,7 +154,7 @@ static int build(const struct ul_ruleset *rs, const struct ul_nft_existing *ex, 
 			assert_true(m->flags & NLM_F_ACK);
 			assert_int_equal(((const struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))
 						 ->nfgen_family, NFPROTO_INET);
-			assert_true(nlh->nlmsg_len <= (uint32_t)MNL_SOCKET_BUFFER_SIZE);
+			assert_true(nlh->nlmsg_len <= (uint32_t)UL_NFT_MSG_MAX);
 			msg_name(m);
 		}
 		assert_int_equal(m->seq, 100 + bt->n - 1);
@@ -1013,7 +1013,7 @@ static int setup(void **state)
 {
 	ul_log_set_level(LOG_EMERG);    /* the refusals are expected */
 	ul_klog_set_level(LOG_EMERG);
-	batch_buf = malloc(BATCH_LIMIT + MNL_SOCKET_BUFFER_SIZE);
+	batch_buf = malloc(BATCH_LIMIT + UL_NFT_MSG_MAX);
 	return batch_buf ? 0 : -1;
 }
 
