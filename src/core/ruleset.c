@@ -271,7 +271,13 @@ int ul_set_ranges(const struct ul_set *s, struct ul_set_range **out, size_t *n_o
 			return ret;
 		}
 	}
-	qsort(r, s->n_elems, sizeof(*r), range_cmp);
+	/* a prefix file is mostly sorted already: a 100,000-line one is then not sorted again
+	 * at each apply */
+	for (size_t i = 1; i < s->n_elems; i++)
+		if (range_cmp(&r[i - 1], &r[i]) > 0) {
+			qsort(r, s->n_elems, sizeof(*r), range_cmp);
+			break;
+		}
 	for (size_t i = 0; i < s->n_elems; i++) {
 		struct ul_set_range *cur = n ? &r[n - 1] : NULL;
 		uint8_t next[16];

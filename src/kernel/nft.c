@@ -149,34 +149,6 @@ static void key_inc(uint8_t *k, size_t len)
 			break;
 }
 
-static int elem_add(struct nftnl_set *ns, const uint8_t *key, size_t len, uint32_t flags,
-		    bool open)
-{
-	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-
-	if (!e)
-		return -ENOMEM;
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
-	if (flags)
-		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, flags);
-	if (open) {
-		/* what nft stores for a range running to the end of the key space */
-		struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(16);
-
-		if (!ud || !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_ELEM_FLAGS,
-						NFTNL_SET_ELEM_F_INTERVAL_OPEN)) {
-			nftnl_udata_buf_free(ud);
-			nftnl_set_elem_free(e);
-			return -ENOMEM;
-		}
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(ud),
-				   nftnl_udata_buf_len(ud));
-		nftnl_udata_buf_free(ud);
-	}
-	nftnl_set_elem_add(ns, e);
-	return 0;
-}
-
 static struct nftnl_set *nset_alloc(const char *name, uint32_t id)
 {
 	struct nftnl_set *ns = nftnl_set_alloc();
@@ -191,21 +163,63 @@ static struct nftnl_set *nset_alloc(const char *name, uint32_t id)
 	return ns;
 }
 
-/* One NEWSETELEM (or DELSETELEM) message with the elements collected in *ns, then a fresh *ns. */
-static int flush_elems(struct bctx *c, struct nftnl_set **ns, const char *name, uint32_t id,
-		       bool del)
-{
+/* Element messages are written with libmnl straight from the ranges, as libnftnl's
+ * nftnl_set_elems_nlmsg_build_payload lays them out (set, set id, table, then the list of
+ * elements: flags, key, userdata), without an object allocated per element. */
+struct emsg {
 	struct nlmsghdr *nlh;
-	int ret;
+	struct nlattr *list;
+	uint16_t idx;
+};
 
-	nlh = del ? msg_hdr(c, NFT_MSG_DELSETELEM, 0) : msg_hdr(c, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
-	nftnl_set_elems_nlmsg_build_payload(nlh, *ns);
-	ret = msg_commit(c, nlh);
-	nftnl_set_free(*ns);
-	*ns = ret ? NULL : nset_alloc(name, id);
-	if (!ret && !*ns)
-		ret = -ENOMEM;
-	return ret;
+static void emsg_start(struct bctx *c, struct emsg *m, const char *name, uint32_t id, bool del)
+{
+	m->nlh = del ? msg_hdr(c, NFT_MSG_DELSETELEM, 0) : msg_hdr(c, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	mnl_attr_put_strz(m->nlh, NFTA_SET_ELEM_LIST_SET, name);
+	if (id)
+		mnl_attr_put_u32(m->nlh, NFTA_SET_ELEM_LIST_SET_ID, htonl(id));
+	mnl_attr_put_strz(m->nlh, NFTA_SET_ELEM_LIST_TABLE, UL_NFT_TABLE);
+	m->list = mnl_attr_nest_start(m->nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	m->idx = 0;
+}
+
+static void emsg_elem(struct emsg *m, const uint8_t *key, size_t len, uint32_t flags,
+		      const void *ud, size_t ud_len)
+{
+	struct nlattr *e = mnl_attr_nest_start(m->nlh, ++m->idx), *k;
+
+	if (flags)
+		mnl_attr_put_u32(m->nlh, NFTA_SET_ELEM_FLAGS, htonl(flags));
+	k = mnl_attr_nest_start(m->nlh, NFTA_SET_ELEM_KEY);
+	mnl_attr_put(m->nlh, NFTA_DATA_VALUE, len, key);
+	mnl_attr_nest_end(m->nlh, k);
+	if (ud)
+		mnl_attr_put(m->nlh, NFTA_SET_ELEM_USERDATA, ud_len, ud);
+	mnl_attr_nest_end(m->nlh, e);
+}
+
+static int emsg_end(struct bctx *c, struct emsg *m)
+{
+	mnl_attr_nest_end(m->nlh, m->list);
+	return msg_commit(c, m->nlh);
+}
+
+/* What nft stores in the userdata of the start of a range running to the end of the key
+ * space. */
+static int open_udata(uint8_t *out, size_t max, size_t *len)
+{
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(16);
+
+	if (!ud || !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_ELEM_FLAGS,
+					NFTNL_SET_ELEM_F_INTERVAL_OPEN) ||
+	    nftnl_udata_buf_len(ud) > max) {
+		nftnl_udata_buf_free(ud);
+		return -ENOMEM;
+	}
+	*len = nftnl_udata_buf_len(ud);
+	memcpy(out, nftnl_udata_buf_data(ud), *len);
+	nftnl_udata_buf_free(ud);
+	return 0;
 }
 
 /*
@@ -217,53 +231,46 @@ static int flush_elems(struct bctx *c, struct nftnl_set **ns, const char *name, 
 static int emit_ranges(struct bctx *c, const struct ul_set *s, uint32_t id,
 		       const struct ul_set_range *r, size_t n, bool zero_end, bool del)
 {
-	size_t len = ul_set_key_len(s->key), in_msg = 0, per_msg;
-	struct nftnl_set *ns;
-	uint8_t key[16];
-	int ret = 0;
+	size_t len = ul_set_key_len(s->key), in_msg = 0, per_msg, ud_len = 0;
+	uint8_t key[16], ud[16];
+	struct emsg m;
+	int ret;
 
 	if (!n && !zero_end)
 		return 0;
 	/* attribute bytes of one element, generously: nest + key nest + key + flags + udata */
 	per_msg = (UL_NFT_MSG_MAX - 512) / (NLA_ALIGN(len) + 48);
-	ns = nset_alloc(s->name, id);
-	if (!ns)
-		return -ENOMEM;
+	emsg_start(c, &m, s->name, id, del);
 	if (zero_end) {
 		memset(key, 0, sizeof(key));
-		ret = elem_add(ns, key, len, NFT_SET_ELEM_INTERVAL_END, false);
-		if (ret)
-			goto out;
+		emsg_elem(&m, key, len, NFT_SET_ELEM_INTERVAL_END, NULL, 0);
 		in_msg++;
 	}
 	for (size_t i = 0; i < n; i++) {
 		bool open = s->interval && ul_set_key_is_max(r[i].hi, len);
 
 		if (in_msg + 2 > per_msg) {
-			ret = flush_elems(c, &ns, s->name, id, del);
+			ret = emsg_end(c, &m);
 			if (ret)
-				goto out;
+				return ret;
+			emsg_start(c, &m, s->name, id, del);
 			in_msg = 0;
 		}
-		ret = elem_add(ns, r[i].lo, len, 0, open);
-		if (ret)
-			goto out;
+		if (open && !ud_len) {
+			ret = open_udata(ud, sizeof(ud), &ud_len);
+			if (ret)
+				return ret;
+		}
+		emsg_elem(&m, r[i].lo, len, 0, open ? ud : NULL, open ? ud_len : 0);
 		in_msg++;
 		if (s->interval && !open) {
 			memcpy(key, r[i].hi, 16);
 			key_inc(key, len);
-			ret = elem_add(ns, key, len, NFT_SET_ELEM_INTERVAL_END, false);
-			if (ret)
-				goto out;
+			emsg_elem(&m, key, len, NFT_SET_ELEM_INTERVAL_END, NULL, 0);
 			in_msg++;
 		}
 	}
-	if (in_msg)
-		ret = flush_elems(c, &ns, s->name, id, del);
-out:
-	if (ns)
-		nftnl_set_free(ns);
-	return ret;
+	return in_msg ? emsg_end(c, &m) : 0;
 }
 
 /* nft's end element at 0 below the first range (see emit_ranges). */
