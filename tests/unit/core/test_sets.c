@@ -380,9 +380,52 @@ static void ruleset_equal(void **state)
 	ul_config_free(c2);
 }
 
+/* ul_addr_parse's fast IPv4 path takes what the full parser takes, with the same value,
+ * and leaves every other form to it. */
+static void addr_parse_ipv4(void **state)
+{
+	static const struct { const char *s; bool prefix; int ret; uint8_t plen; uint32_t a; } v[] = {
+		{ "1.2.3.4", false, 0, 32, 0x01020304 },
+		{ "1.2.3.4", true, 0, 32, 0x01020304 },
+		{ "255.255.255.255/32", true, 0, 32, 0xffffffff },
+		{ "0.0.0.0/0", true, 0, 0, 0 },
+		{ "10.20.0.0/16", true, 0, 16, 0x0a140000 },
+		{ "10.20.0.0/016", true, 0, 16, 0x0a140000 },   /* as strtol reads it */
+		{ "10.20.0.0/16", false, -EINVAL, 0, 0 },
+		{ "10.20.0.1/16", true, -EINVAL, 0, 0 },        /* host bits */
+		{ "01.2.3.4", false, -EINVAL, 0, 0 },
+		{ "1.2.3.256", false, -EINVAL, 0, 0 },
+		{ "1.2.3", false, -EINVAL, 0, 0 },
+		{ "1.2.3.4.5", false, -EINVAL, 0, 0 },
+		{ "1.2.3.4/33", true, -EINVAL, 0, 0 },
+		{ "1.2.3.4/", true, -EINVAL, 0, 0 },
+		{ "1.2.3.4/0032", true, -EINVAL, 0, 0 },
+		{ "1.2.3.4 ", false, -EINVAL, 0, 0 },
+		{ "1.2.3.1234", false, -EINVAL, 0, 0 },
+	};
+	struct ul_addr a;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		memset(&a, 0x5a, sizeof(a));
+		assert_int_equal(ul_addr_parse(v[i].s, v[i].prefix, &a), v[i].ret);
+		if (v[i].ret)
+			continue;
+		assert_int_equal(a.family, AF_INET);
+		assert_int_equal(a.plen, v[i].plen);
+		assert_int_equal(tk_be32(a.bytes), v[i].a);
+		for (size_t k = 4; k < 16; k++)
+			assert_int_equal(a.bytes[k], 0);
+	}
+	/* IPv6 still goes the full way */
+	assert_int_equal(ul_addr_parse("2001:db8::/32", true, &a), 0);
+	assert_int_equal(a.family, AF_INET6);
+	assert_int_equal(a.plen, 32);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(addr_parse_ipv4),
 		cmocka_unit_test(setfile_good),
 		cmocka_unit_test(setfile_bad),
 		cmocka_unit_test(config_sets),
