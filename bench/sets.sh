@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # bench/sets.sh [BUILD_DIR]: 100,000 prefixes (issue 14), in a namespace lab of its own; prints
-# a Markdown section (bench/run.sh puts it into RESULTS.md as section 9). Needs root.
+# a Markdown section (bench/run.sh puts it into RESULTS.md as section 12). Needs root.
 #   - `uplinkd -t` with 10,000 and 100,000 prefixes in a rule's dst list (libconfig);
 #   - start -> ready with a file set of 100,000 prefixes, side by side with `nft -f` loading
 #     the same set into a fresh namespace, alternating, BENCH_SETS_RUNS (5) rounds;
@@ -68,13 +68,15 @@ done
 lab_log "uplinkd -t: 10k ${T10[*]} ms; 100k ${T100[*]} ms; file set ${TSET[*]} ms" >&2
 
 # 2. nft -f vs start -> ready, alternating
-NFT=() START=() RATIO=() RSS=() COUNT=()
+NFT=() NFTCPU=() START=() TX=() FLOOR=() RATIO=() RSS=() COUNT=()
 elems() { lab_gw nft list set inet uplinkd bank | tr ',{}' '\n\n\n' | grep -c '[0-9]\.[0-9]'; }
 for ((r = 0; r < RUNS; r++)); do
 	ip netns add "$LAB-nf" || lab_fail "netns"
 	t0=$(now_us)
-	ip netns exec "$LAB-nf" nft -f "$LABDIR/bank.nft" || lab_fail "nft -f failed"
+	{ TIMEFORMAT='%3U/%3S'; time ip netns exec "$LAB-nf" nft -f "$LABDIR/bank.nft" ||
+		lab_fail "nft -f failed"; } 2>"$LABDIR/nft.time"
 	NFT+=($(( ($(now_us) - t0) / 1000 )))
+	NFTCPU+=("$(tail -1 "$LABDIR/nft.time")")
 	ip netns del "$LAB-nf"
 	sleep 1
 	log=$LABDIR/start.log
@@ -88,9 +90,13 @@ for ((r = 0; r < RUNS; r++)); do
 	done
 	START+=($(( ($(now_us) - t0) / 1000 )))
 	RSS+=("$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")")
+	# the kernel's part of the start: the transaction, sendmsg to its last ack
+	TX+=("$(sed -n 's/.*nft: [0-9]* messages ([0-9]* bytes) applied in \([0-9.]*\) ms.*/\1/p' "$log" |
+		head -1)")
+	FLOOR+=("$(awk -v a="${TX[-1]:-0}" -v b="${NFT[-1]}" 'BEGIN { printf "%.2f", a / b }')")
 	COUNT+=("$(elems)")
 	RATIO+=("$(awk -v a="${START[-1]}" -v b="${NFT[-1]}" 'BEGIN { printf "%.2f", a / b }')")
-	lab_log "round $r: nft -f ${NFT[-1]} ms, uplinkd start->ready ${START[-1]} ms (ratio ${RATIO[-1]}), set ${COUNT[-1]}, RSS ${RSS[-1]} kB" >&2
+	lab_log "round $r: nft -f ${NFT[-1]} ms, uplinkd start->ready ${START[-1]} ms (ratio ${RATIO[-1]}; its transaction ${TX[-1]} ms, nft -f user/sys ${NFTCPU[-1]} s), set ${COUNT[-1]}, RSS ${RSS[-1]} kB" >&2
 	kill -TERM "$pid"
 	wait "$pid"
 	sleep 1
@@ -113,6 +119,9 @@ for ((r = 0; r < RUNS; r++)); do
 	grep -q "[ 	]$new" <<<"$s" && ! grep -q "[ 	]$old" <<<"$s" && OK=$((OK + 1))
 	sleep 0.5
 done
+# the kernel's part of each reload (the last RUNS transactions of the daemon's log)
+mapfile -t RTX < <(sed -n 's/.*nft: [0-9]* messages ([0-9]* bytes) applied in \([0-9.]*\) ms.*/\1/p' \
+	"$LABDIR/uplinkd.log" | tail -n "$RUNS")
 INPLACE=$(grep -c "0 sets filled, [0-9]* updated in place (1 element added, 1 deleted)" "$LABDIR/uplinkd.log")
 HWM=$(awk '/^VmHWM/ { print $2 }' "/proc/$LAB_UPLINKD_PID/status")
 RSS_AFTER=$(awk '/^VmRSS/ { print $2 }' "/proc/$LAB_UPLINKD_PID/status")
@@ -133,11 +142,15 @@ $LOAD0 at the start, $LOAD1 at the end (other jobs shared the 2 CPUs).
 | \`uplinkd -t\`, 100,000 prefixes in a file set (ms) | $(row "${TSET[@]}") |
 | \`nft -f\` of the same set into a fresh namespace (ms) | $(row "${NFT[@]}") |
 | uplinkd start -> ready, all 100,000 installed (ms) | $(row "${START[@]}") |
+| ... of which uplinkd's nftables transaction (the kernel's part: sendmsg to the last ack) (ms) | $(row "${TX[@]}") |
 | ratio start / \`nft -f\`, same round | $(row "${RATIO[@]}") |
+| ratio transaction alone / \`nft -f\`, same round (the floor) | $(row "${FLOOR[@]}") |
 | reload, one prefix of 100,000 changed: reload + status answered (ms) | $(row "${RLS[@]}") |
 | ... \`uplinkctl reload\` alone (config and file read, checked, planned) (ms) | $(row "${RL[@]}") |
+| ... the reload's nftables transaction (the kernel's part) (ms) | $(row "${RTX[@]}") |
 
-- Per round: nft -f ${NFT[*]} ms; uplinkd ${START[*]} ms; ratios ${RATIO[*]}.
+- Per round: nft -f ${NFT[*]} ms (user/sys CPU ${NFTCPU[*]} s); uplinkd ${START[*]} ms, of
+  which its transaction ${TX[*]} ms; ratios ${RATIO[*]}; reload transactions ${RTX[*]} ms.
 - Elements in \`nft list set inet uplinkd bank\` at ready: ${COUNT[*]} (expected 100000).
   Daemon RSS at ready: ${RSS[*]} kB; after the reloads ${RSS_AFTER} kB, peak (VmHWM) ${HWM} kB.
 - Reloads: the set held the new prefix and not the old one after $OK of $RUNS; $INPLACE of
@@ -149,11 +162,20 @@ $LOAD0 at the start, $LOAD1 at the end (other jobs shared the 2 CPUs).
   (polled every 2 ms), which it logs after the first apply, i.e. with the set installed. The
   reload times are as in section 6 (the daemon answers the reload, applies on a zero timer,
   then answers status).
-- Where the time goes (perf, start with 100,000 prefixes): 80-90 % in the kernel, most of it
-  nft_rbtree_insert and its transaction bookkeeping for the 200,001 interval elements (each
-  prefix is a start and an end element), which \`nft -f\` pays as well (uplinkd's own part,
-  reading the file, planning, sorting and building the batch, is under 10 %); so the ratio
-  cannot go much below the kernel's share of \`nft -f\` while the set is an interval set; on a reload the
-  kernel's commit walks the whole rbtree once (rb_next/rb_prev in nft_rbtree_commit, about
-  half the apply) although one element changed.
+- Where the time goes (perf record -g of the daemon, kernel 6.18): at start about 90 % is the
+  kernel committing the 200,001 interval elements (each prefix is a start and an end element):
+  nft_rbtree_insert alone about half (it descends the tree twice per element), then
+  nft_add_set_elem's parsing and allocation and nf_tables_commit building the set's lookup
+  array. \`nft -f\` makes the kernel do the same work: its one sendmsg takes as long as
+  uplinkd's transaction (strace -T), and its sys time above is that and its own. uplinkd's own
+  part (reading and checking the file, planning, building 214 messages of up to 60 KiB) is
+  about 20 ms. So the ratio cannot go below the floor row, the kernel's part alone, which is
+  about half of \`nft -f\` (nft's userspace is the other half). uplinkd leaves the nftables event
+  group during its own large transactions (a listener makes the kernel build a notification per
+  element: twice the time, and the queue overran) and compares the ruleset generation before
+  and after, so that changes others commit meanwhile are not missed. On a reload with one
+  prefix changed the transaction carries four elements, but the kernel's commit walks the
+  whole tree of 200,001 elements twice (nft_rbtree_commit: its garbage-collection scan, at most
+  once a second, with rb_next, and the rebuild of the lookup array with rb_prev): that is the
+  reload's transaction row, most of the reload.
 EOS

@@ -1952,12 +1952,19 @@ static int build_and_send(struct ul_nft *h, const struct build_args *args, build
 		limit *= 2;
 	}
 	if (!ret && mnl_nlmsg_batch_size(b)) {
+		struct timespec t0, t1;
+
+		/* the kernel's part: it checks and commits the transaction within sendmsg */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		ret = send_batch(h, b, count_acked(b));
-		if (!ret)
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (!ret) {
 			h->commits++;
-		if (!ret)
-			ul_kdebug("nft: %zu messages (%zu bytes) applied", count_acked(b),
-				 mnl_nlmsg_batch_size(b));
+			ul_kdebug("nft: %zu messages (%zu bytes) applied in %.1f ms", count_acked(b),
+				  mnl_nlmsg_batch_size(b),
+				  (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+					  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+		}
 	}
 	if (b)
 		mnl_nlmsg_batch_stop(b);
