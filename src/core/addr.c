@@ -54,12 +54,14 @@ static bool parse4_fast(const char *s, bool allow_prefix, struct ul_addr *out)
 int ul_addr_parse(const char *s, bool allow_prefix, struct ul_addr *out)
 {
 	char host[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t hlen = slash ? (size_t)(slash - s) : strlen(s);
+	const char *slash;
+	size_t hlen;
 	struct ul_addr a = { 0 };
 
 	if (parse4_fast(s, allow_prefix, out))
 		return 0;
+	slash = strchr(s, '/');
+	hlen = slash ? (size_t)(slash - s) : strlen(s);
 	if (hlen == 0 || hlen >= sizeof(host) || (slash && !allow_prefix))
 		return -EINVAL;
 	memcpy(host, s, hlen);

@@ -232,12 +232,15 @@ static int elem_range(const struct ul_set *s, const union ul_set_elem *e, struct
 	case UL_KEY_IPV4:
 	case UL_KEY_IPV6:
 		memcpy(r->lo, e->prefix.bytes, bits / 8);
-		/* clear any host bits, then the last address of the prefix */
-		for (unsigned bit = e->prefix.plen; bit < bits; bit++)
-			r->lo[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
 		memcpy(r->hi, r->lo, 16);
-		for (unsigned bit = e->prefix.plen; bit < bits; bit++)
-			r->hi[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+		/* clear any host bits, then the last address of the prefix: byte by byte */
+		for (unsigned byte = e->prefix.plen / 8; byte < bits / 8; byte++) {
+			unsigned keep = byte == e->prefix.plen / 8 ? e->prefix.plen % 8 : 0;
+			uint8_t host = (uint8_t)(0xff >> keep);
+
+			r->lo[byte] &= (uint8_t)~host;
+			r->hi[byte] = (uint8_t)(r->lo[byte] | host);
+		}
 		break;
 	case UL_KEY_PORT:
 		r->lo[0] = (uint8_t)(e->port.lo >> 8);
