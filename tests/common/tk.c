@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The test kit (tk.h). */
+#include <ctype.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -316,4 +317,38 @@ void tk_mark_unmarked_return(struct ul_nrule *r, uint32_t mask, uint32_t value)
 	x->mask = mask;
 	x->value = value;
 	tk_stmt(r, UL_V_RETURN, NULL);
+}
+
+int tk_run_tests(const tk_test_fn *fns, size_t n, const char *names, tk_fixture_fn group_setup,
+		 tk_fixture_fn group_teardown, tk_fixture_fn setup, tk_fixture_fn teardown)
+{
+	struct CMUnitTest *t = calloc(n, sizeof(*t));
+	char *list = strdup(names), *save = NULL, *tok;
+	size_t i = 0;
+	int rc;
+
+	if (!t || !list)
+		abort();
+	for (tok = strtok_r(list, ",", &save); tok && i < n; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+
+		while (isspace((unsigned char)*tok))
+			tok++;
+		end = tok + strlen(tok);
+		while (end > tok && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		t[i] = (struct CMUnitTest){ .name = tok, .test_func = fns[i],
+					    .setup_func = setup, .teardown_func = teardown };
+		i++;
+	}
+	if (i != n || tok) {
+		fprintf(stderr, "tk_run_tests: %zu tests but the names \"%s\"\n", n, names);
+		abort();
+	}
+	if (getenv("KT_FILTER"))
+		cmocka_set_test_filter(getenv("KT_FILTER"));
+	rc = _cmocka_run_group_tests("tests", t, n, group_setup, group_teardown);
+	free(t);
+	free(list);
+	return rc;
 }

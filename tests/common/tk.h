@@ -72,4 +72,19 @@ void tk_elem_spread24(struct ul_set *s, unsigned n);
 /* a big-endian 32-bit key */
 uint32_t tk_be32(const uint8_t *k);
 
+/* A cmocka main in one line. TK_MAIN(group_setup, group_teardown, test_a, test_b, ...) runs
+ * the tests as one group "tests", each under its own name; TK_MAIN_EACH(setup, teardown, ...)
+ * runs each test with that setup and teardown; TK_RUN(group_setup, group_teardown, setup,
+ * teardown, ...) is the run itself, for a main that does more first (NULL: no fixture).
+ * KT_FILTER in the environment runs only the tests whose names match it (cmocka's filter). */
+typedef void (*tk_test_fn)(void **state);
+typedef int (*tk_fixture_fn)(void **state);
+int tk_run_tests(const tk_test_fn *fns, size_t n, const char *names, tk_fixture_fn group_setup,
+		 tk_fixture_fn group_teardown, tk_fixture_fn setup, tk_fixture_fn teardown);
+#define TK_RUN(gs, gt, s, t, ...) ({                                                    \
+	static const tk_test_fn tk_fns_[] = { __VA_ARGS__ };                            \
+	tk_run_tests(tk_fns_, sizeof(tk_fns_) / sizeof(tk_fns_[0]), #__VA_ARGS__, gs, gt, s, t); })
+#define TK_MAIN(gs, gt, ...) int main(void) { return TK_RUN(gs, gt, NULL, NULL, __VA_ARGS__); }
+#define TK_MAIN_EACH(s, t, ...) int main(void) { return TK_RUN(NULL, NULL, s, t, __VA_ARGS__); }
+
 #endif

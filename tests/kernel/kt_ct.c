@@ -123,13 +123,5 @@ static void test_flush_unmarked_to(void **state)
 	tk_sh("conntrack -F 2>/dev/null");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_flush_by_mark),
-		cmocka_unit_test(test_flush_nothing_matches),
-		cmocka_unit_test(test_flush_unmarked_to),
-	};
-
-	return cmocka_run_group_tests(tests, group_setup, NULL);
-}
+TK_MAIN(group_setup, NULL, test_flush_by_mark, test_flush_nothing_matches,
+	test_flush_unmarked_to)

@@ -407,15 +407,9 @@ static void test_remove(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_printed_ruleset_parses),    /* before any table exists */
-		cmocka_unit_test(test_apply_everything),
-		cmocka_unit_test(test_change_keeps_dynamic),
-		cmocka_unit_test(test_refused_batch_changes_nothing),
-		cmocka_unit_test(test_10000_prefixes),
-		cmocka_unit_test(test_remove),
-	};
-
 	tk_require_root("kt_nft");
-	return cmocka_run_group_tests(tests, setup, teardown);
+	/* test_printed_ruleset_parses first: before any table exists */
+	return TK_RUN(setup, teardown, NULL, NULL, test_printed_ruleset_parses,
+		      test_apply_everything, test_change_keeps_dynamic,
+		      test_refused_batch_changes_nothing, test_10000_prefixes, test_remove);
 }

@@ -17,6 +17,7 @@
 
 #include "nft.h"
 #include "nftwatch.h"
+#include "tk.h"
 
 static void sh(const char *cmd)
 {
@@ -136,11 +137,4 @@ static void watch(void **state)
 	free(rs);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(watch),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, watch)

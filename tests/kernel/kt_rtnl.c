@@ -441,16 +441,6 @@ static void test_owned_events(void **state)
 
 int main(void)
 {
-	if (getenv("KT_FILTER"))
-		cmocka_set_test_filter(getenv("KT_FILTER"));
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_routes, ktk_rtnl_open, ktk_rtnl_close),
-		cmocka_unit_test_setup_teardown(test_rules, ktk_rtnl_open, ktk_rtnl_close),
-		cmocka_unit_test_setup_teardown(test_reconcile, ktk_rtnl_open, ktk_rtnl_close),
-		cmocka_unit_test_setup_teardown(test_events, ktk_rtnl_open, ktk_rtnl_close),
-		cmocka_unit_test_setup_teardown(test_events_overrun, ktk_rtnl_open, ktk_rtnl_close),
-		cmocka_unit_test_setup_teardown(test_owned_events, ktk_rtnl_open, ktk_rtnl_close),
-	};
-
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	return TK_RUN(group_setup, NULL, ktk_rtnl_open, ktk_rtnl_close, test_routes, test_rules,
+		      test_reconcile, test_events, test_events_overrun, test_owned_events);
 }

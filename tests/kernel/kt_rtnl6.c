@@ -251,14 +251,6 @@ static void test_events6(void **state)
 
 int main(void)
 {
-	if (getenv("KT_FILTER"))
-		cmocka_set_test_filter(getenv("KT_FILTER"));
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_routes6, ktk_rtnl_open, ktk_rtnl_close),
-		cmocka_unit_test_setup_teardown(test_rules6, ktk_rtnl_open, ktk_rtnl_close),
-		cmocka_unit_test_setup_teardown(test_reconcile6, ktk_rtnl_open, ktk_rtnl_close),
-		cmocka_unit_test_setup_teardown(test_events6, ktk_rtnl_open, ktk_rtnl_close),
-	};
-
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	return TK_RUN(group_setup, NULL, ktk_rtnl_open, ktk_rtnl_close, test_routes6, test_rules6,
+		      test_reconcile6, test_events6);
 }

@@ -1398,45 +1398,11 @@ static void test_diag(void **state)
 		   "t.conf:2: lan.interfaces[0]: \"a\\x0ab\" is not a valid interface name");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_syntax_error),
-		cmocka_unit_test(test_unknown_keys),
-		cmocka_unit_test(test_wrong_types),
-		cmocka_unit_test(test_wrong_types_more),
-		cmocka_unit_test(test_int64_and_hex),
-		cmocka_unit_test(test_truncated_literals),
-		cmocka_unit_test(test_ranges),
-		cmocka_unit_test(test_link_count),
-		cmocka_unit_test(test_link_names),
-		cmocka_unit_test(test_link_duplicates),
-		cmocka_unit_test(test_link_tables),
-		cmocka_unit_test(test_interfaces),
-		cmocka_unit_test(test_gateway),
-		cmocka_unit_test(test_snat),
-		cmocka_unit_test(test_check_targets),
-		cmocka_unit_test(test_check_methods),
-		cmocka_unit_test(test_no_check),
-		cmocka_unit_test(test_daemon),
-		cmocka_unit_test(test_mark_mask),
-		cmocka_unit_test(test_lan),
-		cmocka_unit_test(test_rules_errors),
-		cmocka_unit_test(test_rules_ok),
-		cmocka_unit_test(test_pf),
-		cmocka_unit_test(test_ipv6_link),
-		cmocka_unit_test(test_ipv6_link_errors),
-		cmocka_unit_test(test_ipv6_quorum),
-		cmocka_unit_test(test_ipv6_policy),
-		cmocka_unit_test(test_sticky),
-		cmocka_unit_test(test_many_errors),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_contract_example),
-		cmocka_unit_test(test_include),
-		cmocka_unit_test(test_load_errors),
-		cmocka_unit_test(test_shipped_example),
-		cmocka_unit_test(test_diag),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, test_syntax_error, test_unknown_keys, test_wrong_types,
+	test_wrong_types_more, test_int64_and_hex, test_truncated_literals, test_ranges,
+	test_link_count, test_link_names, test_link_duplicates, test_link_tables,
+	test_interfaces, test_gateway, test_snat, test_check_targets, test_check_methods,
+	test_no_check, test_daemon, test_mark_mask, test_lan, test_rules_errors, test_rules_ok,
+	test_pf, test_ipv6_link, test_ipv6_link_errors, test_ipv6_quorum, test_ipv6_policy,
+	test_sticky, test_many_errors, test_defaults, test_contract_example, test_include,
+	test_load_errors, test_shipped_example, test_diag)

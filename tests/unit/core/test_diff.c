@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "diff.h"
+#include "tk.h"
 
 enum op { REPLACE, RDEL, ADD, DEL };
 
@@ -288,22 +289,8 @@ static void test_rules_error_first_reported(void **state)
 	assert_int_equal(rec.n, 2);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_routes_no_change, setup),
-		cmocka_unit_test_setup(test_routes_replace, setup),
-		cmocka_unit_test_setup(test_routes_add_and_delete_stale, setup),
-		cmocka_unit_test_setup(test_routes_duplicates, setup),
-		cmocka_unit_test_setup(test_routes_replace_then_delete_duplicate, setup),
-		cmocka_unit_test_setup(test_routes_remove_all, setup),
-		cmocka_unit_test_setup(test_routes_error_goes_on, setup),
-		cmocka_unit_test_setup(test_rules_no_change, setup),
-		cmocka_unit_test_setup(test_rules_adds_before_deletes, setup),
-		cmocka_unit_test_setup(test_rules_duplicates, setup),
-		cmocka_unit_test_setup(test_rules_content_differs, setup),
-		cmocka_unit_test_setup(test_rules_error_first_reported, setup),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN_EACH(setup, NULL, test_routes_no_change, test_routes_replace,
+	     test_routes_add_and_delete_stale, test_routes_duplicates,
+	     test_routes_replace_then_delete_duplicate, test_routes_remove_all,
+	     test_routes_error_goes_on, test_rules_no_change, test_rules_adds_before_deletes,
+	     test_rules_duplicates, test_rules_content_differs, test_rules_error_first_reported)

@@ -12,6 +12,7 @@
 
 #include "identity.h"
 #include "plan.h"
+#include "tk.h"
 
 static struct ul_config *cfg(const char *text)
 {
@@ -275,17 +276,6 @@ static void config_id_key(void **state)
 	free(e);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(first_assignment_is_position),
-		cmocka_unit_test(reorder_insert_remove),
-		cmocka_unit_test(explicit_ids_and_tables_win),
-		cmocka_unit_test(remembered_collisions),
-		cmocka_unit_test(no_two_links_share),
-		cmocka_unit_test(store_text),
-		cmocka_unit_test(config_id_key),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, first_assignment_is_position, reorder_insert_remove,
+	explicit_ids_and_tables_win, remembered_collisions, no_two_links_share, store_text,
+	config_id_key)

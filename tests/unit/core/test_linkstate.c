@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "linkstate.h"
+#include "tk.h"
 
 static void run(const struct ul_fsm_params *p, const char *script)
 {
@@ -482,27 +483,8 @@ static void retries_total_outage(void **state)
 	assert_true(ul_fsm_loss_pct(&f) > 85.0);        /* 18 of 20 probes lost */
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(startup_and_silent_failure),
-		cmocka_unit_test(init_fails),
-		cmocka_unit_test(lossy_link_does_not_flap),
-		cmocka_unit_test(quorum),
-		cmocka_unit_test(carrier),
-		cmocka_unit_test(carrier_only_link),
-		cmocka_unit_test(admin),
-		cmocka_unit_test(rtt_degraded_with_margin),
-		cmocka_unit_test(failed_round_breaks_the_margin_run),
-		cmocka_unit_test(flap_damping_worst_case),
-		cmocka_unit_test(jitter_across_the_limit),
-		cmocka_unit_test(loss_degraded),
-		cmocka_unit_test(recovery_after_outage_starts_clean),
-		cmocka_unit_test(window_during_and_after_outage),
-		cmocka_unit_test(quality_helpers),
-		cmocka_unit_test(retries_hold_a_lossy_link),
-		cmocka_unit_test(retries_total_outage),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, startup_and_silent_failure, init_fails, lossy_link_does_not_flap, quorum,
+	carrier, carrier_only_link, admin, rtt_degraded_with_margin,
+	failed_round_breaks_the_margin_run, flap_damping_worst_case, jitter_across_the_limit,
+	loss_degraded, recovery_after_outage_starts_clean, window_during_and_after_outage,
+	quality_helpers, retries_hold_a_lossy_link, retries_total_outage)

@@ -518,23 +518,6 @@ static void ten_thousand_prefixes(void **state)
 	ul_config_free(c);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(all_up_weighted),
-		cmocka_unit_test(failover_and_tiers),
-		cmocka_unit_test(degraded_only_when_nothing_is_up),
-		cmocka_unit_test(last_resort_at_start),
-		cmocka_unit_test(not_routable_links),
-		cmocka_unit_test(ruleset_core),
-		cmocka_unit_test(policy_rules),
-		cmocka_unit_test(sticky_sets),
-		cmocka_unit_test(port_forwards),
-		cmocka_unit_test(mark_mask_from_config),
-		cmocka_unit_test(ten_thousand_prefixes),
-		cmocka_unit_test(pair_addresses),
-		cmocka_unit_test(pair_plan),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, all_up_weighted, failover_and_tiers, degraded_only_when_nothing_is_up,
+	last_resort_at_start, not_routable_links, ruleset_core, policy_rules, sticky_sets,
+	port_forwards, mark_mask_from_config, ten_thousand_prefixes, pair_addresses, pair_plan)

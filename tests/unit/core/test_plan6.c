@@ -338,17 +338,5 @@ static void dry_run_sections(void **state)
 	ul_config_free(c);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(dual_stack_all_up),
-		cmocka_unit_test(ipv6_only_failure),
-		cmocka_unit_test(carrier_loss_both),
-		cmocka_unit_test(ipv4_only_unchanged),
-		cmocka_unit_test(policy_both_families),
-		cmocka_unit_test(gateway6_none),
-		cmocka_unit_test(dry_run_sections),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, dual_stack_all_up, ipv6_only_failure, carrier_loss_both,
+	ipv4_only_unchanged, policy_both_families, gateway6_none, dry_run_sections)

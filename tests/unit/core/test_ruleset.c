@@ -358,14 +358,4 @@ static void test_print(void **state)
 	free(out);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_builders),
-		cmocka_unit_test(test_add_elem_checks),
-		cmocka_unit_test(test_ranges_coalesce),
-		cmocka_unit_test(test_print),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, test_builders, test_add_elem_checks, test_ranges_coalesce, test_print)

@@ -380,17 +380,5 @@ static void ruleset_equal(void **state)
 	ul_config_free(c2);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(setfile_good),
-		cmocka_unit_test(setfile_bad),
-		cmocka_unit_test(config_sets),
-		cmocka_unit_test(config_set_errors),
-		cmocka_unit_test(plan_sets),
-		cmocka_unit_test(ranges_diff),
-		cmocka_unit_test(ruleset_equal),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, setfile_good, setfile_bad, config_sets, config_set_errors, plan_sets,
+	ranges_diff, ruleset_equal)

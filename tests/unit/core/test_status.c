@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "status.h"
+#include "tk.h"
 
 static void sample(struct ul_status *s)
 {
@@ -364,17 +365,5 @@ static void test_ipv6(void **state)
 	ul_buf_free(&b);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json),
-		cmocka_unit_test(test_json_numbers_and_escapes),
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_table_cells),
-		cmocka_unit_test(test_metrics),
-		cmocka_unit_test(test_metrics_escapes),
-		cmocka_unit_test(test_ipv6),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, test_json, test_json_numbers_and_escapes, test_table, test_table_cells,
+	test_metrics, test_metrics_escapes, test_ipv6)

@@ -262,16 +262,5 @@ static void no_limits(void **state)
 	ul_config_free(c);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(absent_interface),
-		cmocka_unit_test(down_reasons),
-		cmocka_unit_test(addresses_in_order),
-		cmocka_unit_test(shared_address),
-		cmocka_unit_test(learned_gateway),
-		cmocka_unit_test(no_limits),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, absent_interface, down_reasons, addresses_in_order, shared_address,
+	learned_gateway, no_limits)

@@ -446,19 +446,6 @@ static void test_hook_user(void **state)
 	assert_int_equal(chmod(f->dir, 0700), 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_three_in_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timeout_kills, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_queue_overflow, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_disable_and_exec_failure, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_family, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_free_kills_running, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_untrusted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exec_by_descriptor, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hook_user, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN_EACH(setup, teardown, test_three_in_order, test_timeout_kills, test_queue_overflow,
+	     test_disable_and_exec_failure, test_family, test_free_kills_running,
+	     test_untrusted, test_exec_by_descriptor, test_hook_user)

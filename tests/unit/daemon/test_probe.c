@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "probe.h"
+#include "tk.h"
 
 /* Reference Internet checksum (RFC 1071), written independently of src/daemon/probe.c. */
 static uint16_t ref_csum(const uint8_t *b, size_t len)
@@ -445,19 +446,5 @@ static void test_prober_args(void **state)
 	ul_loop_free(loop);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_icmp_build),
-		cmocka_unit_test(test_icmp_match),
-		cmocka_unit_test(test_icmp_forged),
-		cmocka_unit_test(test_icmp6),
-		cmocka_unit_test(test_icmp_strip_ip),
-		cmocka_unit_test(test_dns_build),
-		cmocka_unit_test(test_dns_match),
-		cmocka_unit_test(test_http_match),
-		cmocka_unit_test(test_prober_args),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, test_icmp_build, test_icmp_match, test_icmp_forged, test_icmp6,
+	test_icmp_strip_ip, test_dns_build, test_dns_match, test_http_match, test_prober_args)

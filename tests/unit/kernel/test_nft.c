@@ -1023,20 +1023,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fresh_batch),
-		cmocka_unit_test(test_rule_bytecode),
-		cmocka_unit_test(test_ipv6_bytecode),
-		cmocka_unit_test(test_snat_bytecode),
-		cmocka_unit_test(test_existing_kept_and_replaced),
-		cmocka_unit_test(test_existing_chain_hooks),
-		cmocka_unit_test(test_interval_elements),
-		cmocka_unit_test(test_10000_prefixes),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_remove_batch),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+TK_MAIN(setup, teardown, test_fresh_batch, test_rule_bytecode, test_ipv6_bytecode,
+	test_snat_bytecode, test_existing_kept_and_replaced, test_existing_chain_hooks,
+	test_interval_elements, test_10000_prefixes, test_refused, test_remove_batch)

@@ -361,18 +361,6 @@ static void test_managed(void **state)
 	assert_int_equal(ul_sysctl_state_dir(dir, 10), -ENAMETOOLONG);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ensure_and_restore, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_get, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crash_recovery, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_state_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unwritable_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_untrusted_dir, setup, teardown),
-		cmocka_unit_test(test_managed),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN_EACH(setup, teardown, test_ensure_and_restore, test_get, test_bad_keys,
+	     test_crash_recovery, test_no_state_file, test_unwritable_state, test_untrusted_dir,
+	     test_managed)
