@@ -41,97 +41,44 @@ static struct ul_config *parse_ok(const char *text)
 	return c;
 }
 
-/* Parse text as "t.conf"; it must fail and report every one of the NULL-terminated messages. */
-static void expect_errs(const char *text, ...)
+/* Parse text as "t.conf"; it must fail and report every one of the NULL-terminated messages
+ * (at most 20); the case's name (NULL: none) says which one did not. */
+static void expect_list(const char *name, const char *text, const char *const *msgs)
 {
 	struct ul_diag d = { 0 };
 	struct ul_config *c = (struct ul_config *)0x1;
-	const char *msg;
-	va_list ap;
 	int r = ul_config_parse_string(text, "t.conf", &c, &d);
 
-	assert_int_equal(r, -EINVAL);
+	if (r != -EINVAL)
+		fail_msg("case %s: parsing returned %d, not -EINVAL", name ? name : "", r);
 	assert_ptr_equal(c, (struct ul_config *)0x1);  /* untouched on failure */
-	va_start(ap, text);
-	while ((msg = va_arg(ap, const char *))) {
-		if (!tk_diag_has(&d, msg)) {
-			fprintf(stderr, "missing: %s\n", msg);
+	for (size_t i = 0; i < 20 && msgs[i]; i++) {
+		if (!tk_diag_has(&d, msgs[i])) {
+			fprintf(stderr, "case %s: missing: %s\n", name ? name : "", msgs[i]);
 			tk_diag_dump(&d);
 			fail();
 		}
 	}
-	va_end(ap);
 	ul_diag_free(&d);
+}
+
+/* the same for a text made at run time, the messages as arguments */
+static void expect_errs(const char *text, ...)
+{
+	const char *msgs[21] = { 0 };
+	size_t n = 0;
+	va_list ap;
+
+	va_start(ap, text);
+	while (n < 20 && (msgs[n] = va_arg(ap, const char *)))
+		n++;
+	va_end(ap);
+	expect_list(NULL, text, msgs);
 }
 
 #define expect_err(text, msg) expect_errs(text, msg, (const char *)NULL)
 
 /* ---- syntax and types ---- */
-
-static void test_syntax_error(void **state)
-{
-	expect_err(L1 "daemon = {\n  log_level = ;\n};\n", "t.conf:3: syntax error");
-	expect_err(L1 "a = 1;\na = 2;\n", "t.conf:3: duplicate setting name");
-	/* libconfig arrays cannot mix integers and strings: say how to write it */
-	expect_err(L1 "rules = ( { proto = \"tcp\"; dst_port = [ 25, \"993-995\" ]; } );\n",
-		   "t.conf:2: mismatched element type in array (an array [ ] holds values of one "
-		   "type; use a list ( ) to mix ports and \"A-B\" ranges)");
-}
-
-static void test_unknown_keys(void **state)
-{
-	expect_errs(L1 "bogus = 1;\n"
-		    "daemon = { verbose = true; };\n"
-		    "lan = { iface = \"lan0\"; };\n"
-		    "sticky = { by = \"source\"; ttl = 5; };\n"
-		    "rules = ( { name = \"r\"; port = 5; } );\n"
-		    "port_forwards = ( { proto = \"tcp\"; port = 1; to = \"10.0.0.1\"; via = 1; "
-		    "} );\n",
-		    "t.conf:2: bogus: unknown key",
-		    "t.conf:3: daemon.verbose: unknown key",
-		    "t.conf:4: lan.iface: unknown key",
-		    "t.conf:5: sticky.ttl: unknown key",
-		    "t.conf:6: rules[0].port: unknown key",
-		    "t.conf:7: port_forwards[0].via: unknown key", (const char *)NULL);
-	expect_errs("links = (\n"
-		    "  { name = \"isp1\"; interface = \"wan1\"; speed = 10;\n"
-		    "    check = { targets = [ \"192.0.2.1\" ];\n"
-		    "      bogus = 1; }; }\n"
-		    ");\n",
-		    "t.conf:2: links[0].speed: unknown key",
-		    "t.conf:4: links[0].check.bogus: unknown key", (const char *)NULL);
-}
-
-static void test_wrong_types(void **state)
-{
-	expect_errs("links = (\n"
-		    "  { name = 5; interface = \"wan1\"; },\n"
-		    "  { name = \"isp2\"; interface = \"wan2\"; weight = \"30\"; },\n"
-		    "  { name = \"isp3\"; interface = \"wan3\"; tier = 1.5; masquerade = "
-		    "\"yes\"; },\n"
-		    "  { name = \"isp4\"; interface = \"wan4\"; check = [ 1 ]; }\n"
-		    ");\n",
-		    "t.conf:2: links[0].name: expected a string, got the integer 5",
-		    "t.conf:3: links[1].weight: expected an integer, got the string \"30\"",
-		    "t.conf:4: links[2].tier: expected an integer, got the float 1.5",
-		    "t.conf:4: links[2].masquerade: expected a boolean, got the string \"yes\"",
-		    "t.conf:5: links[3].check: expected a group, got an array",
-		    (const char *)NULL);
-}
-
-static void test_wrong_types_more(void **state)
-{
-	expect_errs(L1 "daemon = 7;\n"
-		    "lan = { interfaces = [ 5 ]; };\n"
-		    "rules = { name = \"x\"; };\n"
-		    "port_forwards = ( 5 );\n",
-		    "t.conf:2: daemon: expected a group, got the integer 7",
-		    "t.conf:3: lan.interfaces[0]: expected an interface name (string), got the "
-		    "integer 5",
-		    "t.conf:4: rules: expected a list of groups, got a group",
-		    "t.conf:5: port_forwards[0]: expected a group, got the integer 5",
-		    (const char *)NULL);
-}
 
 static void test_int64_and_hex(void **state)
 {
@@ -156,13 +103,6 @@ static void test_int64_and_hex(void **state)
 
 static void test_truncated_literals(void **state)
 {
-	/* libconfig 1.5 would silently wrap these to 32 bits */
-	expect_errs(L1 "daemon = { balance_table = 3000000000; };\n"
-		    "sticky = { timeout_s = 0x100000001; };\n",
-		    "t.conf:2: integer 3000000000 is out of range for 32 bits (add L for a 64-bit "
-		    "integer)",
-		    "t.conf:3: integer 0x100000001 is too large for 32 bits (add L for a 64-bit "
-		    "integer)", (const char *)NULL);
 	struct ul_diag d = { 0 };
 	struct ul_config *c = NULL;
 
@@ -171,9 +111,6 @@ static void test_truncated_literals(void **state)
 						"t.conf", &c, &d), -EINVAL);
 	assert_int_equal(d.n, 1);
 	ul_diag_free(&d);
-	/* too big even for 64 bits, and a float that only looks big: fine */
-	expect_err(L1 "daemon = { balance_table = 99999999999999999999L; };\n",
-		   "t.conf:2: integer 99999999999999999999 is out of range for 64 bits");
 	c = parse_ok(L1 "# 3000000000 in a comment\n/* 0x1ffffffff */ lan = { networks = "
 		     "[ \"10.0.0.0/8\" ]; }; // 5000000000\n");
 	ul_config_free(c);
@@ -183,38 +120,6 @@ static void test_truncated_literals(void **state)
 
 static void test_ranges(void **state)
 {
-	expect_errs("links = (\n"
-		    "  { name = \"isp0\"; interface = \"wan0\"; },\n"
-		    "  { name = \"isp1\"; interface = \"wan1\";\n"
-		    "    weight = 300; tier = 17; table = 0;\n"
-		    "    check = { targets = [ \"192.0.2.1\" ]; interval_ms = 49; timeout_ms = "
-		    "60001;\n"
-		    "      down_after = 0; up_after = 101; max_rtt_ms = 60001; max_loss_pct = "
-		    "101;\n"
-		    "      port = 65536; quorum = 0; };\n"
-		    "  }\n"
-		    ");\n"
-		    "daemon = { hook_timeout_s = 0; rule_priority = 32667; balance_table = 0; };\n"
-		    "sticky = { timeout_s = 604801; };\n",
-		    "t.conf:4: links[1].weight: 300 is out of range 1..256",
-		    "t.conf:4: links[1].tier: 17 is out of range 1..16",
-		    "t.conf:4: links[1].table: 0 is out of range 1..4294967280",
-		    "t.conf:5: links[1].check.interval_ms: 49 is out of range 50..3600000",
-		    "t.conf:5: links[1].check.timeout_ms: 60001 is out of range 10..60000",
-		    "t.conf:6: links[1].check.down_after: 0 is out of range 1..100",
-		    "t.conf:6: links[1].check.up_after: 101 is out of range 1..100",
-		    "t.conf:6: links[1].check.max_rtt_ms: 60001 is out of range 0..60000",
-		    "t.conf:6: links[1].check.max_loss_pct: 101 is out of range 0..100",
-		    "t.conf:7: links[1].check.port: 65536 is out of range 1..65535",
-		    "t.conf:7: links[1].check.quorum: 0 is out of range 1..16",
-		    "t.conf:10: daemon.hook_timeout_s: 0 is out of range 1..3600",
-		    "t.conf:10: daemon.rule_priority: 32667 is out of range 1..32666",
-		    "t.conf:10: daemon.balance_table: 0 is out of range 1..4294967280",
-		    "t.conf:11: sticky.timeout_s: 604801 is out of range 1..604800",
-		    (const char *)NULL);
-	/* hex values are shown in hex */
-	expect_err(L1 "daemon = { balance_table = 0xfffffff1; };\n",
-		   "t.conf:2: daemon.balance_table: 0xfffffff1 is out of range 0x1..0xfffffff0");
 	/* limits themselves are fine; timeout above interval is allowed */
 	struct ul_config *c = parse_ok(
 		"links = ( { name = \"isp1\"; interface = \"wan1\"; weight = 256; tier = 16;\n"
@@ -237,9 +142,6 @@ static void test_link_count(void **state)
 	char buf[4096];
 	size_t o;
 
-	expect_err("daemon = { log_level = \"info\"; };\n",
-		   "t.conf:1: links: missing: at least one link is required");
-	expect_err("\nlinks = ( );\n", "t.conf:2: links: empty: at least one link is required");
 	o = (size_t)snprintf(buf, sizeof(buf), "links = (\n");
 	for (int i = 0; i < 9; i++)
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o,
@@ -265,23 +167,6 @@ static void test_link_count(void **state)
 
 static void test_link_names(void **state)
 {
-	expect_errs("links = (\n"
-		    "  { name = \"ISP1\"; interface = \"wan1\"; },\n"
-		    "  { name = \"abcdefghijklmnop\"; interface = \"wan2\"; },\n"
-		    "  { name = \"\"; interface = \"wan3\"; },\n"
-		    "  { interface = \"wan4\"; },\n"
-		    "  { name = \"isp.5\"; interface = \"wan5\"; }\n"
-		    ");\n",
-		    "t.conf:2: links[0].name: \"ISP1\" is not a valid link name (1..15 of a-z "
-		    "0-9 _ -)",
-		    "t.conf:3: links[1].name: \"abcdefghijklmnop\" is not a valid link name "
-		    "(1..15 of "
-		    "a-z 0-9 _ -)",
-		    "t.conf:4: links[2].name: \"\" is not a valid link name (1..15 of a-z 0-9 _ -)",
-		    "t.conf:5: links[3].name: missing (every link needs a name)",
-		    "t.conf:6: links[4].name: \"isp.5\" is not a valid link name (1..15 of a-z "
-		    "0-9 _ -)",
-		    (const char *)NULL);
 	struct ul_config *c = parse_ok("links = ( { name = \"a-b_9abcdefghij\"; interface = "
 				       "\"wan1\"; } );\n");
 
@@ -291,21 +176,6 @@ static void test_link_names(void **state)
 
 static void test_link_duplicates(void **state)
 {
-	expect_errs("links = (\n"
-		    "  { name = \"isp1\"; interface = \"wan1\"; table = 300; },\n"
-		    "  {\n"
-		    "    name = \"isp2\";\n"
-		    "    interface = \"wan2\";\n"
-		    "  },\n"
-		    "  { name = \"isp1\"; interface = \"wan1\"; table = 300; },\n"
-		    "  { name = \"isp4\"; interface = \"wan4\"; table = 202; }\n"
-		    ");\n",
-		    "t.conf:7: links[2].name: duplicate name \"isp1\" (first at line 2)",
-		    "t.conf:7: links[2].interface: \"wan1\" is already the interface of link "
-		    "\"isp1\" "
-		    "(line 2)",
-		    "t.conf:7: links[2].table: 300 is already the table of link \"isp1\" (line 2)",
-		    (const char *)NULL);
 	/* a given table that is another link's default is no error: the link without one
 	 * gets a free table (identity.h) */
 	{
@@ -320,32 +190,10 @@ static void test_link_duplicates(void **state)
 		assert_int_equal(c->links[2].table, 202);
 		ul_config_free(c);
 	}
-	/* the brief's example form */
-	expect_err("links = (\n"
-		   "  { name = \"isp1\"; interface = \"wan1\"; },\n"
-		   "  { name = \"isp1\"; interface = \"wan2\"; }\n"
-		   ");\n",
-		   "t.conf:3: links[1].name: duplicate name \"isp1\" (first at line 2)");
 }
 
 static void test_link_tables(void **state)
 {
-	expect_errs("links = (\n"
-		    "  { name = \"isp1\"; interface = \"wan1\"; table = 254; },\n"
-		    "  { name = \"isp2\"; interface = \"wan2\"; table = 250; },\n"
-		    "  { name = \"isp3\"; interface = \"wan3\"; table = 253; }\n"
-		    ");\n"
-		    "daemon = { balance_table = 255; };\n",
-		    "t.conf:2: links[0].table: 254 is reserved (253, 254 and 255 are the kernel's "
-		    "tables)",
-		    "t.conf:4: links[2].table: 253 is reserved (253, 254 and 255 are the kernel's "
-		    "tables)",
-		    "t.conf:6: daemon.balance_table: 255 is reserved (253, 254 and 255 are the "
-		    "kernel's tables)", (const char *)NULL);
-	expect_err("links = (\n"
-		   "  { name = \"isp1\"; interface = \"wan1\"; table = 250; }\n"
-		   ");\n",
-		   "t.conf:2: links[0].table: 250 is also daemon.balance_table");
 	/* a default table where the balance table is: the link gets the next free one */
 	{
 		struct ul_config *c = parse_ok("daemon = { balance_table = 201; };\n"
@@ -358,22 +206,6 @@ static void test_link_tables(void **state)
 
 static void test_interfaces(void **state)
 {
-	expect_errs("links = (\n"
-		    "  { name = \"a\"; interface = \"\"; },\n"
-		    "  { name = \"b\"; interface = \"abcdefghijklmnop\"; },\n"
-		    "  { name = \"c\"; interface = \"et/h0\"; },\n"
-		    "  { name = \"d\"; interface = \"eth0:1\"; },\n"
-		    "  { name = \"e\"; interface = \"eth 0\"; },\n"
-		    "  { name = \"f\"; }\n"
-		    ");\n",
-		    "t.conf:2: links[0].interface: \"\" is not a valid interface name",
-		    "t.conf:3: links[1].interface: \"abcdefghijklmnop\" is not a valid interface "
-		    "name",
-		    "t.conf:4: links[2].interface: \"et/h0\" is not a valid interface name",
-		    "t.conf:5: links[3].interface: \"eth0:1\" is not a valid interface name",
-		    "t.conf:6: links[4].interface: \"eth 0\" is not a valid interface name",
-		    "t.conf:7: links[5].interface: missing (every link needs an interface)",
-		    (const char *)NULL);
 	/* 15 characters is the maximum */
 	struct ul_config *c = parse_ok("links = ( { name = \"a\"; interface = "
 				       "\"abcdefghijklmno\"; } );\n");
@@ -401,14 +233,6 @@ static void test_gateway(void **state)
 	assert_int_equal(c->links[3].gw_mode, UL_GW_NONE);
 	ul_config_free(c);
 
-	expect_errs("links = ( { name = \"a\"; interface = \"wan1\"; gateway = \"dhcp\"; },\n"
-		    "  { name = \"b\"; interface = \"wan2\"; gateway = \"192.168.0.0/24\"; } );\n",
-		    "t.conf:1: links[0].gateway: \"dhcp\" is not an IPv4 address or \"auto\"",
-		    "t.conf:2: links[1].gateway: \"192.168.0.0/24\" is not an IPv4 address or "
-		    "\"auto\"", (const char *)NULL);
-	expect_err("links = ( { name = \"a\"; interface = \"wan1\"; gateway = \"fe80::1\"; } );\n",
-		   "t.conf:1: links[0].gateway: \"fe80::1\" is an IPv6 address: IPv6 next hops go "
-		   "in gateway6");
 }
 
 /* ---- a gateway pair: snat to the shared address ---- */
@@ -437,66 +261,12 @@ static void test_snat(void **state)
 		     "links = ( { name = \"a\"; interface = \"wan1\"; snat = \"192.168.1.10\"; } );\n");
 	ul_config_free(c);
 
-	expect_errs("lan = { interfaces = [ \"lan0\" ]; };\n"
-		    "links = ( { name = \"a\"; interface = \"wan1\"; snat = \"192.168.1.0/24\"; },\n"
-		    "  { name = \"b\"; interface = \"wan2\"; snat = \"2001:db8::1\"; },\n"
-		    "  { name = \"c\"; interface = \"wan3\"; snat = \"gw\"; },\n"
-		    "  { name = \"d\"; interface = \"wan4\"; snat = 5; },\n"
-		    "  { name = \"e\"; interface = \"wan5\"; snat = \"224.0.0.18\"; },\n"
-		    "  { name = \"f\"; interface = \"wan6\"; snat = \"0.0.0.0\"; },\n"
-		    "  { name = \"g\"; interface = \"wan7\"; snat = \"127.0.0.1\"; } );\n",
-		    "t.conf:2: links[0].snat: \"192.168.1.0/24\" is not an IPv4 address",
-		    "t.conf:3: links[1].snat: \"2001:db8::1\" is not an IPv4 address",
-		    "t.conf:4: links[2].snat: \"gw\" is not an IPv4 address",
-		    "t.conf:5: links[3].snat: expected a string, got the integer 5",
-		    "t.conf:6: links[4].snat: \"224.0.0.18\" cannot be a source address "
-		    "(unspecified, loopback, multicast or reserved)",
-		    "t.conf:7: links[5].snat: \"0.0.0.0\" cannot be a source address "
-		    "(unspecified, loopback, multicast or reserved)",
-		    "t.conf:8: links[6].snat: \"127.0.0.1\" cannot be a source address "
-		    "(unspecified, loopback, multicast or reserved)", (const char *)NULL);
-	expect_errs("lan = { interfaces = [ \"lan0\" ]; };\n"
-		    "links = ( { name = \"a\"; interface = \"wan1\"; snat = \"192.168.1.10\";\n"
-		    "    masquerade = true; },\n"
-		    "  { name = \"b\"; interface = \"wan2\"; snat = \"192.168.1.10\"; } );\n",
-		    "t.conf:2: links[0].snat: and masquerade = true exclude each other (snat "
-		    "replaces masquerade)",
-		    "t.conf:4: links[1].snat: 192.168.1.10 is already the snat address of link "
-		    "\"a\"", (const char *)NULL);
-	/* without a LAN every connection would be translated, the probes too */
-	expect_err("links = ( { name = \"a\"; interface = \"wan1\"; snat = \"192.168.1.10\"; } );\n",
-		   "t.conf:1: links[0].snat: needs lan.interfaces or an IPv4 network in "
-		   "lan.networks (only LAN connections are translated)");
-	expect_err("lan = { networks = [ \"fd00::/64\" ]; };\n"
-		   "links = ( { name = \"a\"; interface = \"wan1\"; snat = \"192.168.1.10\"; } );\n",
-		   "t.conf:2: links[0].snat: needs lan.interfaces or an IPv4 network in "
-		   "lan.networks (only LAN connections are translated)");
 }
 
 /* ---- checks ---- */
 
 static void test_check_targets(void **state)
 {
-	expect_errs("links = (\n"
-		    "  { name = \"a\"; interface = \"wan1\"; check = { method = \"icmp\"; }; },\n"
-		    "  { name = \"b\"; interface = \"wan2\"; check = { targets = [ ]; }; },\n"
-		    "  { name = \"c\"; interface = \"wan3\"; check = { targets = [ "
-		    "\"192.0.2.0/24\","
-		    " \"x.example\", \"192.0.2.1\", \"192.0.2.1\" ]; }; },\n"
-		    "  { name = \"d\"; interface = \"wan4\"; check = { targets = [ \"192.0.2.1\","
-		    " \"192.0.2.2\" ]; quorum = 3; }; }\n"
-		    ");\n",
-		    "t.conf:2: links[0].check.targets: missing: a check needs at least one target",
-		    "t.conf:3: links[1].check.targets: empty list",
-		    "t.conf:4: links[2].check.targets[0]: \"192.0.2.0/24\" is not a host address "
-		    "(no "
-		    "prefix allowed)",
-		    "t.conf:4: links[2].check.targets[1]: \"x.example\" is not an IPv4/IPv6 "
-		    "address",
-		    "t.conf:4: links[2].check.targets[3]: 192.0.2.1 is listed twice (also "
-		    "targets[2])",
-		    "t.conf:5: links[3].check.quorum: 3 is more than the 2 targets",
-		    (const char *)NULL);
 	char buf[2048];
 	size_t o = (size_t)snprintf(buf, sizeof(buf), "links = ( { name = \"a\"; interface = "
 				    "\"wan1\";\n check = { targets = [ ");
@@ -674,13 +444,6 @@ static void test_daemon(void **state)
 
 static void test_mark_mask(void **state)
 {
-	expect_errs(L1 "daemon = {\n mark_mask = 0xf0f0;\n};\n", "t.conf:3: daemon.mark_mask: "
-		       "0xf0f0 "
-		    "is not one contiguous run of bits", (const char *)NULL);
-	expect_err(L1 "daemon = { mark_mask = 0x700; };\n",
-		   "t.conf:2: daemon.mark_mask: 0x700 has 3 bits, at least 4 are needed");
-	expect_err(L1 "daemon = { mark_mask = 0; };\n",
-		   "t.conf:2: daemon.mark_mask: 0 is out of range 1..4294967295");
 	struct ul_config *c = parse_ok(L1 "daemon = { mark_mask = 0xf000; };\n");
 
 	assert_int_equal(c->daemon.mark_mask, 0xf000);
@@ -697,18 +460,6 @@ static void test_mark_mask(void **state)
 
 static void test_lan(void **state)
 {
-	expect_errs(L2 "lan = {\n"
-		    "  interfaces = [ \"lan0\", \"wan2\", \"lan0\", \"bad/if\" ];\n"
-		    "  networks = [ \"10.0.0.1/24\", \"10.0.0.0/16\", \"10.0.1.0/24\", "
-		    "\"nonsense\" ];\n"
-		    "};\n",
-		    "t.conf:3: lan.interfaces[1]: \"wan2\" is also the interface of link \"isp2\"",
-		    "t.conf:3: lan.interfaces[2]: \"lan0\" is listed twice",
-		    "t.conf:3: lan.interfaces[3]: \"bad/if\" is not a valid interface name",
-		    "t.conf:4: lan.networks[0]: \"10.0.0.1/24\" has host bits set",
-		    "t.conf:4: lan.networks[2]: 10.0.1.0/24 overlaps 10.0.0.0/16 (networks[1])",
-		    "t.conf:4: lan.networks[3]: \"nonsense\" is not an IPv4/IPv6 address or prefix",
-		    (const char *)NULL);
 	struct ul_config *c = parse_ok(L2 "lan = { interfaces = [ \"lan0\", \"lan1\" ];\n"
 				       "networks = [ \"10.0.0.0/24\", \"10.0.1.5\", "
 				       "\"2001:db8::/64\" ]; };\n");
@@ -729,55 +480,6 @@ static void test_lan(void **state)
 }
 
 /* ---- rules ---- */
-
-static void test_rules_errors(void **state)
-{
-	expect_errs(L2 "rules = (\n"
-		    "  { name = \"mail\"; proto = \"tcp\"; via = [ \"isp1\", \"isp9\", \"isp1\" "
-		    "]; },\n"
-		    "  { name = \"mail\"; dst = [ \"198.51.100.1/24\" ]; fallback = \"drop\"; },\n"
-		    "  { name = \"x y\"; proto = \"gre\"; via = [ \"isp9\" ]; },\n"
-		    "  { dst_port = [ 80 ]; via = [ ]; },\n"
-		    "  { proto = \"icmp\"; src_port = [ 1 ]; via = \"isp1\"; fallback = "
-		    "\"maybe\"; },\n"
-		    "  { proto = \"udp\"; dst_port = ( 0, 65536, \"10-5\", \"1-70000\", \"x\", "
-		    "\"20-30\","
-		    " 25, \"30-40\" ); }\n"
-		    ");\n",
-		    "t.conf:3: rules[0].via: unknown link \"isp9\"",
-		    "t.conf:3: rules[0].via: link \"isp1\" is listed twice",
-		    "t.conf:4: rules[1].name: duplicate name \"mail\" (first at line 3)",
-		    "t.conf:4: rules[1].dst[0]: \"198.51.100.1/24\" has host bits set",
-		    "t.conf:4: rules[1].fallback: only allowed with via (a rule without via is an "
-		    "exclusion)",
-		    "t.conf:5: rules[2].name: \"x y\" is not a valid name (1..32 of A-Z a-z 0-9 "
-		    "_ -)",
-		    "t.conf:5: rules[2].proto: \"gre\" is not one of tcp|udp|icmp",
-		    "t.conf:5: rules[2].via: unknown link \"isp9\"",
-		    "t.conf:6: rules[3].dst_port: ports need proto \"tcp\" or \"udp\"",
-		    "t.conf:6: rules[3].via: empty list",
-		    "t.conf:7: rules[4].src_port: ports need proto \"tcp\" or \"udp\"",
-		    "t.conf:7: rules[4].fallback: \"maybe\" is not one of balance|drop",
-		    "t.conf:8: rules[5].dst_port[0]: 0 is out of range 1..65535",
-		    "t.conf:8: rules[5].dst_port[1]: 65536 is out of range 1..65535",
-		    "t.conf:8: rules[5].dst_port[2]: \"10-5\" is not a port or port range (N or "
-		    "A-B, "
-		    "1 <= A <= B <= 65535)",
-		    "t.conf:8: rules[5].dst_port[3]: \"1-70000\" is not a port or port range (N or "
-		    "A-B, 1 <= A <= B <= 65535)",
-		    "t.conf:8: rules[5].dst_port[4]: \"x\" is not a port or port range (N or A-B, "
-		    "1 <= A <= B <= 65535)",
-		    "t.conf:8: rules[5].dst_port[6]: 25 overlaps 20-30 (dst_port[5])",
-		    "t.conf:8: rules[5].dst_port[7]: 30-40 overlaps 20-30 (dst_port[5])",
-		    (const char *)NULL);
-	/* the brief's example, at index 2 */
-	expect_err(L2 "rules = ( { via = [ \"isp1\" ]; }, { via = [ \"isp2\" ]; },\n"
-		   "  { via = [ \"isp9\" ]; } );\n", "t.conf:3: rules[2].via: unknown link "
-		   "\"isp9\"");
-	/* auto names can collide with an explicit one */
-	expect_err(L1 "rules = ( { dst = [ \"192.0.2.0/24\" ]; },\n { name = \"rule1\"; } );\n",
-		   "t.conf:3: rules[1].name: duplicate name \"rule1\" (first at line 2)");
-}
 
 static void test_rules_ok(void **state)
 {
@@ -833,41 +535,6 @@ static void test_rules_ok(void **state)
 
 static void test_pf(void **state)
 {
-	expect_errs(L2 "port_forwards = (\n"
-		    "  { name = \"web\"; proto = \"tcp\"; port = 8080; to = \"10.0.0.5:80\"; "
-		    "links = "
-		    "[ \"isp1\", \"isp3\" ]; },\n"
-		    "  { name = \"web\"; proto = \"tcp\"; port = 8080; to = \"10.0.0.6\"; },\n"
-		    "  { name = \"dns\"; proto = \"icmp\"; port = 53; to = \"10.0.0.5:0\"; },\n"
-		    "  { name = \"x\"; },\n"
-		    "  { proto = \"udp\"; port = 9; to = \"10.0.0.0/24\"; links = [ \"isp1\", "
-		    "\"isp1\" ]; },\n"
-		    "  { proto = \"udp\"; port = 10; to = \"2001:db8::5:80\"; },\n"
-		    "  { proto = \"udp\"; port = 11; to = \"[10.0.0.1]:80\"; },\n"
-		    "  { proto = \"udp\"; port = 12; to = \"10.0.0.1:x\"; }\n"
-		    ");\n",
-		    "t.conf:3: port_forwards[0].links: unknown link \"isp3\"",
-		    "t.conf:4: port_forwards[1].name: duplicate name \"web\" (first at line 3)",
-		    "t.conf:4: port_forwards[1].port: tcp port 8080 is already forwarded by "
-		    "\"web\" "
-		    "(line 3)",
-		    "t.conf:5: port_forwards[2].proto: \"icmp\" is not one of tcp|udp",
-		    "t.conf:5: port_forwards[2].to: \"10.0.0.5:0\" is not \"ADDR\" or "
-		    "\"ADDR:PORT\" "
-		    "(port 1..65535)",
-		    "t.conf:6: port_forwards[3].proto: missing (\"tcp\" or \"udp\")",
-		    "t.conf:6: port_forwards[3].port: missing (the outside port, 1..65535)",
-		    "t.conf:6: port_forwards[3].to: missing (\"ADDR\" or \"ADDR:PORT\")",
-		    "t.conf:7: port_forwards[4].to: \"10.0.0.0/24\" is not \"ADDR\" or "
-		    "\"ADDR:PORT\" "
-		    "(port 1..65535)",
-		    "t.conf:7: port_forwards[4].links: link \"isp1\" is listed twice",
-		    "t.conf:9: port_forwards[6].to: \"[10.0.0.1]:80\" is not \"ADDR\" or "
-		    "\"ADDR:PORT\" "
-		    "(port 1..65535)",
-		    "t.conf:10: port_forwards[7].to: \"10.0.0.1:x\" is not \"ADDR\" or "
-		    "\"ADDR:PORT\" "
-		    "(port 1..65535)", (const char *)NULL);
 
 	struct ul_config *c = parse_ok(
 		L2 "port_forwards = (\n"
@@ -936,56 +603,6 @@ static void test_ipv6_link(void **state)
 	ul_config_free(c);
 }
 
-static void test_ipv6_link_errors(void **state)
-{
-	expect_errs(
-		"links = ( { name = \"a\"; interface = \"wan1\"; gateway6 = \"192.168.1.1\"; },\n"
-		"  { name = \"b\"; interface = \"wan2\"; gateway6 = \"ff02::2\"; },\n"
-		"  { name = \"c\"; interface = \"wan3\"; gateway6 = \"dhcp\"; nat6 = \"nat\"; },\n"
-		"  { name = \"d\"; interface = \"wan4\"; nat6 = \"prefix\"; },\n"
-		"  { name = \"e\"; interface = \"wan5\"; prefix6 = \"2001:db8::/48\"; },\n"
-		"  { name = \"f\"; interface = \"wan6\"; nat6 = \"none\"; prefix6 = \"10.0.0.0/8\"; },\n"
-		"  { name = \"g\"; interface = \"wan7\"; nat6 = \"none\"; prefix6 = \"2001:db8::/96\"; },\n"
-		"  { name = \"h\"; interface = \"wan8\"; gateway6 = \"none\"; nat6 = \"masquerade\";\n"
-		"    check = { targets = [ \"192.0.2.1\", \"2001:db8::1\" ]; }; } );\n",
-		"t.conf:1: links[0].gateway6: \"192.168.1.1\" is an IPv4 address: IPv4 next hops go "
-		"in gateway",
-		"t.conf:2: links[1].gateway6: \"ff02::2\" cannot be a next hop (multicast, "
-		"unspecified or loopback)",
-		"t.conf:3: links[2].gateway6: \"dhcp\" is not an IPv6 address, \"auto\" or \"none\"",
-		"t.conf:3: links[2].nat6: \"nat\" is not one of masquerade|prefix|none",
-		"t.conf:4: links[3].nat6: \"prefix\" needs prefix6 (the link's routed prefix)",
-		"t.conf:5: links[4].prefix6: only used with nat6 = \"prefix\" or \"none\" (nat6 is "
-		"\"masquerade\")",
-		"t.conf:6: links[5].prefix6: \"10.0.0.0/8\" is not an IPv6 prefix "
-		"(\"2001:db8:1::/48\")",
-		"t.conf:7: links[6].prefix6: /96: a routed prefix is /8 to /64 long",
-		"t.conf:8: links[7].nat6: the link carries no IPv6 (gateway6 = \"none\")",
-		"t.conf:9: links[7].check.targets: 2001:db8::1 is an IPv6 target, but the link "
-		"carries no IPv6 (gateway6 = \"none\")",
-		(const char *)NULL);
-	/* the routed prefix against the LAN */
-	expect_err("lan = { networks = [ \"10.0.0.0/24\" ]; };\n"
-		   "links = ( { name = \"a\"; interface = \"wan1\"; nat6 = \"prefix\";\n"
-		   "    prefix6 = \"2001:db8:1:100::/64\"; } );\n",
-		   "t.conf:3: links[0].prefix6: nat6 \"prefix\" translates the LAN's IPv6 networks: "
-		   "lan.networks lists none");
-	expect_errs(
-		"lan = { networks = [ \"fd00:10::/48\", \"2001:db8:5::/64\" ]; };\n"
-		"links = ( { name = \"a\"; interface = \"wan1\"; nat6 = \"prefix\";\n"
-		"    prefix6 = \"2001:db8:1:100::/64\"; },\n"
-		"  { name = \"b\"; interface = \"wan2\"; nat6 = \"none\"; prefix6 = \"2001:db8:2::/64\"; },\n"
-		"  { name = \"c\"; interface = \"wan3\"; nat6 = \"none\"; prefix6 = \"2001:db8:5::/64\"; },\n"
-		"  { name = \"d\"; interface = \"wan4\"; nat6 = \"none\"; prefix6 = \"2001:db8:5::/64\"; } );\n",
-		"t.conf:3: links[0].prefix6: 2001:db8:1:100::/64 is longer than lan network "
-		"fd00:10::/48: prefix translation keeps the host bits, so the LAN prefix may be at "
-		"most as long",
-		"t.conf:4: links[1].prefix6: 2001:db8:2::/64 (nat6 \"none\": the LAN numbers from it) "
-		"is not in lan.networks",
-		"t.conf:6: links[3].prefix6: 2001:db8:5::/64 overlaps prefix6 2001:db8:5::/64 of "
-		"link \"c\"", (const char *)NULL);
-}
-
 static void test_ipv6_quorum(void **state)
 {
 	struct ul_config *c = parse_ok(
@@ -994,10 +611,6 @@ static void test_ipv6_quorum(void **state)
 
 	assert_int_equal(c->links[0].check.quorum, 2);
 	ul_config_free(c);
-	expect_err("links = ( { name = \"a\"; interface = \"wan1\"; check = { targets = [\n"
-		   " \"192.0.2.1\", \"192.0.2.2\", \"2001:db8::1\" ];\n quorum = 2; }; } );\n",
-		   "t.conf:3: links[0].check.quorum: 2 is more than the 1 IPv6 target (quorum "
-		   "counts per family)");
 }
 
 static void test_ipv6_policy(void **state)
@@ -1014,13 +627,6 @@ static void test_ipv6_policy(void **state)
 	assert_int_equal(c->pfs[0].to.family, AF_INET6);
 	assert_int_equal(c->pfs[0].to_port, 80);
 	ul_config_free(c);
-	expect_errs(L1
-		"port_forwards = ( { proto = \"tcp\"; port = 80; to = \"[fe80::5]:80\"; },\n"
-		"  { proto = \"tcp\"; port = 81; to = \"[ff02::1]\"; } );\n",
-		"t.conf:2: port_forwards[0].to: \"[fe80::5]:80\" is not a LAN host's IPv6 address "
-		"(link-local, multicast, unspecified or loopback)",
-		"t.conf:3: port_forwards[1].to: \"[ff02::1]\" is not a LAN host's IPv6 address "
-		"(link-local, multicast, unspecified or loopback)", (const char *)NULL);
 }
 
 static void test_sticky(void **state)
@@ -1036,10 +642,6 @@ static void test_sticky(void **state)
 	c = parse_ok(L1 "sticky = { by = \"source\"; timeout_s = 604800; };\n");
 	assert_int_equal(c->sticky.timeout_s, 604800);
 	ul_config_free(c);
-	expect_errs(L1 "sticky = { by = \"destination\"; timeout_s = 0; };\n",
-		    "t.conf:2: sticky.by: \"destination\" is not \"source\" (the only supported "
-		    "key)",
-		    "t.conf:2: sticky.timeout_s: 0 is out of range 1..604800", (const char *)NULL);
 }
 
 /* ---- all errors of a run, in file order ---- */
@@ -1393,16 +995,450 @@ static void test_diag(void **state)
 	ul_diag_free(&d);
 	assert_int_equal(d.n, 0);
 	assert_null(d.msgs);
-	/* control characters in values stay on one line */
-	expect_err(L1 "lan = { interfaces = [ \"a\\nb\" ]; };\n",
-		   "t.conf:2: lan.interfaces[0]: \"a\\x0ab\" is not a valid interface name");
 }
 
-TK_MAIN(NULL, NULL, test_syntax_error, test_unknown_keys, test_wrong_types,
-	test_wrong_types_more, test_int64_and_hex, test_truncated_literals, test_ranges,
-	test_link_count, test_link_names, test_link_duplicates, test_link_tables,
-	test_interfaces, test_gateway, test_snat, test_check_targets, test_check_methods,
-	test_no_check, test_daemon, test_mark_mask, test_lan, test_rules_errors, test_rules_ok,
-	test_pf, test_ipv6_link, test_ipv6_link_errors, test_ipv6_quorum, test_ipv6_policy,
-	test_sticky, test_many_errors, test_defaults, test_contract_example, test_include,
-	test_load_errors, test_shipped_example, test_diag)
+/* ---- config texts that must fail, each with every one of its messages (cases named after
+ * the test they belong to) ---- */
+
+static const struct err_case {
+	const char *name;
+	const char *text;
+	const char *msgs[20];
+} errors[] = {
+	{ "syntax_error 1",
+	  L1 "daemon = {\n  log_level = ;\n};\n",
+	  { "t.conf:3: syntax error" } },
+	{ "syntax_error 2",
+	  L1 "a = 1;\na = 2;\n",
+	  { "t.conf:3: duplicate setting name" } },
+	/* libconfig arrays cannot mix integers and strings: say how to write it */
+	{ "syntax_error 3",
+	  L1 "rules = ( { proto = \"tcp\"; dst_port = [ 25, \"993-995\" ]; } );\n",
+	  { "t.conf:2: mismatched element type in array (an array [ ] holds values of one "
+	    "type; use a list ( ) to mix ports and \"A-B\" ranges)" } },
+	{ "unknown_keys 1",
+	  L1 "bogus = 1;\n"
+	  "daemon = { verbose = true; };\n"
+	  "lan = { iface = \"lan0\"; };\n"
+	  "sticky = { by = \"source\"; ttl = 5; };\n"
+	  "rules = ( { name = \"r\"; port = 5; } );\n"
+	  "port_forwards = ( { proto = \"tcp\"; port = 1; to = \"10.0.0.1\"; via = 1; "
+	  "} );\n",
+	  { "t.conf:2: bogus: unknown key",
+	    "t.conf:3: daemon.verbose: unknown key",
+	    "t.conf:4: lan.iface: unknown key",
+	    "t.conf:5: sticky.ttl: unknown key",
+	    "t.conf:6: rules[0].port: unknown key",
+	    "t.conf:7: port_forwards[0].via: unknown key" } },
+	{ "unknown_keys 2",
+	  "links = (\n"
+	  "  { name = \"isp1\"; interface = \"wan1\"; speed = 10;\n"
+	  "    check = { targets = [ \"192.0.2.1\" ];\n"
+	  "      bogus = 1; }; }\n"
+	  ");\n",
+	  { "t.conf:2: links[0].speed: unknown key",
+	    "t.conf:4: links[0].check.bogus: unknown key" } },
+	{ "wrong_types",
+	  "links = (\n"
+	  "  { name = 5; interface = \"wan1\"; },\n"
+	  "  { name = \"isp2\"; interface = \"wan2\"; weight = \"30\"; },\n"
+	  "  { name = \"isp3\"; interface = \"wan3\"; tier = 1.5; masquerade = "
+	  "\"yes\"; },\n"
+	  "  { name = \"isp4\"; interface = \"wan4\"; check = [ 1 ]; }\n"
+	  ");\n",
+	  { "t.conf:2: links[0].name: expected a string, got the integer 5",
+	    "t.conf:3: links[1].weight: expected an integer, got the string \"30\"",
+	    "t.conf:4: links[2].tier: expected an integer, got the float 1.5",
+	    "t.conf:4: links[2].masquerade: expected a boolean, got the string \"yes\"",
+	    "t.conf:5: links[3].check: expected a group, got an array" } },
+	{ "wrong_types_more",
+	  L1 "daemon = 7;\n"
+	  "lan = { interfaces = [ 5 ]; };\n"
+	  "rules = { name = \"x\"; };\n"
+	  "port_forwards = ( 5 );\n",
+	  { "t.conf:2: daemon: expected a group, got the integer 7",
+	    "t.conf:3: lan.interfaces[0]: expected an interface name (string), got the "
+	    "integer 5",
+	    "t.conf:4: rules: expected a list of groups, got a group",
+	    "t.conf:5: port_forwards[0]: expected a group, got the integer 5" } },
+	/* libconfig 1.5 would silently wrap these to 32 bits */
+	{ "truncated_literals 1",
+	  L1 "daemon = { balance_table = 3000000000; };\n"
+	  "sticky = { timeout_s = 0x100000001; };\n",
+	  { "t.conf:2: integer 3000000000 is out of range for 32 bits (add L for a 64-bit "
+	    "integer)",
+	    "t.conf:3: integer 0x100000001 is too large for 32 bits (add L for a 64-bit "
+	    "integer)" } },
+	/* too big even for 64 bits, and a float that only looks big: fine */
+	{ "truncated_literals 2",
+	  L1 "daemon = { balance_table = 99999999999999999999L; };\n",
+	  { "t.conf:2: integer 99999999999999999999 is out of range for 64 bits" } },
+	{ "ranges 1",
+	  "links = (\n"
+	  "  { name = \"isp0\"; interface = \"wan0\"; },\n"
+	  "  { name = \"isp1\"; interface = \"wan1\";\n"
+	  "    weight = 300; tier = 17; table = 0;\n"
+	  "    check = { targets = [ \"192.0.2.1\" ]; interval_ms = 49; timeout_ms = "
+	  "60001;\n"
+	  "      down_after = 0; up_after = 101; max_rtt_ms = 60001; max_loss_pct = "
+	  "101;\n"
+	  "      port = 65536; quorum = 0; };\n"
+	  "  }\n"
+	  ");\n"
+	  "daemon = { hook_timeout_s = 0; rule_priority = 32667; balance_table = 0; };\n"
+	  "sticky = { timeout_s = 604801; };\n",
+	  { "t.conf:4: links[1].weight: 300 is out of range 1..256",
+	    "t.conf:4: links[1].tier: 17 is out of range 1..16",
+	    "t.conf:4: links[1].table: 0 is out of range 1..4294967280",
+	    "t.conf:5: links[1].check.interval_ms: 49 is out of range 50..3600000",
+	    "t.conf:5: links[1].check.timeout_ms: 60001 is out of range 10..60000",
+	    "t.conf:6: links[1].check.down_after: 0 is out of range 1..100",
+	    "t.conf:6: links[1].check.up_after: 101 is out of range 1..100",
+	    "t.conf:6: links[1].check.max_rtt_ms: 60001 is out of range 0..60000",
+	    "t.conf:6: links[1].check.max_loss_pct: 101 is out of range 0..100",
+	    "t.conf:7: links[1].check.port: 65536 is out of range 1..65535",
+	    "t.conf:7: links[1].check.quorum: 0 is out of range 1..16",
+	    "t.conf:10: daemon.hook_timeout_s: 0 is out of range 1..3600",
+	    "t.conf:10: daemon.rule_priority: 32667 is out of range 1..32666",
+	    "t.conf:10: daemon.balance_table: 0 is out of range 1..4294967280",
+	    "t.conf:11: sticky.timeout_s: 604801 is out of range 1..604800" } },
+	/* hex values are shown in hex */
+	{ "ranges 2",
+	  L1 "daemon = { balance_table = 0xfffffff1; };\n",
+	  { "t.conf:2: daemon.balance_table: 0xfffffff1 is out of range 0x1..0xfffffff0" } },
+	{ "link_count 1",
+	  "daemon = { log_level = \"info\"; };\n",
+	  { "t.conf:1: links: missing: at least one link is required" } },
+	{ "link_count 2",
+	  "\nlinks = ( );\n",
+	  { "t.conf:2: links: empty: at least one link is required" } },
+	{ "link_names",
+	  "links = (\n"
+	  "  { name = \"ISP1\"; interface = \"wan1\"; },\n"
+	  "  { name = \"abcdefghijklmnop\"; interface = \"wan2\"; },\n"
+	  "  { name = \"\"; interface = \"wan3\"; },\n"
+	  "  { interface = \"wan4\"; },\n"
+	  "  { name = \"isp.5\"; interface = \"wan5\"; }\n"
+	  ");\n",
+	  { "t.conf:2: links[0].name: \"ISP1\" is not a valid link name (1..15 of a-z "
+	    "0-9 _ -)",
+	    "t.conf:3: links[1].name: \"abcdefghijklmnop\" is not a valid link name "
+	    "(1..15 of "
+	    "a-z 0-9 _ -)",
+	    "t.conf:4: links[2].name: \"\" is not a valid link name (1..15 of a-z 0-9 _ -)",
+	    "t.conf:5: links[3].name: missing (every link needs a name)",
+	    "t.conf:6: links[4].name: \"isp.5\" is not a valid link name (1..15 of a-z "
+	    "0-9 _ -)" } },
+	{ "link_duplicates 1",
+	  "links = (\n"
+	  "  { name = \"isp1\"; interface = \"wan1\"; table = 300; },\n"
+	  "  {\n"
+	  "    name = \"isp2\";\n"
+	  "    interface = \"wan2\";\n"
+	  "  },\n"
+	  "  { name = \"isp1\"; interface = \"wan1\"; table = 300; },\n"
+	  "  { name = \"isp4\"; interface = \"wan4\"; table = 202; }\n"
+	  ");\n",
+	  { "t.conf:7: links[2].name: duplicate name \"isp1\" (first at line 2)",
+	    "t.conf:7: links[2].interface: \"wan1\" is already the interface of link "
+	    "\"isp1\" "
+	    "(line 2)",
+	    "t.conf:7: links[2].table: 300 is already the table of link \"isp1\" (line 2)" } },
+	/* the brief's example form */
+	{ "link_duplicates 2",
+	  "links = (\n"
+	  "  { name = \"isp1\"; interface = \"wan1\"; },\n"
+	  "  { name = \"isp1\"; interface = \"wan2\"; }\n"
+	  ");\n",
+	  { "t.conf:3: links[1].name: duplicate name \"isp1\" (first at line 2)" } },
+	{ "link_tables 1",
+	  "links = (\n"
+	  "  { name = \"isp1\"; interface = \"wan1\"; table = 254; },\n"
+	  "  { name = \"isp2\"; interface = \"wan2\"; table = 250; },\n"
+	  "  { name = \"isp3\"; interface = \"wan3\"; table = 253; }\n"
+	  ");\n"
+	  "daemon = { balance_table = 255; };\n",
+	  { "t.conf:2: links[0].table: 254 is reserved (253, 254 and 255 are the kernel's "
+	    "tables)",
+	    "t.conf:4: links[2].table: 253 is reserved (253, 254 and 255 are the kernel's "
+	    "tables)",
+	    "t.conf:6: daemon.balance_table: 255 is reserved (253, 254 and 255 are the "
+	    "kernel's tables)" } },
+	{ "link_tables 2",
+	  "links = (\n"
+	  "  { name = \"isp1\"; interface = \"wan1\"; table = 250; }\n"
+	  ");\n",
+	  { "t.conf:2: links[0].table: 250 is also daemon.balance_table" } },
+	{ "interfaces",
+	  "links = (\n"
+	  "  { name = \"a\"; interface = \"\"; },\n"
+	  "  { name = \"b\"; interface = \"abcdefghijklmnop\"; },\n"
+	  "  { name = \"c\"; interface = \"et/h0\"; },\n"
+	  "  { name = \"d\"; interface = \"eth0:1\"; },\n"
+	  "  { name = \"e\"; interface = \"eth 0\"; },\n"
+	  "  { name = \"f\"; }\n"
+	  ");\n",
+	  { "t.conf:2: links[0].interface: \"\" is not a valid interface name",
+	    "t.conf:3: links[1].interface: \"abcdefghijklmnop\" is not a valid interface "
+	    "name",
+	    "t.conf:4: links[2].interface: \"et/h0\" is not a valid interface name",
+	    "t.conf:5: links[3].interface: \"eth0:1\" is not a valid interface name",
+	    "t.conf:6: links[4].interface: \"eth 0\" is not a valid interface name",
+	    "t.conf:7: links[5].interface: missing (every link needs an interface)" } },
+	{ "gateway 1",
+	  "links = ( { name = \"a\"; interface = \"wan1\"; gateway = \"dhcp\"; },\n"
+	  "  { name = \"b\"; interface = \"wan2\"; gateway = \"192.168.0.0/24\"; } );\n",
+	  { "t.conf:1: links[0].gateway: \"dhcp\" is not an IPv4 address or \"auto\"",
+	    "t.conf:2: links[1].gateway: \"192.168.0.0/24\" is not an IPv4 address or "
+	    "\"auto\"" } },
+	{ "gateway 2",
+	  "links = ( { name = \"a\"; interface = \"wan1\"; gateway = \"fe80::1\"; } );\n",
+	  { "t.conf:1: links[0].gateway: \"fe80::1\" is an IPv6 address: IPv6 next hops go "
+	    "in gateway6" } },
+	{ "snat 1",
+	  "lan = { interfaces = [ \"lan0\" ]; };\n"
+	  "links = ( { name = \"a\"; interface = \"wan1\"; snat = \"192.168.1.0/24\"; },\n"
+	  "  { name = \"b\"; interface = \"wan2\"; snat = \"2001:db8::1\"; },\n"
+	  "  { name = \"c\"; interface = \"wan3\"; snat = \"gw\"; },\n"
+	  "  { name = \"d\"; interface = \"wan4\"; snat = 5; },\n"
+	  "  { name = \"e\"; interface = \"wan5\"; snat = \"224.0.0.18\"; },\n"
+	  "  { name = \"f\"; interface = \"wan6\"; snat = \"0.0.0.0\"; },\n"
+	  "  { name = \"g\"; interface = \"wan7\"; snat = \"127.0.0.1\"; } );\n",
+	  { "t.conf:2: links[0].snat: \"192.168.1.0/24\" is not an IPv4 address",
+	    "t.conf:3: links[1].snat: \"2001:db8::1\" is not an IPv4 address",
+	    "t.conf:4: links[2].snat: \"gw\" is not an IPv4 address",
+	    "t.conf:5: links[3].snat: expected a string, got the integer 5",
+	    "t.conf:6: links[4].snat: \"224.0.0.18\" cannot be a source address "
+	    "(unspecified, loopback, multicast or reserved)",
+	    "t.conf:7: links[5].snat: \"0.0.0.0\" cannot be a source address "
+	    "(unspecified, loopback, multicast or reserved)",
+	    "t.conf:8: links[6].snat: \"127.0.0.1\" cannot be a source address "
+	    "(unspecified, loopback, multicast or reserved)" } },
+	{ "snat 2",
+	  "lan = { interfaces = [ \"lan0\" ]; };\n"
+	  "links = ( { name = \"a\"; interface = \"wan1\"; snat = \"192.168.1.10\";\n"
+	  "    masquerade = true; },\n"
+	  "  { name = \"b\"; interface = \"wan2\"; snat = \"192.168.1.10\"; } );\n",
+	  { "t.conf:2: links[0].snat: and masquerade = true exclude each other (snat "
+	    "replaces masquerade)",
+	    "t.conf:4: links[1].snat: 192.168.1.10 is already the snat address of link "
+	    "\"a\"" } },
+	/* without a LAN every connection would be translated, the probes too */
+	{ "snat 3",
+	  "links = ( { name = \"a\"; interface = \"wan1\"; snat = \"192.168.1.10\"; } );\n",
+	  { "t.conf:1: links[0].snat: needs lan.interfaces or an IPv4 network in "
+	    "lan.networks (only LAN connections are translated)" } },
+	{ "snat 4",
+	  "lan = { networks = [ \"fd00::/64\" ]; };\n"
+	  "links = ( { name = \"a\"; interface = \"wan1\"; snat = \"192.168.1.10\"; } );\n",
+	  { "t.conf:2: links[0].snat: needs lan.interfaces or an IPv4 network in "
+	    "lan.networks (only LAN connections are translated)" } },
+	{ "check_targets",
+	  "links = (\n"
+	  "  { name = \"a\"; interface = \"wan1\"; check = { method = \"icmp\"; }; },\n"
+	  "  { name = \"b\"; interface = \"wan2\"; check = { targets = [ ]; }; },\n"
+	  "  { name = \"c\"; interface = \"wan3\"; check = { targets = [ "
+	  "\"192.0.2.0/24\","
+	  " \"x.example\", \"192.0.2.1\", \"192.0.2.1\" ]; }; },\n"
+	  "  { name = \"d\"; interface = \"wan4\"; check = { targets = [ \"192.0.2.1\","
+	  " \"192.0.2.2\" ]; quorum = 3; }; }\n"
+	  ");\n",
+	  { "t.conf:2: links[0].check.targets: missing: a check needs at least one target",
+	    "t.conf:3: links[1].check.targets: empty list",
+	    "t.conf:4: links[2].check.targets[0]: \"192.0.2.0/24\" is not a host address "
+	    "(no "
+	    "prefix allowed)",
+	    "t.conf:4: links[2].check.targets[1]: \"x.example\" is not an IPv4/IPv6 "
+	    "address",
+	    "t.conf:4: links[2].check.targets[3]: 192.0.2.1 is listed twice (also "
+	    "targets[2])",
+	    "t.conf:5: links[3].check.quorum: 3 is more than the 2 targets" } },
+	{ "mark_mask 1",
+	  L1 "daemon = {\n mark_mask = 0xf0f0;\n};\n",
+	  { "t.conf:3: daemon.mark_mask: "
+	    "0xf0f0 "
+	    "is not one contiguous run of bits" } },
+	{ "mark_mask 2",
+	  L1 "daemon = { mark_mask = 0x700; };\n",
+	  { "t.conf:2: daemon.mark_mask: 0x700 has 3 bits, at least 4 are needed" } },
+	{ "mark_mask 3",
+	  L1 "daemon = { mark_mask = 0; };\n",
+	  { "t.conf:2: daemon.mark_mask: 0 is out of range 1..4294967295" } },
+	{ "lan",
+	  L2 "lan = {\n"
+	  "  interfaces = [ \"lan0\", \"wan2\", \"lan0\", \"bad/if\" ];\n"
+	  "  networks = [ \"10.0.0.1/24\", \"10.0.0.0/16\", \"10.0.1.0/24\", "
+	  "\"nonsense\" ];\n"
+	  "};\n",
+	  { "t.conf:3: lan.interfaces[1]: \"wan2\" is also the interface of link \"isp2\"",
+	    "t.conf:3: lan.interfaces[2]: \"lan0\" is listed twice",
+	    "t.conf:3: lan.interfaces[3]: \"bad/if\" is not a valid interface name",
+	    "t.conf:4: lan.networks[0]: \"10.0.0.1/24\" has host bits set",
+	    "t.conf:4: lan.networks[2]: 10.0.1.0/24 overlaps 10.0.0.0/16 (networks[1])",
+	    "t.conf:4: lan.networks[3]: \"nonsense\" is not an IPv4/IPv6 address or prefix" } },
+	{ "rules_errors 1",
+	  L2 "rules = (\n"
+	  "  { name = \"mail\"; proto = \"tcp\"; via = [ \"isp1\", \"isp9\", \"isp1\" "
+	  "]; },\n"
+	  "  { name = \"mail\"; dst = [ \"198.51.100.1/24\" ]; fallback = \"drop\"; },\n"
+	  "  { name = \"x y\"; proto = \"gre\"; via = [ \"isp9\" ]; },\n"
+	  "  { dst_port = [ 80 ]; via = [ ]; },\n"
+	  "  { proto = \"icmp\"; src_port = [ 1 ]; via = \"isp1\"; fallback = "
+	  "\"maybe\"; },\n"
+	  "  { proto = \"udp\"; dst_port = ( 0, 65536, \"10-5\", \"1-70000\", \"x\", "
+	  "\"20-30\","
+	  " 25, \"30-40\" ); }\n"
+	  ");\n",
+	  { "t.conf:3: rules[0].via: unknown link \"isp9\"",
+	    "t.conf:3: rules[0].via: link \"isp1\" is listed twice",
+	    "t.conf:4: rules[1].name: duplicate name \"mail\" (first at line 3)",
+	    "t.conf:4: rules[1].dst[0]: \"198.51.100.1/24\" has host bits set",
+	    "t.conf:4: rules[1].fallback: only allowed with via (a rule without via is an "
+	    "exclusion)",
+	    "t.conf:5: rules[2].name: \"x y\" is not a valid name (1..32 of A-Z a-z 0-9 "
+	    "_ -)",
+	    "t.conf:5: rules[2].proto: \"gre\" is not one of tcp|udp|icmp",
+	    "t.conf:5: rules[2].via: unknown link \"isp9\"",
+	    "t.conf:6: rules[3].dst_port: ports need proto \"tcp\" or \"udp\"",
+	    "t.conf:6: rules[3].via: empty list",
+	    "t.conf:7: rules[4].src_port: ports need proto \"tcp\" or \"udp\"",
+	    "t.conf:7: rules[4].fallback: \"maybe\" is not one of balance|drop",
+	    "t.conf:8: rules[5].dst_port[0]: 0 is out of range 1..65535",
+	    "t.conf:8: rules[5].dst_port[1]: 65536 is out of range 1..65535",
+	    "t.conf:8: rules[5].dst_port[2]: \"10-5\" is not a port or port range (N or "
+	    "A-B, "
+	    "1 <= A <= B <= 65535)",
+	    "t.conf:8: rules[5].dst_port[3]: \"1-70000\" is not a port or port range (N or "
+	    "A-B, 1 <= A <= B <= 65535)",
+	    "t.conf:8: rules[5].dst_port[4]: \"x\" is not a port or port range (N or A-B, "
+	    "1 <= A <= B <= 65535)",
+	    "t.conf:8: rules[5].dst_port[6]: 25 overlaps 20-30 (dst_port[5])",
+	    "t.conf:8: rules[5].dst_port[7]: 30-40 overlaps 20-30 (dst_port[5])" } },
+	/* the brief's example, at index 2 */
+	{ "rules_errors 2",
+	  L2 "rules = ( { via = [ \"isp1\" ]; }, { via = [ \"isp2\" ]; },\n"
+	  "  { via = [ \"isp9\" ]; } );\n",
+	  { "t.conf:3: rules[2].via: unknown link "
+	    "\"isp9\"" } },
+	/* auto names can collide with an explicit one */
+	{ "rules_errors 3",
+	  L1 "rules = ( { dst = [ \"192.0.2.0/24\" ]; },\n { name = \"rule1\"; } );\n",
+	  { "t.conf:3: rules[1].name: duplicate name \"rule1\" (first at line 2)" } },
+	{ "pf",
+	  L2 "port_forwards = (\n"
+	  "  { name = \"web\"; proto = \"tcp\"; port = 8080; to = \"10.0.0.5:80\"; "
+	  "links = "
+	  "[ \"isp1\", \"isp3\" ]; },\n"
+	  "  { name = \"web\"; proto = \"tcp\"; port = 8080; to = \"10.0.0.6\"; },\n"
+	  "  { name = \"dns\"; proto = \"icmp\"; port = 53; to = \"10.0.0.5:0\"; },\n"
+	  "  { name = \"x\"; },\n"
+	  "  { proto = \"udp\"; port = 9; to = \"10.0.0.0/24\"; links = [ \"isp1\", "
+	  "\"isp1\" ]; },\n"
+	  "  { proto = \"udp\"; port = 10; to = \"2001:db8::5:80\"; },\n"
+	  "  { proto = \"udp\"; port = 11; to = \"[10.0.0.1]:80\"; },\n"
+	  "  { proto = \"udp\"; port = 12; to = \"10.0.0.1:x\"; }\n"
+	  ");\n",
+	  { "t.conf:3: port_forwards[0].links: unknown link \"isp3\"",
+	    "t.conf:4: port_forwards[1].name: duplicate name \"web\" (first at line 3)",
+	    "t.conf:4: port_forwards[1].port: tcp port 8080 is already forwarded by "
+	    "\"web\" "
+	    "(line 3)",
+	    "t.conf:5: port_forwards[2].proto: \"icmp\" is not one of tcp|udp",
+	    "t.conf:5: port_forwards[2].to: \"10.0.0.5:0\" is not \"ADDR\" or "
+	    "\"ADDR:PORT\" "
+	    "(port 1..65535)",
+	    "t.conf:6: port_forwards[3].proto: missing (\"tcp\" or \"udp\")",
+	    "t.conf:6: port_forwards[3].port: missing (the outside port, 1..65535)",
+	    "t.conf:6: port_forwards[3].to: missing (\"ADDR\" or \"ADDR:PORT\")",
+	    "t.conf:7: port_forwards[4].to: \"10.0.0.0/24\" is not \"ADDR\" or "
+	    "\"ADDR:PORT\" "
+	    "(port 1..65535)",
+	    "t.conf:7: port_forwards[4].links: link \"isp1\" is listed twice",
+	    "t.conf:9: port_forwards[6].to: \"[10.0.0.1]:80\" is not \"ADDR\" or "
+	    "\"ADDR:PORT\" "
+	    "(port 1..65535)",
+	    "t.conf:10: port_forwards[7].to: \"10.0.0.1:x\" is not \"ADDR\" or "
+	    "\"ADDR:PORT\" "
+	    "(port 1..65535)" } },
+	{ "ipv6_link_errors 1",
+	  "links = ( { name = \"a\"; interface = \"wan1\"; gateway6 = \"192.168.1.1\"; },\n"
+	  "  { name = \"b\"; interface = \"wan2\"; gateway6 = \"ff02::2\"; },\n"
+	  "  { name = \"c\"; interface = \"wan3\"; gateway6 = \"dhcp\"; nat6 = \"nat\"; },\n"
+	  "  { name = \"d\"; interface = \"wan4\"; nat6 = \"prefix\"; },\n"
+	  "  { name = \"e\"; interface = \"wan5\"; prefix6 = \"2001:db8::/48\"; },\n"
+	  "  { name = \"f\"; interface = \"wan6\"; nat6 = \"none\"; prefix6 = \"10.0.0.0/8\"; },\n"
+	  "  { name = \"g\"; interface = \"wan7\"; nat6 = \"none\"; prefix6 = \"2001:db8::/96\"; },\n"
+	  "  { name = \"h\"; interface = \"wan8\"; gateway6 = \"none\"; nat6 = \"masquerade\";\n"
+	  "    check = { targets = [ \"192.0.2.1\", \"2001:db8::1\" ]; }; } );\n",
+	  { "t.conf:1: links[0].gateway6: \"192.168.1.1\" is an IPv4 address: IPv4 next hops go "
+	    "in gateway",
+	    "t.conf:2: links[1].gateway6: \"ff02::2\" cannot be a next hop (multicast, "
+	    "unspecified or loopback)",
+	    "t.conf:3: links[2].gateway6: \"dhcp\" is not an IPv6 address, \"auto\" or \"none\"",
+	    "t.conf:3: links[2].nat6: \"nat\" is not one of masquerade|prefix|none",
+	    "t.conf:4: links[3].nat6: \"prefix\" needs prefix6 (the link's routed prefix)",
+	    "t.conf:5: links[4].prefix6: only used with nat6 = \"prefix\" or \"none\" (nat6 is "
+	    "\"masquerade\")",
+	    "t.conf:6: links[5].prefix6: \"10.0.0.0/8\" is not an IPv6 prefix "
+	    "(\"2001:db8:1::/48\")",
+	    "t.conf:7: links[6].prefix6: /96: a routed prefix is /8 to /64 long",
+	    "t.conf:8: links[7].nat6: the link carries no IPv6 (gateway6 = \"none\")",
+	    "t.conf:9: links[7].check.targets: 2001:db8::1 is an IPv6 target, but the link "
+	    "carries no IPv6 (gateway6 = \"none\")" } },
+	/* the routed prefix against the LAN */
+	{ "ipv6_link_errors 2",
+	  "lan = { networks = [ \"10.0.0.0/24\" ]; };\n"
+	  "links = ( { name = \"a\"; interface = \"wan1\"; nat6 = \"prefix\";\n"
+	  "    prefix6 = \"2001:db8:1:100::/64\"; } );\n",
+	  { "t.conf:3: links[0].prefix6: nat6 \"prefix\" translates the LAN's IPv6 networks: "
+	    "lan.networks lists none" } },
+	{ "ipv6_link_errors 3",
+	  "lan = { networks = [ \"fd00:10::/48\", \"2001:db8:5::/64\" ]; };\n"
+	  "links = ( { name = \"a\"; interface = \"wan1\"; nat6 = \"prefix\";\n"
+	  "    prefix6 = \"2001:db8:1:100::/64\"; },\n"
+	  "  { name = \"b\"; interface = \"wan2\"; nat6 = \"none\"; prefix6 = \"2001:db8:2::/64\"; },\n"
+	  "  { name = \"c\"; interface = \"wan3\"; nat6 = \"none\"; prefix6 = \"2001:db8:5::/64\"; },\n"
+	  "  { name = \"d\"; interface = \"wan4\"; nat6 = \"none\"; prefix6 = \"2001:db8:5::/64\"; } );\n",
+	  { "t.conf:3: links[0].prefix6: 2001:db8:1:100::/64 is longer than lan network "
+	    "fd00:10::/48: prefix translation keeps the host bits, so the LAN prefix may be at "
+	    "most as long",
+	    "t.conf:4: links[1].prefix6: 2001:db8:2::/64 (nat6 \"none\": the LAN numbers from it) "
+	    "is not in lan.networks",
+	    "t.conf:6: links[3].prefix6: 2001:db8:5::/64 overlaps prefix6 2001:db8:5::/64 of "
+	    "link \"c\"" } },
+	{ "ipv6_quorum",
+	  "links = ( { name = \"a\"; interface = \"wan1\"; check = { targets = [\n"
+	  " \"192.0.2.1\", \"192.0.2.2\", \"2001:db8::1\" ];\n quorum = 2; }; } );\n",
+	  { "t.conf:3: links[0].check.quorum: 2 is more than the 1 IPv6 target (quorum "
+	    "counts per family)" } },
+	{ "ipv6_policy",
+	  L1
+	  "port_forwards = ( { proto = \"tcp\"; port = 80; to = \"[fe80::5]:80\"; },\n"
+	  "  { proto = \"tcp\"; port = 81; to = \"[ff02::1]\"; } );\n",
+	  { "t.conf:2: port_forwards[0].to: \"[fe80::5]:80\" is not a LAN host's IPv6 address "
+	    "(link-local, multicast, unspecified or loopback)",
+	    "t.conf:3: port_forwards[1].to: \"[ff02::1]\" is not a LAN host's IPv6 address "
+	    "(link-local, multicast, unspecified or loopback)" } },
+	{ "sticky",
+	  L1 "sticky = { by = \"destination\"; timeout_s = 0; };\n",
+	  { "t.conf:2: sticky.by: \"destination\" is not \"source\" (the only supported "
+	    "key)",
+	    "t.conf:2: sticky.timeout_s: 0 is out of range 1..604800" } },
+	/* control characters in values stay on one line */
+	{ "diag",
+	  L1 "lan = { interfaces = [ \"a\\nb\" ]; };\n",
+	  { "t.conf:2: lan.interfaces[0]: \"a\\x0ab\" is not a valid interface name" } },
+};
+
+static void test_errors(void **state)
+{
+	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
+		expect_list(errors[i].name, errors[i].text, errors[i].msgs);
+}
+
+TK_MAIN(NULL, NULL, test_errors, test_int64_and_hex, test_truncated_literals, test_ranges,
+	test_link_count, test_link_names, test_link_duplicates, test_link_tables, test_interfaces,
+	test_gateway, test_snat, test_check_targets, test_check_methods, test_no_check,
+	test_daemon, test_mark_mask, test_lan, test_rules_ok, test_pf, test_ipv6_link,
+	test_ipv6_quorum, test_ipv6_policy, test_sticky, test_many_errors, test_defaults,
+	test_contract_example, test_include, test_load_errors, test_shipped_example, test_diag)
