@@ -452,8 +452,8 @@ void tk_plan_check(const char *name, const struct ul_plan *p, const struct tk_wa
 				  at && (w->how != TK_ORDER || !prev || at > prev);
 
 			if (!ok)
-				fail_msg("case %s, want %zu, text %zu: %s \"%s\" in:\n%s", name, i, j,
-					 why[w->how], w->text[j], t);
+				fail_msg("case %s, want %zu, text %zu: %s \"%s\" in:\n%s", name,
+					 i, j, why[w->how], w->text[j], t);
 			prev = at;
 		}
 	}

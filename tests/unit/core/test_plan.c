@@ -268,9 +268,9 @@ static const struct tk_plan_case cases[] = {
 	/* isp2 down: its sources must pick a live link; isp3 a backup, idle */
 	{ "sticky_sets", LINKS3 "sticky = { by = \"source\"; timeout_s = 300; };\n",
 	  { UL_ST_UP, UL_ST_DOWN, UL_ST_UP }, .want = {
-		{ TK_STATE, TK_LINES, { "set sticky_isp1 dynamic=1", "set sticky_isp1 timeout_ms=300000",
-					"set sticky_isp1 flush=0", "set sticky_isp2 flush=1",
-					"set sticky_isp3 flush=1" } },
+		{ TK_STATE, TK_LINES, { "set sticky_isp1 dynamic=1",
+					"set sticky_isp1 timeout_ms=300000", "set sticky_isp1 flush=0",
+					"set sticky_isp2 flush=1", "set sticky_isp3 flush=1" } },
 		{ TK_NFT, TK_HAS, { "ip saddr @sticky_isp1 meta mark set meta mark & 0xffff00ff | "
 				    "0x00000100 update @sticky_isp1 { ip saddr } return" } },
 		{ TK_NFT, TK_LACKS, { "ip saddr @sticky_isp2" } } } },
