@@ -78,6 +78,9 @@ static void expect_errs(const char *text, ...)
 
 #define expect_err(text, msg) expect_errs(text, msg, (const char *)NULL)
 
+/* The checks of the config texts that parse (oks[], at the end), each named after its
+ * case; the texts that must fail are in errors[]. */
+
 /* ---- syntax and types ---- */
 
 static void int64_and_hex_ok1(const struct ul_config *c)
