@@ -4,7 +4,9 @@
  * Events: "round A/S RTTms [xN]" (A of S probes answered; N such rounds, only the last
  * may cause the transition), "carrier down [why]", "carrier up", "disable", "enable",
  * "wait MS" (advance the clock). "with KEY N" sets a check parameter from then on (KEY
- * quorum, max_rtt_ms, max_loss_pct, carrier_only); they start as P's. */
+ * quorum, max_rtt_ms or max_loss_pct), "with carrier_only" makes the link one without a
+ * check; they start as P's. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,25 +20,34 @@
 
 static const struct ul_fsm_params P = { .down_after = 3, .up_after = 3, .quorum = 1 };
 
-/* "with KEY N": the parameter KEY of p set to N; false for another line */
+/* "with KEY N": the parameter KEY of p set to N ("with carrier_only": no check); false for
+ * another line */
 static bool with(struct ul_fsm_params *p, const char *line)
 {
+	static const struct {
+		const char *key;
+		size_t off;
+	} keys[] = {
+		{ "quorum", offsetof(struct ul_fsm_params, quorum) },
+		{ "max_rtt_ms", offsetof(struct ul_fsm_params, max_rtt_ms) },
+		{ "max_loss_pct", offsetof(struct ul_fsm_params, max_loss_pct) },
+	};
 	char key[32];
-	unsigned v;
+	uint32_t v;
 
-	if (sscanf(line, "with %31s %u", key, &v) != 2)
+	if (!strcmp(line, "with carrier_only")) {
+		p->carrier_only = true;
+		return true;
+	}
+	if (sscanf(line, "with %31s %" SCNu32, key, &v) != 2)
 		return false;
-	if (!strcmp(key, "quorum"))
-		p->quorum = v;
-	else if (!strcmp(key, "max_rtt_ms"))
-		p->max_rtt_ms = v;
-	else if (!strcmp(key, "max_loss_pct"))
-		p->max_loss_pct = v;
-	else if (!strcmp(key, "carrier_only"))
-		p->carrier_only = v;
-	else
-		fail_msg("bad parameter '%s'", key);
-	return true;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(key, keys[i].key)) {
+			memcpy((char *)p + keys[i].off, &v, sizeof(v));
+			return true;
+		}
+	fail_msg("bad parameter '%s'", key);
+	return false;
 }
 
 /* One event of a transcript line (the part before "=>"); true when it caused a transition
@@ -170,11 +181,11 @@ static const struct transcript {
 	  "carrier down interface removed => up -> down (interface removed)\n"
 	  "carrier down\n" },
 	{ "carrier_only_link",
-	  "with carrier_only 1\n"
+	  "with carrier_only\n"
 	  "carrier down => init -> down (carrier lost)\n"
 	  "carrier up => down -> up (carrier up)\n" },
 	{ "carrier_only_link started with its carrier already there",
-	  "with carrier_only 1\n"
+	  "with carrier_only\n"
 	  "carrier up => init -> up (carrier up)\n"
 	  "carrier up\n" },
 	{ "admin",
