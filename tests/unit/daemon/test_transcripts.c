@@ -330,6 +330,8 @@ static int f_nft_apply(void *ctx, const struct ul_ruleset *rs)
 		put(f, "nft_apply: table inet uplinkd, %zu lines\n", lines);
 		if (f->show_nft)
 			put_lines(f, "  | ", text);
+	} else if (!strcmp(f->nft_last, text)) {
+		put(f, "nft_apply: table inet uplinkd, %zu lines, the same (sent again)\n", lines);
 	} else {
 		put(f, "nft_apply: table inet uplinkd, %zu lines, changed:\n", lines);
 		put_diff(f, f->nft_last, text);
@@ -724,7 +726,6 @@ static int f_routing_drift(void *ctx, const struct ul_plan *want, const uint32_t
 	plan_text(want, &b);
 	n_miss = missing_lines(b.p, f->installed.p, &miss, &miss_len);
 	n_added = missing_lines(f->installed.p, b.p, &added, &added_len);
-	ul_buf_free(&b);
 	n = n_miss + n_added;
 	what[0] = '\0';
 	if (n_miss)
@@ -733,6 +734,7 @@ static int f_routing_drift(void *ctx, const struct ul_plan *want, const uint32_t
 		snprintf(what, len, "%.*s added", added_len - 2, added + 2);
 	if (n > 1)
 		snprintf(what + strlen(what), len - strlen(what), " and %d more", n - 1);
+	ul_buf_free(&b);                /* (miss points into it) */
 	put(f, "routing_drift -> %d%s%s\n", n, n ? ": " : "", what);
 	return n;
 }
