@@ -653,27 +653,6 @@ static void f_close(void *ctx)
 	put(ctx, "close\n");
 }
 
-static struct ul_kport fake_port(struct fake *f)
-{
-	return (struct ul_kport){
-		.ctx = f, .now_ms = f_now_ms,
-		.rtnl_open = f_rtnl_open, .rtnl_event_fd = f_rtnl_event_fd,
-		.rtnl_read_events = f_rtnl_read_events, .rtnl_dump_all = f_rtnl_dump_all,
-		.nft_open = f_nft_open, .nft_apply = f_nft_apply, .nft_remove = f_nft_remove,
-		.reconcile = f_reconcile, .remove_all = f_remove_all,
-		.ct_flush_mark = f_ct_flush_mark, .ct_flush_unmarked = f_ct_flush_unmarked,
-		.ident_load = f_ident_load, .ident_save = f_ident_save,
-		.sysctl_open = f_sysctl_open, .sysctl_ensure = f_sysctl_ensure,
-		.sysctl_restore = f_sysctl_restore, .sysctl_get = f_sysctl_get,
-		.hooks_open = f_hooks_open, .hooks_configure = f_hooks_configure,
-		.hook_event = f_hook_event, .hook_event6 = f_hook_event6, .hooks_reap = f_hooks_reap,
-		.prober_new = f_prober_new, .prober_bind = f_prober_bind,
-		.prober_stats = f_prober_stats, .prober_free = f_prober_free,
-		.priv_drop = f_priv_drop, .priv_can_setid = f_priv_can_setid,
-		.close = f_close, .last_error = f_last_error,
-	};
-}
-
 /* ---- the watching part of the port (`watch`) ---- */
 
 static int f_nft_watch_open(void *ctx)
@@ -760,14 +739,35 @@ static int f_sysctl_check(void *ctx, const char *key, int value, int atleast, bo
 	return drifted;
 }
 
-static void watching_port(struct ul_kport *kp)
+/* The port; watching: with the watching part (else those operations are not offered). */
+static struct ul_kport fake_port(struct fake *f, bool watching)
 {
-	kp->nft_watch_open = f_nft_watch_open;
-	kp->nft_watch_fd = f_nft_watch_fd;
-	kp->nft_watch_read = f_nft_watch_read;
-	kp->nft_check = f_nft_check;
-	kp->routing_drift = f_routing_drift;
-	kp->sysctl_check = f_sysctl_check;
+	return (struct ul_kport){
+		.ctx = f, .now_ms = f_now_ms,
+		.rtnl_open = f_rtnl_open, .rtnl_event_fd = f_rtnl_event_fd,
+		.rtnl_read_events = f_rtnl_read_events, .rtnl_dump_all = f_rtnl_dump_all,
+		.nft_open = f_nft_open, .nft_apply = f_nft_apply, .nft_remove = f_nft_remove,
+		.reconcile = f_reconcile, .remove_all = f_remove_all,
+		.ct_flush_mark = f_ct_flush_mark, .ct_flush_unmarked = f_ct_flush_unmarked,
+		.ident_load = f_ident_load, .ident_save = f_ident_save,
+		.sysctl_open = f_sysctl_open, .sysctl_ensure = f_sysctl_ensure,
+		.sysctl_restore = f_sysctl_restore,
+		.hooks_open = f_hooks_open, .hooks_configure = f_hooks_configure,
+		.hook_event = f_hook_event, .hooks_reap = f_hooks_reap,
+		.prober_new = f_prober_new, .prober_bind = f_prober_bind,
+		.prober_stats = f_prober_stats, .prober_free = f_prober_free,
+		.priv_drop = f_priv_drop, .priv_can_setid = f_priv_can_setid,
+		.close = f_close, .last_error = f_last_error,
+		/* IPv6 */
+		.sysctl_get = f_sysctl_get, .hook_event6 = f_hook_event6,
+		/* watching */
+		.nft_watch_open = watching ? f_nft_watch_open : NULL,
+		.nft_watch_fd = watching ? f_nft_watch_fd : NULL,
+		.nft_watch_read = watching ? f_nft_watch_read : NULL,
+		.nft_check = watching ? f_nft_check : NULL,
+		.routing_drift = watching ? f_routing_drift : NULL,
+		.sysctl_check = watching ? f_sysctl_check : NULL,
+	};
 }
 
 /* ---- the fake kernel: its objects, and the events their changes queue ---- */
@@ -1291,7 +1291,7 @@ static void dispatch(struct run *r, const char *line, char **w, int n)
 	} else if (!strcmp(w[0], "watch")) {
 		if (r->started)
 			die(r, "watch: before start");
-		watching_port(&r->d->kp);
+		r->d->kp = fake_port(&r->f, true);
 	} else if (!strcmp(w[0], "enobufs")) {
 		r->f.overrun = true;
 	} else if (!strcmp(w[0], "fail")) {
@@ -1426,7 +1426,7 @@ static void run_scenario(void **state)
 	r->f.now = r->f.stamp = T0_MS;
 	r->d = calloc(1, sizeof(*r->d));
 	assert_non_null(r->d);
-	r->d->kp = fake_port(&r->f);
+	r->d->kp = fake_port(&r->f, false);
 	r->d->cfg_path = "uplinkd.conf";
 	r->d->sock_override = "ctl.sock";
 	r->d->level_override = LOG_INFO;
