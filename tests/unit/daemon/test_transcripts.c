@@ -1196,6 +1196,21 @@ static void cmd_control(struct run *r, const char *req)
 	ul_buf_free(&body);
 }
 
+/* ul_daemon_reload itself (what SIGHUP and the reload verb call): its result and why. */
+static void cmd_reload(struct run *r)
+{
+	struct ul_buf why = { 0 };
+	int rc;
+
+	if (!r->started || r->stopped)
+		die(r, "reload: the daemon is not running");
+	rc = ul_daemon_reload(r->d, &why);
+	fire_due(r);
+	put(&r->f, "reload -> %s%s\n", rc ? "-" : "0", rc ? errno_name(-rc) : "");
+	put_lines(&r->f, "  | ", why.p);
+	ul_buf_free(&why);
+}
+
 static int signal_number(const char *s)
 {
 	return !strcmp(s, "HUP") ? SIGHUP : !strcmp(s, "TERM") ? SIGTERM :
@@ -1305,6 +1320,8 @@ static void dispatch(struct run *r, const char *line, char **w, int n)
 			die(r, "signal: the daemon is not running");
 		ul_daemon_signal(r->d, signal_number(w[1]));
 		fire_due(r);
+	} else if (!strcmp(w[0], "reload") && n == 1) {
+		cmd_reload(r);
 	} else if (!strcmp(w[0], "control") && n >= 2) {
 		if (!r->started || r->stopped)
 			die(r, "control: the daemon is not running");
