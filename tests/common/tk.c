@@ -353,6 +353,20 @@ int tk_run_tests(const tk_test_fn *fns, size_t n, const char *names, tk_fixture_
 	return rc;
 }
 
+char *tk_read(const char *path)
+{
+	static char buf[65536];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
 void tk_link_rts(const struct ul_config *c, struct ul_link_rt *rt, const enum ul_state *st,
 		 const enum ul_state *st6)
 {

@@ -87,6 +87,10 @@ int tk_run_tests(const tk_test_fn *fns, size_t n, const char *names, tk_fixture_
 #define TK_MAIN(gs, gt, ...) int main(void) { return TK_RUN(gs, gt, NULL, NULL, __VA_ARGS__); }
 #define TK_MAIN_EACH(s, t, ...) int main(void) { return TK_RUN(NULL, NULL, s, t, __VA_ARGS__); }
 
+/* a file's content, NUL-terminated (at most 64 KiB), or NULL when it cannot be opened; in a
+ * buffer of its own (writable), valid until the next call */
+char *tk_read(const char *path);
+
 /* Plans from a table. Link i of a config gets ifindex 10 + i, presence, carrier, the
  * address 192.168.(i+1).2, its static gateway if it has one, and the state st[i]; with st6
  * (NULL: no IPv6) also the IPv6 state st6[i], the address 2001:db8:(i+1)::2 and as its
