@@ -347,6 +347,14 @@ static void one_set(struct ul_ruleset *rs, const char *name, enum ul_set_key key
 	tk_elem_prefix(ul_ruleset_add_set(rs, name, key, true), prefix, 0);
 }
 
+/* A new ruleset for the NAT tests: the interval set with one prefix, and the srcnat chain. */
+static void nat_ruleset(struct ul_ruleset *rs, const char *set, enum ul_set_key key,
+			const char *prefix, const char *chain)
+{
+	one_set(rs, set, key, prefix);
+	assert_non_null(ul_ruleset_add_chain(rs, chain, UL_CHAIN_NAT, UL_HOOK_POSTROUTING, 100));
+}
+
 /* The small ruleset most tests use. */
 static void small(struct ul_ruleset *rs)
 {
@@ -609,8 +617,7 @@ static void test_snat_bytecode(void **state)
 	struct ul_nrule *r;
 	struct ul_stmt *x;
 
-	one_set(&rs, "s4", UL_KEY_IPV4, "10.0.0.0/24");
-	assert_non_null(ul_ruleset_add_chain(&rs, "nat", UL_CHAIN_NAT, UL_HOOK_POSTROUTING, 100));
+	nat_ruleset(&rs, "s4", UL_KEY_IPV4, "10.0.0.0/24", "nat");
 	r = tk_rule(&rs, "nat");
 	tk_stmt(r, UL_M_OIFNAME, "wan1");
 	tk_stmt(r, UL_M_NFPROTO, NULL)->family = AF_INET;
@@ -641,8 +648,7 @@ static void test_ipv6_bytecode(void **state)
 	struct ul_nrule *r;
 	struct ul_stmt *x;
 
-	one_set(&rs, "s6", UL_KEY_IPV6, "fd00:10::/64");
-	assert_non_null(ul_ruleset_add_chain(&rs, "n", UL_CHAIN_NAT, UL_HOOK_POSTROUTING, 100));
+	nat_ruleset(&rs, "s6", UL_KEY_IPV6, "fd00:10::/64", "n");
 	assert_non_null(ul_ruleset_add_chain(&rs, "d", UL_CHAIN_NAT, UL_HOOK_PREROUTING, -100));
 	r = tk_rule(&rs, "n");
 	tk_stmt(r, UL_M_NFPROTO, NULL)->family = AF_INET6;
