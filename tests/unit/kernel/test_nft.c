@@ -292,6 +292,26 @@ static char *rule_text(const struct msg *m, char *comment, size_t clen)
 	return s;
 }
 
+/* The batch's NEWSET of that set: its key type and length, flags, timeout (0: none) and, unless
+ * 0, at least that size. */
+static void assert_set(const struct built *bt, const char *name, uint32_t key_type,
+		       uint32_t key_len, uint32_t flags, uint64_t timeout_ms, uint32_t min_size)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	assert_int_equal(nftnl_set_nlmsg_parse(find(bt, NFT_MSG_NEWSET, name)->nlh, s), 0);
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), key_type);
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), key_len);
+	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), flags);
+	if (timeout_ms)
+		assert_int_equal(nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT), timeout_ms);
+	else
+		assert_false(nftnl_set_is_set(s, NFTNL_SET_TIMEOUT));
+	if (min_size)
+		assert_true(nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE) >= min_size);
+	nftnl_set_free(s);
+}
+
 /* The rule messages of the batch, the first max of them; how many there are. */
 static size_t new_rules(const struct built *bt, const struct msg **rules, size_t max)
 {
@@ -380,15 +400,14 @@ static void small(struct ul_ruleset *rs)
 
 static void test_fresh_batch(void **state)
 {
-	struct ul_ruleset rs;
+	struct ul_ruleset *rs = *state;
 	struct built bt;
 	const struct msg *m;
 	struct nftnl_chain *c;
-	struct nftnl_set *s;
 	struct elem el[4];
 
-	small(&rs);
-	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), 0);
+	small(rs);
+	assert_int_equal(build(rs, NULL, BATCH_LIMIT, &bt), 0);
 	assert_string_equal(sequence(&bt), "B NT NC:pre NC:sub NS:lan_ifs NE:lan_ifs NS:sticky "
 					   "NR:pre NR:pre NR:sub E");
 	/* the table: created, idempotent (no EXCL), and not owned (fail-static) */
@@ -419,21 +438,8 @@ static void test_fresh_batch(void **state)
 	assert_false(nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE));
 	nftnl_chain_free(c);
 	/* sets: nft's key types */
-	s = nftnl_set_alloc();
-	assert_int_equal(nftnl_set_nlmsg_parse(find(&bt, NFT_MSG_NEWSET, "lan_ifs")->nlh, s), 0);
-	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), 41);
-	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 16);
-	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), 0);
-	assert_false(nftnl_set_is_set(s, NFTNL_SET_TIMEOUT));
-	nftnl_set_free(s);
-	s = nftnl_set_alloc();
-	assert_int_equal(nftnl_set_nlmsg_parse(find(&bt, NFT_MSG_NEWSET, "sticky")->nlh, s), 0);
-	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), 7);
-	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 4);
-	assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), NFT_SET_TIMEOUT | NFT_SET_EVAL);
-	assert_int_equal(nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT), 600000);
-	assert_true(nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE) >= 65535);
-	nftnl_set_free(s);
+	assert_set(&bt, "lan_ifs", 41, 16, 0, 0, 0);
+	assert_set(&bt, "sticky", 7, 4, NFT_SET_TIMEOUT | NFT_SET_EVAL, 600000, 65535);
 	/* ifname elements: 16 bytes, zero-padded */
 	assert_int_equal(all_elems(&bt, "lan_ifs", el, 4), 1);
 	assert_int_equal(el[0].len, 16);
@@ -444,32 +450,31 @@ static void test_fresh_batch(void **state)
 	assert_true(m->flags & NLM_F_APPEND);
 	assert_true(m->flags & NLM_F_CREATE);
 	built_free(&bt);
-	ul_ruleset_free(&rs);
 }
 
 static void test_rule_bytecode(void **state)
 {
-	struct ul_ruleset rs;
+	struct ul_ruleset *rs = *state;
 	struct ul_set *s;
 	struct ul_nrule *r;
 	struct ul_stmt *x;
 
-	one_set(&rs, "s4", UL_KEY_IPV4, "10.0.0.0/24");
-	s = ul_ruleset_add_set(&rs, "s6", UL_KEY_IPV6, true);
+	one_set(rs, "s4", UL_KEY_IPV4, "10.0.0.0/24");
+	s = ul_ruleset_add_set(rs, "s6", UL_KEY_IPV6, true);
 	tk_elem_prefix(s, "2001:db8::/32", 0);
-	s = ul_ruleset_add_set(&rs, "p", UL_KEY_PORT, true);
+	s = ul_ruleset_add_set(rs, "p", UL_KEY_PORT, true);
 	tk_elem_port(s, 25, 25, 0);
-	s = ul_ruleset_add_set(&rs, "ifs", UL_KEY_IFNAME, false);
+	s = ul_ruleset_add_set(rs, "ifs", UL_KEY_IFNAME, false);
 	tk_elem_ifname(s, "lan0", 0);
-	s = ul_ruleset_add_set(&rs, "dyn", UL_KEY_IPV4, false);
+	s = ul_ruleset_add_set(rs, "dyn", UL_KEY_IPV4, false);
 	s->dynamic = true;
 	s->timeout_ms = 600000;
-	assert_non_null(ul_ruleset_add_chain(&rs, "pre", UL_CHAIN_FILTER, UL_HOOK_PREROUTING,
+	assert_non_null(ul_ruleset_add_chain(rs, "pre", UL_CHAIN_FILTER, UL_HOOK_PREROUTING,
 					     -150));
-	assert_non_null(ul_ruleset_add_chain(&rs, "c", UL_CHAIN_FILTER, UL_HOOK_NONE, 0));
+	assert_non_null(ul_ruleset_add_chain(rs, "c", UL_CHAIN_FILTER, UL_HOOK_NONE, 0));
 
 	/* 0 */
-	r = tk_rule(&rs, "pre");
+	r = tk_rule(rs, "pre");
 	tk_stmt(r, UL_M_IIFNAME, "lan0");
 	tk_stmt(r, UL_M_CT_NEW, NULL);
 	x = tk_stmt(r, UL_M_CTMARK, NULL);
@@ -477,7 +482,7 @@ static void test_rule_bytecode(void **state)
 	x->value = 0x100;
 	tk_stmt(r, UL_S_COUNTER, NULL);
 	/* 1 */
-	r = tk_rule(&rs, "pre");
+	r = tk_rule(rs, "pre");
 	x = tk_stmt(r, UL_M_MARK, NULL);
 	x->mask = 0xff00;
 	x->value = 0x100;
@@ -490,7 +495,7 @@ static void test_rule_bytecode(void **state)
 	tk_stmt(r, UL_M_SPORT_SET, "p");
 	tk_stmt(r, UL_V_RETURN, NULL);
 	/* 2 */
-	r = tk_rule(&rs, "pre");
+	r = tk_rule(rs, "pre");
 	tk_stmt(r, UL_M_IIFNAME_SET, "ifs");
 	tk_stmt(r, UL_M_SADDR_IN_DYN, "dyn")->family = AF_INET;
 	x = tk_stmt(r, UL_S_MARK, NULL);
@@ -501,33 +506,33 @@ static void test_rule_bytecode(void **state)
 	x->value = 0x100;
 	snprintf(r->comment, sizeof(r->comment), "hi");
 	/* 3 */
-	r = tk_rule(&rs, "pre");
+	r = tk_rule(rs, "pre");
 	tk_stmt(r, UL_S_SET_UPDATE, "dyn")->family = AF_INET;
 	tk_stmt(r, UL_V_JUMP, "c");
 	/* 4 */
-	r = tk_rule(&rs, "pre");
+	r = tk_rule(rs, "pre");
 	tk_stmt(r, UL_M_OIFNAME, "wan1");
 	tk_stmt(r, UL_S_MASQUERADE, NULL);
 	/* 5 */
-	r = tk_rule(&rs, "pre");
+	r = tk_rule(rs, "pre");
 	tk_stmt(r, UL_M_NFPROTO, NULL)->family = AF_INET;
 	tk_stmt(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
 	tk_stmt(r, UL_M_DPORT, NULL)->port = 8080;
 	tk_dnat4(r, "10.0.0.5", 80);
 	/* 6: family left 0, taken from the set; and a change of family mid-rule */
-	r = tk_rule(&rs, "pre");
+	r = tk_rule(rs, "pre");
 	tk_stmt(r, UL_M_SADDR_SET, "s6");
 	tk_stmt(r, UL_M_DADDR_SET, "s4");
 	tk_stmt(r, UL_V_DROP, NULL);
 	/* 7 */
-	r = tk_rule(&rs, "c");
+	r = tk_rule(rs, "c");
 	tk_stmt(r, UL_M_OIFNAME_SET, "ifs");
 	tk_stmt(r, UL_V_GOTO, "c");
-	r = tk_rule(&rs, "c");
+	r = tk_rule(rs, "c");
 	tk_stmt(r, UL_V_ACCEPT, NULL);
 
 	/* the expected texts are what `nft --debug=netlink` printed for the same rules */
-	assert_rules(&rs, (const struct rule_want[]){
+	assert_rules(rs, (const struct rule_want[]){
 		{ "inet uplinkd pre\n"
 		  "  [ meta load iifname => reg 1 ]\n"
 		  "  [ cmp eq reg 1 0x306e616c 0x00000000 0x00000000 0x00000000 ]\n"
@@ -606,26 +611,25 @@ static void test_rule_bytecode(void **state)
 		{ "inet uplinkd c\n"
 		  "  [ immediate reg 0 accept ]\n", NULL },
 		{ NULL, NULL } });
-	ul_ruleset_free(&rs);
 }
 
 /* snat to a gateway pair's shared address (nft: "oifname wan1 ip saddr @s4 snat ip to
  * 192.168.1.10"), and snat to a prefix is refused */
 static void test_snat_bytecode(void **state)
 {
-	struct ul_ruleset rs;
+	struct ul_ruleset *rs = *state;
 	struct ul_nrule *r;
 	struct ul_stmt *x;
 
-	nat_ruleset(&rs, "s4", UL_KEY_IPV4, "10.0.0.0/24", "nat");
-	r = tk_rule(&rs, "nat");
+	nat_ruleset(rs, "s4", UL_KEY_IPV4, "10.0.0.0/24", "nat");
+	r = tk_rule(rs, "nat");
 	tk_stmt(r, UL_M_OIFNAME, "wan1");
 	tk_stmt(r, UL_M_NFPROTO, NULL)->family = AF_INET;
 	tk_stmt(r, UL_M_SADDR_SET, "s4")->family = AF_INET;
 	x = tk_stmt(r, UL_S_SNAT, NULL);
 	x->family = AF_INET;
 	assert_int_equal(ul_addr_parse("192.168.1.10", false, &x->addr), 0);
-	assert_rules(&rs, (const struct rule_want[]){
+	assert_rules(rs, (const struct rule_want[]){
 		{ "inet uplinkd nat\n"
 		  "  [ meta load oifname => reg 1 ]\n"
 		  "  [ cmp eq reg 1 0x316e6177 0x00000000 0x00000000 0x00000000 ]\n"
@@ -637,27 +641,26 @@ static void test_snat_bytecode(void **state)
 		  "  [ nat snat ip addr_min reg 1 ]\n", NULL },
 		{ NULL, NULL } });
 	x->addr.plen = 24;
-	assert_refused(&rs, "snat to a prefix");
-	ul_ruleset_free(&rs);
+	assert_refused(rs, "snat to a prefix");
 }
 
 /* The IPv6 half: prefix translation and a forward to an IPv6 host, as nft encodes them. */
 static void test_ipv6_bytecode(void **state)
 {
-	struct ul_ruleset rs;
+	struct ul_ruleset *rs = *state;
 	struct ul_nrule *r;
 	struct ul_stmt *x;
 
-	nat_ruleset(&rs, "s6", UL_KEY_IPV6, "fd00:10::/64", "n");
-	assert_non_null(ul_ruleset_add_chain(&rs, "d", UL_CHAIN_NAT, UL_HOOK_PREROUTING, -100));
-	r = tk_rule(&rs, "n");
+	nat_ruleset(rs, "s6", UL_KEY_IPV6, "fd00:10::/64", "n");
+	assert_non_null(ul_ruleset_add_chain(rs, "d", UL_CHAIN_NAT, UL_HOOK_PREROUTING, -100));
+	r = tk_rule(rs, "n");
 	tk_stmt(r, UL_M_NFPROTO, NULL)->family = AF_INET6;
 	tk_stmt(r, UL_M_OIFNAME, "wan2");
 	tk_stmt(r, UL_M_SADDR_SET, "s6")->family = AF_INET6;
 	x = tk_stmt(r, UL_S_SNAT_PREFIX, NULL);
 	x->family = AF_INET6;
 	assert_int_equal(ul_addr_parse("2001:db8:2:100::/56", true, &x->addr), 0);
-	r = tk_rule(&rs, "d");
+	r = tk_rule(rs, "d");
 	tk_stmt(r, UL_M_IIFNAME, "wan1");
 	tk_stmt(r, UL_M_NFPROTO, NULL)->family = AF_INET6;
 	tk_stmt(r, UL_M_L4PROTO, NULL)->proto = IPPROTO_TCP;
@@ -670,7 +673,7 @@ static void test_ipv6_bytecode(void **state)
 	/* what `nft --debug=netlink` printed for "meta nfproto ipv6 oifname "wan2" ip6 saddr
 	 * @s6 snat ip6 prefix to 2001:db8:2:100::/56" and "iifname "wan1" meta nfproto ipv6
 	 * meta l4proto tcp th dport 80 dnat ip6 to [fd00:10::5]:8080" */
-	assert_rules(&rs, (const struct rule_want[]){
+	assert_rules(rs, (const struct rule_want[]){
 		{ "inet uplinkd n\n"
 		  "  [ meta load nfproto => reg 1 ]\n"
 		  "  [ cmp eq reg 1 0x0000000a ]\n"
@@ -694,21 +697,20 @@ static void test_ipv6_bytecode(void **state)
 		  "  [ immediate reg 2 0x0000901f ]\n"
 		  "  [ nat dnat ip6 addr_min reg 1 proto_min reg 2 flags 0x2 ]\n", NULL },
 		{ NULL, NULL } });
-	ul_ruleset_free(&rs);
+	ul_ruleset_free(rs);
 
 	/* a prefix translation outside a postrouting nat chain is refused */
-	memset(&rs, 0, sizeof(rs));
-	assert_non_null(ul_ruleset_add_chain(&rs, "f", UL_CHAIN_FILTER, UL_HOOK_POSTROUTING, 0));
-	x = tk_stmt(tk_rule(&rs, "f"), UL_S_SNAT_PREFIX, NULL);
+	memset(rs, 0, sizeof(*rs));
+	assert_non_null(ul_ruleset_add_chain(rs, "f", UL_CHAIN_FILTER, UL_HOOK_POSTROUTING, 0));
+	x = tk_stmt(tk_rule(rs, "f"), UL_S_SNAT_PREFIX, NULL);
 	x->family = AF_INET6;
 	assert_int_equal(ul_addr_parse("2001:db8::/48", true, &x->addr), 0);
-	assert_refused(&rs, "snat prefix outside a postrouting nat chain");
-	ul_ruleset_free(&rs);
+	assert_refused(rs, "snat prefix outside a postrouting nat chain");
 }
 
 static void test_existing_kept_and_replaced(void **state)
 {
-	struct ul_ruleset rs;
+	struct ul_ruleset *rs = *state;
 	struct ul_set *s;
 	struct built bt;
 	const struct msg *m;
@@ -726,15 +728,15 @@ static void test_existing_kept_and_replaced(void **state)
 	};
 	int attrs = 0;
 
-	small(&rs);
-	s = ul_ruleset_add_set(&rs, "sticky2", UL_KEY_IPV4, false);    /* timeout changed */
+	small(rs);
+	s = ul_ruleset_add_set(rs, "sticky2", UL_KEY_IPV4, false);    /* timeout changed */
 	s->dynamic = true;
 	s->timeout_ms = 600000;
-	s = ul_ruleset_add_set(&rs, "sticky3", UL_KEY_IPV4, false);    /* kept, flushed */
+	s = ul_ruleset_add_set(rs, "sticky3", UL_KEY_IPV4, false);    /* kept, flushed */
 	s->dynamic = true;
 	s->timeout_ms = 1000;
 	s->flush = true;
-	assert_int_equal(build(&rs, &ex, BATCH_LIMIT, &bt), 0);
+	assert_int_equal(build(rs, &ex, BATCH_LIMIT, &bt), 0);
 	assert_string_equal(sequence(&bt),
 		"B NT DR DS:gone DS:lan_ifs DS:sticky2 DC:old NC:pre NC:sub NS:lan_ifs NE:lan_ifs "
 		"NS:sticky2 FE:sticky3 NR:pre NR:pre NR:sub E");
@@ -755,26 +757,25 @@ static void test_existing_kept_and_replaced(void **state)
 	/* the same set with another key type is re-created too */
 	sets[1].key_type = 8;
 	sets[1].key_len = 16;
-	assert_int_equal(build(&rs, &ex, BATCH_LIMIT, &bt), 0);
+	assert_int_equal(build(rs, &ex, BATCH_LIMIT, &bt), 0);
 	assert_non_null(find(&bt, NFT_MSG_DELSET, "sticky"));
 	assert_non_null(find(&bt, NFT_MSG_NEWSET, "sticky"));
 	built_free(&bt);
 
 	/* no table: nothing to flush or delete, whatever ex lists */
 	ex.table = false;
-	assert_int_equal(build(&rs, &ex, BATCH_LIMIT, &bt), 0);
+	assert_int_equal(build(rs, &ex, BATCH_LIMIT, &bt), 0);
 	assert_null(find(&bt, NFT_MSG_DELRULE, NULL));
 	assert_null(find(&bt, NFT_MSG_DELSET, NULL));
 	assert_null(find(&bt, NFT_MSG_DELCHAIN, NULL));
 	assert_null(find(&bt, NFT_MSG_DELSETELEM, NULL));
 	assert_non_null(find(&bt, NFT_MSG_NEWSET, "sticky3"));
 	built_free(&bt);
-	ul_ruleset_free(&rs);
 }
 
 static void test_existing_chain_hooks(void **state)
 {
-	struct ul_ruleset rs;
+	struct ul_ruleset *rs = *state;
 	struct built bt;
 	char chains[2][UL_NFT_NAME_MAX] = { "pre", "sub" };
 	struct ul_nft_existing_chain info[2] = {
@@ -783,55 +784,54 @@ static void test_existing_chain_hooks(void **state)
 	};
 	struct ul_nft_existing ex = { .table = true, .chains = chains, .n_chains = 2 };
 
-	small(&rs);
+	small(rs);
 	/* unknown hooks: taken as compatible */
-	assert_int_equal(build(&rs, &ex, BATCH_LIMIT, &bt), 0);
+	assert_int_equal(build(rs, &ex, BATCH_LIMIT, &bt), 0);
 	assert_null(find(&bt, NFT_MSG_DELCHAIN, NULL));
 	built_free(&bt);
 	/* same hooks */
 	ex.chain_info = info;
-	assert_int_equal(build(&rs, &ex, BATCH_LIMIT, &bt), 0);
+	assert_int_equal(build(rs, &ex, BATCH_LIMIT, &bt), 0);
 	assert_null(find(&bt, NFT_MSG_DELCHAIN, NULL));
 	built_free(&bt);
 	/* another priority, another type, a base chain that must become regular */
 	info[0].prio = -140;
 	info[1] = info[0];
-	assert_int_equal(build(&rs, &ex, BATCH_LIMIT, &bt), 0);
+	assert_int_equal(build(rs, &ex, BATCH_LIMIT, &bt), 0);
 	assert_string_equal(sequence(&bt), "B NT DR DC:pre DC:sub NC:pre NC:sub NS:lan_ifs "
 					   "NE:lan_ifs NS:sticky NR:pre NR:pre NR:sub E");
 	built_free(&bt);
 	info[0].prio = -150;
 	snprintf(info[0].type, sizeof(info[0].type), "route");
 	info[1].base = false;
-	assert_int_equal(build(&rs, &ex, BATCH_LIMIT, &bt), 0);
+	assert_int_equal(build(rs, &ex, BATCH_LIMIT, &bt), 0);
 	assert_non_null(find(&bt, NFT_MSG_DELCHAIN, "pre"));
 	assert_null(find(&bt, NFT_MSG_DELCHAIN, "sub"));
 	built_free(&bt);
-	ul_ruleset_free(&rs);
 }
 
 static void test_interval_elements(void **state)
 {
-	struct ul_ruleset rs;
+	struct ul_ruleset *rs = *state;
 	struct ul_set *s;
 	struct built bt;
 	struct elem el[16];
 	size_t n;
 
-	memset(&rs, 0, sizeof(rs));
-	s = ul_ruleset_add_set(&rs, "v4", UL_KEY_IPV4, true);
+	memset(rs, 0, sizeof(*rs));
+	s = ul_ruleset_add_set(rs, "v4", UL_KEY_IPV4, true);
 	tk_elem_prefix(s, "10.0.1.0/24", 0);
 	tk_elem_prefix(s, "10.0.0.128/25", 0);
 	tk_elem_prefix(s, "10.0.0.0/24", 0);
 	tk_elem_prefix(s, "10.0.1.0/24", 0);
 	tk_elem_prefix(s, "10.0.3.5", 0);
-	s = ul_ruleset_add_set(&rs, "ports", UL_KEY_PORT, true);
+	s = ul_ruleset_add_set(rs, "ports", UL_KEY_PORT, true);
 	tk_elem_port(s, 65000, 65535, 0);
 	tk_elem_port(s, 0, 10, 0);
 	tk_elem_port(s, 5, 11, 0);
-	s = ul_ruleset_add_set(&rs, "v6", UL_KEY_IPV6, true);
+	s = ul_ruleset_add_set(rs, "v6", UL_KEY_IPV6, true);
 	tk_elem_prefix(s, "2001:db8::/32", 0);
-	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), 0);
+	assert_int_equal(build(rs, NULL, BATCH_LIMIT, &bt), 0);
 
 	/* a leading interval end at 0, then [start, end) pairs of the merged ranges */
 	n = all_elems(&bt, "v4", el, 16);
@@ -868,23 +868,22 @@ static void test_interval_elements(void **state)
 	assert_int_equal(tk_be32(el[2].key), 0x20010db9);
 	assert_int_equal(el[2].flags, NFT_SET_ELEM_INTERVAL_END);
 	built_free(&bt);
-	ul_ruleset_free(&rs);
 }
 
 static void test_10000_prefixes(void **state)
 {
-	struct ul_ruleset rs;
+	struct ul_ruleset *rs = *state;
 	struct ul_set *s;
 	struct built bt;
 	struct elem *el;
 	struct timespec t0, t1;
 	size_t n, msgs = 0;
 
-	memset(&rs, 0, sizeof(rs));
-	s = ul_ruleset_add_set(&rs, "big", UL_KEY_IPV4, true);
+	memset(rs, 0, sizeof(*rs));
+	s = ul_ruleset_add_set(rs, "big", UL_KEY_IPV4, true);
 	tk_elem_spread24(s, 10000);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(build(&rs, NULL, BATCH_LIMIT, &bt), 0);
+	assert_int_equal(build(rs, NULL, BATCH_LIMIT, &bt), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	print_message("10000 prefixes: %zu messages, %zu bytes, built in %.1f ms\n", bt.n, bt.bytes,
 		      (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
@@ -904,9 +903,8 @@ static void test_10000_prefixes(void **state)
 	built_free(&bt);
 
 	/* too small a batch: a clear error, not an overflow */
-	assert_int_equal(build(&rs, NULL, 64 * 1024, &bt), -ENOSPC);
+	assert_int_equal(build(rs, NULL, 64 * 1024, &bt), -ENOSPC);
 	built_free(&bt);
-	ul_ruleset_free(&rs);
 }
 
 /* What the batch builder refuses with EINVAL: the small ruleset, a set added to it, then a
@@ -932,28 +930,27 @@ static const struct refusal {
 
 static void test_refused(void **state)
 {
-	struct ul_ruleset rs;
+	struct ul_ruleset *rs = *state;
 
 	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
 		const struct refusal *c = &refusals[i];
 		struct ul_stmt *x;
 
-		small(&rs);
+		small(rs);
 		if (c->set)
-			assert_non_null(ul_ruleset_add_set(&rs, c->set, c->set_key, false));
+			assert_non_null(ul_ruleset_add_set(rs, c->set, c->set_key, false));
 		if (c->rule) {
-			x = tk_stmt(tk_rule(&rs, "pre"), c->kind, c->str);
+			x = tk_stmt(tk_rule(rs, "pre"), c->kind, c->str);
 			if (c->addr)
 				assert_int_equal(ul_addr_parse(c->addr, true, &x->addr), 0);
 		}
-		assert_refused(&rs, c->what);
-		ul_ruleset_free(&rs);
+		assert_refused(rs, c->what);
+		ul_ruleset_free(rs);
 	}
 	/* an element smuggled past ul_set_add_elem */
-	small(&rs);
-	memset(rs.sets[0].elems[0].ifname, 'x', IFNAMSIZ);
-	assert_refused(&rs, "an element smuggled past ul_set_add_elem");
-	ul_ruleset_free(&rs);
+	small(rs);
+	memset(rs->sets[0].elems[0].ifname, 'x', IFNAMSIZ);
+	assert_refused(rs, "an element smuggled past ul_set_add_elem");
 }
 
 static void test_remove_batch(void **state)
@@ -1006,6 +1003,24 @@ static int teardown(void **state)
 	return 0;
 }
 
-TK_MAIN(setup, teardown, test_fresh_batch, test_rule_bytecode, test_ipv6_bytecode,
-	test_snat_bytecode, test_existing_kept_and_replaced, test_existing_chain_hooks,
-	test_interval_elements, test_10000_prefixes, test_refused, test_remove_batch)
+/* Each test's ruleset, freed after it. */
+static int rs_new(void **state)
+{
+	*state = calloc(1, sizeof(struct ul_ruleset));
+	return *state ? 0 : -1;
+}
+
+static int rs_free(void **state)
+{
+	ul_ruleset_free(*state);
+	free(*state);
+	return 0;
+}
+
+int main(void)
+{
+	return TK_RUN(setup, teardown, rs_new, rs_free, test_fresh_batch, test_rule_bytecode,
+		      test_ipv6_bytecode, test_snat_bytecode, test_existing_kept_and_replaced,
+		      test_existing_chain_hooks, test_interval_elements, test_10000_prefixes,
+		      test_refused, test_remove_batch);
+}
