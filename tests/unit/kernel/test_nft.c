@@ -812,6 +812,12 @@ static void test_existing_chain_hooks(void **state)
 
 static void test_interval_elements(void **state)
 {
+	/* overlapping, repeated and out of order: merged into ranges */
+	static const char *const v4[] = { "10.0.1.0/24", "10.0.0.128/25", "10.0.0.0/24",
+					  "10.0.1.0/24", "10.0.3.5" };
+	static const struct {
+		uint16_t lo, hi;
+	} ports[] = { { 65000, 65535 }, { 0, 10 }, { 5, 11 } };
 	struct ul_ruleset *rs = *state;
 	struct ul_set *s;
 	struct built bt;
@@ -820,15 +826,11 @@ static void test_interval_elements(void **state)
 
 	memset(rs, 0, sizeof(*rs));
 	s = ul_ruleset_add_set(rs, "v4", UL_KEY_IPV4, true);
-	tk_elem_prefix(s, "10.0.1.0/24", 0);
-	tk_elem_prefix(s, "10.0.0.128/25", 0);
-	tk_elem_prefix(s, "10.0.0.0/24", 0);
-	tk_elem_prefix(s, "10.0.1.0/24", 0);
-	tk_elem_prefix(s, "10.0.3.5", 0);
+	for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++)
+		tk_elem_prefix(s, v4[i], 0);
 	s = ul_ruleset_add_set(rs, "ports", UL_KEY_PORT, true);
-	tk_elem_port(s, 65000, 65535, 0);
-	tk_elem_port(s, 0, 10, 0);
-	tk_elem_port(s, 5, 11, 0);
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		tk_elem_port(s, ports[i].lo, ports[i].hi, 0);
 	s = ul_ruleset_add_set(rs, "v6", UL_KEY_IPV6, true);
 	tk_elem_prefix(s, "2001:db8::/32", 0);
 	assert_int_equal(build(rs, NULL, BATCH_LIMIT, &bt), 0);
