@@ -62,20 +62,37 @@ static void built_free(struct built *bt)
 	memset(bt, 0, sizeof(*bt));
 }
 
+/* libnftnl reads the object's message as nft would (a round trip without a kernel) */
+#define PARSES(obj)                                                                     \
+	static int parses_##obj(const struct nlmsghdr *nlh)                             \
+	{                                                                               \
+		struct nftnl_##obj *o = nftnl_##obj##_alloc();                          \
+		int ret = o ? nftnl_##obj##_nlmsg_parse(nlh, o) : -ENOMEM;              \
+									                \
+		nftnl_##obj##_free(o);                                                  \
+		return ret;                                                             \
+	}
+PARSES(table)
+PARSES(chain)
+PARSES(set)
+PARSES(rule)
+
 /* The attribute that names each message's object: the table, the chain, the set, the set
- * of an element list, the chain of a rule (a DELRULE that flushes the table names none). */
+ * of an element list, the chain of a rule (a DELRULE that flushes the table names none);
+ * and libnftnl's parser of the object (element lists: none). */
 static const struct {
 	uint16_t type, attr;
+	int (*parses)(const struct nlmsghdr *nlh);
 } name_attrs[] = {
-	{ NFT_MSG_NEWTABLE, NFTA_TABLE_NAME },
-	{ NFT_MSG_DELTABLE, NFTA_TABLE_NAME },
-	{ NFT_MSG_NEWCHAIN, NFTA_CHAIN_NAME },
-	{ NFT_MSG_DELCHAIN, NFTA_CHAIN_NAME },
-	{ NFT_MSG_NEWSET, NFTA_SET_NAME },
-	{ NFT_MSG_DELSET, NFTA_SET_NAME },
-	{ NFT_MSG_NEWSETELEM, NFTA_SET_ELEM_LIST_SET },
-	{ NFT_MSG_DELSETELEM, NFTA_SET_ELEM_LIST_SET },
-	{ NFT_MSG_NEWRULE, NFTA_RULE_CHAIN },
+	{ NFT_MSG_NEWTABLE, NFTA_TABLE_NAME, parses_table },
+	{ NFT_MSG_DELTABLE, NFTA_TABLE_NAME, parses_table },
+	{ NFT_MSG_NEWCHAIN, NFTA_CHAIN_NAME, parses_chain },
+	{ NFT_MSG_DELCHAIN, NFTA_CHAIN_NAME, parses_chain },
+	{ NFT_MSG_NEWSET, NFTA_SET_NAME, parses_set },
+	{ NFT_MSG_DELSET, NFTA_SET_NAME, parses_set },
+	{ NFT_MSG_NEWSETELEM, NFTA_SET_ELEM_LIST_SET, NULL },
+	{ NFT_MSG_DELSETELEM, NFTA_SET_ELEM_LIST_SET, NULL },
+	{ NFT_MSG_NEWRULE, NFTA_RULE_CHAIN, parses_rule },
 };
 
 static int attr_ok(const struct nlattr *a, void *data)
@@ -83,8 +100,8 @@ static int attr_ok(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
-/* The message's attributes are well-formed (each within the message) and its name, read
- * from the attribute, a NUL-terminated string. */
+/* The message's attributes are well-formed (each within the message), libnftnl parses it,
+ * and its name, read from the attribute, is a NUL-terminated string. */
 static void msg_name(struct msg *m)
 {
 	const struct nlattr *a;
@@ -93,6 +110,8 @@ static void msg_name(struct msg *m)
 	for (size_t i = 0; i < sizeof(name_attrs) / sizeof(name_attrs[0]); i++) {
 		if (name_attrs[i].type != m->type)
 			continue;
+		if (name_attrs[i].parses)
+			assert_int_equal(name_attrs[i].parses(m->nlh), 0);
 		mnl_attr_for_each(a, m->nlh, sizeof(struct nfgenmsg)) {
 			if (mnl_attr_get_type(a) != name_attrs[i].attr)
 				continue;
