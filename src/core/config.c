@@ -1269,48 +1269,75 @@ static void parse_port_list(struct ctx *x, const config_setting_t *s, const char
 	*out = v;
 }
 
-/* Link names -> indices. Returns the count stored; reports unknown and repeated names. */
-static size_t parse_link_refs(struct ctx *x, const config_setting_t *s, const char *path,
-			      int *idx, size_t max)
+/* What a list of names refers to: the words of its messages and the lookup. */
+struct ref_kind {
+	const char *want;       /* the element's type, for wrong_type */
+	const char *noun;       /* "link": "unknown link X", "link X is listed twice" */
+	const char *unknown;    /* after "unknown <noun> X" */
+	bool at_list;           /* messages name the list (links), not the element (sets) */
+	int (*index)(const struct ctx *x, const char *name);    /* < 0: unknown */
+};
+
+/* Names -> distinct indices, in list order. Returns the count stored (at most max);
+ * reports wrong types, unknown and repeated names. */
+static size_t parse_refs(struct ctx *x, const config_setting_t *s, const char *path,
+			 const struct ref_kind *rk, int *idx, size_t max)
 {
 	size_t n = seq_len(s), k = 0;
 	char ep[PATHLEN], q[QLEN];
 
-	if (n == 0) {
-		err(x, s, path, "empty list");
-		return 0;
-	}
 	for (size_t i = 0; i < n; i++) {
 		const config_setting_t *e = seq_elem(s, path, i, ep);
-		const char *name;
+		const char *name, *mp = rk->at_list ? path : ep;
 		size_t j;
-		int li = -1;
+		int ri;
 
 		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-			wrong_type(x, e, ep, "a link name (string)");
+			wrong_type(x, e, ep, rk->want);
 			continue;
 		}
 		name = config_setting_get_string(e);
-		for (size_t l = 0; l < x->n_links; l++)
-			if (x->links[l].name[0] && !strcmp(x->links[l].name, name)) {
-				li = (int)l;
-				break;
-			}
-		if (li < 0) {
-			err(x, e, path, "unknown link %s", qstr(name, q, sizeof(q)));
+		ri = rk->index(x, name);
+		if (ri < 0) {
+			err(x, e, mp, "unknown %s %s%s", rk->noun, qstr(name, q, sizeof(q)),
+			    rk->unknown);
 			continue;
 		}
 		for (j = 0; j < k; j++)
-			if (idx[j] == li)
+			if (idx[j] == ri)
 				break;
 		if (j < k) {
-			err(x, e, path, "link %s is listed twice", qstr(name, q, sizeof(q)));
+			err(x, e, mp, "%s %s is listed twice", rk->noun, qstr(name, q, sizeof(q)));
 			continue;
 		}
 		if (k < max)
-			idx[k++] = li;
+			idx[k++] = ri;
 	}
 	return k;
+}
+
+static int link_ref_index(const struct ctx *x, const char *name)
+{
+	for (size_t l = 0; l < x->n_links; l++)
+		if (x->links[l].name[0] && !strcmp(x->links[l].name, name))
+			return (int)l;
+	return -1;
+}
+
+static const struct ref_kind link_refs = {
+	.want = "a link name (string)", .noun = "link", .unknown = "", .at_list = true,
+	.index = link_ref_index,
+};
+
+/* Link names -> indices. Returns the count stored; reports unknown and repeated names. */
+static size_t parse_link_refs(struct ctx *x, const config_setting_t *s, const char *path,
+			      int *idx, size_t max)
+{
+	if (seq_len(s) == 0) {
+		err(x, s, path, "empty list");
+		return 0;
+	}
+	return parse_refs(x, s, path, &link_refs, idx, max);
 }
 
 /* ---- sections -------------------------------------------------------------------------------- */
@@ -2234,12 +2261,24 @@ static void parse_sets(struct ctx *x, const config_setting_t *root)
 		}
 }
 
+static int set_ref_index(const struct ctx *x, const char *name)
+{
+	int si = ul_config_set_index(x->c, name);
+
+	return si < UL_MAX_SETS ? si : -1;
+}
+
+static const struct ref_kind set_refs = {
+	.want = "a set name (string)", .noun = "set", .unknown = " (not in sets)",
+	.at_list = false, .index = set_ref_index,
+};
+
 /* Set names -> indices (src_set, dst_set). An empty list is no condition. */
 static void parse_set_refs(struct ctx *x, const config_setting_t *s, const char *path,
 			   uint8_t **out, size_t *n_out)
 {
-	size_t n = seq_len(s), k = 0;
-	char ep[PATHLEN], q[QLEN];
+	size_t n = seq_len(s), k;
+	int idx[UL_MAX_SETS];
 	uint8_t *v;
 
 	*out = NULL;
@@ -2251,31 +2290,9 @@ static void parse_set_refs(struct ctx *x, const config_setting_t *s, const char 
 		note_oom(x);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const config_setting_t *e = seq_elem(s, path, i, ep);
-		const char *name;
-		int si;
-		size_t j;
-
-		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-			wrong_type(x, e, ep, "a set name (string)");
-			continue;
-		}
-		name = config_setting_get_string(e);
-		si = ul_config_set_index(x->c, name);
-		if (si < 0 || si >= UL_MAX_SETS) {
-			err(x, e, ep, "unknown set %s (not in sets)", qstr(name, q, sizeof(q)));
-			continue;
-		}
-		for (j = 0; j < k; j++)
-			if (v[j] == si)
-				break;
-		if (j < k) {
-			err(x, e, ep, "set %s is listed twice", qstr(name, q, sizeof(q)));
-			continue;
-		}
-		v[k++] = (uint8_t)si;
-	}
+	k = parse_refs(x, s, path, &set_refs, idx, UL_MAX_SETS);
+	for (size_t i = 0; i < k; i++)
+		v[i] = (uint8_t)idx[i];
 	*out = v;
 	*n_out = k;
 }
