@@ -770,15 +770,20 @@ static size_t seq_len(const config_setting_t *s)
 	return is_seq(s) ? (size_t)config_setting_length(s) : 1;
 }
 
+/* The path of element i of a list, or of the lone value standing for one. */
+static void seq_path(const config_setting_t *s, const char *path, size_t i, char *epath)
+{
+	if (is_seq(s))
+		ipath(epath, path, i);
+	else
+		snprintf(epath, PATHLEN, "%s", path);
+}
+
 static const config_setting_t *seq_elem(const config_setting_t *s, const char *path, size_t i,
 					char *epath)
 {
-	if (!is_seq(s)) {
-		snprintf(epath, PATHLEN, "%s", path);
-		return s;
-	}
-	ipath(epath, path, i);
-	return config_setting_get_elem(s, (unsigned int)i);
+	seq_path(s, path, i, epath);
+	return is_seq(s) ? config_setting_get_elem(s, (unsigned int)i) : s;
 }
 
 /* ---- small validators ------------------------------------------------------------------------ */
@@ -1010,10 +1015,7 @@ static bool check_prefix_overlaps(struct ctx *x, const config_setting_t *s, cons
 				l = t;
 			}
 			bad[l->idx] = true;
-			if (is_seq(s))
-				ipath(ep, path, l->idx);
-			else
-				snprintf(ep, sizeof(ep), "%s", path);
+			seq_path(s, path, l->idx, ep);
 			ipath(jp, lname, o->idx);
 			if (ul_addr_eq(&o->a, &l->a))
 				err(x, l->e, ep, "%s is listed twice (also %s)",
@@ -1183,10 +1185,7 @@ static void check_port_overlaps(struct ctx *x, const config_setting_t *s, const 
 			}
 			if (!bad[l->idx]) {
 				bad[l->idx] = true;
-				if (is_seq(s))
-					ipath(ep, path, l->idx);
-				else
-					snprintf(ep, sizeof(ep), "%s", path);
+				seq_path(s, path, l->idx, ep);
 				ipath(jp, lname, o->idx);
 				err(x, l->e, ep, "%s overlaps %s (%s)",
 				    range_str(&l->r, b1, sizeof(b1)), range_str(&o->r, b2, sizeof(b2)),
@@ -1213,7 +1212,6 @@ static void parse_port_list(struct ctx *x, const config_setting_t *s, const char
 	size_t n = seq_len(s), k = 0;
 	struct ul_port_range *v;
 	struct prange *pr;
-	size_t *idx;
 	char ep[PATHLEN], q[QLEN];
 
 	*out = NULL;
@@ -1223,11 +1221,9 @@ static void parse_port_list(struct ctx *x, const config_setting_t *s, const char
 		return;
 	}
 	v = calloc(n, sizeof(*v));
-	idx = calloc(n, sizeof(*idx));
 	pr = calloc(n, sizeof(*pr));
-	if (!v || !idx || !pr) {
+	if (!v || !pr) {
 		free(v);
-		free(idx);
 		free(pr);
 		note_oom(x);
 		return;
@@ -1263,7 +1259,6 @@ static void parse_port_list(struct ctx *x, const config_setting_t *s, const char
 		pr[k] = (struct prange){ .r = r, .idx = i, .e = e };
 		v[k++] = r;
 	}
-	free(idx);
 	check_port_overlaps(x, s, path, pr, k, v, n_out);
 	free(pr);
 	*out = v;
