@@ -1357,26 +1357,48 @@ static void parse_metrics_listen(struct ctx *x, const config_setting_t *g)
 	d->metrics_on = true;
 }
 
+/* A word of a key's table (the table ends with a NULL word). */
+struct word {
+	const char *w;
+	int v;
+};
+
+/* str's value in words; otherwise reports "X is not one of w1|w2|..." and returns -1. */
+static int one_of(struct ctx *x, const config_setting_t *s, const char *path, const char *str,
+		  const struct word *words)
+{
+	char q[QLEN], list[128];
+	size_t o = 0;
+
+	for (const struct word *w = words; w->w; w++)
+		if (!strcmp(str, w->w))
+			return w->v;
+	list[0] = 0;
+	for (const struct word *w = words; w->w && o < sizeof(list); w++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", o ? "|" : "", w->w);
+	err(x, s, path, "%s is not one of %s", qstr(str, q, sizeof(q)), list);
+	return -1;
+}
+
 /* A required key of one of two words, w1 or w2: *out = v1 or v2 (unchanged, and the
  * error reported, when the key is missing or neither). */
 static void get_either(struct ctx *x, const config_setting_t *g, const char *gp, const char *key,
 		       const char *w1, uint8_t v1, const char *w2, uint8_t v2, uint8_t *out)
 {
+	const struct word words[] = { { w1, v1 }, { w2, v2 }, { NULL, 0 } };
 	const config_setting_t *s;
-	char path[PATHLEN], q[QLEN];
+	char path[PATHLEN];
 	const char *str;
+	int v;
 
 	switch (get_str(x, g, gp, key, &str, &s, path)) {
 	case 0:
 		err(x, g, path, "missing (\"%s\" or \"%s\")", w1, w2);
 		break;
 	case 1:
-		if (!strcmp(str, w1))
-			*out = v1;
-		else if (!strcmp(str, w2))
-			*out = v2;
-		else
-			err(x, s, path, "%s is not one of %s|%s", qstr(str, q, sizeof(q)), w1, w2);
+		v = one_of(x, s, path, str, words);
+		if (v >= 0)
+			*out = (uint8_t)v;
 		break;
 	}
 }
@@ -1629,15 +1651,13 @@ static void parse_link6(struct ctx *x, const config_setting_t *g, const char *gp
 		}
 	}
 	if (get_str(x, g, gp, "nat6", &str, &ns, path) > 0) {
-		if (!strcmp(str, "masquerade"))
-			l->nat6 = UL_NAT6_MASQUERADE;
-		else if (!strcmp(str, "prefix"))
-			l->nat6 = UL_NAT6_PREFIX;
-		else if (!strcmp(str, "none"))
-			l->nat6 = UL_NAT6_NONE;
-		else
-			err(x, ns, path, "%s is not one of masquerade|prefix|none",
-			    qstr(str, q, sizeof(q)));
+		static const struct word nat6s[] = { { "masquerade", UL_NAT6_MASQUERADE },
+						     { "prefix", UL_NAT6_PREFIX },
+						     { "none", UL_NAT6_NONE }, { NULL, 0 } };
+		int v = one_of(x, ns, path, str, nat6s);
+
+		if (v >= 0)
+			l->nat6 = (enum ul_nat6)v;
 	}
 	if (get_str(x, g, gp, "prefix6", &str, &ps, path) > 0) {
 		struct ul_addr a;
@@ -2358,7 +2378,7 @@ static void parse_rule(struct ctx *x, const config_setting_t *g, size_t i)
 					    "via", "fallback", "src_set", "dst_set", NULL };
 	struct ul_rule_conf *r = &x->c->rules[i];
 	const config_setting_t *s, *ps = NULL, *ds = NULL, *fs = NULL;
-	char gp[PATHLEN], path[PATHLEN], q[QLEN];
+	char gp[PATHLEN], path[PATHLEN];
 	const char *str;
 
 	ipath(gp, "rules", i);
@@ -2382,14 +2402,13 @@ static void parse_rule(struct ctx *x, const config_setting_t *g, size_t i)
 	if (member(x, g, gp, "dst_set", CONFIG_TYPE_LIST, path, &s) > 0)
 		parse_set_refs(x, s, path, &r->dst_sets, &r->n_dst_sets);
 	if (get_str(x, g, gp, "proto", &str, &ps, path) > 0) {
-		if (!strcmp(str, "tcp"))
-			r->proto = UL_PROTO_TCP;
-		else if (!strcmp(str, "udp"))
-			r->proto = UL_PROTO_UDP;
-		else if (!strcmp(str, "icmp"))
-			r->proto = UL_PROTO_ICMP;
-		else
-			err(x, ps, path, "%s is not one of tcp|udp|icmp", qstr(str, q, sizeof(q)));
+		static const struct word protos[] = { { "tcp", UL_PROTO_TCP },
+						      { "udp", UL_PROTO_UDP },
+						      { "icmp", UL_PROTO_ICMP }, { NULL, 0 } };
+		int v = one_of(x, ps, path, str, protos);
+
+		if (v >= 0)
+			r->proto = (uint8_t)v;
 	}
 	if (member(x, g, gp, "src_port", CONFIG_TYPE_LIST, path, &s) > 0) {
 		if (r->proto != UL_PROTO_TCP && r->proto != UL_PROTO_UDP && !(ps && !r->proto))
@@ -2409,12 +2428,12 @@ static void parse_rule(struct ctx *x, const config_setting_t *g, size_t i)
 			r->via[k] = (uint8_t)idx[k];
 	}
 	if (get_str(x, g, gp, "fallback", &str, &fs, path) > 0) {
-		if (!strcmp(str, "balance"))
-			r->fallback = UL_FALLBACK_BALANCE;
-		else if (!strcmp(str, "drop"))
-			r->fallback = UL_FALLBACK_DROP;
-		else
-			err(x, fs, path, "%s is not one of balance|drop", qstr(str, q, sizeof(q)));
+		static const struct word fallbacks[] = { { "balance", UL_FALLBACK_BALANCE },
+							 { "drop", UL_FALLBACK_DROP }, { NULL, 0 } };
+		int v = one_of(x, fs, path, str, fallbacks);
+
+		if (v >= 0)
+			r->fallback = (enum ul_fallback)v;
 		if (!ds)
 			err(x, fs, path, "only allowed with via (a rule without via is an "
 					 "exclusion)");
