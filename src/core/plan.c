@@ -376,6 +376,19 @@ static void m_plain(struct rb *b, struct ul_nrule *r, enum ul_stmt_kind k)
 	st(b, r, k);
 }
 
+/* A translation (dnat, snat, snat prefix) to addr, and port when not 0. */
+static void m_nat(struct rb *b, struct ul_nrule *r, enum ul_stmt_kind k, int family,
+		  const struct ul_addr *addr, uint16_t port)
+{
+	struct ul_stmt *s = st(b, r, k);
+
+	if (s) {
+		s->family = (uint8_t)family;
+		s->addr = *addr;
+		s->port = port;
+	}
+}
+
 /* Rule comment: "<what> <name>". */
 static void comment(struct ul_nrule *r, const char *what, const char *name)
 {
@@ -779,12 +792,7 @@ static void plan_forwards(struct rb *b, const struct ul_config *c, int family,
 			s = st(b, r, UL_M_DPORT);
 			if (s)
 				s->port = pf->port;
-			s = st(b, r, UL_S_DNAT);
-			if (s) {
-				s->family = (uint8_t)family;
-				s->addr = pf->to;
-				s->port = pf->to_port;
-			}
+			m_nat(b, r, UL_S_DNAT, family, &pf->to, pf->to_port);
 			comment(r, "forward", pf->name);
 		}
 	}
@@ -800,7 +808,6 @@ static void plan_nat(struct rb *b, const struct ul_config *c, bool v6, bool lan_
 	for (size_t i = 0; i < c->n_links; i++) {
 		const struct ul_link_conf *l = &c->links[i];
 		struct ul_nrule *r;
-		struct ul_stmt *s;
 
 		if (l->snat.family == AF_INET) {
 			/* to the link's shared address, the LAN's connections only: the router's
@@ -817,11 +824,7 @@ static void plan_nat(struct rb *b, const struct ul_config *c, bool v6, bool lan_
 					m_set(b, r, UL_M_IIFNAME_SET, 0, "lan_ifs");
 					m_set(b, r, UL_M_NFPROTO, AF_INET, "");
 				}
-				s = st(b, r, UL_S_SNAT);
-				if (s) {
-					s->family = AF_INET;
-					s->addr = l->snat;
-				}
+				m_nat(b, r, UL_S_SNAT, AF_INET, &l->snat, 0);
 				comment(r, "snat", l->name);
 			}
 		} else if (l->masquerade) {
@@ -843,11 +846,7 @@ static void plan_nat(struct rb *b, const struct ul_config *c, bool v6, bool lan_
 			continue;
 		}
 		m_set(b, r, UL_M_SADDR_SET, AF_INET6, "lan_nets6");
-		s = st(b, r, UL_S_SNAT_PREFIX);
-		if (s) {
-			s->family = AF_INET6;
-			s->addr = l->prefix6;
-		}
+		m_nat(b, r, UL_S_SNAT_PREFIX, AF_INET6, &l->prefix6, 0);
 		comment(r, "nat6 prefix", l->name);
 	}
 }
