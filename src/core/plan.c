@@ -617,6 +617,21 @@ static void plan_restore(struct rb *b, const struct ul_config *c, struct ul_chai
 	}
 }
 
+/* One direction's counting rules in ch: every packet by the interface (ifk: UL_M_IIFNAME
+ * or UL_M_OIFNAME) to the counter bytes, its new connections to conn. */
+static void count_rules(struct rb *b, struct ul_chain *ch, enum ul_stmt_kind ifk,
+			const char *ifn, const char *bytes, const char *conn)
+{
+	struct ul_nrule *r = rule(b, ch);
+
+	m_str(b, r, ifk, ifn);
+	m_str(b, r, UL_S_COUNTER_REF, bytes);
+	r = rule(b, ch);
+	m_str(b, r, ifk, ifn);
+	m_plain(b, r, UL_M_CT_NEW);
+	m_str(b, r, UL_S_COUNTER_REF, conn);
+}
+
 /* Traffic per link: named counters ul_tx_<link>, ul_rx_<link> (bytes and packets leaving and
  * arriving by its interface) and ul_conn_<link> (new connections either way), counted in
  * chains of their own at the edges of the datapath, so no other rule's verdict hides them. */
@@ -633,7 +648,6 @@ static void plan_counters(struct rb *b, const struct ul_config *c)
 	for (size_t i = 0; i < c->n_links; i++) {
 		const char *ln = c->links[i].name, *ifn = c->links[i].ifname;
 		char tx[UL_NFT_NAME_MAX], rx[UL_NFT_NAME_MAX], conn[UL_NFT_NAME_MAX];
-		struct ul_nrule *r;
 
 		snprintf(tx, sizeof(tx), "ul_tx_%s", ln);
 		snprintf(rx, sizeof(rx), "ul_rx_%s", ln);
@@ -643,20 +657,8 @@ static void plan_counters(struct rb *b, const struct ul_config *c)
 			b->err = -ENOMEM;
 			return;
 		}
-		r = rule(b, in);
-		m_str(b, r, UL_M_IIFNAME, ifn);
-		m_str(b, r, UL_S_COUNTER_REF, rx);
-		r = rule(b, in);
-		m_str(b, r, UL_M_IIFNAME, ifn);
-		m_plain(b, r, UL_M_CT_NEW);
-		m_str(b, r, UL_S_COUNTER_REF, conn);
-		r = rule(b, out);
-		m_str(b, r, UL_M_OIFNAME, ifn);
-		m_str(b, r, UL_S_COUNTER_REF, tx);
-		r = rule(b, out);
-		m_str(b, r, UL_M_OIFNAME, ifn);
-		m_plain(b, r, UL_M_CT_NEW);
-		m_str(b, r, UL_S_COUNTER_REF, conn);
+		count_rules(b, in, UL_M_IIFNAME, ifn, rx, conn);
+		count_rules(b, out, UL_M_OIFNAME, ifn, tx, conn);
 	}
 }
 
