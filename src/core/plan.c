@@ -502,6 +502,21 @@ static void rule_side(const struct ul_config *c, bool own, const char *own_name,
 			snprintf(sd->sets[sd->n++], UL_NFT_NAME_MAX, "%s", c->sets[refs[k]].name);
 }
 
+/* A rule's ports on one side (what: "sport", "dport"), when it lists any: its set
+ * r_<rule>_<what> (made once, for the first family's rule) and the match k on it. */
+static void port_match(struct rb *b, struct ul_nrule *r, const char *rname, const char *what,
+		       enum ul_stmt_kind k, const struct ul_port_range *pr, size_t n)
+{
+	char name[UL_NFT_NAME_MAX];
+
+	if (!n)
+		return;
+	snprintf(name, sizeof(name), "r_%s_%s", rname, what);
+	if (!ul_ruleset_find_set(b->rs, name))
+		set_elem_ports(b, add_set(b, name, UL_KEY_PORT, true), pr, n);
+	m_set(b, r, k, 0, name);
+}
+
 /* One nft rule of config rule cr in family f, matching saddr @sset and daddr @dset (NULL:
  * any). split: the plan carries IPv6, so a rule without addresses is written once per family
  * (each family has its own choice of link). */
@@ -510,7 +525,6 @@ static void policy_rule(struct rb *b, const struct ul_config *c, const struct ul
 			struct ul_chain *policy)
 {
 	uint32_t mask = c->daemon.mark_mask;
-	char name[UL_NFT_NAME_MAX];
 	struct ul_nrule *r;
 	int k;
 
@@ -529,20 +543,8 @@ static void policy_rule(struct rb *b, const struct ul_config *c, const struct ul
 			s->proto = cr->proto == UL_PROTO_ICMP && f->family == AF_INET6 ?
 				   58 : cr->proto;      /* "icmp" is ICMPv6 in IPv6 */
 	}
-	if (cr->n_sport) {
-		snprintf(name, sizeof(name), "r_%s_sport", cr->name);
-		if (!ul_ruleset_find_set(b->rs, name))
-			set_elem_ports(b, add_set(b, name, UL_KEY_PORT, true), cr->sport,
-				       cr->n_sport);
-		m_set(b, r, UL_M_SPORT_SET, 0, name);
-	}
-	if (cr->n_dport) {
-		snprintf(name, sizeof(name), "r_%s_dport", cr->name);
-		if (!ul_ruleset_find_set(b->rs, name))
-			set_elem_ports(b, add_set(b, name, UL_KEY_PORT, true), cr->dport,
-				       cr->n_dport);
-		m_set(b, r, UL_M_DPORT_SET, 0, name);
-	}
+	port_match(b, r, cr->name, "sport", UL_M_SPORT_SET, cr->sport, cr->n_sport);
+	port_match(b, r, cr->name, "dport", UL_M_DPORT_SET, cr->dport, cr->n_dport);
 	if (!cr->n_via) {
 		mark_set(b, r, UL_S_CTMARK, mask, ul_exclude_mark(c));
 		mark_set(b, r, UL_S_MARK, mask, ul_exclude_mark(c));
