@@ -99,6 +99,11 @@ static void test_routes(void **state)
 	size_t n_want = sample_routes(want), n;
 	char exp[64];
 
+	/* a dumped route's devices are named by index; the log asks the kernel for the name */
+	assert_int_equal(ul_rtnl_ifname(h, ifx[1], exp), 0);
+	assert_string_equal(exp, "d1");
+	assert_int_equal(ul_rtnl_ifname(h, 999999, exp), -ENODEV);
+
 	/* a table that was never used dumps empty */
 	assert_int_equal(ul_rtnl_dump_routes(h, (const uint32_t[]){ 4242 }, 1, &have, &n), 0);
 	assert_int_equal(n, 0);
