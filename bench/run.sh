@@ -45,20 +45,25 @@ if [ "${BENCH_ONLY:-}" = quality ] && ! grep -q '^## Anomalies' "$OUT" 2>/dev/nu
 	exit 1
 fi
 
+# replace_section N FILE: section N ("## N. ...") of $OUT becomes FILE's text; where $OUT has
+# none yet, it goes before "## Anomalies", else at the end
+replace_section() {
+	awk -v secfile="$2" -v head="^## $1\\. " '
+		function emit() { while ((getline l < secfile) > 0) print l; print ""; done = 1 }
+		$0 ~ head { emit(); skip = 1; next }
+		skip && /^## / { skip = 0 }
+		skip { next }
+		/^## Anomalies/ && !done { emit() }
+		{ print }
+		END { if (!done) { print ""; emit() } }' "$OUT" >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+}
+
 # section 9 alone: run it and put it in place of the one in $OUT (before "## Anomalies" when
 # $OUT has none yet)
 if [ "${BENCH_ONLY:-}" = ha ]; then
 	[ -e "$OUT" ] || { echo "bench: BENCH_ONLY=ha needs an existing $OUT" >&2; exit 1; }
 	"$ROOT/bench/ha.sh" "$B" >"$OUT.ha" || { rm -f "$OUT.ha"; exit 1; }
-	awk -v secfile="$OUT.ha" '
-		function emit() { while ((getline l < secfile) > 0) print l; print ""; done = 1 }
-		/^## 9\. / { emit(); skip = 1; next }
-		skip && /^## / { skip = 0 }
-		skip { next }
-		/^## Anomalies/ && !done { emit() }
-		{ print }
-		END { if (!done) { print ""; emit() } }' "$OUT" >"$OUT.tmp" &&
-		mv "$OUT.tmp" "$OUT" && rm -f "$OUT.ha"
+	replace_section 9 "$OUT.ha" && rm -f "$OUT.ha"
 	echo "bench: section 9 written to $OUT"
 	exit 0
 fi
@@ -232,13 +237,7 @@ if [ "${BENCH_ONLY:-}" = quality ]; then
 	quality_measure
 	quality_section >"$LABDIR/q.md"
 	# the new section 10 replaces the old one (or goes before "## Anomalies")
-	awk -v secfile="$LABDIR/q.md" '
-		function emit() { while ((getline l < secfile) > 0) print l; print ""; done = 1 }
-		/^## 10\. / { emit(); skip = 1; next }
-		skip && /^## / { skip = 0 }
-		skip { next }
-		/^## Anomalies/ && !done { emit() }
-		{ print }' "$OUT" >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+	replace_section 10 "$LABDIR/q.md"
 	if [ ${#ANOMALIES[@]} -gt 0 ]; then
 		printf '%s\n' "${ANOMALIES[@]}" >&2
 		lab_log "section 10: anomalies above (not written to $OUT: its Anomalies are the full run's)"

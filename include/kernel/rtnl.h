@@ -43,6 +43,8 @@ int ul_rtnl_dump_routes(struct ul_rtnl *h, const uint32_t *tables, size_t n_tabl
 			struct ul_route **out, size_t *n_out);
 int ul_rtnl_dump_rules(struct ul_rtnl *h, uint32_t lo, uint32_t hi, struct ul_iprule **out,
 		       size_t *n_out);
+/* The name of interface ifindex now (RTM_GETLINK); -ENODEV when it has none, -errno */
+int ul_rtnl_ifname(struct ul_rtnl *h, int ifindex, char name[IFNAMSIZ]);
 int ul_rtnl_route_replace(struct ul_rtnl *h, const struct ul_route *r);
 int ul_rtnl_route_del(struct ul_rtnl *h, const struct ul_route *r);
 int ul_rtnl_rule_add(struct ul_rtnl *h, const struct ul_iprule *r);

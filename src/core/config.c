@@ -770,15 +770,20 @@ static size_t seq_len(const config_setting_t *s)
 	return is_seq(s) ? (size_t)config_setting_length(s) : 1;
 }
 
+/* The path of element i of a list, or of the lone value standing for one. */
+static void seq_path(const config_setting_t *s, const char *path, size_t i, char *epath)
+{
+	if (is_seq(s))
+		ipath(epath, path, i);
+	else
+		snprintf(epath, PATHLEN, "%s", path);
+}
+
 static const config_setting_t *seq_elem(const config_setting_t *s, const char *path, size_t i,
 					char *epath)
 {
-	if (!is_seq(s)) {
-		snprintf(epath, PATHLEN, "%s", path);
-		return s;
-	}
-	ipath(epath, path, i);
-	return config_setting_get_elem(s, (unsigned int)i);
+	seq_path(s, path, i, epath);
+	return is_seq(s) ? config_setting_get_elem(s, (unsigned int)i) : s;
 }
 
 /* ---- small validators ------------------------------------------------------------------------ */
@@ -1010,10 +1015,7 @@ static bool check_prefix_overlaps(struct ctx *x, const config_setting_t *s, cons
 				l = t;
 			}
 			bad[l->idx] = true;
-			if (is_seq(s))
-				ipath(ep, path, l->idx);
-			else
-				snprintf(ep, sizeof(ep), "%s", path);
+			seq_path(s, path, l->idx, ep);
 			ipath(jp, lname, o->idx);
 			if (ul_addr_eq(&o->a, &l->a))
 				err(x, l->e, ep, "%s is listed twice (also %s)",
@@ -1183,10 +1185,7 @@ static void check_port_overlaps(struct ctx *x, const config_setting_t *s, const 
 			}
 			if (!bad[l->idx]) {
 				bad[l->idx] = true;
-				if (is_seq(s))
-					ipath(ep, path, l->idx);
-				else
-					snprintf(ep, sizeof(ep), "%s", path);
+				seq_path(s, path, l->idx, ep);
 				ipath(jp, lname, o->idx);
 				err(x, l->e, ep, "%s overlaps %s (%s)",
 				    range_str(&l->r, b1, sizeof(b1)), range_str(&o->r, b2, sizeof(b2)),
@@ -1213,7 +1212,6 @@ static void parse_port_list(struct ctx *x, const config_setting_t *s, const char
 	size_t n = seq_len(s), k = 0;
 	struct ul_port_range *v;
 	struct prange *pr;
-	size_t *idx;
 	char ep[PATHLEN], q[QLEN];
 
 	*out = NULL;
@@ -1223,11 +1221,9 @@ static void parse_port_list(struct ctx *x, const config_setting_t *s, const char
 		return;
 	}
 	v = calloc(n, sizeof(*v));
-	idx = calloc(n, sizeof(*idx));
 	pr = calloc(n, sizeof(*pr));
-	if (!v || !idx || !pr) {
+	if (!v || !pr) {
 		free(v);
-		free(idx);
 		free(pr);
 		note_oom(x);
 		return;
@@ -1263,54 +1259,80 @@ static void parse_port_list(struct ctx *x, const config_setting_t *s, const char
 		pr[k] = (struct prange){ .r = r, .idx = i, .e = e };
 		v[k++] = r;
 	}
-	free(idx);
 	check_port_overlaps(x, s, path, pr, k, v, n_out);
 	free(pr);
 	*out = v;
 }
 
-/* Link names -> indices. Returns the count stored; reports unknown and repeated names. */
-static size_t parse_link_refs(struct ctx *x, const config_setting_t *s, const char *path,
-			      int *idx, size_t max)
+/* What a list of names refers to: the words of its messages and the lookup. */
+struct ref_kind {
+	const char *want;       /* the element's type, for wrong_type */
+	const char *noun;       /* "link": "unknown link X", "link X is listed twice" */
+	const char *unknown;    /* after "unknown <noun> X" */
+	bool at_list;           /* messages name the list (links), not the element (sets) */
+	int (*index)(const struct ctx *x, const char *name);    /* < 0: unknown */
+};
+
+/* Names -> distinct indices, in list order. Returns the count stored (at most max);
+ * reports wrong types, unknown and repeated names. */
+static size_t parse_refs(struct ctx *x, const config_setting_t *s, const char *path,
+			 const struct ref_kind *rk, int *idx, size_t max)
 {
 	size_t n = seq_len(s), k = 0;
 	char ep[PATHLEN], q[QLEN];
 
-	if (n == 0) {
-		err(x, s, path, "empty list");
-		return 0;
-	}
 	for (size_t i = 0; i < n; i++) {
 		const config_setting_t *e = seq_elem(s, path, i, ep);
-		const char *name;
+		const char *name, *mp = rk->at_list ? path : ep;
 		size_t j;
-		int li = -1;
+		int ri;
 
 		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-			wrong_type(x, e, ep, "a link name (string)");
+			wrong_type(x, e, ep, rk->want);
 			continue;
 		}
 		name = config_setting_get_string(e);
-		for (size_t l = 0; l < x->n_links; l++)
-			if (x->links[l].name[0] && !strcmp(x->links[l].name, name)) {
-				li = (int)l;
-				break;
-			}
-		if (li < 0) {
-			err(x, e, path, "unknown link %s", qstr(name, q, sizeof(q)));
+		ri = rk->index(x, name);
+		if (ri < 0) {
+			err(x, e, mp, "unknown %s %s%s", rk->noun, qstr(name, q, sizeof(q)),
+			    rk->unknown);
 			continue;
 		}
 		for (j = 0; j < k; j++)
-			if (idx[j] == li)
+			if (idx[j] == ri)
 				break;
 		if (j < k) {
-			err(x, e, path, "link %s is listed twice", qstr(name, q, sizeof(q)));
+			err(x, e, mp, "%s %s is listed twice", rk->noun, qstr(name, q, sizeof(q)));
 			continue;
 		}
 		if (k < max)
-			idx[k++] = li;
+			idx[k++] = ri;
 	}
 	return k;
+}
+
+static int link_ref_index(const struct ctx *x, const char *name)
+{
+	for (size_t l = 0; l < x->n_links; l++)
+		if (x->links[l].name[0] && !strcmp(x->links[l].name, name))
+			return (int)l;
+	return -1;
+}
+
+static const struct ref_kind link_refs = {
+	.want = "a link name (string)", .noun = "link", .unknown = "", .at_list = true,
+	.index = link_ref_index,
+};
+
+/* Link names -> indices. Returns the count stored; reports unknown and repeated names. */
+static size_t parse_link_refs(struct ctx *x, const config_setting_t *s, const char *path,
+			      int *idx, size_t max)
+{
+	if (seq_len(s) == 0) {
+		err(x, s, path, "empty list");
+		return 0;
+	}
+	return parse_refs(x, s, path, &link_refs, idx, max);
 }
 
 /* ---- sections -------------------------------------------------------------------------------- */
@@ -1335,26 +1357,48 @@ static void parse_metrics_listen(struct ctx *x, const config_setting_t *g)
 	d->metrics_on = true;
 }
 
+/* A word of a key's table (the table ends with a NULL word). */
+struct word {
+	const char *w;
+	int v;
+};
+
+/* str's value in words; otherwise reports "X is not one of w1|w2|..." and returns -1. */
+static int one_of(struct ctx *x, const config_setting_t *s, const char *path, const char *str,
+		  const struct word *words)
+{
+	char q[QLEN], list[128];
+	size_t o = 0;
+
+	for (const struct word *w = words; w->w; w++)
+		if (!strcmp(str, w->w))
+			return w->v;
+	list[0] = 0;
+	for (const struct word *w = words; w->w && o < sizeof(list); w++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", o ? "|" : "", w->w);
+	err(x, s, path, "%s is not one of %s", qstr(str, q, sizeof(q)), list);
+	return -1;
+}
+
 /* A required key of one of two words, w1 or w2: *out = v1 or v2 (unchanged, and the
  * error reported, when the key is missing or neither). */
 static void get_either(struct ctx *x, const config_setting_t *g, const char *gp, const char *key,
 		       const char *w1, uint8_t v1, const char *w2, uint8_t v2, uint8_t *out)
 {
+	const struct word words[] = { { w1, v1 }, { w2, v2 }, { NULL, 0 } };
 	const config_setting_t *s;
-	char path[PATHLEN], q[QLEN];
+	char path[PATHLEN];
 	const char *str;
+	int v;
 
 	switch (get_str(x, g, gp, key, &str, &s, path)) {
 	case 0:
 		err(x, g, path, "missing (\"%s\" or \"%s\")", w1, w2);
 		break;
 	case 1:
-		if (!strcmp(str, w1))
-			*out = v1;
-		else if (!strcmp(str, w2))
-			*out = v2;
-		else
-			err(x, s, path, "%s is not one of %s|%s", qstr(str, q, sizeof(q)), w1, w2);
+		v = one_of(x, s, path, str, words);
+		if (v >= 0)
+			*out = (uint8_t)v;
 		break;
 	}
 }
@@ -1607,15 +1651,13 @@ static void parse_link6(struct ctx *x, const config_setting_t *g, const char *gp
 		}
 	}
 	if (get_str(x, g, gp, "nat6", &str, &ns, path) > 0) {
-		if (!strcmp(str, "masquerade"))
-			l->nat6 = UL_NAT6_MASQUERADE;
-		else if (!strcmp(str, "prefix"))
-			l->nat6 = UL_NAT6_PREFIX;
-		else if (!strcmp(str, "none"))
-			l->nat6 = UL_NAT6_NONE;
-		else
-			err(x, ns, path, "%s is not one of masquerade|prefix|none",
-			    qstr(str, q, sizeof(q)));
+		static const struct word nat6s[] = { { "masquerade", UL_NAT6_MASQUERADE },
+						     { "prefix", UL_NAT6_PREFIX },
+						     { "none", UL_NAT6_NONE }, { NULL, 0 } };
+		int v = one_of(x, ns, path, str, nat6s);
+
+		if (v >= 0)
+			l->nat6 = (enum ul_nat6)v;
 	}
 	if (get_str(x, g, gp, "prefix6", &str, &ps, path) > 0) {
 		struct ul_addr a;
@@ -2234,12 +2276,24 @@ static void parse_sets(struct ctx *x, const config_setting_t *root)
 		}
 }
 
+static int set_ref_index(const struct ctx *x, const char *name)
+{
+	int si = ul_config_set_index(x->c, name);
+
+	return si < UL_MAX_SETS ? si : -1;
+}
+
+static const struct ref_kind set_refs = {
+	.want = "a set name (string)", .noun = "set", .unknown = " (not in sets)",
+	.at_list = false, .index = set_ref_index,
+};
+
 /* Set names -> indices (src_set, dst_set). An empty list is no condition. */
 static void parse_set_refs(struct ctx *x, const config_setting_t *s, const char *path,
 			   uint8_t **out, size_t *n_out)
 {
-	size_t n = seq_len(s), k = 0;
-	char ep[PATHLEN], q[QLEN];
+	size_t n = seq_len(s), k;
+	int idx[UL_MAX_SETS];
 	uint8_t *v;
 
 	*out = NULL;
@@ -2251,31 +2305,9 @@ static void parse_set_refs(struct ctx *x, const config_setting_t *s, const char 
 		note_oom(x);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const config_setting_t *e = seq_elem(s, path, i, ep);
-		const char *name;
-		int si;
-		size_t j;
-
-		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-			wrong_type(x, e, ep, "a set name (string)");
-			continue;
-		}
-		name = config_setting_get_string(e);
-		si = ul_config_set_index(x->c, name);
-		if (si < 0 || si >= UL_MAX_SETS) {
-			err(x, e, ep, "unknown set %s (not in sets)", qstr(name, q, sizeof(q)));
-			continue;
-		}
-		for (j = 0; j < k; j++)
-			if (v[j] == si)
-				break;
-		if (j < k) {
-			err(x, e, ep, "set %s is listed twice", qstr(name, q, sizeof(q)));
-			continue;
-		}
-		v[k++] = (uint8_t)si;
-	}
+	k = parse_refs(x, s, path, &set_refs, idx, UL_MAX_SETS);
+	for (size_t i = 0; i < k; i++)
+		v[i] = (uint8_t)idx[i];
 	*out = v;
 	*n_out = k;
 }
@@ -2346,7 +2378,7 @@ static void parse_rule(struct ctx *x, const config_setting_t *g, size_t i)
 					    "via", "fallback", "src_set", "dst_set", NULL };
 	struct ul_rule_conf *r = &x->c->rules[i];
 	const config_setting_t *s, *ps = NULL, *ds = NULL, *fs = NULL;
-	char gp[PATHLEN], path[PATHLEN], q[QLEN];
+	char gp[PATHLEN], path[PATHLEN];
 	const char *str;
 
 	ipath(gp, "rules", i);
@@ -2370,14 +2402,13 @@ static void parse_rule(struct ctx *x, const config_setting_t *g, size_t i)
 	if (member(x, g, gp, "dst_set", CONFIG_TYPE_LIST, path, &s) > 0)
 		parse_set_refs(x, s, path, &r->dst_sets, &r->n_dst_sets);
 	if (get_str(x, g, gp, "proto", &str, &ps, path) > 0) {
-		if (!strcmp(str, "tcp"))
-			r->proto = UL_PROTO_TCP;
-		else if (!strcmp(str, "udp"))
-			r->proto = UL_PROTO_UDP;
-		else if (!strcmp(str, "icmp"))
-			r->proto = UL_PROTO_ICMP;
-		else
-			err(x, ps, path, "%s is not one of tcp|udp|icmp", qstr(str, q, sizeof(q)));
+		static const struct word protos[] = { { "tcp", UL_PROTO_TCP },
+						      { "udp", UL_PROTO_UDP },
+						      { "icmp", UL_PROTO_ICMP }, { NULL, 0 } };
+		int v = one_of(x, ps, path, str, protos);
+
+		if (v >= 0)
+			r->proto = (uint8_t)v;
 	}
 	if (member(x, g, gp, "src_port", CONFIG_TYPE_LIST, path, &s) > 0) {
 		if (r->proto != UL_PROTO_TCP && r->proto != UL_PROTO_UDP && !(ps && !r->proto))
@@ -2397,12 +2428,12 @@ static void parse_rule(struct ctx *x, const config_setting_t *g, size_t i)
 			r->via[k] = (uint8_t)idx[k];
 	}
 	if (get_str(x, g, gp, "fallback", &str, &fs, path) > 0) {
-		if (!strcmp(str, "balance"))
-			r->fallback = UL_FALLBACK_BALANCE;
-		else if (!strcmp(str, "drop"))
-			r->fallback = UL_FALLBACK_DROP;
-		else
-			err(x, fs, path, "%s is not one of balance|drop", qstr(str, q, sizeof(q)));
+		static const struct word fallbacks[] = { { "balance", UL_FALLBACK_BALANCE },
+							 { "drop", UL_FALLBACK_DROP }, { NULL, 0 } };
+		int v = one_of(x, fs, path, str, fallbacks);
+
+		if (v >= 0)
+			r->fallback = (enum ul_fallback)v;
 		if (!ds)
 			err(x, fs, path, "only allowed with via (a rule without via is an "
 					 "exclusion)");

@@ -376,6 +376,19 @@ static void m_plain(struct rb *b, struct ul_nrule *r, enum ul_stmt_kind k)
 	st(b, r, k);
 }
 
+/* A translation (dnat, snat, snat prefix) to addr, and port when not 0. */
+static void m_nat(struct rb *b, struct ul_nrule *r, enum ul_stmt_kind k, int family,
+		  const struct ul_addr *addr, uint16_t port)
+{
+	struct ul_stmt *s = st(b, r, k);
+
+	if (s) {
+		s->family = (uint8_t)family;
+		s->addr = *addr;
+		s->port = port;
+	}
+}
+
 /* Rule comment: "<what> <name>". */
 static void comment(struct ul_nrule *r, const char *what, const char *name)
 {
@@ -489,6 +502,21 @@ static void rule_side(const struct ul_config *c, bool own, const char *own_name,
 			snprintf(sd->sets[sd->n++], UL_NFT_NAME_MAX, "%s", c->sets[refs[k]].name);
 }
 
+/* A rule's ports on one side (what: "sport", "dport"), when it lists any: its set
+ * r_<rule>_<what> (made once, for the first family's rule) and the match k on it. */
+static void port_match(struct rb *b, struct ul_nrule *r, const char *rname, const char *what,
+		       enum ul_stmt_kind k, const struct ul_port_range *pr, size_t n)
+{
+	char name[UL_NFT_NAME_MAX];
+
+	if (!n)
+		return;
+	snprintf(name, sizeof(name), "r_%s_%s", rname, what);
+	if (!ul_ruleset_find_set(b->rs, name))
+		set_elem_ports(b, add_set(b, name, UL_KEY_PORT, true), pr, n);
+	m_set(b, r, k, 0, name);
+}
+
 /* One nft rule of config rule cr in family f, matching saddr @sset and daddr @dset (NULL:
  * any). split: the plan carries IPv6, so a rule without addresses is written once per family
  * (each family has its own choice of link). */
@@ -497,7 +525,6 @@ static void policy_rule(struct rb *b, const struct ul_config *c, const struct ul
 			struct ul_chain *policy)
 {
 	uint32_t mask = c->daemon.mark_mask;
-	char name[UL_NFT_NAME_MAX];
 	struct ul_nrule *r;
 	int k;
 
@@ -516,20 +543,8 @@ static void policy_rule(struct rb *b, const struct ul_config *c, const struct ul
 			s->proto = cr->proto == UL_PROTO_ICMP && f->family == AF_INET6 ?
 				   58 : cr->proto;      /* "icmp" is ICMPv6 in IPv6 */
 	}
-	if (cr->n_sport) {
-		snprintf(name, sizeof(name), "r_%s_sport", cr->name);
-		if (!ul_ruleset_find_set(b->rs, name))
-			set_elem_ports(b, add_set(b, name, UL_KEY_PORT, true), cr->sport,
-				       cr->n_sport);
-		m_set(b, r, UL_M_SPORT_SET, 0, name);
-	}
-	if (cr->n_dport) {
-		snprintf(name, sizeof(name), "r_%s_dport", cr->name);
-		if (!ul_ruleset_find_set(b->rs, name))
-			set_elem_ports(b, add_set(b, name, UL_KEY_PORT, true), cr->dport,
-				       cr->n_dport);
-		m_set(b, r, UL_M_DPORT_SET, 0, name);
-	}
+	port_match(b, r, cr->name, "sport", UL_M_SPORT_SET, cr->sport, cr->n_sport);
+	port_match(b, r, cr->name, "dport", UL_M_DPORT_SET, cr->dport, cr->n_dport);
 	if (!cr->n_via) {
 		mark_set(b, r, UL_S_CTMARK, mask, ul_exclude_mark(c));
 		mark_set(b, r, UL_S_MARK, mask, ul_exclude_mark(c));
@@ -604,6 +619,21 @@ static void plan_restore(struct rb *b, const struct ul_config *c, struct ul_chai
 	}
 }
 
+/* One direction's counting rules in ch: every packet by the interface (ifk: UL_M_IIFNAME
+ * or UL_M_OIFNAME) to the counter bytes, its new connections to conn. */
+static void count_rules(struct rb *b, struct ul_chain *ch, enum ul_stmt_kind ifk,
+			const char *ifn, const char *bytes, const char *conn)
+{
+	struct ul_nrule *r = rule(b, ch);
+
+	m_str(b, r, ifk, ifn);
+	m_str(b, r, UL_S_COUNTER_REF, bytes);
+	r = rule(b, ch);
+	m_str(b, r, ifk, ifn);
+	m_plain(b, r, UL_M_CT_NEW);
+	m_str(b, r, UL_S_COUNTER_REF, conn);
+}
+
 /* Traffic per link: named counters ul_tx_<link>, ul_rx_<link> (bytes and packets leaving and
  * arriving by its interface) and ul_conn_<link> (new connections either way), counted in
  * chains of their own at the edges of the datapath, so no other rule's verdict hides them. */
@@ -620,7 +650,6 @@ static void plan_counters(struct rb *b, const struct ul_config *c)
 	for (size_t i = 0; i < c->n_links; i++) {
 		const char *ln = c->links[i].name, *ifn = c->links[i].ifname;
 		char tx[UL_NFT_NAME_MAX], rx[UL_NFT_NAME_MAX], conn[UL_NFT_NAME_MAX];
-		struct ul_nrule *r;
 
 		snprintf(tx, sizeof(tx), "ul_tx_%s", ln);
 		snprintf(rx, sizeof(rx), "ul_rx_%s", ln);
@@ -630,20 +659,8 @@ static void plan_counters(struct rb *b, const struct ul_config *c)
 			b->err = -ENOMEM;
 			return;
 		}
-		r = rule(b, in);
-		m_str(b, r, UL_M_IIFNAME, ifn);
-		m_str(b, r, UL_S_COUNTER_REF, rx);
-		r = rule(b, in);
-		m_str(b, r, UL_M_IIFNAME, ifn);
-		m_plain(b, r, UL_M_CT_NEW);
-		m_str(b, r, UL_S_COUNTER_REF, conn);
-		r = rule(b, out);
-		m_str(b, r, UL_M_OIFNAME, ifn);
-		m_str(b, r, UL_S_COUNTER_REF, tx);
-		r = rule(b, out);
-		m_str(b, r, UL_M_OIFNAME, ifn);
-		m_plain(b, r, UL_M_CT_NEW);
-		m_str(b, r, UL_S_COUNTER_REF, conn);
+		count_rules(b, in, UL_M_IIFNAME, ifn, rx, conn);
+		count_rules(b, out, UL_M_OIFNAME, ifn, tx, conn);
 	}
 }
 
@@ -779,12 +796,7 @@ static void plan_forwards(struct rb *b, const struct ul_config *c, int family,
 			s = st(b, r, UL_M_DPORT);
 			if (s)
 				s->port = pf->port;
-			s = st(b, r, UL_S_DNAT);
-			if (s) {
-				s->family = (uint8_t)family;
-				s->addr = pf->to;
-				s->port = pf->to_port;
-			}
+			m_nat(b, r, UL_S_DNAT, family, &pf->to, pf->to_port);
 			comment(r, "forward", pf->name);
 		}
 	}
@@ -800,7 +812,6 @@ static void plan_nat(struct rb *b, const struct ul_config *c, bool v6, bool lan_
 	for (size_t i = 0; i < c->n_links; i++) {
 		const struct ul_link_conf *l = &c->links[i];
 		struct ul_nrule *r;
-		struct ul_stmt *s;
 
 		if (l->snat.family == AF_INET) {
 			/* to the link's shared address, the LAN's connections only: the router's
@@ -817,11 +828,7 @@ static void plan_nat(struct rb *b, const struct ul_config *c, bool v6, bool lan_
 					m_set(b, r, UL_M_IIFNAME_SET, 0, "lan_ifs");
 					m_set(b, r, UL_M_NFPROTO, AF_INET, "");
 				}
-				s = st(b, r, UL_S_SNAT);
-				if (s) {
-					s->family = AF_INET;
-					s->addr = l->snat;
-				}
+				m_nat(b, r, UL_S_SNAT, AF_INET, &l->snat, 0);
 				comment(r, "snat", l->name);
 			}
 		} else if (l->masquerade) {
@@ -843,11 +850,7 @@ static void plan_nat(struct rb *b, const struct ul_config *c, bool v6, bool lan_
 			continue;
 		}
 		m_set(b, r, UL_M_SADDR_SET, AF_INET6, "lan_nets6");
-		s = st(b, r, UL_S_SNAT_PREFIX);
-		if (s) {
-			s->family = AF_INET6;
-			s->addr = l->prefix6;
-		}
+		m_nat(b, r, UL_S_SNAT_PREFIX, AF_INET6, &l->prefix6, 0);
 		comment(r, "nat6 prefix", l->name);
 	}
 }

@@ -1232,6 +1232,33 @@ static void http_configure(struct ul_daemon *d, const struct ul_config *oc)
 	}
 }
 
+/* One family's health in the status: its state machine and prober (NULL: none). */
+static void family_status(const struct ul_daemon *d, const struct ul_fsm *fsm,
+			  const struct ul_prober *prober, bool active, uint64_t now,
+			  struct ul_status_family *f)
+{
+	f->state = fsm->state;
+	f->active = active;
+	f->rtt_ms = ul_fsm_rtt_ms(fsm);
+	f->loss_pct = ul_fsm_loss_pct(fsm);
+	f->since_s = (double)(now - fsm->since_ms) / 1000.0;
+	f->transitions = fsm->transitions;
+	if (prober)
+		f->probes = *d->kp.prober_stats(d->kp.ctx, prober);
+}
+
+/* The health a link shows in the 1.0 keys: one of its families'. */
+static void link_health(struct ul_status_link *sl, const struct ul_status_family *f)
+{
+	sl->state = f->state;
+	sl->active = f->active;
+	sl->rtt_ms = f->rtt_ms;
+	sl->loss_pct = f->loss_pct;
+	sl->since_s = f->since_s;
+	sl->transitions = f->transitions;
+	sl->probes = f->probes;
+}
+
 void ul_daemon_snapshot(const struct ul_daemon *d, struct ul_status *s)
 {
 	uint64_t now = now_ms(d);
@@ -1246,44 +1273,27 @@ void ul_daemon_snapshot(const struct ul_daemon *d, struct ul_status *s)
 		const struct ul_link_conf *lc = &d->cfg->links[i];
 		const struct ul_daemon_link *l = &d->links[i];
 		struct ul_status_link *sl = &s->links[i];
+		struct ul_status_family f4 = { 0 };
 
 		snprintf(sl->name, sizeof(sl->name), "%s", lc->name);
 		snprintf(sl->ifname, sizeof(sl->ifname), "%s", lc->ifname);
-		sl->state = l->fsm.state;
+		family_status(d, &l->fsm, l->prober, d->have_plan && (d->plan.active & (1u << i)),
+			      now, &f4);
+		link_health(sl, &f4);
 		sl->carrier = l->rt.carrier;
-		sl->active = d->have_plan && (d->plan.active & (1u << i));
 		sl->tier = lc->tier;
 		sl->weight = lc->weight;
-		sl->rtt_ms = ul_fsm_rtt_ms(&l->fsm);
-		sl->loss_pct = ul_fsm_loss_pct(&l->fsm);
-		sl->since_s = (double)(now - l->fsm.since_ms) / 1000.0;
-		sl->transitions = l->fsm.transitions;
-		if (l->prober)
-			sl->probes = *d->kp.prober_stats(d->kp.ctx, l->prober);
 		sl->has_v6 = link_v6(d, i);
 		if (sl->has_v6) {
 			struct ul_status_family *f = &sl->v6;
 
-			f->state = l->fsm6.state;
-			f->active = d->have_plan && (d->plan.active6 & (1u << i));
+			family_status(d, &l->fsm6, l->prober6,
+				      d->have_plan && (d->plan.active6 & (1u << i)), now, f);
 			f->has_gw = l->rt.has_gw6;
 			f->gw = l->rt.gw6;
-			f->rtt_ms = ul_fsm_rtt_ms(&l->fsm6);
-			f->loss_pct = ul_fsm_loss_pct(&l->fsm6);
-			f->since_s = (double)(now - l->fsm6.since_ms) / 1000.0;
-			f->transitions = l->fsm6.transitions;
-			if (l->prober6)
-				f->probes = *d->kp.prober_stats(d->kp.ctx, l->prober6);
 			/* a link without IPv4 (no address) shows its only family in the 1.0 keys */
-			if (l->rt.present && !l->rt.has_addr && l->rt.has_addr6) {
-				sl->state = f->state;
-				sl->active = f->active;
-				sl->rtt_ms = f->rtt_ms;
-				sl->loss_pct = f->loss_pct;
-				sl->since_s = f->since_s;
-				sl->transitions = f->transitions;
-				sl->probes = f->probes;
-			}
+			if (l->rt.present && !l->rt.has_addr && l->rt.has_addr6)
+				link_health(sl, f);
 		}
 	}
 	if (d->kp.nft_counters && d->nft_open) {

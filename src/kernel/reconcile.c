@@ -36,10 +36,15 @@ static int op_route_replace(void *ctx, const struct ul_route *r)
 
 static int op_route_del(void *ctx, const struct ul_route *r)
 {
+	struct ul_route named = *r;
 	char txt[1024];
 	int err;
 
-	ul_route_format(r, txt, sizeof(txt));
+	/* a route as dumped names its devices by index only: the log names them as ip does */
+	for (size_t i = 0; i < named.n_nh; i++)
+		if (!named.nh[i].ifname[0] && named.nh[i].ifindex > 0)
+			ul_rtnl_ifname(ctx, named.nh[i].ifindex, named.nh[i].ifname);
+	ul_route_format(&named, txt, sizeof(txt));
 	err = ul_rtnl_route_del(ctx, r);
 	return report(err == -ESRCH ? -ENOENT : err, -ENOENT, "route del", txt);
 }

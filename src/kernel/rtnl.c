@@ -1114,6 +1114,38 @@ static int write_rule(struct ul_rtnl *h, const struct ul_iprule *r, uint16_t typ
 	return talk(h, nlh, NULL, NULL);
 }
 
+static int ifname_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct ul_kev ev = { 0 };
+
+	if (nlh->nlmsg_type == RTM_NEWLINK && parse_link(nlh, &ev) > 0 && ev.ifname[0])
+		memcpy(data, ev.ifname, IFNAMSIZ);
+	return 0;
+}
+
+int ul_rtnl_ifname(struct ul_rtnl *h, int ifindex, char name[IFNAMSIZ])
+{
+	char buf[256] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+	char got[IFNAMSIZ] = "";
+	int err;
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;   /* the ack ends the answer */
+	nlh->nlmsg_seq = ++h->seq;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	err = talk(h, nlh, ifname_msg, got);
+	if (!err && !got[0])
+		err = -ENODEV;
+	if (!err)
+		memcpy(name, got, IFNAMSIZ);
+	return err;
+}
+
 int ul_rtnl_route_replace(struct ul_rtnl *h, const struct ul_route *r)
 {
 	return write_route(h, r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);

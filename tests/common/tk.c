@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The test kit (tk.h). */
+#include <ctype.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -316,4 +317,185 @@ void tk_mark_unmarked_return(struct ul_nrule *r, uint32_t mask, uint32_t value)
 	x->mask = mask;
 	x->value = value;
 	tk_stmt(r, UL_V_RETURN, NULL);
+}
+
+int tk_run_tests(const tk_test_fn *fns, size_t n, const char *names, tk_fixture_fn group_setup,
+		 tk_fixture_fn group_teardown, tk_fixture_fn setup, tk_fixture_fn teardown)
+{
+	struct CMUnitTest *t = calloc(n, sizeof(*t));
+	char *list = strdup(names), *save = NULL, *tok;
+	size_t i = 0;
+	int rc;
+
+	if (!t || !list)
+		abort();
+	for (tok = strtok_r(list, ",", &save); tok && i < n; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+
+		while (isspace((unsigned char)*tok))
+			tok++;
+		end = tok + strlen(tok);
+		while (end > tok && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		t[i] = (struct CMUnitTest){ .name = tok, .test_func = fns[i],
+					    .setup_func = setup, .teardown_func = teardown };
+		i++;
+	}
+	if (i != n || tok) {
+		fprintf(stderr, "tk_run_tests: %zu tests but the names \"%s\"\n", n, names);
+		abort();
+	}
+	if (getenv("KT_FILTER"))
+		cmocka_set_test_filter(getenv("KT_FILTER"));
+	rc = _cmocka_run_group_tests("tests", t, n, group_setup, group_teardown);
+	free(t);
+	free(list);
+	return rc;
+}
+
+char *tk_read(const char *path)
+{
+	static char buf[65536];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+void tk_link_rts(const struct ul_config *c, struct ul_link_rt *rt, const enum ul_state *st,
+		 const enum ul_state *st6)
+{
+	for (size_t i = 0; i < c->n_links; i++) {
+		uint8_t a[4] = { 192, 168, (uint8_t)(i + 1), 2 };
+		uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, (uint8_t)(i + 1), [15] = 2 };
+		uint8_t ll[16] = { 0xfe, 0x80, [15] = (uint8_t)(i + 1) };
+
+		memset(&rt[i], 0, sizeof(rt[i]));
+		rt[i].state = st[i];
+		rt[i].present = rt[i].carrier = rt[i].has_addr = true;
+		rt[i].ifindex = 10 + (int)i;
+		ul_addr_from_raw(&rt[i].addr, AF_INET, a);
+		if (c->links[i].gw_mode == UL_GW_STATIC) {
+			rt[i].has_gw = true;
+			rt[i].gw = c->links[i].gateway;
+		}
+		if (!st6)
+			continue;
+		rt[i].state6 = st6[i];
+		rt[i].has_addr6 = rt[i].has_gw6 = true;
+		ul_addr_from_raw(&rt[i].addr6, AF_INET6, a6);
+		if (c->links[i].gw6_mode == UL_GW_STATIC)
+			rt[i].gw6 = c->links[i].gateway6;
+		else
+			ul_addr_from_raw(&rt[i].gw6, AF_INET6, ll);
+	}
+}
+
+/* the plan's state, a line a value (tk.h) */
+static char *state_text(const struct ul_plan *p)
+{
+	static char out[16384];
+	size_t off;
+
+	off = (size_t)snprintf(out, sizeof(out), "v6=%d\nlast_resort=%d\nactive=0x%x\n"
+			       "usable=0x%x\ncarrying=0x%x\nlast_resort6=%d\nactive6=0x%x\n"
+			       "usable6=0x%x\ncarrying6=0x%x\n", p->v6, p->last_resort, p->active,
+			       p->usable, p->carrying, p->last_resort6, p->active6, p->usable6,
+			       p->carrying6);
+	for (size_t i = 0; i < p->nft.n_sets && off < sizeof(out); i++) {
+		const struct ul_set *s = &p->nft.sets[i];
+
+		off += (size_t)snprintf(out + off, sizeof(out) - off, "set %s dynamic=%d\n"
+					"set %s timeout_ms=%u\nset %s flush=%d\nset %s elems=%zu\n",
+					s->name, s->dynamic, s->name, s->timeout_ms, s->name,
+					s->flush, s->name, s->n_elems);
+	}
+	for (size_t i = 0; i < p->nft.n_chains && off < sizeof(out); i++)
+		off += (size_t)snprintf(out + off, sizeof(out) - off, "chain %s rules=%zu\n",
+					p->nft.chains[i].name, p->nft.chains[i].n_rules);
+	assert_true(off < sizeof(out));
+	return out;
+}
+
+/* the text a want looks at */
+static const char *want_text(const struct ul_plan *p, enum tk_plan_what what)
+{
+	static const int family[] = { [TK_ROUTES4] = AF_INET, [TK_ROUTES6] = AF_INET6,
+				      [TK_RULES4] = AF_INET, [TK_RULES6] = AF_INET6 };
+
+	if (what <= TK_ROUTES6)
+		return tk_routes_text(p, family[what]);
+	if (what <= TK_RULES6)
+		return tk_rules_text(p, family[what]);
+	return what == TK_NFT ? tk_ruleset_text(&p->nft) : state_text(p);
+}
+
+/* where text stands in t as the match wants it (NULL: not there) */
+static const char *want_at(const char *t, const char *text, enum tk_match how)
+{
+	size_t n = strlen(text);
+
+	if (how != TK_LINES)
+		return strstr(t, text);
+	for (const char *at = strstr(t, text); at; at = strstr(at + 1, text))
+		if ((at == t || at[-1] == '\n') && (at[n] == '\n' || !at[n]))
+			return at;
+	return NULL;
+}
+
+void tk_plan_check(const char *name, const struct ul_plan *p, const struct tk_want *want)
+{
+	static const char *const why[] = { [TK_EQ] = "not exactly", [TK_HAS] = "missing",
+					   [TK_LACKS] = "unexpected",
+					   [TK_ORDER] = "missing or out of order",
+					   [TK_LINES] = "no line" };
+
+	for (size_t i = 0; i < TK_MAX_WANTS && want[i].what != TK_END; i++) {
+		const struct tk_want *w = &want[i];
+		const char *t = want_text(p, w->what), *prev = NULL;
+
+		for (size_t j = 0; j < TK_MAX_TEXTS && w->text[j]; j++) {
+			const char *at = want_at(t, w->text[j], w->how);
+			bool ok = w->how == TK_EQ ? !strcmp(t, w->text[j]) :
+				  w->how == TK_LACKS ? !at :
+				  at && (w->how != TK_ORDER || !prev || at > prev);
+
+			if (!ok)
+				fail_msg("case %s, want %zu, text %zu: %s \"%s\" in:\n%s", name,
+					 i, j, why[w->how], w->text[j], t);
+			prev = at;
+		}
+	}
+}
+
+void tk_plan_cases(const struct tk_plan_case *cases, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		const struct tk_plan_case *pc = &cases[k];
+		struct ul_config *c = tk_config(pc->conf);
+		struct ul_link_rt rt[UL_MAX_LINKS];
+		struct ul_plan p;
+
+		tk_link_rts(c, rt, pc->st, pc->v6 ? pc->st6 : NULL);
+		for (size_t i = 0; i < c->n_links; i++) {
+			if (pc->no_carrier & 1u << i)
+				rt[i].carrier = false;
+			if (pc->no_addr6 & 1u << i)
+				rt[i].has_addr6 = false;
+			if (pc->gw[i]) {
+				rt[i].has_gw = true;
+				assert_int_equal(ul_addr_parse(pc->gw[i], false, &rt[i].gw), 0);
+			}
+		}
+		if (ul_plan_build(c, rt, &p))
+			fail_msg("case %s: ul_plan_build failed", pc->name);
+		tk_plan_check(pc->name, &p, pc->want);
+		ul_plan_free(&p);
+		ul_config_free(c);
+	}
 }

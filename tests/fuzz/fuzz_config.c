@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fuzz_tmp.h"
 
 /*
  * @include is fuzzed too: the config's name lives in a private directory made at start-up,
@@ -17,14 +18,14 @@
  * and absolute ones (used as they are), could leave it and read this machine's files, and
  * inputs with those are skipped. Named sets' files come from fuzz_read, never from disk.
  */
-static char fuzz_dir[64], fuzz_name[96];
+static char fuzz_name[96];
 
 static void put(const char *name, const char *text)
 {
 	char p[160];
 	FILE *f;
 
-	snprintf(p, sizeof(p), "%s/%s", fuzz_dir, name);
+	fuzz_path(p, sizeof(p), name);
 	f = fopen(p, "w");
 	if (!f)
 		abort();
@@ -40,10 +41,9 @@ static void cleanup(void)
 	char p[160];
 
 	for (int i = 0; inc_names[i]; i++) {
-		snprintf(p, sizeof(p), "%s/%s", fuzz_dir, inc_names[i]);
+		fuzz_path(p, sizeof(p), inc_names[i]);
 		unlink(p);
 	}
-	rmdir(fuzz_dir);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -51,10 +51,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	snprintf(fuzz_dir, sizeof(fuzz_dir), "/tmp/ul-fuzz-cfg-XXXXXX");
-	if (!mkdtemp(fuzz_dir))
-		abort();
-	snprintf(fuzz_name, sizeof(fuzz_name), "%s/fuzz.conf", fuzz_dir);
+	fuzz_tmpdir("cfg", cleanup);
+	fuzz_path(fuzz_name, sizeof(fuzz_name), "fuzz.conf");
 	put("links.inc", "links = ( { name = \"isp1\"; interface = \"wan1\"; gateway = "
 	    "\"192.168.1.1\"; } );\n");
 	put("daemon.inc", "daemon = { log_level = \"debug\"; rule_priority = 2000; };\n");
@@ -62,7 +60,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	put("self.inc", "@include \"self.inc\"\n");
 	put("empty.inc", "");
 	put("nested.inc", "@include \"daemon.inc\"\n@include \"links.inc\"\n");
-	atexit(cleanup);
 	return 0;
 }
 

@@ -19,12 +19,13 @@
 
 #include "buf.h"
 #include "control.h"
+#include "fuzz_tmp.h"
 #include "log.h"
 #include "loop.h"
 
 static struct ul_loop *loop;
 static struct ul_control *ctl;
-static char dir[64], path[96];
+static char path[96];
 
 struct client {
 	struct ul_watch w;
@@ -54,7 +55,6 @@ static void cleanup(void)
 {
 	ul_control_close(ctl);
 	ul_loop_free(loop);
-	rmdir(dir);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -63,13 +63,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	ul_log_set_level(LOG_CRIT);
-	snprintf(dir, sizeof(dir), "/tmp/ul-fuzz-ctl-XXXXXX");
-	if (!mkdtemp(dir) || ul_loop_new(&loop))
+	fuzz_tmpdir("ctl", cleanup);
+	if (ul_loop_new(&loop))
 		abort();
-	snprintf(path, sizeof(path), "%s/c.sock", dir);
+	fuzz_path(path, sizeof(path), "c.sock");
 	if (ul_control_open(loop, path, (gid_t)-1, handler, NULL, &ctl))
 		abort();
-	atexit(cleanup);
 	return 0;
 }
 

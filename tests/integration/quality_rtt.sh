@@ -19,6 +19,16 @@ wait_rtt() {
 		sleep 0.1
 	done
 }
+# transition_ms FROM TO SECS T0 CAUSE WHY: waits up to SECS for isp1's FROM -> TO transition
+# after T0 (us); sets dt to the ms since T0, logs and prints it; the test fails (WHY) if none
+# came
+transition_ms() {
+	local t
+	t=$(lab_wait_transition isp1 "$1" "$2" "$3" "$4") || lab_fail "$6"
+	dt=$(( (t - $4) / 1000 ))
+	lab_log "isp1 $2 $dt ms after $5"
+	echo "rtt: $5 -> $2 after $dt ms"
+}
 # row LINK: the link's row of the text status
 row() { lab_ctl status | awk -v l="$1" '$1 == l'; }
 
@@ -32,10 +42,8 @@ lab_hold 10 "$LAB_SERVICE" "$LAB_PORT" 12 8 -i 200 -t 3000
 hold=$LAB_BG_PID
 t0=$(lab_now_us)
 lab_delay 1 150
-t_deg=$(lab_wait_transition isp1 up degraded 15 "$t0") || lab_fail "isp1 not degraded with +150 ms"
-dt=$(( (t_deg - t0) / 1000 ))
-lab_log "isp1 degraded $dt ms after +150 ms (7 rounds of 200 ms = 1400 ms)"
-echo "rtt: +150 ms -> degraded after $dt ms"
+transition_ms up degraded 15 "$t0" "+150 ms" \
+	"isp1 not degraded with +150 ms"	# 7 rounds of 200 ms = 1400 ms
 lab_assert "degraded not before 6 rounds: the limit is on the 10-round average ($dt ms)" \
 	[ "$dt" -ge 1000 ]
 lab_assert "degraded within 7 rounds, with slack for a loaded machine ($dt ms <= 10000)" \
@@ -75,10 +83,9 @@ while :; do
 	[ $(( $(lab_now_us) - t1 )) -gt 30000000 ] && break
 	sleep 0.1
 done
-t_up=$(lab_wait_transition isp1 degraded up 1 "$t1") || lab_fail "isp1 not up 30 s after the delay went"
-dt=$(( (t_up - t1) / 1000 ))
-lab_log "isp1 up $dt ms after the delay went; rtt_ms seen: ${samples[*]}"
-echo "rtt: delay gone -> up after $dt ms"
+transition_ms degraded up 1 "$t1" "delay gone" \
+	"isp1 not up 30 s after the delay went"	# the loop above waited up to 30 s
+lab_log "rtt_ms seen: ${samples[*]}"
 lab_assert "not up before ~14 rounds: average into the margin, then 10 rounds in it ($dt ms >= 2000)" \
 	[ "$dt" -ge 2000 ]
 lab_assert "up within 20 s ($dt ms)" [ "$dt" -le 20000 ]

@@ -33,6 +33,23 @@ static int count(const char *out, const char *what)
 	return n;
 }
 
+/* What conntrack -L lists: that many lines holding the piece (a NULL piece ends the list). */
+struct listed {
+	const char *piece;
+	int n;
+};
+
+static void assert_listed(const struct listed *want)
+{
+	char out[8192];
+
+	tk_capture("conntrack -L 2>/dev/null", out, sizeof(out));
+	for (; want->piece; want++)
+		if (count(out, want->piece) != want->n)
+			fail_msg("conntrack -L: %d of '%s', want %d, in:\n%s", count(out, want->piece),
+				 want->piece, want->n, out);
+}
+
 static int group_setup(void **state)
 {
 	ul_log_set_level(LOG_DEBUG);
@@ -47,35 +64,26 @@ static int group_setup(void **state)
 
 static void test_flush_by_mark(void **state)
 {
-	char out[8192];
-
 	add_entry(1, 0x100);
 	add_entry(3, 0x100 | 0x7);      /* other bits outside the mask: still this link's */
 	add_entry(5, 0x200);
 	add_entry(7, 0);
-	tk_capture("conntrack -L 2>/dev/null", out, sizeof(out));
-	assert_int_equal(count(out, "ESTABLISHED"), 4);
+	assert_listed((const struct listed[]){ { "ESTABLISHED", 4 }, { NULL, 0 } });
 
 	assert_int_equal(ul_ct_flush_mark(AF_INET, 0x100, 0xff00), 0);
-	tk_capture("conntrack -L 2>/dev/null", out, sizeof(out));
-	assert_int_equal(count(out, "ESTABLISHED"), 2);
-	assert_int_equal(count(out, "mark=256 "), 0);
-	assert_int_equal(count(out, "mark=263 "), 0);
-	assert_int_equal(count(out, "mark=512 "), 1);
-	assert_int_equal(count(out, "mark=0 "), 1);
+	assert_listed((const struct listed[]){
+		{ "ESTABLISHED", 2 }, { "mark=256 ", 0 }, { "mark=263 ", 0 }, { "mark=512 ", 1 },
+		{ "mark=0 ", 1 }, { NULL, 0 } });
 	tk_sh("conntrack -F 2>/dev/null");
 }
 
 static void test_flush_nothing_matches(void **state)
 {
-	char out[8192];
-
 	add_entry(9, 0x200);
 	/* nothing with this mark: success, and the other entry stays */
 	assert_int_equal(ul_ct_flush_mark(AF_INET, 0x300, 0xff00), 0);
 	assert_int_equal(ul_ct_flush_mark(AF_INET, 0x300, 0xff00), 0);
-	tk_capture("conntrack -L 2>/dev/null", out, sizeof(out));
-	assert_int_equal(count(out, "mark=512 "), 1);
+	assert_listed((const struct listed[]){ { "mark=512 ", 1 }, { NULL, 0 } });
 	tk_sh("conntrack -F 2>/dev/null");
 	/* an empty table too */
 	assert_int_equal(ul_ct_flush_mark(AF_INET, 0x200, 0xff00), 0);
@@ -95,15 +103,13 @@ static void add_natted(int sport, int k, unsigned mark)
 static void test_flush_unmarked_to(void **state)
 {
 	struct ul_addr a;
-	char out[8192];
 	int err;
 
 	add_natted(1001, 1, 0);         /* predates uplinkd, on link 1: goes */
 	add_natted(1002, 1, 0x7);       /* other bits only, outside the mask: goes */
 	add_natted(1003, 1, 0x100);     /* uplinkd's, link 1: flushed by mark, not here */
 	add_natted(1004, 2, 0);         /* predates uplinkd, on link 2: stays */
-	tk_capture("conntrack -L 2>/dev/null", out, sizeof(out));
-	assert_int_equal(count(out, "ESTABLISHED"), 4);
+	assert_listed((const struct listed[]){ { "ESTABLISHED", 4 }, { NULL, 0 } });
 
 	assert_int_equal(ul_addr_parse("192.168.1.2", false, &a), 0);
 	err = ul_ct_flush_unmarked_to(&a, 0xff00);
@@ -112,24 +118,13 @@ static void test_flush_unmarked_to(void **state)
 		skip();         /* a kernel before 6.8: no filtered flush */
 	}
 	assert_int_equal(err, 0);
-	tk_capture("conntrack -L 2>/dev/null", out, sizeof(out));
-	assert_int_equal(count(out, "ESTABLISHED"), 2);
-	assert_int_equal(count(out, "sport=1001 "), 0);
-	assert_int_equal(count(out, "sport=1002 "), 0);
-	assert_int_equal(count(out, "sport=1003 "), 1);
-	assert_int_equal(count(out, "sport=1004 "), 1);
+	assert_listed((const struct listed[]){
+		{ "ESTABLISHED", 2 }, { "sport=1001 ", 0 }, { "sport=1002 ", 0 },
+		{ "sport=1003 ", 1 }, { "sport=1004 ", 1 }, { NULL, 0 } });
 	/* again: nothing left to match, still success */
 	assert_int_equal(ul_ct_flush_unmarked_to(&a, 0xff00), 0);
 	tk_sh("conntrack -F 2>/dev/null");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_flush_by_mark),
-		cmocka_unit_test(test_flush_nothing_matches),
-		cmocka_unit_test(test_flush_unmarked_to),
-	};
-
-	return cmocka_run_group_tests(tests, group_setup, NULL);
-}
+TK_MAIN(group_setup, NULL, test_flush_by_mark, test_flush_nothing_matches,
+	test_flush_unmarked_to)

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 
+#include "ktk.h"
 #include "nft.h"
 #include "tk.h"
 
@@ -190,46 +191,44 @@ static void test_apply_everything(void **state)
 {
 	struct ul_ruleset rs;
 	struct ul_nft_existing ex;
-	const char *l;
 
 	build(&rs, false, false);
 	assert_int_equal(ul_nft_apply(h, &rs), 0);
 	/* idempotent */
 	assert_int_equal(ul_nft_apply(h, &rs), 0);
-	l = nft_list();
-	assert_true(has(l, "set lan_ifs"));
-	assert_true(has(l, "type ifname"));
-	assert_true(has(l, "\"lan0\""));
-	assert_true(has(l, "type ipv4_addr"));
-	assert_true(has(l, "10.0.0.0/23"));     /* coalesced */
-	assert_true(has(l, "10.0.3.5"));
-	assert_true(has(l, "127.0.0.0/8"));
-	assert_true(has(l, "type ipv6_addr"));
-	assert_true(has(l, "2001:db8::/32"));
-	assert_true(has(l, "type inet_service"));
-	assert_true(has(l, "993-995"));
-	assert_true(has(l, "60000-65535"));
-	assert_true(has(l, "flags dynamic,timeout"));
-	assert_true(has(l, "timeout 10m"));
-	assert_true(has(l, "type filter hook prerouting priority mangle; policy accept;"));
-	assert_true(has(l, "type route hook output priority mangle; policy accept;"));
-	assert_true(has(l, "type nat hook postrouting priority srcnat; policy accept;"));
-	assert_true(has(l, "type nat hook prerouting priority dstnat; policy accept;"));
-	assert_true(has(l, "ct mark & 0x0000ff00 != 0x00000000"));
-	assert_true(has(l, "meta mark set meta mark & 0xffff01ff | 0x00000100"));
-	assert_true(has(l, "ct state new"));
-	assert_true(has(l, "ip saddr @sticky_isp1"));
-	assert_true(has(l, "ct mark set ct mark & 0xffff02ff | 0x00000200 accept "
-			   "comment \"sticky isp1\""));
-	assert_true(has(l, "iifname @lan_ifs"));
-	assert_true(has(l, "tcp sport @ports tcp dport @ports ip saddr @hosts4 "
-			   "ip daddr @nets4 jump sub"));
-	assert_true(has(l, "ip6 saddr @nets6 counter"));
-	assert_true(has(l, "goto sub"));
-	assert_true(has(l, "meta mark & 0x0000ff00 == 0x00000100 drop"));
-	assert_true(has(l, "update @sticky_isp1 { ip saddr }"));
-	assert_true(has(l, "oifname \"wan1\" masquerade"));
-	assert_true(has(l, "dnat ip to 10.0.0.5:80"));
+	ktk_assert_has_all(nft_list(), (const char *const[]){
+		"set lan_ifs",
+		"type ifname",
+		"\"lan0\"",
+		"type ipv4_addr",
+		"10.0.0.0/23",          /* coalesced */
+		"10.0.3.5",
+		"127.0.0.0/8",
+		"type ipv6_addr",
+		"2001:db8::/32",
+		"type inet_service",
+		"993-995",
+		"60000-65535",
+		"flags dynamic,timeout",
+		"timeout 10m",
+		"type filter hook prerouting priority mangle; policy accept;",
+		"type route hook output priority mangle; policy accept;",
+		"type nat hook postrouting priority srcnat; policy accept;",
+		"type nat hook prerouting priority dstnat; policy accept;",
+		"ct mark & 0x0000ff00 != 0x00000000",
+		"meta mark set meta mark & 0xffff01ff | 0x00000100",
+		"ct state new",
+		"ip saddr @sticky_isp1",
+		"ct mark set ct mark & 0xffff02ff | 0x00000200 accept comment \"sticky isp1\"",
+		"iifname @lan_ifs",
+		"tcp sport @ports tcp dport @ports ip saddr @hosts4 ip daddr @nets4 jump sub",
+		"ip6 saddr @nets6 counter",
+		"goto sub",
+		"meta mark & 0x0000ff00 == 0x00000100 drop",
+		"update @sticky_isp1 { ip saddr }",
+		"oifname \"wan1\" masquerade",
+		"dnat ip to 10.0.0.5:80",
+		NULL });
 
 	/* the bytecode works: interval lookups at the range edges, port match, dynamic set */
 	{
@@ -249,10 +248,11 @@ static void test_apply_everything(void **state)
 	send_udp_to("10.0.0.0", 26);            /* port out */
 	send_udp_to("127.0.0.1", 9998);
 	send_udp_to("127.0.0.1", 9998);
-	l = nft_list();
-	assert_true(has(l, "counter packets 4 bytes 116 comment \"probe-in-set\""));
-	assert_true(has(l, "counter packets 2 bytes 58 comment \"probe-9998\""));
-	assert_true(has(l, "127.0.0.1 expires"));
+	ktk_assert_has_all(nft_list(), (const char *const[]){
+		"counter packets 4 bytes 116 comment \"probe-in-set\"",
+		"counter packets 2 bytes 58 comment \"probe-9998\"",
+		"127.0.0.1 expires",
+		NULL });
 
 	assert_int_equal(ul_nft_dump_existing(h, &ex), 0);
 	assert_true(ex.table);
@@ -407,15 +407,9 @@ static void test_remove(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_printed_ruleset_parses),    /* before any table exists */
-		cmocka_unit_test(test_apply_everything),
-		cmocka_unit_test(test_change_keeps_dynamic),
-		cmocka_unit_test(test_refused_batch_changes_nothing),
-		cmocka_unit_test(test_10000_prefixes),
-		cmocka_unit_test(test_remove),
-	};
-
 	tk_require_root("kt_nft");
-	return cmocka_run_group_tests(tests, setup, teardown);
+	/* test_printed_ruleset_parses first: before any table exists */
+	return TK_RUN(setup, teardown, NULL, NULL, test_printed_ruleset_parses,
+		      test_apply_everything, test_change_keeps_dynamic,
+		      test_refused_batch_changes_nothing, test_10000_prefixes, test_remove);
 }

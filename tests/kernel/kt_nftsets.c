@@ -278,13 +278,7 @@ static int teardown(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_100k_in_place),
-		cmocka_unit_test(test_zero_end_and_open),
-		cmocka_unit_test(test_changed_outside),
-		cmocka_unit_test(test_counters_survive),
-	};
-
 	tk_require_root("kt_nftsets");
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return TK_RUN(setup, teardown, NULL, NULL, test_100k_in_place, test_zero_end_and_open,
+		      test_changed_outside, test_counters_survive);
 }

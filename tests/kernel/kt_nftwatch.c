@@ -75,6 +75,23 @@ static int read_changes(struct ul_nft_watch *w, struct ul_nft *h, struct ul_nft_
 	return total;
 }
 
+/* someone else runs cmd: the watch sees a change and names it what */
+static void foreign(struct ul_nft_watch *w, struct ul_nft *h, struct ul_nft_change *ch,
+		    const char *cmd, const char *what)
+{
+	sh(cmd);
+	assert_true(read_changes(w, h, ch) > 0);
+	assert_string_equal(ch->what, what);
+}
+
+/* uplinkd applies rs again: its own transaction is no foreign change */
+static void reapply(struct ul_nft_watch *w, struct ul_nft *h, struct ul_ruleset *rs,
+		    struct ul_nft_change *ch)
+{
+	assert_int_equal(ul_nft_apply(h, rs), 0);
+	assert_int_equal(read_changes(w, h, ch), 0);
+}
+
 static void watch(void **state)
 {
 	struct ul_ruleset *rs = ruleset();
@@ -94,42 +111,30 @@ static void watch(void **state)
 	assert_int_equal(ul_nft_check(h, rs, &ch), 0);
 
 	/* someone else's: nft flush ruleset */
-	sh("nft flush ruleset");
-	assert_true(read_changes(w, h, &ch) > 0);
-	assert_string_equal(ch.what, "table inet uplinkd removed");
+	foreign(w, h, &ch, "nft flush ruleset", "table inet uplinkd removed");
 	assert_int_equal(ul_nft_check(h, rs, &ch), 1);
 	assert_string_equal(ch.what, "table inet uplinkd removed");
-	assert_int_equal(ul_nft_apply(h, rs), 0);
-	assert_int_equal(read_changes(w, h, &ch), 0);
+	reapply(w, h, rs, &ch);
 
 	/* a flushed chain, a deleted chain, a deleted table */
-	sh("nft flush chain inet uplinkd pre");
-	assert_true(read_changes(w, h, &ch) > 0);
-	assert_string_equal(ch.what, "rules of chain inet uplinkd pre removed");
-	sh("nft delete chain inet uplinkd post");
-	assert_true(read_changes(w, h, &ch) > 0);
-	assert_string_equal(ch.what, "chain inet uplinkd post removed");
+	foreign(w, h, &ch, "nft flush chain inet uplinkd pre",
+		"rules of chain inet uplinkd pre removed");
+	foreign(w, h, &ch, "nft delete chain inet uplinkd post", "chain inet uplinkd post removed");
 	memset(&ch, 0, sizeof(ch));
 	assert_int_equal(ul_nft_check(h, rs, &ch), 1);
 	assert_string_equal(ch.what, "chain inet uplinkd post removed");
-	assert_int_equal(ul_nft_apply(h, rs), 0);
-	assert_int_equal(read_changes(w, h, &ch), 0);
-	sh("nft delete table inet uplinkd");
-	assert_true(read_changes(w, h, &ch) > 0);
-	assert_string_equal(ch.what, "table inet uplinkd removed");
-	assert_int_equal(ul_nft_apply(h, rs), 0);
-	assert_int_equal(read_changes(w, h, &ch), 0);
+	reapply(w, h, rs, &ch);
+	foreign(w, h, &ch, "nft delete table inet uplinkd", "table inet uplinkd removed");
+	reapply(w, h, rs, &ch);
 
 	/* not uplinkd's: elements of its dynamic set (dnsmasq's nftset), other tables */
 	sh("nft add element inet uplinkd sticky4 '{ 10.0.0.7 }'");
 	sh("nft add table inet other; nft add chain inet other c; nft delete table inet other");
 	assert_int_equal(read_changes(w, h, &ch), 0);
 	/* but those of a static set are */
-	sh("nft flush set inet uplinkd lan_ifs");
-	assert_true(read_changes(w, h, &ch) > 0);
-	assert_string_equal(ch.what, "set inet uplinkd lan_ifs elements changed");
-	assert_int_equal(ul_nft_apply(h, rs), 0);
-	assert_int_equal(read_changes(w, h, &ch), 0);
+	foreign(w, h, &ch, "nft flush set inet uplinkd lan_ifs",
+		"set inet uplinkd lan_ifs elements changed");
+	reapply(w, h, rs, &ch);
 
 	assert_int_equal(ul_nft_remove(h), 0);
 	assert_int_equal(read_changes(w, h, &ch), 0);
@@ -191,12 +196,4 @@ static void muted(void **state)
 	free(rs);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(watch),
-		cmocka_unit_test(muted),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, watch, muted)

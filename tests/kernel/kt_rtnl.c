@@ -65,14 +65,6 @@ static size_t sample_rules(struct ul_iprule *v)
 	return n;
 }
 
-static bool route_in(const struct ul_route *r, const struct ul_route *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ul_route_eq(r, &v[i]))
-			return true;
-	return false;
-}
-
 static bool rule_in(const struct ul_iprule *r, const struct ul_iprule *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -105,34 +97,32 @@ static void test_routes(void **state)
 	struct ul_rtnl *h = *state;
 	struct ul_route want[8], *have, bad;
 	size_t n_want = sample_routes(want), n;
-	char out[4096], exp[64];
+	char exp[64];
+
+	/* a dumped route's devices are named by index; the log asks the kernel for the name */
+	assert_int_equal(ul_rtnl_ifname(h, ifx[1], exp), 0);
+	assert_string_equal(exp, "d1");
+	assert_int_equal(ul_rtnl_ifname(h, 999999, exp), -ENODEV);
 
 	/* a table that was never used dumps empty */
 	assert_int_equal(ul_rtnl_dump_routes(h, (const uint32_t[]){ 4242 }, 1, &have, &n), 0);
 	assert_int_equal(n, 0);
 	free(have);
 
-	for (int pass = 0; pass < 2; pass++)    /* replace is idempotent */
-		for (size_t i = 0; i < n_want; i++)
-			assert_int_equal(ul_rtnl_route_replace(h, &want[i]), 0);
+	ktk_replace_routes(h, want, n_want);
+	ktk_assert_routes(h, tables, N_TABLES, want, n_want);
 
-	assert_int_equal(ul_rtnl_dump_routes(h, tables, N_TABLES, &have, &n), 0);
-	assert_int_equal(n, n_want);
-	for (size_t i = 0; i < n; i++)
-		assert_true(route_in(&have[i], want, n_want));
-	free(have);
-
-	tk_capture("ip -N -4 route show table 250", out, sizeof(out));
 	snprintf(exp, sizeof(exp), "default proto %d", UL_RULE_PROTO);
-	assert_non_null(strstr(out, exp));
-	assert_non_null(strstr(out, "nexthop via 192.0.2.254 dev d0 weight 30"));
-	assert_non_null(strstr(out, "nexthop via 198.51.100.254 dev d1 weight 70"));
-	assert_non_null(strstr(out, "nexthop via 203.0.113.254 dev d2 weight 256"));
-	tk_capture("ip -N -4 route show table 300", out, sizeof(out));
+	ktk_assert_shows("ip -N -4 route show table 250", (const char *const[]){
+		exp,
+		"nexthop via 192.0.2.254 dev d0 weight 30",
+		"nexthop via 198.51.100.254 dev d1 weight 70",
+		"nexthop via 203.0.113.254 dev d2 weight 256",
+		NULL });
 	snprintf(exp, sizeof(exp), "default dev d1 proto %d scope 253", UL_RULE_PROTO);
-	assert_non_null(strstr(out, exp));
-	tk_capture("ip -4 route show table 1000", out, sizeof(out));
-	assert_non_null(strstr(out, "10.1.0.0/16 via 203.0.113.254 dev d2"));
+	ktk_assert_shows("ip -N -4 route show table 300", (const char *const[]){ exp, NULL });
+	ktk_assert_shows("ip -4 route show table 1000", (const char *const[]){
+		"10.1.0.0/16 via 203.0.113.254 dev d2", NULL });
 
 	/* only the listed tables come back */
 	assert_int_equal(ul_rtnl_dump_routes(h, (const uint32_t[]){ 250 }, 1, &have, &n), 0);
@@ -145,8 +135,7 @@ static void test_routes(void **state)
 	tk_nh(&bad, "10.99.99.1", ifx[0], 1);             /* not on any link */
 	assert_int_equal(ul_rtnl_route_replace(h, &bad), -ENETUNREACH);
 
-	for (size_t i = 0; i < n_want; i++)
-		assert_int_equal(ul_rtnl_route_del(h, &want[i]), 0);
+	ktk_del_routes(h, want, n_want);
 	assert_int_equal(ul_rtnl_route_del(h, &want[0]), -ESRCH);
 	ktk_assert_no_routes(h, "-4", tables, N_TABLES, LO, HI);
 }
@@ -156,11 +145,8 @@ static void test_rules(void **state)
 	struct ul_rtnl *h = *state;
 	struct ul_iprule want[8], *have;
 	size_t n_want = sample_rules(want), n;
-	char out[4096];
 
-	for (size_t i = 0; i < n_want; i++)
-		assert_int_equal(ul_rtnl_rule_add(h, &want[i]), 0);
-	assert_int_equal(ul_rtnl_rule_add(h, &want[1]), -EEXIST);
+	ktk_add_rules(h, want, n_want, 1);
 
 	assert_int_equal(ul_rtnl_dump_rules(h, LO, HI, &have, &n), 0);
 	assert_int_equal(n, n_want);
@@ -172,15 +158,15 @@ static void test_rules(void **state)
 	assert_int_equal(n, 2);
 	free(have);
 
-	tk_capture("ip -4 rule show", out, sizeof(out));
-	assert_non_null(strstr(out, "1000:\tfrom all lookup main suppress_prefixlength 0"));
-	assert_non_null(strstr(out, "1001:\tfrom all fwmark 0x100/0xff00 lookup 201"));
-	assert_non_null(strstr(out, "1002:\tfrom 10.0.1.0/24 lookup 202"));
-	assert_non_null(strstr(out, "1050:\tfrom all lookup 1000"));
-	assert_non_null(strstr(out, "1099:\tfrom all lookup 250"));
+	ktk_assert_shows("ip -4 rule show", (const char *const[]){
+		"1000:\tfrom all lookup main suppress_prefixlength 0",
+		"1001:\tfrom all fwmark 0x100/0xff00 lookup 201",
+		"1002:\tfrom 10.0.1.0/24 lookup 202",
+		"1050:\tfrom all lookup 1000",
+		"1099:\tfrom all lookup 250",
+		NULL });
 
-	for (size_t i = 0; i < n_want; i++)
-		assert_int_equal(ul_rtnl_rule_del(h, &want[i]), 0);
+	ktk_del_rules(h, want, n_want);
 	assert_int_equal(ul_rtnl_rule_del(h, &want[0]), -ENOENT);
 	ktk_assert_no_routes(h, "-4", tables, N_TABLES, LO, HI);
 }
@@ -195,27 +181,25 @@ static void test_reconcile(void **state)
 	p->n_routes = sample_routes(p->routes);
 	p->n_rules = sample_rules(p->rules);
 
-	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI),
-			 (int)(p->n_routes + p->n_rules));
-	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 0);
+	ktk_reconcile_after(h, p, tables, N_TABLES, LO, HI, NULL, (int)(p->n_routes + p->n_rules));
 
 	/* debris: a foreign rule, a duplicate, an unreachable rule, a stale route, a rival */
-	tk_sh("ip rule add pref 1040 lookup 77");
-	tk_sh("ip rule add pref 1001 fwmark 0x100/0xff00 lookup 201");
-	tk_sh("ip rule add pref 1060 unreachable");
-	tk_sh("ip rule add pref 999 lookup 77");                  /* outside the range: not ours */
-	tk_sh("ip route add 10.9.0.0/16 via 192.0.2.254 table 201");
-	tk_sh("ip route replace 10.1.0.0/16 via 192.0.2.254 table 1000");
-	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 5);
-	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 0);
-	tk_capture("ip -4 route show table 1000", out, sizeof(out));
-	assert_non_null(strstr(out, "10.1.0.0/16 via 203.0.113.254 dev d2"));
+	ktk_reconcile_after(h, p, tables, N_TABLES, LO, HI, (const char *const[]){
+		"ip rule add pref 1040 lookup 77",
+		"ip rule add pref 1001 fwmark 0x100/0xff00 lookup 201",
+		"ip rule add pref 1060 unreachable",
+		"ip rule add pref 999 lookup 77",               /* outside the range: not ours */
+		"ip route add 10.9.0.0/16 via 192.0.2.254 table 201",
+		"ip route replace 10.1.0.0/16 via 192.0.2.254 table 1000",
+		NULL }, 5);
+	ktk_assert_shows("ip -4 route show table 1000", (const char *const[]){
+		"10.1.0.0/16 via 203.0.113.254 dev d2", NULL });
 
 	/* a new weight: one replace, in place */
 	p->routes[0].nh[1].weight = 10;
 	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 1);
-	tk_capture("ip -4 route show table 250", out, sizeof(out));
-	assert_non_null(strstr(out, "dev d1 weight 10"));
+	ktk_assert_shows("ip -4 route show table 250", (const char *const[]){
+		"dev d1 weight 10", NULL });
 	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 0);
 
 	/* a link leaves: its route and rule go, the others stay */
@@ -373,21 +357,26 @@ static const struct ul_kev *find_owned(const struct ktk_evlog *l, enum ul_kev_ty
 	return NULL;
 }
 
+struct owned {
+	enum ul_kev_type type;
+	uint32_t key;
+	bool own;
+};
+
+static const struct ul_kev *find_owned_cb(const struct ktk_evlog *l, const void *arg)
+{
+	const struct owned *o = arg;
+
+	return find_owned(l, o->type, o->key, o->own);
+}
+
 /* Read events for up to 2 s until one like this arrives. */
 static const struct ul_kev *wait_owned(struct ul_rtnl *h, struct ktk_evlog *l,
 				       enum ul_kev_type type, uint32_t key, bool own)
 {
-	for (int i = 0; i < 20; i++) {
-		struct pollfd pfd = { .fd = ul_rtnl_event_fd(h), .events = POLLIN };
-		const struct ul_kev *e;
+	const struct owned o = { type, key, own };
 
-		assert_int_equal(ul_rtnl_read_events(h, ktk_collect, l), 0);
-		e = find_owned(l, type, key, own);
-		if (e)
-			return e;
-		poll(&pfd, 1, 100);
-	}
-	return NULL;
+	return ktk_wait(h, l, find_owned_cb, &o);
 }
 
 /* Changes of rules, routes of other tables and interface settings are events too, and the
@@ -441,16 +430,6 @@ static void test_owned_events(void **state)
 
 int main(void)
 {
-	if (getenv("KT_FILTER"))
-		cmocka_set_test_filter(getenv("KT_FILTER"));
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_routes, ktk_rtnl_open, ktk_rtnl_close),
-		cmocka_unit_test_setup_teardown(test_rules, ktk_rtnl_open, ktk_rtnl_close),
-		cmocka_unit_test_setup_teardown(test_reconcile, ktk_rtnl_open, ktk_rtnl_close),
-		cmocka_unit_test_setup_teardown(test_events, ktk_rtnl_open, ktk_rtnl_close),
-		cmocka_unit_test_setup_teardown(test_events_overrun, ktk_rtnl_open, ktk_rtnl_close),
-		cmocka_unit_test_setup_teardown(test_owned_events, ktk_rtnl_open, ktk_rtnl_close),
-	};
-
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	return TK_RUN(group_setup, NULL, ktk_rtnl_open, ktk_rtnl_close, test_routes, test_rules,
+		      test_reconcile, test_events, test_events_overrun, test_owned_events);
 }

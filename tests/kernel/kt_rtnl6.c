@@ -41,10 +41,12 @@ static struct ul_iprule rule(uint32_t prio, uint32_t table)
 	return r;
 }
 
-/* What the planner makes of two dual-stack links (IPv6 half). */
-static void sample(struct ul_plan *p)
+/* What the planner makes of two dual-stack links (IPv6 half), in a new plan. */
+static struct ul_plan *sample(void)
 {
-	memset(p, 0, sizeof(*p));
+	struct ul_plan *p = calloc(1, sizeof(*p));
+
+	assert_non_null(p);
 	p->routes[0] = tk_route(201, "::/0");
 	tk_nh(&p->routes[0], "fe80::a", ifx[0], 1);
 	p->routes[1] = tk_route(202, "::/0");
@@ -67,6 +69,14 @@ static void sample(struct ul_plan *p)
 	p->rules[4].src = tk_addr("2001:db8:2:100::/64");
 	p->rules[5] = rule(1099, 250);
 	p->n_rules = 6;
+	return p;
+}
+
+/* The end of a test: nothing of uplinkd's is left in the kernel; its plan is freed. */
+static void done(struct ul_rtnl *h, struct ul_plan *p)
+{
+	ktk_assert_no_routes(h, "-6", tables, N_TABLES, LO, HI);
+	free(p);
 }
 
 static int group_setup(void **state)
@@ -87,32 +97,21 @@ static int group_setup(void **state)
 static void test_routes6(void **state)
 {
 	struct ul_rtnl *h = *state;
-	struct ul_plan *p = calloc(1, sizeof(*p));
+	struct ul_plan *p = sample();
 	struct ul_route *have;
 	char out[4096];
 	size_t n;
 
-	assert_non_null(p);
-	sample(p);
-	for (int pass = 0; pass < 2; pass++)    /* replace is idempotent */
-		for (size_t i = 0; i < p->n_routes; i++)
-			assert_int_equal(ul_rtnl_route_replace(h, &p->routes[i]), 0);
+	ktk_replace_routes(h, p->routes, p->n_routes);
 	/* the kernel stores "no metric" as 1024: they still come back as uplinkd's, equal */
-	assert_int_equal(ul_rtnl_dump_routes(h, tables, N_TABLES, &have, &n), 0);
-	assert_int_equal(n, 3);
-	for (size_t i = 0; i < n; i++) {
-		bool found = false;
-
-		for (size_t j = 0; j < p->n_routes; j++)
-			found |= ul_route_eq(&have[i], &p->routes[j]);
-		assert_true(found);
-	}
-	free(have);
-	tk_capture("ip -6 route show table 250", out, sizeof(out));
-	assert_non_null(strstr(out, "nexthop via fe80::a dev d0 weight 30"));
-	assert_non_null(strstr(out, "nexthop via fe80::b dev d1 weight 70"));
-	tk_capture("ip -6 route show table 201", out, sizeof(out));
-	assert_non_null(strstr(out, "default via fe80::a dev d0"));
+	assert_int_equal(p->n_routes, 3);
+	ktk_assert_routes(h, tables, N_TABLES, p->routes, p->n_routes);
+	ktk_assert_shows("ip -6 route show table 250", (const char *const[]){
+		"nexthop via fe80::a dev d0 weight 30",
+		"nexthop via fe80::b dev d1 weight 70",
+		NULL });
+	ktk_assert_shows("ip -6 route show table 201", (const char *const[]){
+		"default via fe80::a dev d0", NULL });
 
 	/* someone else's route in a link table, of another metric, is not uplinkd's */
 	tk_sh("ip -6 route add 2001:db8:77::/48 via fe80::a dev d0 table 201 metric 5");
@@ -128,25 +127,18 @@ static void test_routes6(void **state)
 	assert_non_null(strstr(out, "nexthop via fe80::b dev d1 weight 10"));
 	assert_null(strstr(out, "weight 70"));
 	/* a multipath delete removes every hop (IPv6 deletes only the named one otherwise) */
-	for (size_t i = 0; i < p->n_routes; i++)
-		assert_int_equal(ul_rtnl_route_del(h, &p->routes[i]), 0);
-	ktk_assert_no_routes(h, "-6", tables, N_TABLES, LO, HI);
-	free(p);
+	ktk_del_routes(h, p->routes, p->n_routes);
+	done(h, p);
 }
 
 static void test_rules6(void **state)
 {
 	struct ul_rtnl *h = *state;
-	struct ul_plan *p = calloc(1, sizeof(*p));
+	struct ul_plan *p = sample();
 	struct ul_iprule *have, r4;
-	char out[4096];
 	size_t n;
 
-	assert_non_null(p);
-	sample(p);
-	for (size_t i = 0; i < p->n_rules; i++)
-		assert_int_equal(ul_rtnl_rule_add(h, &p->rules[i]), 0);
-	assert_int_equal(ul_rtnl_rule_add(h, &p->rules[2]), -EEXIST);
+	ktk_add_rules(h, p->rules, p->n_rules, 2);
 	/* the same priority in IPv4 is another rule */
 	r4 = p->rules[2];
 	r4.family = AF_INET;
@@ -154,29 +146,25 @@ static void test_rules6(void **state)
 	assert_int_equal(ul_rtnl_dump_rules(h, LO, HI, &have, &n), 0);
 	assert_int_equal(n, p->n_rules + 1);
 	free(have);
-	tk_capture("ip -6 rule show", out, sizeof(out));
-	assert_non_null(strstr(out, "1000:\tfrom all lookup main suppress_prefixlength 0"));
-	assert_non_null(strstr(out, "1001:\tfrom 2001:db8:a::1 lookup 201"));
-	assert_non_null(strstr(out, "1010:\tfrom all fwmark 0x100/0xff00 lookup 201"));
-	assert_non_null(strstr(out, "1031:\tfrom 2001:db8:2:100::/64 lookup 202"));
-	assert_non_null(strstr(out, "1099:\tfrom all lookup 250"));
+	ktk_assert_shows("ip -6 rule show", (const char *const[]){
+		"1000:\tfrom all lookup main suppress_prefixlength 0",
+		"1001:\tfrom 2001:db8:a::1 lookup 201",
+		"1010:\tfrom all fwmark 0x100/0xff00 lookup 201",
+		"1031:\tfrom 2001:db8:2:100::/64 lookup 202",
+		"1099:\tfrom all lookup 250",
+		NULL });
 	assert_int_equal(ul_rtnl_rule_del(h, &r4), 0);
-	for (size_t i = 0; i < p->n_rules; i++)
-		assert_int_equal(ul_rtnl_rule_del(h, &p->rules[i]), 0);
-	ktk_assert_no_routes(h, "-6", tables, N_TABLES, LO, HI);
-	free(p);
+	ktk_del_rules(h, p->rules, p->n_rules);
+	done(h, p);
 }
 
 /* Both families through the reconciler: debris removed, then everything on remove_all. */
 static void test_reconcile6(void **state)
 {
 	struct ul_rtnl *h = *state;
-	struct ul_plan *p = calloc(1, sizeof(*p));
-	char out[4096];
+	struct ul_plan *p = sample();
 	size_t n6;
 
-	assert_non_null(p);
-	sample(p);
 	n6 = p->n_routes + p->n_rules;
 	/* an IPv4 route and rule alongside */
 	p->routes[p->n_routes].family = AF_INET;
@@ -189,18 +177,16 @@ static void test_reconcile6(void **state)
 	p->rules[p->n_rules].family = AF_INET;
 	p->rules[p->n_rules].fwmark = 0x100;
 	p->rules[p->n_rules++].fwmask = 0xff00;
-	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), (int)n6 + 2);
-	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 0);
-	tk_sh("ip -6 rule add pref 1040 lookup 77");
-	tk_sh("ip -6 route add 2001:db8:9::/48 via fe80::a dev d0 table 202");
-	tk_sh("ip -6 route del default table 201");
-	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 3);
-	assert_int_equal(ul_reconcile(h, p, tables, N_TABLES, LO, HI), 0);
-	tk_capture("ip -6 route show table 201", out, sizeof(out));
-	assert_non_null(strstr(out, "default via fe80::a dev d0"));
+	ktk_reconcile_after(h, p, tables, N_TABLES, LO, HI, NULL, (int)n6 + 2);
+	ktk_reconcile_after(h, p, tables, N_TABLES, LO, HI, (const char *const[]){
+		"ip -6 rule add pref 1040 lookup 77",
+		"ip -6 route add 2001:db8:9::/48 via fe80::a dev d0 table 202",
+		"ip -6 route del default table 201",
+		NULL }, 3);
+	ktk_assert_shows("ip -6 route show table 201", (const char *const[]){
+		"default via fe80::a dev d0", NULL });
 	assert_int_equal(ul_reconcile_remove_all(h, tables, N_TABLES, LO, HI), (int)n6 + 2);
-	ktk_assert_no_routes(h, "-6", tables, N_TABLES, LO, HI);
-	free(p);
+	done(h, p);
 }
 
 /* ---- events ---- */
@@ -251,14 +237,6 @@ static void test_events6(void **state)
 
 int main(void)
 {
-	if (getenv("KT_FILTER"))
-		cmocka_set_test_filter(getenv("KT_FILTER"));
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_routes6, ktk_rtnl_open, ktk_rtnl_close),
-		cmocka_unit_test_setup_teardown(test_rules6, ktk_rtnl_open, ktk_rtnl_close),
-		cmocka_unit_test_setup_teardown(test_reconcile6, ktk_rtnl_open, ktk_rtnl_close),
-		cmocka_unit_test_setup_teardown(test_events6, ktk_rtnl_open, ktk_rtnl_close),
-	};
-
-	return cmocka_run_group_tests(tests, group_setup, NULL);
+	return TK_RUN(group_setup, NULL, ktk_rtnl_open, ktk_rtnl_close, test_routes6, test_rules6,
+		      test_reconcile6, test_events6);
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "labsock.h"
 #include "log.h"
 #include "loop.h"
 #include "probe.h"
@@ -342,16 +343,12 @@ static void conn_event(struct ul_watch *w, uint32_t events)
 static void accept_event(struct ul_watch *w, uint32_t events)
 {
 	struct ul_loop *loop = w->data;
-	int fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	struct conn *c;
+	int fd;
 
-	if (fd < 0)
+	c = lab_accept(w->fd, sizeof(*c), &fd, NULL);
+	if (!c)
 		return;
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		close(fd);
-		return;
-	}
 	c->loop = loop;
 	c->w.fd = fd;
 	c->w.cb = conn_event;

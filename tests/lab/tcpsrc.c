@@ -44,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "labsock.h"
+
 #define EXIT_USAGE 2
 #define EXIT_INTERNAL 3
 #define LINE_MAX_LEN 64		/* an address line is at most INET6_ADDRSTRLEN + "\n" */
@@ -265,14 +267,13 @@ static void serve_accept(int ep, int lfd, int64_t *paused_until)
 	/* bounded: at most 256 accepts per wakeup, the rest on the next round */
 	for (int i = 0; i < 256; i++) {
 		struct sockaddr_storage peer;
-		socklen_t plen = sizeof(peer);
 		struct epoll_event ev;
 		char addr[INET6_ADDRSTRLEN];
 		struct sconn *c;
 		int fd, r;
 
-		fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
+		c = lab_accept(lfd, sizeof(*c), &fd, &peer);
+		if (!c) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM) {
 				fprintf(stderr, "tcpsrc serve: accept: %s (pausing)\n",
@@ -283,13 +284,8 @@ static void serve_accept(int ep, int lfd, int64_t *paused_until)
 		}
 		if (sconn_count >= MAX_CONNS) {
 			close(fd);
+			free(c);
 			continue;
-		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			*paused_until = now_ms() + 100;
-			return;
 		}
 		c->fd = fd;
 		serve_keepalive(fd);
@@ -436,6 +432,27 @@ struct target {
 	bool has_src;
 };
 
+/* n client connections, all idle and closed; NULL when out of memory */
+static struct cconn *cconns_new(long n)
+{
+	struct cconn *v = calloc((size_t)n, sizeof(*v));
+
+	for (long i = 0; v && i < n; i++) {
+		v[i].fd = -1;
+		v[i].state = C_IDLE;
+	}
+	return v;
+}
+
+/* close those still open and free them all (v may be NULL) */
+static void cconns_free(struct cconn *v, long n)
+{
+	for (long i = 0; v && i < n; i++)
+		if (v[i].fd >= 0)
+			close(v[i].fd);
+	free(v);
+}
+
 static void cconn_fail(struct cconn *c, const char *why)
 {
 	if (c->fd >= 0)
@@ -536,26 +553,24 @@ struct tally {
 
 struct tallies {
 	struct tally *v;
-	size_t n, cap;
+	size_t n;
 };
 
 static int tally_add(struct tallies *t, const char *addr)
 {
+	struct tally *v;
+
 	for (size_t i = 0; i < t->n; i++) {
 		if (strcmp(t->v[i].addr, addr) == 0) {
 			t->v[i].count++;
 			return 0;
 		}
 	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 8;
-		struct tally *v = realloc(t->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		t->v = v;
-		t->cap = cap;
-	}
+	/* a new address: few of them (one per link), grown one at a time */
+	v = reallocarray(t->v, t->n + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	t->v = v;
 	snprintf(t->v[t->n].addr, sizeof(t->v[t->n].addr), "%s", addr);
 	t->v[t->n].count = 1;
 	t->n++;
@@ -618,35 +633,34 @@ static int parse_opts(int argc, char **argv, const char *optstr, struct opts *o,
 	opterr = 0;
 	while ((c = getopt(argc, argv, optstr)) != -1) {
 		long v;
+		/* the numeric options: their letter, range and place */
+		const struct {
+			int opt;
+			long min, max;
+			long *val;
+			bool *has;
+		} nums[] = {
+			{ 't', 1, 3600000, &o->timeout_ms, &o->has_t },
+			{ 'i', 1, 3600000, &o->interval_ms, &o->has_i },
+			{ 'p', 1, 1024, &o->parallel, &o->has_p },
+		};
+		size_t k;
 
-		switch (c) {
-		case 's':
+		if (c == 's') {
 			o->src = optarg;
-			break;
-		case 'f':
-			o->file = optarg;
-			break;
-		case 't':
-			if (parse_num(optarg, 1, 3600000, &v) < 0)
-				return -EINVAL;
-			o->timeout_ms = v;
-			o->has_t = true;
-			break;
-		case 'i':
-			if (parse_num(optarg, 1, 3600000, &v) < 0)
-				return -EINVAL;
-			o->interval_ms = v;
-			o->has_i = true;
-			break;
-		case 'p':
-			if (parse_num(optarg, 1, 1024, &v) < 0)
-				return -EINVAL;
-			o->parallel = v;
-			o->has_p = true;
-			break;
-		default:
-			return -EINVAL;
+			continue;
 		}
+		if (c == 'f') {
+			o->file = optarg;
+			continue;
+		}
+		for (k = 0; k < sizeof(nums) / sizeof(nums[0]) && nums[k].opt != c; k++)
+			;
+		if (k == sizeof(nums) / sizeof(nums[0]) ||
+		    parse_num(optarg, nums[k].min, nums[k].max, &v) < 0)
+			return -EINVAL;
+		*nums[k].val = v;
+		*nums[k].has = true;
 	}
 	n = argc - optind;
 	if (n != npos)
@@ -704,14 +718,10 @@ static int cmd_count(int argc, char **argv)
 		usage();
 		return EXIT_USAGE;
 	}
-	slots = calloc((size_t)o.parallel, sizeof(*slots));
+	slots = cconns_new(o.parallel);
 	pfd = calloc((size_t)o.parallel, sizeof(*pfd));
 	if (!slots || !pfd)
 		goto out;
-	for (long i = 0; i < o.parallel; i++) {
-		slots[i].state = C_IDLE;
-		slots[i].fd = -1;
-	}
 	while (finished < total && !stop_flag) {
 		int64_t now = now_ms(), next = now + 1000;
 		int n;
@@ -768,10 +778,7 @@ static int cmd_count(int argc, char **argv)
 	printf("fail %ld\n", fails + (total - started));
 	rc = 0;
 out:
-	for (long i = 0; slots && i < o.parallel; i++)
-		if (slots[i].fd >= 0)
-			close(slots[i].fd);
-	free(slots);
+	cconns_free(slots, o.parallel);
 	free(pfd);
 	free(seen.v);
 	fflush(stdout);
@@ -843,7 +850,7 @@ static int cmd_hold(int argc, char **argv)
 		usage();
 		return EXIT_USAGE;
 	}
-	conns = calloc((size_t)n, sizeof(*conns));
+	conns = cconns_new(n);
 	pfd = calloc((size_t)n, sizeof(*pfd));
 	if (!conns || !pfd)
 		goto out;
@@ -963,10 +970,7 @@ static int cmd_hold(int argc, char **argv)
 	printf("ok %ld\nbroken %ld\n", ok, broken);
 	rc = broken ? 1 : 0;
 out:
-	for (long i = 0; conns && i < n; i++)
-		if (conns[i].fd >= 0)
-			close(conns[i].fd);
-	free(conns);
+	cconns_free(conns, n);
 	free(pfd);
 	free(seen.v);
 	free(lost.v);
@@ -993,7 +997,7 @@ static int cmd_burst(int argc, char **argv)
 	struct pollfd *pfd = NULL;
 	struct target t;
 	char *pos[3];
-	long secs, max_att, nfl, n_att = 0, ok = 0, fail = 0;
+	long secs, max_att, nfl = 0, n_att = 0, ok = 0, fail = 0;
 	int64_t t0, t_stop, first_fail = -1, last_fail = -1;
 	struct timespec t0_real;
 	int rc = EXIT_INTERNAL;
@@ -1009,15 +1013,11 @@ static int cmd_burst(int argc, char **argv)
 	if (nfl > 4096)
 		nfl = 4096;
 	att = calloc((size_t)max_att, sizeof(*att));
-	fl = calloc((size_t)nfl, sizeof(*fl));
+	fl = cconns_new(nfl);
 	fl_att = calloc((size_t)nfl, sizeof(*fl_att));
 	pfd = calloc((size_t)nfl, sizeof(*pfd));
 	if (!att || !fl || !fl_att || !pfd)
 		goto out;
-	for (long i = 0; i < nfl; i++) {
-		fl[i].fd = -1;
-		fl[i].state = C_IDLE;
-	}
 	t0 = now_ms();
 	clock_gettime(CLOCK_REALTIME, &t0_real);
 	t_stop = t0 + secs * 1000;
@@ -1129,11 +1129,8 @@ usage:
 	usage();
 	rc = EXIT_USAGE;
 out:
-	for (long i = 0; fl && i < nfl; i++)
-		if (fl[i].fd >= 0)
-			close(fl[i].fd);
+	cconns_free(fl, nfl);
 	free(att);
-	free(fl);
 	free(fl_att);
 	free(pfd);
 	free(seen.v);

@@ -209,13 +209,4 @@ static void test_include_absolute(void **state)
 	rmdir(b);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_overlap_shapes),
-		cmocka_unit_test(test_100k_prefixes),
-		cmocka_unit_test(test_include_absolute),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, test_overlap_shapes, test_100k_prefixes, test_include_absolute)

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "diff.h"
+#include "tk.h"
 
 enum op { REPLACE, RDEL, ADD, DEL };
 
@@ -71,17 +72,30 @@ static int setup(void **state)
 	return 0;
 }
 
-/* call k of the record was op with that route (or rule) */
-static void call_was(size_t k, enum op op, const struct ul_route *r)
-{
-	assert_int_equal(rec.calls[k].op, op);
-	assert_true(ul_route_eq(&rec.calls[k].route, r));
-}
+/* One call the diff must have made: the operation, and the route or rule it was given
+ * (NULL: not checked). */
+struct expect {
+	enum op op;
+	const struct ul_route *route;
+	const struct ul_iprule *rule;
+};
 
-static void rule_call_was(size_t k, enum op op, const struct ul_iprule *r)
+/* The diff made exactly these n calls, in this order. */
+static void calls_were(const struct expect *w, size_t n)
 {
-	assert_int_equal(rec.calls[k].op, op);
-	assert_true(ul_iprule_eq(&rec.calls[k].rule, r));
+	static const char *const names[] = { "REPLACE", "RDEL", "ADD", "DEL" };
+
+	assert_int_equal(rec.n, n);
+	for (size_t k = 0; k < n; k++) {
+		const struct call *c = &rec.calls[k];
+
+		if (c->op != w[k].op)
+			fail_msg("call %zu: %s, expected %s", k, names[c->op], names[w[k].op]);
+		if (w[k].route && !ul_route_eq(&c->route, w[k].route))
+			fail_msg("call %zu: %s of another route", k, names[c->op]);
+		if (w[k].rule && !ul_iprule_eq(&c->rule, w[k].rule))
+			fail_msg("call %zu: %s of another rule", k, names[c->op]);
+	}
 }
 
 static struct ul_route R(uint32_t table, const char *dst, const char *gw, int ifindex,
@@ -141,8 +155,7 @@ static void test_routes_replace(void **state)
 	want[0].nh[0].weight = 30;
 	want[0].n_nh = 2;
 	assert_int_equal(ul_diff_routes(have, 1, want, 1, &ops), 1);
-	assert_int_equal(rec.n, 1);
-	call_was(0, REPLACE, &want[0]);
+	calls_were((struct expect[]){ { REPLACE, &want[0], NULL } }, 1);
 }
 
 static void test_routes_add_and_delete_stale(void **state)
@@ -157,10 +170,8 @@ static void test_routes_add_and_delete_stale(void **state)
 	};
 
 	assert_int_equal(ul_diff_routes(have, 2, want, 2, &ops), 2);
-	assert_int_equal(rec.n, 2);
 	/* the new route goes in before the stale one goes away */
-	call_was(0, REPLACE, &want[1]);
-	call_was(1, RDEL, &have[1]);
+	calls_were((struct expect[]){ { REPLACE, &want[1], NULL }, { RDEL, &have[1], NULL } }, 2);
 }
 
 static void test_routes_duplicates(void **state)
@@ -173,9 +184,7 @@ static void test_routes_duplicates(void **state)
 	struct ul_route want[] = { R(250, "0.0.0.0/0", "192.168.0.1", 3, 1) };
 
 	assert_int_equal(ul_diff_routes(have, 3, want, 1, &ops), 2);
-	assert_int_equal(rec.n, 2);
-	call_was(0, RDEL, &have[0]);
-	call_was(1, RDEL, &have[2]);
+	calls_were((struct expect[]){ { RDEL, &have[0], NULL }, { RDEL, &have[2], NULL } }, 2);
 }
 
 static void test_routes_replace_then_delete_duplicate(void **state)
@@ -188,8 +197,7 @@ static void test_routes_replace_then_delete_duplicate(void **state)
 
 	/* the first with the key is replaced, the other deleted afterwards */
 	assert_int_equal(ul_diff_routes(have, 2, want, 1, &ops), 2);
-	assert_int_equal(rec.calls[0].op, REPLACE);
-	call_was(1, RDEL, &have[1]);
+	calls_were((struct expect[]){ { REPLACE, NULL, NULL }, { RDEL, &have[1], NULL } }, 2);
 }
 
 static void test_routes_remove_all(void **state)
@@ -200,8 +208,7 @@ static void test_routes_remove_all(void **state)
 	};
 
 	assert_int_equal(ul_diff_routes(have, 2, NULL, 0, &ops), 2);
-	assert_int_equal(rec.calls[0].op, RDEL);
-	assert_int_equal(rec.calls[1].op, RDEL);
+	calls_were((struct expect[]){ { RDEL, NULL, NULL }, { RDEL, NULL, NULL } }, 2);
 	assert_int_equal(rec.calls[1].route.table, 250);
 }
 
@@ -237,10 +244,8 @@ static void test_rules_adds_before_deletes(void **state)
 				    I(1099, 0, 250) };
 
 	assert_int_equal(ul_diff_rules(have, 2, want, 3, &ops), 3);
-	assert_int_equal(rec.n, 3);
-	rule_call_was(0, ADD, &want[1]);
-	rule_call_was(1, ADD, &want[2]);
-	rule_call_was(2, DEL, &have[1]);
+	calls_were((struct expect[]){ { ADD, NULL, &want[1] }, { ADD, NULL, &want[2] },
+				      { DEL, NULL, &have[1] } }, 3);
 }
 
 static void test_rules_duplicates(void **state)
@@ -251,15 +256,13 @@ static void test_rules_duplicates(void **state)
 	struct ul_iprule want2[] = { I(1001, 0x100, 201), I(1001, 0x100, 201) };
 
 	assert_int_equal(ul_diff_rules(have, 3, want, 1, &ops), 2);
-	assert_int_equal(rec.n, 2);
-	assert_int_equal(rec.calls[0].op, DEL);
-	assert_int_equal(rec.calls[1].op, DEL);
+	calls_were((struct expect[]){ { DEL, NULL, NULL }, { DEL, NULL, NULL } }, 2);
 
 	/* a wanted duplicate is a multiset: two wanted, one there -> one added */
 	memset(&rec, 0, sizeof(rec));
 
 	assert_int_equal(ul_diff_rules(have, 1, want2, 2, &ops), 1);
-	assert_int_equal(rec.calls[0].op, ADD);
+	calls_were((struct expect[]){ { ADD, NULL, NULL } }, 1);
 }
 
 static void test_rules_content_differs(void **state)
@@ -270,8 +273,7 @@ static void test_rules_content_differs(void **state)
 	/* a source prefix, or suppress, makes it another rule: add the new, delete the old */
 	assert_int_equal(ul_addr_parse("10.0.1.0/24", true, &want[0].src), 0);
 	assert_int_equal(ul_diff_rules(have, 1, want, 1, &ops), 2);
-	assert_int_equal(rec.calls[0].op, ADD);
-	assert_int_equal(rec.calls[1].op, DEL);
+	calls_were((struct expect[]){ { ADD, NULL, NULL }, { DEL, NULL, NULL } }, 2);
 	memset(&rec, 0, sizeof(rec));
 	want[0] = have[0];
 	want[0].suppress_prefixlen = 0;
@@ -288,22 +290,8 @@ static void test_rules_error_first_reported(void **state)
 	assert_int_equal(rec.n, 2);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_routes_no_change, setup),
-		cmocka_unit_test_setup(test_routes_replace, setup),
-		cmocka_unit_test_setup(test_routes_add_and_delete_stale, setup),
-		cmocka_unit_test_setup(test_routes_duplicates, setup),
-		cmocka_unit_test_setup(test_routes_replace_then_delete_duplicate, setup),
-		cmocka_unit_test_setup(test_routes_remove_all, setup),
-		cmocka_unit_test_setup(test_routes_error_goes_on, setup),
-		cmocka_unit_test_setup(test_rules_no_change, setup),
-		cmocka_unit_test_setup(test_rules_adds_before_deletes, setup),
-		cmocka_unit_test_setup(test_rules_duplicates, setup),
-		cmocka_unit_test_setup(test_rules_content_differs, setup),
-		cmocka_unit_test_setup(test_rules_error_first_reported, setup),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN_EACH(setup, NULL, test_routes_no_change, test_routes_replace,
+	     test_routes_add_and_delete_stale, test_routes_duplicates,
+	     test_routes_replace_then_delete_duplicate, test_routes_remove_all,
+	     test_routes_error_goes_on, test_rules_no_change, test_rules_adds_before_deletes,
+	     test_rules_duplicates, test_rules_content_differs, test_rules_error_first_reported)

@@ -12,19 +12,7 @@
 
 #include "identity.h"
 #include "plan.h"
-
-static struct ul_config *cfg(const char *text)
-{
-	struct ul_diag d = { 0 };
-	struct ul_config *c = NULL;
-	int r = ul_config_parse_string(text, "t.conf", &c, &d);
-
-	for (size_t i = 0; i < d.n; i++)
-		fprintf(stderr, "  %s\n", d.msgs[i]);
-	assert_int_equal(r, 0);
-	ul_diag_free(&d);
-	return c;
-}
+#include "tk.h"
 
 static char *errs(const char *text)
 {
@@ -41,125 +29,142 @@ static char *errs(const char *text)
 
 #define LINK(n) "{ name = \"" n "\"; interface = \"w" n "\"; }"
 
-/* Assign c with mem, then remember the result in mem (what the daemon does). */
-static void assign(struct ul_config *c, struct ul_ident_map *mem, struct ul_ident *a)
+/* What the daemon keeps across reloads: the remembered map, the config and its assignment
+ * (applied: also written into the config, as the daemon does). */
+struct gw {
+	struct ul_ident_map mem;
+	struct ul_ident a[UL_MAX_LINKS];
+	struct ul_config *c;
+	bool applied;
+};
+
+/* The config of text in place of the previous one, not assigned yet. */
+static void load(struct gw *g, const char *text)
 {
-	assert_int_equal(ul_ident_assign(c, mem, a), 0);
-	ul_ident_apply(c, a);
-	mem->n = c->n_links;
-	memcpy(mem->e, a, c->n_links * sizeof(*a));
+	ul_config_free(g->c);
+	g->c = tk_config(text);
+	g->applied = false;
 }
 
-static const struct ul_ident *by_name(const struct ul_ident *a, size_t n, const char *name)
+/* Assign the config with what is remembered, apply it, then remember the result. */
+static void assign(struct gw *g)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(a[i].name, name))
-			return &a[i];
-	fail_msg("no %s", name);
-	return NULL;
+	assert_int_equal(ul_ident_assign(g->c, &g->mem, g->a), 0);
+	ul_ident_apply(g->c, g->a);
+	g->mem.n = g->c->n_links;
+	memcpy(g->mem.e, g->a, g->c->n_links * sizeof(g->a[0]));
+	g->applied = true;
+}
+
+/* A reload: load and assign. */
+static void reload(struct gw *g, const char *text)
+{
+	load(g, text);
+	assign(g);
+}
+
+/* The link of that name was assigned that id and (when not 0) that table; once applied,
+ * the config's link carries them too (its mark: the id in the default mask 0xff00). */
+static void has(const struct gw *g, const char *what, const char *name, uint32_t id,
+		uint32_t table)
+{
+	size_t i = 0;
+
+	while (i < g->c->n_links && strcmp(g->a[i].name, name))
+		i++;
+	if (i == g->c->n_links)
+		fail_msg("%s: no %s", what, name);
+	if (g->a[i].id != id || (table && g->a[i].table != table))
+		fail_msg("%s: %s got id %u table %u, expected %u %u", what, name, g->a[i].id,
+			 g->a[i].table, id, table);
+	if (g->applied && (ul_link_mark(g->c, i) != id << 8 ||
+			   (table && g->c->links[i].table != table)))
+		fail_msg("%s: %s in the config: mark 0x%x table %u, expected 0x%x %u", what, name,
+			 ul_link_mark(g->c, i), g->c->links[i].table, id << 8, table);
 }
 
 static void first_assignment_is_position(void **state)
 {
-	struct ul_config *c = cfg("links = ( " LINK("a") ", " LINK("b") ", " LINK("c") " );\n");
-	struct ul_ident a[UL_MAX_LINKS];
-	struct ul_ident_map mem = { .n = 0 };
+	struct gw g = { .mem.n = 0 };
 
 	(void)state;
+	load(&g, "links = ( " LINK("a") ", " LINK("b") ", " LINK("c") " );\n");
 	/* the config alone already carries the position defaults (uplinkd -n, -t) */
 	for (size_t i = 0; i < 3; i++) {
-		assert_int_equal(c->links[i].id, i + 1);
-		assert_int_equal(c->links[i].table, 201 + i);
-		assert_int_equal(ul_link_mark(c, i), (i + 1) << 8);
+		assert_int_equal(g.c->links[i].id, i + 1);
+		assert_int_equal(g.c->links[i].table, 201 + i);
+		assert_int_equal(ul_link_mark(g.c, i), (i + 1) << 8);
 	}
-	assign(c, &mem, a);
-	assert_int_equal(a[0].id, 1);
-	assert_int_equal(a[2].table, 203);
-	ul_config_free(c);
+	assign(&g);
+	has(&g, "first", "a", 1, 0);
+	has(&g, "first", "c", 3, 203);
+	ul_config_free(g.c);
 }
+
+/* Reloads one after the other; after each the links have these ids and tables (0: not
+ * checked). */
+static const struct reload_step {
+	const char *what, *links;
+	struct { const char *name; uint32_t id, table; } want[4];
+} reorder_steps[] = {
+	{ "first", "links = ( " LINK("a") ", " LINK("b") ", " LINK("c") " );\n", { { NULL } } },
+	/* c is first now, its mark stays 0x300 */
+	{ "reorder: every link keeps id, mark and table",
+	  "links = ( " LINK("c") ", " LINK("a") ", " LINK("b") " );\n",
+	  { { "a", 1, 0 }, { "b", 2, 0 }, { "c", 3, 203 } } },
+	/* position 1 is taken: n gets the lowest free */
+	{ "insertion in front: the new link gets free numbers, the others stay",
+	  "links = ( " LINK("n") ", " LINK("c") ", " LINK("a") ", " LINK("b") " );\n",
+	  { { "a", 1, 0 }, { "b", 2, 0 }, { "c", 3, 0 }, { "n", 4, 204 } } },
+	{ "removal of a: the others stay; a's numbers become free for a later new link",
+	  "links = ( " LINK("n") ", " LINK("c") ", " LINK("b") " );\n",
+	  { { "b", 2, 202 }, { "c", 3, 0 }, { "n", 4, 0 } } },
+	/* position 4 is n's: the lowest free */
+	{ "a new link after the removal",
+	  "links = ( " LINK("n") ", " LINK("c") ", " LINK("b") ", " LINK("z") " );\n",
+	  { { "z", 1, 201 }, { "n", 4, 0 } } },
+};
 
 static void reorder_insert_remove(void **state)
 {
-	struct ul_ident_map mem = { .n = 0 };
-	struct ul_ident a[UL_MAX_LINKS];
-	struct ul_config *c;
+	struct gw g = { .mem.n = 0 };
 
 	(void)state;
-	c = cfg("links = ( " LINK("a") ", " LINK("b") ", " LINK("c") " );\n");
-	assign(c, &mem, a);
-	ul_config_free(c);
+	for (size_t s = 0; s < sizeof(reorder_steps) / sizeof(reorder_steps[0]); s++) {
+		const struct reload_step *st = &reorder_steps[s];
 
-	/* reorder: every link keeps id, mark and table */
-	c = cfg("links = ( " LINK("c") ", " LINK("a") ", " LINK("b") " );\n");
-	assign(c, &mem, a);
-	assert_int_equal(by_name(a, 3, "a")->id, 1);
-	assert_int_equal(by_name(a, 3, "b")->id, 2);
-	assert_int_equal(by_name(a, 3, "c")->id, 3);
-	assert_int_equal(by_name(a, 3, "c")->table, 203);
-	assert_int_equal(ul_link_mark(c, 0), 3 << 8);   /* c is first now, mark stays 0x300 */
-	assert_int_equal(c->links[0].table, 203);
-	ul_config_free(c);
-
-	/* insertion in front: the new link gets free numbers, the others stay */
-	c = cfg("links = ( " LINK("n") ", " LINK("c") ", " LINK("a") ", " LINK("b") " );\n");
-	assign(c, &mem, a);
-	assert_int_equal(by_name(a, 4, "a")->id, 1);
-	assert_int_equal(by_name(a, 4, "b")->id, 2);
-	assert_int_equal(by_name(a, 4, "c")->id, 3);
-	assert_int_equal(by_name(a, 4, "n")->id, 4);    /* position 1 taken: lowest free */
-	assert_int_equal(by_name(a, 4, "n")->table, 204);
-	ul_config_free(c);
-
-	/* removal of a: the others stay; a's numbers become free for a later new link */
-	c = cfg("links = ( " LINK("n") ", " LINK("c") ", " LINK("b") " );\n");
-	assign(c, &mem, a);
-	assert_int_equal(by_name(a, 3, "b")->id, 2);
-	assert_int_equal(by_name(a, 3, "b")->table, 202);
-	assert_int_equal(by_name(a, 3, "c")->id, 3);
-	assert_int_equal(by_name(a, 3, "n")->id, 4);
-	ul_config_free(c);
-	c = cfg("links = ( " LINK("n") ", " LINK("c") ", " LINK("b") ", " LINK("z") " );\n");
-	assign(c, &mem, a);
-	assert_int_equal(by_name(a, 4, "z")->id, 1);    /* position 4 is n's: lowest free */
-	assert_int_equal(by_name(a, 4, "z")->table, 201);
-	assert_int_equal(by_name(a, 4, "n")->id, 4);
-	ul_config_free(c);
+		reload(&g, st->links);
+		for (size_t w = 0; w < 4 && st->want[w].name; w++)
+			has(&g, st->what, st->want[w].name, st->want[w].id, st->want[w].table);
+	}
+	ul_config_free(g.c);
 }
 
 static void explicit_ids_and_tables_win(void **state)
 {
-	struct ul_ident_map mem = { .n = 0 };
-	struct ul_ident a[UL_MAX_LINKS];
-	struct ul_config *c;
+	struct gw g = { .mem.n = 0 };
 
 	(void)state;
-	c = cfg("links = ( " LINK("a") ", " LINK("b") " );\n");
-	assign(c, &mem, a);                     /* a 1/201, b 2/202 */
-	ul_config_free(c);
+	reload(&g, "links = ( " LINK("a") ", " LINK("b") " );\n");   /* a 1/201, b 2/202 */
 	/* b pins id 1 and table 201: a loses both and gets free ones; b's marks are the
 	 * config's on every gateway, whatever was remembered */
-	c = cfg("links = ( " LINK("a") ", { name = \"b\"; interface = \"wb\"; id = 1; "
-		"table = 201; } );\n");
-	assert_int_equal(c->links[1].id, 1);
-	assert_int_equal(c->links[0].id, 2);    /* config alone: position 1 taken */
-	assign(c, &mem, a);
-	assert_int_equal(a[1].id, 1);
-	assert_int_equal(a[1].table, 201);
-	assert_int_equal(a[0].id, 2);           /* b's remembered 2 is free again */
-	assert_int_equal(a[0].table, 202);
-	ul_config_free(c);
+	load(&g, "links = ( " LINK("a") ", { name = \"b\"; interface = \"wb\"; id = 1; "
+		 "table = 201; } );\n");
+	assert_int_equal(g.c->links[1].id, 1);
+	assert_int_equal(g.c->links[0].id, 2);  /* config alone: position 1 taken */
+	assign(&g);
+	has(&g, "pinned", "b", 1, 201);
+	has(&g, "pinned", "a", 2, 202);         /* b's remembered 2 is free again */
 	/* an id like 200 is kept as given (mark 0xc800) */
-	c = cfg("links = ( { name = \"a\"; interface = \"wa\"; id = 200; } );\n");
-	assign(c, &mem, a);
-	assert_int_equal(ul_link_mark(c, 0), 200u << 8);
-	ul_config_free(c);
+	reload(&g, "links = ( { name = \"a\"; interface = \"wa\"; id = 200; } );\n");
+	assert_int_equal(ul_link_mark(g.c, 0), 200u << 8);
+	ul_config_free(g.c);
 }
 
+/* Assigned with a remembered store that is not the daemon's own (nothing applied). */
 static void remembered_collisions(void **state)
 {
-	struct ul_ident_map mem;
-	struct ul_ident a[UL_MAX_LINKS];
-	struct ul_config *c;
+	struct gw g = { .c = NULL };
 	size_t bad;
 
 	(void)state;
@@ -168,27 +173,23 @@ static void remembered_collisions(void **state)
 	ul_ident_parse("a 14 201\n"
 		       "b 5 250\n"
 		       "c 5 255\n"
-		       "d 7 300\n", &mem, &bad);
+		       "d 7 300\n", &g.mem, &bad);
 	assert_int_equal(bad, 0);
-	assert_int_equal(mem.n, 4);
-	c = cfg("links = ( " LINK("a") ", " LINK("b") ", " LINK("c") ", " LINK("d") " );\n");
-	assert_int_equal(ul_ident_assign(c, &mem, a), 0);
-	assert_int_equal(a[0].id, 1);           /* 14 is reserved: its position */
-	assert_int_equal(a[0].table, 201);
-	assert_int_equal(a[1].id, 5);
-	assert_int_equal(a[1].table, 202);      /* 250 is the balance table */
-	assert_int_equal(a[2].id, 3);           /* 5 is b's: its position, 3, is free */
-	assert_int_equal(a[2].table, 203);      /* 255 is the kernel's */
-	assert_int_equal(a[3].id, 7);
-	assert_int_equal(a[3].table, 300);
-	ul_config_free(c);
+	assert_int_equal(g.mem.n, 4);
+	load(&g, "links = ( " LINK("a") ", " LINK("b") ", " LINK("c") ", " LINK("d") " );\n");
+	assert_int_equal(ul_ident_assign(g.c, &g.mem, g.a), 0);
+	has(&g, "hand-edited", "a", 1, 201);    /* 14 is reserved: its position */
+	has(&g, "hand-edited", "b", 5, 202);    /* 250 is the balance table */
+	has(&g, "hand-edited", "c", 3, 203);    /* 5 is b's: its position, 3, is free; 255 is
+						 * the kernel's */
+	has(&g, "hand-edited", "d", 7, 300);
 	/* a 4-bit mask: remembered 20 does not fit, 13 does */
-	ul_ident_parse("a 20 201\nb 13 202\n", &mem, &bad);
-	c = cfg("daemon = { mark_mask = 0xf0; };\nlinks = ( " LINK("a") ", " LINK("b") " );\n");
-	assert_int_equal(ul_ident_assign(c, &mem, a), 0);
-	assert_int_equal(a[0].id, 1);
-	assert_int_equal(a[1].id, 13);
-	ul_config_free(c);
+	ul_ident_parse("a 20 201\nb 13 202\n", &g.mem, &bad);
+	load(&g, "daemon = { mark_mask = 0xf0; };\nlinks = ( " LINK("a") ", " LINK("b") " );\n");
+	assert_int_equal(ul_ident_assign(g.c, &g.mem, g.a), 0);
+	has(&g, "4-bit mask", "a", 1, 0);
+	has(&g, "4-bit mask", "b", 13, 0);
+	ul_config_free(g.c);
 }
 
 static void no_two_links_share(void **state)
@@ -198,8 +199,8 @@ static void no_two_links_share(void **state)
 		"", "a 1 201\nb 1 201\nc 1 201\n", "c 1 201\nb 2 202\na 3 203\n",
 		"x 1 201\ny 2 202\nz 3 203\n", "a 13 222\nb 16 223\nc 255 224\n",
 	};
-	struct ul_config *c = cfg("links = ( " LINK("a") ", " LINK("b") ", " LINK("c") ", "
-				  "{ name = \"d\"; interface = \"wd\"; id = 3; table = 203; } );\n");
+	struct ul_config *c = tk_config("links = ( " LINK("a") ", " LINK("b") ", " LINK("c")
+					", { name = \"d\"; interface = \"wd\"; id = 3; table = 203; } );\n");
 
 	(void)state;
 	for (size_t s = 0; s < sizeof(stores) / sizeof(stores[0]); s++) {
@@ -275,17 +276,6 @@ static void config_id_key(void **state)
 	free(e);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(first_assignment_is_position),
-		cmocka_unit_test(reorder_insert_remove),
-		cmocka_unit_test(explicit_ids_and_tables_win),
-		cmocka_unit_test(remembered_collisions),
-		cmocka_unit_test(no_two_links_share),
-		cmocka_unit_test(store_text),
-		cmocka_unit_test(config_id_key),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, first_assignment_is_position, reorder_insert_remove,
+	explicit_ids_and_tables_win, remembered_collisions, no_two_links_share, store_text,
+	config_id_key)

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The link state machine, as transcripts: one event per line, and after "=>" the
  * transition it must cause ("from -> to (reason)"), or nothing when there is no "=>".
- * Events: "round A/S RTTms" (A of S probes answered), "carrier down [why]",
- * "carrier up", "disable", "enable", "wait MS" (advance the clock). */
+ * Events: "round A/S RTTms [xN]" (A of S probes answered; N such rounds, only the last
+ * may cause the transition), "carrier down [why]", "carrier up", "disable", "enable",
+ * "wait MS" (advance the clock). "with KEY N" sets a check parameter from then on (KEY
+ * quorum, max_rtt_ms or max_loss_pct), "with carrier_only" makes the link one without a
+ * check; they start as P's. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,9 +16,90 @@
 #include <cmocka.h>
 
 #include "linkstate.h"
+#include "tk.h"
 
-static void run(const struct ul_fsm_params *p, const char *script)
+static const struct ul_fsm_params P = { .down_after = 3, .up_after = 3, .quorum = 1 };
+
+/* "with KEY N": the parameter KEY of p set to N ("with carrier_only": no check); false for
+ * another line */
+static bool with(struct ul_fsm_params *p, const char *line)
 {
+	static const struct {
+		const char *key;
+		size_t off;
+	} keys[] = {
+		{ "quorum", offsetof(struct ul_fsm_params, quorum) },
+		{ "max_rtt_ms", offsetof(struct ul_fsm_params, max_rtt_ms) },
+		{ "max_loss_pct", offsetof(struct ul_fsm_params, max_loss_pct) },
+	};
+	char key[32];
+	uint32_t v;
+
+	if (!strcmp(line, "with carrier_only")) {
+		p->carrier_only = true;
+		return true;
+	}
+	if (sscanf(line, "with %31s %" SCNu32, key, &v) != 2)
+		return false;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(key, keys[i].key)) {
+			memcpy((char *)p + keys[i].off, &v, sizeof(v));
+			return true;
+		}
+	fail_msg("bad parameter '%s'", key);
+	return false;
+}
+
+/* One event of a transcript line (the part before "=>"); true when it caused a transition
+ * (in t). Rounds advance the clock by 200 ms after them. */
+static bool event(const char *name, int lineno, struct ul_fsm *f, const struct ul_fsm_params *p,
+		  const char *line, uint64_t *now, struct ul_transition *t)
+{
+	unsigned a, n, ms, times = 1;
+
+	if (sscanf(line, "round %u/%u %ums x%u", &a, &n, &ms, &times) >= 3) {
+		struct ul_round r = { .sent = n, .answered = a, .rtt_us = ms * 1000 };
+		bool changed = false;
+
+		for (unsigned i = 0; i < times; i++) {
+			if (changed)
+				fail_msg("%s: line %d '%s': unexpected transition '%s -> %s (%s)' in "
+					 "round %u of %u", name, lineno, line, ul_state_name(t->from),
+					 ul_state_name(t->to), t->reason, i, times);
+			changed = ul_fsm_round(f, p, &r, *now, t);
+			*now += 200;
+		}
+		return changed;
+	}
+	if (!strncmp(line, "carrier down", 12)) {
+		const char *why = line[12] == ' ' ? line + 13 : NULL;
+		char buf[64] = "";
+
+		if (why) {
+			snprintf(buf, sizeof(buf), "%s", why);
+			/* trim trailing blanks */
+			for (size_t k = strlen(buf); k && buf[k - 1] == ' '; k--)
+				buf[k - 1] = '\0';
+		}
+		return ul_fsm_carrier(f, p, false, why && buf[0] ? buf : NULL, *now, t);
+	}
+	if (!strncmp(line, "carrier up", 10))
+		return ul_fsm_carrier(f, p, true, NULL, *now, t);
+	if (!strncmp(line, "disable", 7))
+		return ul_fsm_admin(f, p, true, *now, t);
+	if (!strncmp(line, "enable", 6))
+		return ul_fsm_admin(f, p, false, *now, t);
+	if (sscanf(line, "wait %u", &ms) == 1) {
+		*now += ms;
+		return false;
+	}
+	fail_msg("%s: line %d: bad transcript line '%s'", name, lineno, line);
+	return false;
+}
+
+static void run(const char *name, const char *script)
+{
+	struct ul_fsm_params p = P;
 	struct ul_fsm f;
 	uint64_t now = 1000;
 	char *copy = strdup(script), *save = NULL, *line;
@@ -25,197 +110,156 @@ static void run(const struct ul_fsm_params *p, const char *script)
 	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct ul_transition t;
 		char got[160] = "", *want = strstr(line, "=>");
-		bool changed = false;
-		unsigned a, n, ms;
+		bool changed;
+		uint64_t at;
 
 		lineno++;
+		if (with(&p, line))
+			continue;
 		if (want) {
 			*want = '\0';
 			want += 2;
 			while (*want == ' ')
 				want++;
 		}
-		if (sscanf(line, "round %u/%u %ums", &a, &n, &ms) == 3) {
-			struct ul_round r = { .sent = n, .answered = a, .rtt_us = ms * 1000 };
-
-			changed = ul_fsm_round(&f, p, &r, now, &t);
-			now += 200;
-		} else if (!strncmp(line, "carrier down", 12)) {
-			const char *why = line[12] == ' ' ? line + 13 : NULL;
-			char buf[64] = "";
-
-			if (why) {
-				snprintf(buf, sizeof(buf), "%s", why);
-				/* trim trailing blanks */
-				for (size_t k = strlen(buf); k && buf[k - 1] == ' '; k--)
-					buf[k - 1] = '\0';
-			}
-			changed = ul_fsm_carrier(&f, p, false, why && buf[0] ? buf : NULL, now, &t);
-		} else if (!strncmp(line, "carrier up", 10)) {
-			changed = ul_fsm_carrier(&f, p, true, NULL, now, &t);
-		} else if (!strncmp(line, "disable", 7)) {
-			changed = ul_fsm_admin(&f, p, true, now, &t);
-		} else if (!strncmp(line, "enable", 6)) {
-			changed = ul_fsm_admin(&f, p, false, now, &t);
-		} else if (sscanf(line, "wait %u", &ms) == 1) {
-			now += ms;
-		} else {
-			fail_msg("line %d: bad transcript line '%s'", lineno, line);
-		}
+		changed = event(name, lineno, &f, &p, line, &now, &t);
 		if (changed)
 			snprintf(got, sizeof(got), "%s -> %s (%s)", ul_state_name(t.from),
 				 ul_state_name(t.to), t.reason);
 		if (want && strcmp(got, want))
-			fail_msg("line %d '%s': expected '%s', got '%s'", lineno, line, want,
+			fail_msg("%s: line %d '%s': expected '%s', got '%s'", name, lineno, line, want,
 				 got[0] ? got : "no transition");
 		if (!want && changed)
-			fail_msg("line %d '%s': unexpected transition '%s'", lineno, line, got);
-		if (changed) {
-			assert_int_equal(f.since_ms, now - (strncmp(line, "round", 5) ? 0 : 200));
-		}
+			fail_msg("%s: line %d '%s': unexpected transition '%s'", name, lineno, line,
+				 got);
+		/* the transition is dated when its event came (before the round's 200 ms) */
+		at = now - (strncmp(line, "round", 5) ? 0 : 200);
+		if (changed && f.since_ms != at)
+			fail_msg("%s: line %d '%s': since_ms %llu, expected %llu", name, lineno, line,
+				 (unsigned long long)f.since_ms, (unsigned long long)at);
 	}
 	free(copy);
 }
 
-static const struct ul_fsm_params P = { .down_after = 3, .up_after = 3, .quorum = 1 };
-
-static void startup_and_silent_failure(void **state)
-{
-	run(&P,
-	    "round 1/1 10ms => init -> up (first round answered)\n"
-	    "round 1/1 10ms\n"
-	    "round 0/1 0ms\n"
-	    "round 0/1 0ms\n"
-	    "round 0/1 0ms => up -> down (3 of 3 rounds failed)\n"
-	    "round 0/1 0ms\n"
-	    "round 1/1 10ms\n"
-	    "round 1/1 10ms\n"
-	    "round 0/1 0ms\n"
-	    "round 1/1 10ms\n"
-	    "round 1/1 10ms\n"
-	    "round 1/1 10ms => down -> up (3 of 3 rounds answered)\n");
-}
-
-static void init_fails(void **state)
-{
-	run(&P,
-	    "round 0/2 0ms\n"
-	    "round 0/2 0ms\n"
-	    "round 0/2 0ms => init -> down (3 of 3 rounds failed)\n");
-}
-
-static void lossy_link_does_not_flap(void **state)
-{
+static const struct transcript {
+	const char *name, *script;
+} transcripts[] = {
+	{ "startup_and_silent_failure",
+	  "round 1/1 10ms => init -> up (first round answered)\n"
+	  "round 1/1 10ms\n"
+	  "round 0/1 0ms\n"
+	  "round 0/1 0ms\n"
+	  "round 0/1 0ms => up -> down (3 of 3 rounds failed)\n"
+	  "round 0/1 0ms\n"
+	  "round 1/1 10ms\n"
+	  "round 1/1 10ms\n"
+	  "round 0/1 0ms\n"
+	  "round 1/1 10ms\n"
+	  "round 1/1 10ms\n"
+	  "round 1/1 10ms => down -> up (3 of 3 rounds answered)\n" },
+	{ "init_fails",
+	  "round 0/2 0ms\n"
+	  "round 0/2 0ms\n"
+	  "round 0/2 0ms => init -> down (3 of 3 rounds failed)\n" },
 	/* isolated failed rounds never add up to down_after in a row */
-	run(&P,
-	    "round 1/1 5ms => init -> up (first round answered)\n"
-	    "round 0/1 0ms\nround 1/1 5ms\nround 0/1 0ms\nround 0/1 0ms\nround 1/1 5ms\n"
-	    "round 0/1 0ms\nround 1/1 5ms\nround 0/1 0ms\nround 0/1 0ms\nround 1/1 5ms\n");
-}
-
-static void quorum(void **state)
-{
-	struct ul_fsm_params q = P;
-
-	q.quorum = 2;
-	run(&q,
-	    "round 1/3 5ms\n"
-	    "round 2/3 5ms => init -> up (first round answered)\n"
-	    "round 1/3 5ms\nround 1/3 5ms\nround 0/3 0ms => up -> down (3 of 3 rounds failed)\n");
-}
-
-static void carrier(void **state)
-{
-	run(&P,
-	    "round 1/1 5ms => init -> up (first round answered)\n"
-	    "carrier down => up -> down (carrier lost)\n"
-	    "round 1/1 5ms\n"     /* no carrier: a stray answer does not count */
-	    "carrier up\n"
-	    "round 1/1 5ms\nround 1/1 5ms\n"
-	    "round 1/1 5ms => down -> up (3 of 3 rounds answered)\n"
-	    "carrier down interface removed => up -> down (interface removed)\n"
-	    "carrier down\n");
-}
-
-static void carrier_only_link(void **state)
-{
-	struct ul_fsm_params c = P;
-
-	c.carrier_only = true;
-	run(&c,
-	    "carrier down => init -> down (carrier lost)\n"
-	    "carrier up => down -> up (carrier up)\n");
-	/* started with its carrier already there */
-	run(&c,
-	    "carrier up => init -> up (carrier up)\n"
-	    "carrier up\n");
-}
-
-static void admin(void **state)
-{
-	run(&P,
-	    "round 1/1 5ms => init -> up (first round answered)\n"
-	    "disable => up -> disabled (disabled by administrator)\n"
-	    "round 0/1 0ms\nround 0/1 0ms\nround 0/1 0ms\n"
-	    "carrier down\n"
-	    "disable\n"
-	    "enable => disabled -> down (enabled, no carrier)\n"
-	    "carrier up\n"
-	    "disable => down -> disabled (disabled by administrator)\n"
-	    "enable => disabled -> init (enabled by administrator)\n"
-	    "round 1/1 5ms => init -> up (first round answered)\n");
-}
-
-static void rtt_degraded_with_margin(void **state)
-{
-	struct ul_fsm_params q = P;
-
-	q.max_rtt_ms = 100;
+	{ "lossy_link_does_not_flap",
+	  "round 1/1 5ms => init -> up (first round answered)\n"
+	  "round 0/1 0ms\nround 1/1 5ms\nround 0/1 0ms\nround 0/1 0ms\nround 1/1 5ms\n"
+	  "round 0/1 0ms\nround 1/1 5ms\nround 0/1 0ms\nround 0/1 0ms\nround 1/1 5ms\n" },
+	{ "quorum",
+	  "with quorum 2\n"
+	  "round 1/3 5ms\n"
+	  "round 2/3 5ms => init -> up (first round answered)\n"
+	  "round 1/3 5ms\nround 1/3 5ms\nround 0/3 0ms => up -> down (3 of 3 rounds failed)\n" },
+	{ "carrier",
+	  "round 1/1 5ms => init -> up (first round answered)\n"
+	  "carrier down => up -> down (carrier lost)\n"
+	  "round 1/1 5ms\n"     /* no carrier: a stray answer does not count */
+	  "carrier up\n"
+	  "round 1/1 5ms\nround 1/1 5ms\n"
+	  "round 1/1 5ms => down -> up (3 of 3 rounds answered)\n"
+	  "carrier down interface removed => up -> down (interface removed)\n"
+	  "carrier down\n" },
+	{ "carrier_only_link",
+	  "with carrier_only\n"
+	  "carrier down => init -> down (carrier lost)\n"
+	  "carrier up => down -> up (carrier up)\n" },
+	{ "carrier_only_link started with its carrier already there",
+	  "with carrier_only\n"
+	  "carrier up => init -> up (carrier up)\n"
+	  "carrier up\n" },
+	{ "admin",
+	  "round 1/1 5ms => init -> up (first round answered)\n"
+	  "disable => up -> disabled (disabled by administrator)\n"
+	  "round 0/1 0ms\nround 0/1 0ms\nround 0/1 0ms\n"
+	  "carrier down\n"
+	  "disable\n"
+	  "enable => disabled -> down (enabled, no carrier)\n"
+	  "carrier up\n"
+	  "disable => down -> disabled (disabled by administrator)\n"
+	  "enable => disabled -> init (enabled by administrator)\n"
+	  "round 1/1 5ms => init -> up (first round answered)\n" },
 	/* window of 10: average must exceed 100 ms to degrade, fall to 80 ms and stay there
 	 * for 10 rounds in a row to recover */
-	run(&q,
-	    "round 1/1 50ms => init -> up (first round answered)\n"
-	    "round 1/1 150ms\n"                                   /* avg 100.0: not above */
-	    "round 1/1 200ms => up -> degraded (rtt 133.3 ms > 100 ms)\n"
-	    "round 1/1 90ms\nround 1/1 90ms\nround 1/1 90ms\nround 1/1 90ms\n"
-	    "round 1/1 90ms\nround 1/1 90ms\nround 1/1 90ms\n"   /* 10 rounds: avg 103 */
-	    "round 1/1 90ms\n"                                    /* 50 dropped: avg 107 */
-	    "round 1/1 50ms\nround 1/1 50ms\n"                    /* avg 82 */
-	    "round 1/1 50ms\n"                                    /* avg 78: 1 in the margin */
-	    "round 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\n"
-	    "round 1/1 50ms\nround 1/1 50ms\n"                    /* 7 in the margin */
-	    "round 1/1 250ms\n"                                   /* avg 70: 8 */
-	    "round 1/1 300ms\n"                                   /* avg 95: the run ends */
-	    "round 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\n"
-	    "round 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\n" /* avg 95 */
-	    "round 1/1 50ms\n"                                    /* 300 left: avg 75: 1 */
-	    "round 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\n"
-	    "round 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\n" /* 9 */
-	    "round 1/1 50ms => degraded -> up (quality within the margin for 10 rounds)\n"
-	    "round 1/1 90ms\n");
-}
+	{ "rtt_degraded_with_margin",
+	  "with max_rtt_ms 100\n"
+	  "round 1/1 50ms => init -> up (first round answered)\n"
+	  "round 1/1 150ms\n"                                   /* avg 100.0: not above */
+	  "round 1/1 200ms => up -> degraded (rtt 133.3 ms > 100 ms)\n"
+	  "round 1/1 90ms\nround 1/1 90ms\nround 1/1 90ms\nround 1/1 90ms\n"
+	  "round 1/1 90ms\nround 1/1 90ms\nround 1/1 90ms\n"   /* 10 rounds: avg 103 */
+	  "round 1/1 90ms\n"                                    /* 50 dropped: avg 107 */
+	  "round 1/1 50ms\nround 1/1 50ms\n"                    /* avg 82 */
+	  "round 1/1 50ms\n"                                    /* avg 78: 1 in the margin */
+	  "round 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\n"
+	  "round 1/1 50ms\nround 1/1 50ms\n"                    /* 7 in the margin */
+	  "round 1/1 250ms\n"                                   /* avg 70: 8 */
+	  "round 1/1 300ms\n"                                   /* avg 95: the run ends */
+	  "round 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\n"
+	  "round 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\n" /* avg 95 */
+	  "round 1/1 50ms\n"                                    /* 300 left: avg 75: 1 */
+	  "round 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\n"
+	  "round 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\nround 1/1 50ms\n" /* 9 */
+	  "round 1/1 50ms => degraded -> up (quality within the margin for 10 rounds)\n"
+	  "round 1/1 90ms\n" },
+	/* a failed round breaks the run of rounds within the margin */
+	{ "failed_round_breaks_the_margin_run",
+	  "with max_rtt_ms 100\n"
+	  "round 1/1 500ms => init -> degraded (rtt 500.0 ms > 100 ms)\n"
+	  "round 1/1 10ms x5\n"                 /* avg 416, 357 ... 90 */
+	  "round 1/1 10ms x9\n"                 /* avg 80 ... 10: 9 in the margin */
+	  "round 0/1 0ms\n"
+	  "round 1/1 10ms x9\n"
+	  "round 1/1 10ms => degraded -> up (quality within the margin for 10 rounds)\n" },
+	{ "loss_degraded",
+	  "with max_loss_pct 20\n"
+	  "round 4/4 5ms => init -> up (first round answered)\n"
+	  "round 2/4 5ms => up -> degraded (loss 25% > 20%)\n"
+	  "round 4/4 5ms\n"       /* 2 of 12 lost: 16.7%, not yet <= 10 */
+	  "round 4/4 5ms\n"       /* 2 of 16: 12.5% */
+	  "round 4/4 5ms\n"       /* 2 of 20: 10%: 1 round in the margin */
+	  "round 4/4 5ms\nround 4/4 5ms\nround 4/4 5ms\nround 4/4 5ms\n"
+	  "round 4/4 5ms\nround 4/4 5ms\nround 4/4 5ms\n" /* 2 of 40: 8 in the margin */
+	  "round 4/4 5ms\n"       /* the 2 lost leave the window: 0%, 9 */
+	  "round 4/4 5ms => degraded -> up (quality within the margin for 10 rounds)\n"
+	  "round 3/4 5ms\n"       /* 1 of 40 */
+	  "round 2/4 5ms\n"       /* 3 of 40: 7.5% */
+	  "round 1/4 5ms\n"       /* 6 of 40: 15%, within the limit: stays up */
+	  "round 1/4 5ms => up -> degraded (loss 22% > 20%; flapping: recovery needs 20 rounds)\n" },
+	{ "recovery_after_outage_starts_clean",
+	  "with max_loss_pct 20\n"
+	  "round 1/1 5ms => init -> up (first round answered)\n"
+	  "round 0/1 0ms\nround 0/1 0ms\n"
+	  "round 0/1 0ms => up -> down (3 of 3 rounds failed)\n"
+	  "round 0/1 0ms\nround 1/1 5ms\nround 1/1 5ms\n"
+	  "round 1/1 5ms => down -> up (3 of 3 rounds answered)\n" },
+};
 
-/* A failed round breaks the run of rounds within the margin. */
-static void failed_round_breaks_the_margin_run(void **state)
+/* Every transcript, each from a fresh state machine with P's parameters. */
+static void all_transcripts(void **state)
 {
-	struct ul_fsm_params q = P;
-	char script[2048];
-	size_t n = 0;
-
-	q.max_rtt_ms = 100;
-	n += snprintf(script + n, sizeof(script) - n,
-		      "round 1/1 500ms => init -> degraded (rtt 500.0 ms > 100 ms)\n");
-	for (int i = 0; i < 5; i++)		/* avg 416, 357 ... 90 */
-		n += snprintf(script + n, sizeof(script) - n, "round 1/1 10ms\n");
-	for (int i = 0; i < 9; i++)		/* avg 80 ... 10: 9 in the margin */
-		n += snprintf(script + n, sizeof(script) - n, "round 1/1 10ms\n");
-	n += snprintf(script + n, sizeof(script) - n, "round 0/1 0ms\n");
-	for (int i = 0; i < 9; i++)
-		n += snprintf(script + n, sizeof(script) - n, "round 1/1 10ms\n");
-	n += snprintf(script + n, sizeof(script) - n,
-		      "round 1/1 10ms => degraded -> up (quality within the margin for 10 rounds)\n");
-	assert_true(n < sizeof(script));
-	run(&q, script);
+	for (size_t i = 0; i < sizeof(transcripts) / sizeof(transcripts[0]); i++)
+		run(transcripts[i].name, transcripts[i].script);
 }
 
 /* Feed one round; count the up <-> degraded transitions and the rounds since the last. */
@@ -319,41 +363,6 @@ static void jitter_across_the_limit(void **state)
 	print_message("jitter 20..180 ms around 100 ms: at most %u transitions in 300 rounds\n",
 		      worst);
 	assert_true(worst >= 1);
-}
-
-static void loss_degraded(void **state)
-{
-	struct ul_fsm_params q = P;
-
-	q.max_loss_pct = 20;
-	q.quorum = 1;
-	run(&q,
-	    "round 4/4 5ms => init -> up (first round answered)\n"
-	    "round 2/4 5ms => up -> degraded (loss 25% > 20%)\n"
-	    "round 4/4 5ms\n"       /* 2 of 12 lost: 16.7%, not yet <= 10 */
-	    "round 4/4 5ms\n"       /* 2 of 16: 12.5% */
-	    "round 4/4 5ms\n"       /* 2 of 20: 10%: 1 round in the margin */
-	    "round 4/4 5ms\nround 4/4 5ms\nround 4/4 5ms\nround 4/4 5ms\n"
-	    "round 4/4 5ms\nround 4/4 5ms\nround 4/4 5ms\n" /* 2 of 40: 8 in the margin */
-	    "round 4/4 5ms\n"       /* the 2 lost leave the window: 0%, 9 */
-	    "round 4/4 5ms => degraded -> up (quality within the margin for 10 rounds)\n"
-	    "round 3/4 5ms\n"       /* 1 of 40 */
-	    "round 2/4 5ms\n"       /* 3 of 40: 7.5% */
-	    "round 1/4 5ms\n"       /* 6 of 40: 15%, within the limit: stays up */
-	    "round 1/4 5ms => up -> degraded (loss 22% > 20%; flapping: recovery needs 20 rounds)\n");
-}
-
-static void recovery_after_outage_starts_clean(void **state)
-{
-	struct ul_fsm_params q = P;
-
-	q.max_loss_pct = 20;
-	run(&q,
-	    "round 1/1 5ms => init -> up (first round answered)\n"
-	    "round 0/1 0ms\nround 0/1 0ms\n"
-	    "round 0/1 0ms => up -> down (3 of 3 rounds failed)\n"
-	    "round 0/1 0ms\nround 1/1 5ms\nround 1/1 5ms\n"
-	    "round 1/1 5ms => down -> up (3 of 3 rounds answered)\n");
 }
 
 static void window_during_and_after_outage(void **state)
@@ -482,27 +491,6 @@ static void retries_total_outage(void **state)
 	assert_true(ul_fsm_loss_pct(&f) > 85.0);        /* 18 of 20 probes lost */
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(startup_and_silent_failure),
-		cmocka_unit_test(init_fails),
-		cmocka_unit_test(lossy_link_does_not_flap),
-		cmocka_unit_test(quorum),
-		cmocka_unit_test(carrier),
-		cmocka_unit_test(carrier_only_link),
-		cmocka_unit_test(admin),
-		cmocka_unit_test(rtt_degraded_with_margin),
-		cmocka_unit_test(failed_round_breaks_the_margin_run),
-		cmocka_unit_test(flap_damping_worst_case),
-		cmocka_unit_test(jitter_across_the_limit),
-		cmocka_unit_test(loss_degraded),
-		cmocka_unit_test(recovery_after_outage_starts_clean),
-		cmocka_unit_test(window_during_and_after_outage),
-		cmocka_unit_test(quality_helpers),
-		cmocka_unit_test(retries_hold_a_lossy_link),
-		cmocka_unit_test(retries_total_outage),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, all_transcripts, flap_damping_worst_case, jitter_across_the_limit,
+	window_during_and_after_outage, quality_helpers, retries_hold_a_lossy_link,
+	retries_total_outage)

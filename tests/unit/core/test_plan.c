@@ -14,31 +14,35 @@
 #include "plan.h"
 #include "tk.h"
 
-static const char *LINKS3 =
-	"lan = { interfaces = [ \"lan0\" ]; networks = [ \"10.0.0.0/24\" ]; };\n"
-	"links = (\n"
-	" { name = \"isp1\"; interface = \"wan1\"; gateway = \"192.168.1.1\"; weight = 30; },\n"
-	" { name = \"isp2\"; interface = \"wan2\"; gateway = \"192.168.2.1\"; weight = 70; },\n"
-	" { name = \"isp3\"; interface = \"wan3\"; gateway = \"192.168.3.1\"; tier = 2; }\n"
-	");\n";
+#define LINKS3 \
+	"lan = { interfaces = [ \"lan0\" ]; networks = [ \"10.0.0.0/24\" ]; };\n" \
+	"links = (\n" \
+	" { name = \"isp1\"; interface = \"wan1\"; gateway = \"192.168.1.1\"; weight = 30; },\n" \
+	" { name = \"isp2\"; interface = \"wan2\"; gateway = \"192.168.2.1\"; weight = 70; },\n" \
+	" { name = \"isp3\"; interface = \"wan3\"; gateway = \"192.168.3.1\"; tier = 2; }\n" \
+	");\n"
 
-/* Link i: ifindex 10+i, address 192.168.(i+1).2, state as given. */
-static void rts(const struct ul_config *c, struct ul_link_rt *rt, const enum ul_state *st)
-{
-	for (size_t i = 0; i < c->n_links; i++) {
-		uint8_t a[4] = { 192, 168, (uint8_t)(i + 1), 2 };
+/* after LINKS3: pinned rules, a drop fallback, a source rule, an exclusion */
+#define POLICY \
+	"rules = (\n" \
+	" { name = \"mail\"; proto = \"tcp\"; dst_port = ( 25, \"993-995\" );" \
+	"   via = [ \"isp2\", \"isp1\" ]; },\n" \
+	" { name = \"bank\"; dst = [ \"198.51.100.0/24\" ]; via = [ \"isp2\" ];" \
+	"   fallback = \"drop\"; },\n" \
+	" { name = \"office\"; src = [ \"10.0.1.0/24\" ]; via = [ \"isp2\" ]; },\n" \
+	" { name = \"local\"; dst = [ \"172.16.0.0/12\" ]; }\n" \
+	");\n"
 
-		memset(&rt[i], 0, sizeof(rt[i]));
-		rt[i].state = st[i];
-		rt[i].present = rt[i].carrier = rt[i].has_addr = true;
-		rt[i].ifindex = 10 + (int)i;
-		ul_addr_from_raw(&rt[i].addr, AF_INET, a);
-		if (c->links[i].gw_mode == UL_GW_STATIC) {
-			rt[i].has_gw = true;
-			rt[i].gw = c->links[i].gateway;
-		}
-	}
-}
+/* before LINKS3: another mark mask, rule priority and balance table */
+#define MARK_MASK \
+	"daemon = { mark_mask = 0xf0000; rule_priority = 2000; balance_table = 99; };\n"
+
+/* a point-to-point link and one whose gateway is learned */
+#define NOT_ROUTABLE \
+	"links = (\n" \
+	" { name = \"dsl\"; interface = \"ppp0\"; },\n" \
+	" { name = \"cable\"; interface = \"wan2\"; gateway = \"auto\"; }\n" \
+	");\n"
 
 /* A gateway pair: the same config on both nodes, each link translating to its shared
  * address (present on the master only). */
@@ -117,7 +121,7 @@ static void pair_plan(void **state)
 	const char *t;
 	char *pt;
 
-	rts(c, rt, st);
+	tk_link_rts(c, rt, st, NULL);
 	memcpy(backup, rt, sizeof(rt));
 	/* the master holds the shared addresses of isp1 and isp2 */
 	addr(&a[0], "192.168.1.2/24");
@@ -163,323 +167,146 @@ static void pair_plan(void **state)
 	ul_plan_free(&q);
 	ul_plan_free(&p);
 	ul_config_free(c);
-
-	/* LAN known by its interfaces only */
-	c = tk_config("lan = { interfaces = [ \"lan0\", \"lan1\" ]; };\n"
-		 "links = ( { name = \"isp1\"; interface = \"wan1\"; gateway = \"192.168.1.1\";"
-		 " snat = \"192.168.1.10\"; } );\n");
-	rts(c, rt, st);
-	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	assert_non_null(strstr(tk_ruleset_text(&p.nft), "oifname \"wan1\" iifname @lan_ifs meta nfproto ipv4 "
-					     "snat ip to 192.168.1.10"));
-	ul_plan_free(&p);
-	ul_config_free(c);
+	/* a LAN known by its interfaces only: case "pair_plan: LAN by its interfaces" */
 }
 
-static void all_up_weighted(void **state)
-{
-	struct ul_config *c = tk_config(LINKS3);
-	enum ul_state st[] = { UL_ST_UP, UL_ST_UP, UL_ST_UP };
-	struct ul_link_rt rt[3];
-	struct ul_plan p;
-
-	rts(c, rt, st);
-	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	assert_string_equal(tk_routes_text(&p, 0),
-			    "default via 192.168.1.1 dev wan1 table 201\n"
-			    "default via 192.168.2.1 dev wan2 table 202\n"
-			    "default via 192.168.3.1 dev wan3 table 203\n"
-			    "default nexthop via 192.168.1.1 dev wan1 weight 30"
-			    " nexthop via 192.168.2.1 dev wan2 weight 70 table 250\n");
-	assert_string_equal(tk_rules_text(&p, 0),
-			    "1000: from all lookup main suppress_prefixlength 0\n"
-			    "1001: from 192.168.1.2 lookup 201\n"
-			    "1002: from 192.168.2.2 lookup 202\n"
-			    "1003: from 192.168.3.2 lookup 203\n"
-			    "1010: from all fwmark 0x100/0xff00 lookup 201\n"
-			    "1011: from all fwmark 0x200/0xff00 lookup 202\n"
-			    "1012: from all fwmark 0x300/0xff00 lookup 203\n"
-			    "1099: from all lookup 250\n");
-	assert_int_equal(p.active, 0x3);
-	assert_int_equal(p.usable, 0x7);
-	assert_false(p.last_resort);
-	ul_plan_free(&p);
-	ul_config_free(c);
-}
-
-static void failover_and_tiers(void **state)
-{
-	struct ul_config *c = tk_config(LINKS3);
-	enum ul_state one_down[] = { UL_ST_DOWN, UL_ST_UP, UL_ST_UP };
-	enum ul_state tier1_down[] = { UL_ST_DOWN, UL_ST_DISABLED, UL_ST_UP };
-	struct ul_link_rt rt[3];
-	struct ul_plan p;
-
-	rts(c, rt, one_down);
-	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	assert_int_equal(p.active, 0x2);
+/* LINKS3 all up, one down, the first tier down or degraded; links without a gateway or
+ * carrier; the ruleset and the policy it carries */
+static const struct tk_plan_case cases[] = {
+	{ "all_up_weighted", LINKS3, { UL_ST_UP, UL_ST_UP, UL_ST_UP }, .want = {
+		{ TK_ROUTES, TK_EQ, { "default via 192.168.1.1 dev wan1 table 201\n"
+				      "default via 192.168.2.1 dev wan2 table 202\n"
+				      "default via 192.168.3.1 dev wan3 table 203\n"
+				      "default nexthop via 192.168.1.1 dev wan1 weight 30"
+				      " nexthop via 192.168.2.1 dev wan2 weight 70 table 250\n" } },
+		{ TK_RULES, TK_EQ, { "1000: from all lookup main suppress_prefixlength 0\n"
+				     "1001: from 192.168.1.2 lookup 201\n"
+				     "1002: from 192.168.2.2 lookup 202\n"
+				     "1003: from 192.168.3.2 lookup 203\n"
+				     "1010: from all fwmark 0x100/0xff00 lookup 201\n"
+				     "1011: from all fwmark 0x200/0xff00 lookup 202\n"
+				     "1012: from all fwmark 0x300/0xff00 lookup 203\n"
+				     "1099: from all lookup 250\n" } },
+		{ TK_STATE, TK_LINES, { "active=0x3", "usable=0x7", "last_resort=0" } } } },
 	/* a single path carries weight 1; the dead link keeps its table (probes, router
 	 * traffic from its address) but loses its fwmark rule */
-	assert_non_null(strstr(tk_routes_text(&p, 0), "default via 192.168.2.1 dev wan2 table 250\n"));
-	assert_null(strstr(tk_rules_text(&p, 0), "fwmark 0x100/0xff00"));
-	assert_non_null(strstr(tk_rules_text(&p, 0), "1001: from 192.168.1.2 lookup 201"));
-	ul_plan_free(&p);
-
-	rts(c, rt, tier1_down);
-	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	assert_int_equal(p.active, 0x4);
+	{ "failover_and_tiers: one down", LINKS3, { UL_ST_DOWN, UL_ST_UP, UL_ST_UP }, .want = {
+		{ TK_STATE, TK_LINES, { "active=0x2" } },
+		{ TK_ROUTES, TK_HAS, { "default via 192.168.2.1 dev wan2 table 250\n" } },
+		{ TK_RULES, TK_LACKS, { "fwmark 0x100/0xff00" } },
+		{ TK_RULES, TK_HAS, { "1001: from 192.168.1.2 lookup 201" } } } },
 	/* disabled for maintenance: no new connections, the established ones drain */
-	assert_int_equal(p.carrying, 0x6);
-	assert_non_null(strstr(tk_rules_text(&p, 0), "fwmark 0x200/0xff00 lookup 202"));
-	assert_null(strstr(tk_rules_text(&p, 0), "fwmark 0x100/0xff00 lookup 201"));
-	assert_non_null(strstr(tk_routes_text(&p, 0), "default via 192.168.3.1 dev wan3 table 250\n"));
-	ul_plan_free(&p);
-	ul_config_free(c);
-}
-
-static void degraded_only_when_nothing_is_up(void **state)
-{
-	struct ul_config *c = tk_config(LINKS3);
-	enum ul_state a[] = { UL_ST_DEGRADED, UL_ST_UP, UL_ST_UP };
-	enum ul_state b[] = { UL_ST_DEGRADED, UL_ST_DEGRADED, UL_ST_DOWN };
-	enum ul_state d[] = { UL_ST_DEGRADED, UL_ST_DOWN, UL_ST_UP };
-	struct ul_link_rt rt[3];
-	struct ul_plan p;
-
-	rts(c, rt, a);
-	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	assert_int_equal(p.active, 0x2);
-	ul_plan_free(&p);
-	rts(c, rt, b);
-	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	assert_int_equal(p.active, 0x3);
-	ul_plan_free(&p);
+	{ "failover_and_tiers: tier 1 down", LINKS3, { UL_ST_DOWN, UL_ST_DISABLED, UL_ST_UP },
+	  .want = {
+		{ TK_STATE, TK_LINES, { "active=0x4", "carrying=0x6" } },
+		{ TK_RULES, TK_HAS, { "fwmark 0x200/0xff00 lookup 202" } },
+		{ TK_RULES, TK_LACKS, { "fwmark 0x100/0xff00 lookup 201" } },
+		{ TK_ROUTES, TK_HAS, { "default via 192.168.3.1 dev wan3 table 250\n" } } } },
+	{ "degraded_only_when_nothing_is_up: a", LINKS3, { UL_ST_DEGRADED, UL_ST_UP, UL_ST_UP },
+	  .want = { { TK_STATE, TK_LINES, { "active=0x2" } } } },
+	{ "degraded_only_when_nothing_is_up: b", LINKS3,
+	  { UL_ST_DEGRADED, UL_ST_DEGRADED, UL_ST_DOWN },
+	  .want = { { TK_STATE, TK_LINES, { "active=0x3" } } } },
 	/* an up backup beats a degraded primary */
-	rts(c, rt, d);
-	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	assert_int_equal(p.active, 0x4);
-	ul_plan_free(&p);
-	ul_config_free(c);
-}
-
-static void last_resort_at_start(void **state)
-{
-	struct ul_config *c = tk_config(LINKS3);
-	enum ul_state st[] = { UL_ST_INIT, UL_ST_INIT, UL_ST_INIT };
-	struct ul_link_rt rt[3];
-	struct ul_plan p;
-
-	rts(c, rt, st);
-	rt[1].carrier = false;
-	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	assert_true(p.last_resort);
-	assert_int_equal(p.active, 0x1);        /* tier 1 links with carrier */
-	assert_int_equal(p.usable, 0);
-	/* marks of active links route by their table, so connections made now stay put */
-	assert_non_null(strstr(tk_rules_text(&p, 0), "fwmark 0x100/0xff00 lookup 201"));
-	ul_plan_free(&p);
-	ul_config_free(c);
-}
-
-static void not_routable_links(void **state)
-{
-	struct ul_config *c = tk_config(
-		"links = (\n"
-		" { name = \"dsl\"; interface = \"ppp0\"; },\n"
-		" { name = \"cable\"; interface = \"wan2\"; gateway = \"auto\"; }\n"
-		");\n");
-	enum ul_state st[] = { UL_ST_UP, UL_ST_UP };
-	struct ul_link_rt rt[2];
-	struct ul_plan p;
-
-	rts(c, rt, st);
-	assert_int_equal(ul_plan_build(c, rt, &p), 0);
+	{ "degraded_only_when_nothing_is_up: d", LINKS3, { UL_ST_DEGRADED, UL_ST_DOWN, UL_ST_UP },
+	  .want = { { TK_STATE, TK_LINES, { "active=0x4" } } } },
+	/* active: tier 1 links with carrier; marks of active links route by their table, so
+	 * connections made now stay put */
+	{ "last_resort_at_start", LINKS3, { UL_ST_INIT, UL_ST_INIT, UL_ST_INIT },
+	  .no_carrier = 0x2, .want = {
+		{ TK_STATE, TK_LINES, { "last_resort=1", "active=0x1", "usable=0x0" } },
+		{ TK_RULES, TK_HAS, { "fwmark 0x100/0xff00 lookup 201" } } } },
 	/* no gateway learned yet: cable has no route; ppp0 is point-to-point */
-	assert_string_equal(tk_routes_text(&p, 0), "default dev ppp0 table 201\n"
-					     "default dev ppp0 table 250\n");
-	assert_int_equal(p.active, 0x1);
-	ul_plan_free(&p);
-
-	rt[1].has_gw = true;
-	assert_int_equal(ul_addr_parse("192.168.2.254", false, &rt[1].gw), 0);
-	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	assert_non_null(strstr(tk_routes_text(&p, 0), "default via 192.168.2.254 dev wan2 table 202\n"));
-	assert_non_null(strstr(tk_routes_text(&p, 0), "nexthop dev ppp0 weight 1 nexthop via "
-						"192.168.2.254 dev wan2 weight 1 table 250"));
-	ul_plan_free(&p);
-	ul_config_free(c);
-}
-
-static void ruleset_core(void **state)
-{
-	struct ul_config *c = tk_config(LINKS3);
-	enum ul_state st[] = { UL_ST_UP, UL_ST_UP, UL_ST_UP };
-	struct ul_link_rt rt[3];
-	struct ul_plan p;
-	const char *t;
-
-	rts(c, rt, st);
-	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	t = tk_ruleset_text(&p.nft);
-	assert_non_null(strstr(t, "chain pre {"));
-	assert_non_null(strstr(t, "type filter hook prerouting priority -150;"));
-	assert_non_null(strstr(t, "type route hook output priority -150;"));
-	assert_non_null(strstr(t, "type nat hook postrouting priority 100;"));
-	/* inbound connections take the link they arrived on */
-	assert_non_null(strstr(t, "iifname \"wan2\" ct state new ct mark set ct mark & 0xffff00ff"
-				  " | 0x00000200"));
-	/* restore */
-	assert_non_null(strstr(t, "ct mark & 0x0000ff00 == 0x00000300 meta mark set meta mark"
-				  " & 0xffff00ff | 0x00000300 return"));
-	/* record the link of new connections by their output interface */
-	assert_non_null(strstr(t, "ct state new ct mark & 0x0000ff00 == 0x00000000 oifname "
-				  "\"wan1\" ct mark set ct mark & 0xffff00ff | 0x00000100"));
-	assert_non_null(strstr(t, "oifname \"wan3\" masquerade"));
-	/* no rules, no sticky: no policy jump, no sets of them */
-	assert_null(strstr(t, "jump pick"));
-	assert_null(strstr(t, "sticky_"));
-	ul_plan_free(&p);
-	ul_config_free(c);
-}
-
-static void policy_rules(void **state)
-{
-	char *text;
-	struct ul_config *c;
-	enum ul_state st[] = { UL_ST_UP, UL_ST_DOWN, UL_ST_UP };
-	struct ul_link_rt rt[3];
-	struct ul_plan p;
-	const char *t, *a, *b;
-
-	assert_true(asprintf(&text, "%s%s", LINKS3,
-		"rules = (\n"
-		" { name = \"mail\"; proto = \"tcp\"; dst_port = ( 25, \"993-995\" );"
-		"   via = [ \"isp2\", \"isp1\" ]; },\n"
-		" { name = \"bank\"; dst = [ \"198.51.100.0/24\" ]; via = [ \"isp2\" ];"
-		"   fallback = \"drop\"; },\n"
-		" { name = \"office\"; src = [ \"10.0.1.0/24\" ]; via = [ \"isp2\" ]; },\n"
-		" { name = \"local\"; dst = [ \"172.16.0.0/12\" ]; }\n"
-		");\n") > 0);
-	c = tk_config(text);
-	free(text);
-	rts(c, rt, st);
-	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	t = tk_ruleset_text(&p.nft);
-	/* first match wins: the order of the config */
-	a = strstr(t, "comment \"rule mail\"");
-	b = strstr(t, "comment \"rule bank\"");
-	assert_non_null(a);
-	assert_non_null(b);
-	assert_true(a < b);
-	assert_true(b < strstr(t, "comment \"rule office\""));
-	/* isp2 is down: mail falls to isp1, bank drops, office balances */
-	assert_non_null(strstr(t, "meta l4proto tcp th dport @r_mail_dport meta mark set meta mark"
-				  " & 0xffff00ff | 0x00000100 return"));
-	assert_non_null(strstr(t, "ip daddr @r_bank_dst4 meta mark set meta mark & 0xffff00ff | "
-				  "0x00000e00 return"));
-	assert_non_null(strstr(t, "ip saddr @r_office_src4 return comment \"rule office\""));
-	assert_non_null(strstr(t, "meta mark & 0x0000ff00 == 0x00000e00 oifname @link_ifs drop"));
-	/* exclusion: main table */
-	assert_non_null(strstr(t, "ip daddr @r_local_dst4 ct mark set ct mark & 0xffff00ff | "
-				  "0x00000f00 meta mark set meta mark & 0xffff00ff | 0x00000f00"));
-	assert_non_null(strstr(tk_rules_text(&p, 0), "1020: from all fwmark 0xf00/0xff00 lookup main\n"));
-	assert_non_null(strstr(t, "set r_mail_dport {"));
-	assert_non_null(strstr(t, "jump pick"));
-	ul_plan_free(&p);
-
+	{ "not_routable_links", NOT_ROUTABLE, { UL_ST_UP, UL_ST_UP }, .want = {
+		{ TK_ROUTES, TK_EQ, { "default dev ppp0 table 201\ndefault dev ppp0 table 250\n" } },
+		{ TK_STATE, TK_LINES, { "active=0x1" } } } },
+	{ "not_routable_links: gateway learned", NOT_ROUTABLE, { UL_ST_UP, UL_ST_UP },
+	  .gw = { NULL, "192.168.2.254" }, .want = {
+		{ TK_ROUTES, TK_HAS, { "default via 192.168.2.254 dev wan2 table 202\n",
+				       "nexthop dev ppp0 weight 1 nexthop via "
+				       "192.168.2.254 dev wan2 weight 1 table 250" } } } },
+	/* the hooks; inbound connections take the link they arrived on; restore; record the
+	 * link of new connections by their output interface; no rules, no sticky: no policy
+	 * jump, no sets of them */
+	{ "ruleset_core", LINKS3, { UL_ST_UP, UL_ST_UP, UL_ST_UP }, .want = {
+		{ TK_NFT, TK_HAS, {
+			"chain pre {",
+			"type filter hook prerouting priority -150;",
+			"type route hook output priority -150;",
+			"type nat hook postrouting priority 100;",
+			"iifname \"wan2\" ct state new ct mark set ct mark & 0xffff00ff"
+			" | 0x00000200",
+			"ct mark & 0x0000ff00 == 0x00000300 meta mark set meta mark"
+			" & 0xffff00ff | 0x00000300 return",
+			"ct state new ct mark & 0x0000ff00 == 0x00000000 oifname "
+			"\"wan1\" ct mark set ct mark & 0xffff00ff | 0x00000100",
+			"oifname \"wan3\" masquerade" } },
+		{ TK_NFT, TK_LACKS, { "jump pick", "sticky_" } } } },
+	/* first match wins: the order of the config; isp2 is down: mail falls to isp1, bank
+	 * drops, office balances; the exclusion takes the main table */
+	{ "policy_rules: isp2 down", LINKS3 POLICY, { UL_ST_UP, UL_ST_DOWN, UL_ST_UP }, .want = {
+		{ TK_NFT, TK_ORDER, { "comment \"rule mail\"", "comment \"rule bank\"",
+				      "comment \"rule office\"" } },
+		{ TK_NFT, TK_HAS, {
+			"meta l4proto tcp th dport @r_mail_dport meta mark set meta mark"
+			" & 0xffff00ff | 0x00000100 return",
+			"ip daddr @r_bank_dst4 meta mark set meta mark & 0xffff00ff | "
+			"0x00000e00 return",
+			"ip saddr @r_office_src4 return comment \"rule office\"",
+			"meta mark & 0x0000ff00 == 0x00000e00 oifname @link_ifs drop",
+			"ip daddr @r_local_dst4 ct mark set ct mark & 0xffff00ff | "
+			"0x00000f00 meta mark set meta mark & 0xffff00ff | 0x00000f00",
+			"set r_mail_dport {",
+			"jump pick" } },
+		{ TK_RULES, TK_HAS, { "1020: from all fwmark 0xf00/0xff00 lookup main\n" } } } },
 	/* isp2 back: both pinned rules choose it */
-	st[1] = UL_ST_UP;
-	rts(c, rt, st);
-	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	t = tk_ruleset_text(&p.nft);
-	assert_non_null(strstr(t, "th dport @r_mail_dport meta mark set meta mark & 0xffff00ff | "
-				  "0x00000200 return"));
-	assert_non_null(strstr(t, "ip daddr @r_bank_dst4 meta mark set meta mark & 0xffff00ff | "
-				  "0x00000200 return"));
-	ul_plan_free(&p);
-	ul_config_free(c);
-}
+	{ "policy_rules: isp2 back", LINKS3 POLICY, { UL_ST_UP, UL_ST_UP, UL_ST_UP }, .want = {
+		{ TK_NFT, TK_HAS, { "th dport @r_mail_dport meta mark set meta mark & 0xffff00ff | "
+				    "0x00000200 return",
+				    "ip daddr @r_bank_dst4 meta mark set meta mark & 0xffff00ff | "
+				    "0x00000200 return" } } } },
+	/* isp2 down: its sources must pick a live link; isp3 a backup, idle */
+	{ "sticky_sets", LINKS3 "sticky = { by = \"source\"; timeout_s = 300; };\n",
+	  { UL_ST_UP, UL_ST_DOWN, UL_ST_UP }, .want = {
+		{ TK_STATE, TK_LINES, { "set sticky_isp1 dynamic=1",
+					"set sticky_isp1 timeout_ms=300000", "set sticky_isp1 flush=0",
+					"set sticky_isp2 flush=1", "set sticky_isp3 flush=1" } },
+		{ TK_NFT, TK_HAS, { "ip saddr @sticky_isp1 meta mark set meta mark & 0xffff00ff | "
+				    "0x00000100 update @sticky_isp1 { ip saddr } return" } },
+		{ TK_NFT, TK_LACKS, { "ip saddr @sticky_isp2" } } } },
+	{ "port_forwards", LINKS3 "port_forwards = ( { name = \"web\"; proto = \"tcp\"; port = 8080;"
+	  " to = \"10.0.0.5:80\"; links = [ \"isp1\", \"isp3\" ]; } );\n",
+	  { UL_ST_UP, UL_ST_UP, UL_ST_UP }, .want = {
+		{ TK_NFT, TK_HAS, { "type nat hook prerouting priority -100;",
+				    "iifname \"wan1\" meta l4proto tcp th dport 8080 dnat ip to "
+				    "10.0.0.5:80",
+				    "iifname \"wan3\" meta l4proto tcp th dport 8080 dnat ip to "
+				    "10.0.0.5:80" } },
+		{ TK_NFT, TK_LACKS, { "iifname \"wan2\" meta l4proto tcp th dport 8080" } } } },
+	{ "mark_mask_from_config", MARK_MASK LINKS3, { UL_ST_UP, UL_ST_UP, UL_ST_UP }, .want = {
+		{ TK_RULES, TK_HAS, { "2011: from all fwmark 0x20000/0xf0000 lookup 202",
+				      "2099: from all lookup 99\n" } },
+		{ TK_NFT, TK_HAS, { "ct mark set ct mark & 0xfff0ffff | 0x00030000" } } } },
+	/* pair_plan: a LAN known by its interfaces only */
+	{ "pair_plan: LAN by its interfaces", "lan = { interfaces = [ \"lan0\", \"lan1\" ]; };\n"
+	  "links = ( { name = \"isp1\"; interface = \"wan1\"; gateway = \"192.168.1.1\";"
+	  " snat = \"192.168.1.10\"; } );\n", { UL_ST_UP }, .want = {
+		{ TK_NFT, TK_HAS, { "oifname \"wan1\" iifname @lan_ifs meta nfproto ipv4 "
+				    "snat ip to 192.168.1.10" } } } },
+};
 
-static void sticky_sets(void **state)
+static void plans(void **state)
 {
-	char *text;
-	struct ul_config *c;
-	enum ul_state st[] = { UL_ST_UP, UL_ST_DOWN, UL_ST_UP };
-	struct ul_link_rt rt[3];
-	struct ul_plan p;
-	const struct ul_set *s;
-	const char *t;
-
-	assert_true(asprintf(&text, "%s%s", LINKS3,
-			     "sticky = { by = \"source\"; timeout_s = 300; };\n") > 0);
-	c = tk_config(text);
-	free(text);
-	rts(c, rt, st);
-	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	s = ul_ruleset_find_set(&p.nft, "sticky_isp1");
-	assert_non_null(s);
-	assert_true(s->dynamic);
-	assert_int_equal(s->timeout_ms, 300000);
-	assert_false(s->flush);
-	s = ul_ruleset_find_set(&p.nft, "sticky_isp2");
-	assert_non_null(s);
-	assert_true(s->flush);          /* down: its sources must pick a live link */
-	assert_true(ul_ruleset_find_set(&p.nft, "sticky_isp3")->flush);  /* backup, idle */
-	t = tk_ruleset_text(&p.nft);
-	assert_non_null(strstr(t, "ip saddr @sticky_isp1 meta mark set meta mark & 0xffff00ff | "
-				  "0x00000100 update @sticky_isp1 { ip saddr } return"));
-	assert_null(strstr(t, "ip saddr @sticky_isp2"));
-	ul_plan_free(&p);
-	ul_config_free(c);
+	tk_plan_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
-static void port_forwards(void **state)
-{
-	char *text;
-	struct ul_config *c;
-	enum ul_state st[] = { UL_ST_UP, UL_ST_UP, UL_ST_UP };
-	struct ul_link_rt rt[3];
-	struct ul_plan p;
-	const char *t;
-
-	assert_true(asprintf(&text, "%s%s", LINKS3,
-		"port_forwards = ( { name = \"web\"; proto = \"tcp\"; port = 8080;"
-		" to = \"10.0.0.5:80\"; links = [ \"isp1\", \"isp3\" ]; } );\n") > 0);
-	c = tk_config(text);
-	free(text);
-	rts(c, rt, st);
-	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	t = tk_ruleset_text(&p.nft);
-	assert_non_null(strstr(t, "type nat hook prerouting priority -100;"));
-	assert_non_null(strstr(t, "iifname \"wan1\" meta l4proto tcp th dport 8080 dnat ip to "
-				  "10.0.0.5:80"));
-	assert_non_null(strstr(t, "iifname \"wan3\" meta l4proto tcp th dport 8080 dnat ip to "
-				  "10.0.0.5:80"));
-	assert_null(strstr(t, "iifname \"wan2\" meta l4proto tcp th dport 8080"));
-	ul_plan_free(&p);
-	ul_config_free(c);
-}
-
+/* the mask and the priorities of the plan above (case mark_mask_from_config) */
 static void mark_mask_from_config(void **state)
 {
-	char *text;
-	struct ul_config *c;
-	enum ul_state st[] = { UL_ST_UP, UL_ST_UP, UL_ST_UP };
-	struct ul_link_rt rt[3];
-	struct ul_plan p;
+	struct ul_config *c = tk_config(MARK_MASK LINKS3);
 
-	assert_true(asprintf(&text, "daemon = { mark_mask = 0xf0000; rule_priority = 2000;"
-				    " balance_table = 99; };\n%s", LINKS3) > 0);
-	c = tk_config(text);
-	free(text);
 	assert_int_equal(ul_link_mark(c, 0), 0x10000);
 	assert_int_equal(ul_exclude_mark(c), 0xf0000);
-	rts(c, rt, st);
-	assert_int_equal(ul_plan_build(c, rt, &p), 0);
-	assert_non_null(strstr(tk_rules_text(&p, 0), "2011: from all fwmark 0x20000/0xf0000 lookup 202"));
-	assert_non_null(strstr(tk_rules_text(&p, 0), "2099: from all lookup 99\n"));
-	assert_non_null(strstr(tk_ruleset_text(&p.nft), "ct mark set ct mark & 0xfff0ffff | 0x00030000"));
-	ul_plan_free(&p);
 	ul_config_free(c);
 }
 
@@ -491,8 +318,11 @@ static void ten_thousand_prefixes(void **state)
 	enum ul_state st[] = { UL_ST_UP, UL_ST_UP, UL_ST_UP };
 	struct ul_link_rt rt[3];
 	struct ul_plan p;
-	const struct ul_set *s;
 	struct timespec t0, t1;
+	/* one set, one rule: the policy chain has exactly one rule */
+	static const struct tk_want want[TK_MAX_WANTS] = {
+		{ TK_STATE, TK_LINES, { "set r_many_dst4 elems=10000", "chain pick rules=1" } },
+	};
 
 	assert_non_null(text);
 	off += (size_t)snprintf(text + off, cap - off, "%srules = ( { name = \"many\"; dst = [",
@@ -503,38 +333,16 @@ static void ten_thousand_prefixes(void **state)
 	snprintf(text + off, cap - off, " ]; via = [ \"isp1\" ]; } );\n");
 	c = tk_config(text);
 	free(text);
-	rts(c, rt, st);
+	tk_link_rts(c, rt, st, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	s = ul_ruleset_find_set(&p.nft, "r_many_dst4");
-	assert_non_null(s);
-	assert_int_equal(s->n_elems, 10000);
-	/* one set, one rule: the policy chain has exactly one rule */
-	assert_int_equal(ul_ruleset_find_chain(&p.nft, "pick")->n_rules, 1);
+	tk_plan_check("ten_thousand_prefixes", &p, want);
 	print_message("planning 10000 prefixes: %.2f ms\n",
 		      (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 	ul_plan_free(&p);
 	ul_config_free(c);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(all_up_weighted),
-		cmocka_unit_test(failover_and_tiers),
-		cmocka_unit_test(degraded_only_when_nothing_is_up),
-		cmocka_unit_test(last_resort_at_start),
-		cmocka_unit_test(not_routable_links),
-		cmocka_unit_test(ruleset_core),
-		cmocka_unit_test(policy_rules),
-		cmocka_unit_test(sticky_sets),
-		cmocka_unit_test(port_forwards),
-		cmocka_unit_test(mark_mask_from_config),
-		cmocka_unit_test(ten_thousand_prefixes),
-		cmocka_unit_test(pair_addresses),
-		cmocka_unit_test(pair_plan),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, plans, mark_mask_from_config, ten_thousand_prefixes, pair_addresses,
+	pair_plan)

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "repair.h"
+#include "tk.h"
 
 static enum ul_repair_verdict at(struct ul_repair_guard *g, uint64_t t, uint64_t *wait)
 {
@@ -87,13 +88,4 @@ static void counts_many_changes(void **state)
 	assert_int_equal(ul_repair_seen_count(&g, 30000), 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(calm_repairs_at_once),
-		cmocka_unit_test(a_fight_backs_off),
-		cmocka_unit_test(counts_many_changes),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, calm_repairs_at_once, a_fight_backs_off, counts_many_changes)

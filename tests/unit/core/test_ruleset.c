@@ -135,82 +135,81 @@ static void test_add_elem_checks(void **state)
 	ul_ruleset_free(&rs);
 }
 
+/* What ul_set_ranges makes of a set's elements (added in that order): "lo-hi" of each
+ * range, the key's bytes in hex. */
+static const struct ranges_case {
+	const char *what;
+	enum ul_set_key key;
+	bool interval;
+	const char *elems, *ranges;     /* space-separated; ports "lo[-hi]" */
+} ranges_cases[] = {
+	{ "adjacent, inside and duplicate prefixes and hosts coalesce", UL_KEY_IPV4, true,
+	  "10.0.1.0/24 "                /* adjacent to 10.0.0.0/24 */
+	  "10.0.0.0/24 "
+	  "10.0.0.128/25 "              /* inside */
+	  "10.0.0.0/24 "                /* duplicate */
+	  "10.0.3.5 "
+	  "10.0.3.6 "                   /* adjacent host */
+	  "10.0.5.0/24 "
+	  "10.0.4.255 "                 /* adjacent below */
+	  "192.168.0.0/16",
+	  "0a000000-0a0001ff 0a000305-0a000306 0a0004ff-0a0005ff c0a80000-c0a8ffff" },
+	{ "a range reaching the end swallows everything after it", UL_KEY_PORT, true,
+	  "60000-65535 65535 25 26-30 0", "0000-0000 0019-001e ea60-ffff" },
+	{ "plain sets only lose duplicates", UL_KEY_IPV4, false,
+	  "10.0.0.2 10.0.0.1 10.0.0.2", "0a000001-0a000001 0a000002-0a000002" },
+	{ "IPv6: 2001:db8::/33 + 2001:db8:8000::/33 = 2001:db8::/32", UL_KEY_IPV6, true,
+	  "2001:db8:8000::/33 2001:db8::/33",
+	  "20010db8000000000000000000000000-20010db8ffffffffffffffffffffffff" },
+	{ "empty", UL_KEY_IFNAME, false, "", "" },
+};
+
+/* The element of text, added to s (which must take it) */
+static void add_elem_text(struct ul_set *s, const char *text)
+{
+	unsigned lo, hi;
+
+	switch (s->key) {
+	case UL_KEY_PORT:
+		if (sscanf(text, "%u-%u", &lo, &hi) == 1)
+			hi = lo;
+		tk_elem_port(s, (uint16_t)lo, (uint16_t)hi, 0);
+		break;
+	case UL_KEY_IFNAME:
+		tk_elem_ifname(s, text, 0);
+		break;
+	default:
+		tk_elem_prefix(s, text, 0);
+	}
+}
+
 static void test_ranges_coalesce(void **state)
 {
-	struct ul_ruleset rs;
-	struct ul_set *s;
-	struct ul_set_range *r;
-	size_t n;
+	for (size_t c = 0; c < sizeof(ranges_cases) / sizeof(ranges_cases[0]); c++) {
+		const struct ranges_case *k = &ranges_cases[c];
+		size_t n, len = ul_set_key_len(k->key), at = 0;
+		char elems[512], *tok, *save = NULL, got[512] = "";
+		struct ul_ruleset rs = { .n_sets = 0 };
+		struct ul_set *s = ul_ruleset_add_set(&rs, "s", k->key, k->interval);
+		struct ul_set_range *r;
 
-	memset(&rs, 0, sizeof(rs));
-	s = ul_ruleset_add_set(&rs, "s", UL_KEY_IPV4, true);
-	tk_elem_prefix(s, "10.0.1.0/24", 0);      /* adjacent to 10.0.0.0/24 */
-	tk_elem_prefix(s, "10.0.0.0/24", 0);
-	tk_elem_prefix(s, "10.0.0.128/25", 0);    /* inside */
-	tk_elem_prefix(s, "10.0.0.0/24", 0);      /* duplicate */
-	tk_elem_prefix(s, "10.0.3.5", 0);
-	tk_elem_prefix(s, "10.0.3.6", 0);         /* adjacent host */
-	tk_elem_prefix(s, "10.0.5.0/24", 0);
-	tk_elem_prefix(s, "10.0.4.255", 0);       /* adjacent below */
-	tk_elem_prefix(s, "192.168.0.0/16", 0);
-	assert_int_equal(ul_set_ranges(s, &r, &n), 0);
-	assert_int_equal(n, 4);
-	assert_int_equal(tk_be32(r[0].lo), 0x0a000000);
-	assert_int_equal(tk_be32(r[0].hi), 0x0a0001ff);
-	assert_int_equal(tk_be32(r[1].lo), 0x0a000305);
-	assert_int_equal(tk_be32(r[1].hi), 0x0a000306);
-	assert_int_equal(tk_be32(r[2].lo), 0x0a0004ff);
-	assert_int_equal(tk_be32(r[2].hi), 0x0a0005ff);
-	assert_int_equal(tk_be32(r[3].lo), 0xc0a80000);
-	assert_int_equal(tk_be32(r[3].hi), 0xc0a8ffff);
-	free(r);
-
-	/* a range reaching the end swallows everything after it */
-	s = ul_ruleset_add_set(&rs, "p", UL_KEY_PORT, true);
-	tk_elem_port(s, 60000, 65535, 0);
-	tk_elem_port(s, 65535, 65535, 0);
-	tk_elem_port(s, 25, 25, 0);
-	tk_elem_port(s, 26, 30, 0);
-	tk_elem_port(s, 0, 0, 0);
-	assert_int_equal(ul_set_ranges(s, &r, &n), 0);
-	assert_int_equal(n, 3);
-	assert_int_equal(r[0].lo[1], 0);
-	assert_int_equal(r[0].hi[1], 0);
-	assert_int_equal(r[1].lo[1], 25);
-	assert_int_equal(r[1].hi[1], 30);
-	assert_int_equal(r[2].lo[0] << 8 | r[2].lo[1], 60000);
-	assert_int_equal(r[2].hi[0] << 8 | r[2].hi[1], 65535);
-	free(r);
-
-	/* plain sets only lose duplicates */
-	s = ul_ruleset_add_set(&rs, "h", UL_KEY_IPV4, false);
-	tk_elem_prefix(s, "10.0.0.2", 0);
-	tk_elem_prefix(s, "10.0.0.1", 0);
-	tk_elem_prefix(s, "10.0.0.2", 0);
-	assert_int_equal(ul_set_ranges(s, &r, &n), 0);
-	assert_int_equal(n, 2);
-	assert_int_equal(tk_be32(r[0].lo), 0x0a000001);
-	assert_int_equal(tk_be32(r[1].lo), 0x0a000002);
-	free(r);
-
-	/* IPv6: 2001:db8::/33 + 2001:db8:8000::/33 = 2001:db8::/32 */
-	s = ul_ruleset_add_set(&rs, "v6", UL_KEY_IPV6, true);
-	tk_elem_prefix(s, "2001:db8:8000::/33", 0);
-	tk_elem_prefix(s, "2001:db8::/33", 0);
-	assert_int_equal(ul_set_ranges(s, &r, &n), 0);
-	assert_int_equal(n, 1);
-	assert_int_equal(tk_be32(r[0].lo), 0x20010db8);
-	assert_int_equal(tk_be32(r[0].hi), 0x20010db8);
-	assert_int_equal(tk_be32(r[0].hi + 4), 0xffffffff);
-	assert_int_equal(tk_be32(r[0].hi + 12), 0xffffffff);
-	free(r);
-
-	/* empty */
-	s = ul_ruleset_add_set(&rs, "e", UL_KEY_IFNAME, false);
-	assert_int_equal(ul_set_ranges(s, &r, &n), 0);
-	assert_int_equal(n, 0);
-	assert_null(r);
-	ul_ruleset_free(&rs);
+		snprintf(elems, sizeof(elems), "%s", k->elems);
+		for (tok = strtok_r(elems, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+			add_elem_text(s, tok);
+		assert_int_equal(ul_set_ranges(s, &r, &n), 0);
+		for (size_t i = 0; i < n; i++) {
+			for (size_t b = 0; b < 2 * len; b++)
+				at += snprintf(got + at, sizeof(got) - at, "%s%02x",
+					       b == 0 && i ? " " : b == len ? "-" : "",
+					       b < len ? r[i].lo[b] : r[i].hi[b - len]);
+		}
+		if (strcmp(got, k->ranges))
+			fail_msg("%s: ranges '%s', expected '%s'", k->what, got, k->ranges);
+		if (!n && r)
+			fail_msg("%s: no ranges, but an array", k->what);
+		free(r);
+		ul_ruleset_free(&rs);
+	}
 }
 
 static char *print(const struct ul_ruleset *rs)
@@ -358,14 +357,4 @@ static void test_print(void **state)
 	free(out);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_builders),
-		cmocka_unit_test(test_add_elem_checks),
-		cmocka_unit_test(test_ranges_coalesce),
-		cmocka_unit_test(test_print),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, test_builders, test_add_elem_checks, test_ranges_coalesce, test_print)

@@ -422,18 +422,5 @@ static void addr_parse_ipv4(void **state)
 	assert_int_equal(a.plen, 32);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(addr_parse_ipv4),
-		cmocka_unit_test(setfile_good),
-		cmocka_unit_test(setfile_bad),
-		cmocka_unit_test(config_sets),
-		cmocka_unit_test(config_set_errors),
-		cmocka_unit_test(plan_sets),
-		cmocka_unit_test(ranges_diff),
-		cmocka_unit_test(ruleset_equal),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, addr_parse_ipv4, setfile_good, setfile_bad, config_sets, config_set_errors,
+	plan_sets, ranges_diff, ruleset_equal)

@@ -11,60 +11,59 @@
 #include <cmocka.h>
 
 #include "status.h"
+#include "tk.h"
 
-static void sample(struct ul_status *s)
+/* Two links: isp1 up and carrying traffic, isp2 down. */
+static const struct ul_status SAMPLE = {
+	.version = "1.0.0", .uptime_s = 12.3, .n_links = 2, .reloads = 3, .reload_failures = 1,
+	.links = {
+		{ .name = "isp1", .ifname = "wan1", .state = UL_ST_UP, .carrier = true,
+		  .active = true, .tier = 1, .weight = 30, .rtt_ms = 1.4, .loss_pct = 0,
+		  .since_s = 10.2, .transitions = 2,
+		  .probes = { .rounds = 100, .sent = 200, .answered = 198, .timeouts = 2 },
+		  .traffic = { .tx_bytes = 12345678901ULL, .rx_bytes = 2, .tx_packets = 3,
+			       .rx_packets = 4, .connections = 5 } },
+		{ .name = "isp2", .ifname = "ppp0", .state = UL_ST_DOWN, .carrier = false,
+		  .active = false, .tier = 2, .weight = 1, .rtt_ms = -1, .loss_pct = 100,
+		  .since_s = 3725.5, .transitions = 5,
+		  .probes = { .rounds = 7, .sent = 14, .answered = 0, .timeouts = 12,
+			      .errors = 2 } },
+	},
+};
+
+/* One link of that name and interface, everything else zero. */
+static void one_link(struct ul_status *s, const char *version, const char *name,
+		     const char *ifname)
 {
-	struct ul_status_link *a = &s->links[0], *b = &s->links[1];
-
 	memset(s, 0, sizeof(*s));
-	s->version = "1.0.0";
-	s->uptime_s = 12.3;
-	s->n_links = 2;
-	s->reloads = 3;
-	s->reload_failures = 1;
+	s->version = version;
+	s->n_links = 1;
+	snprintf(s->links[0].name, sizeof(s->links[0].name), "%s", name);
+	snprintf(s->links[0].ifname, sizeof(s->links[0].ifname), "%s", ifname);
+}
 
-	snprintf(a->name, sizeof(a->name), "isp1");
-	snprintf(a->ifname, sizeof(a->ifname), "wan1");
-	a->state = UL_ST_UP;
-	a->carrier = true;
-	a->active = true;
-	a->tier = 1;
-	a->weight = 30;
-	a->rtt_ms = 1.4;
-	a->loss_pct = 0;
-	a->since_s = 10.2;
-	a->transitions = 2;
-	a->probes = (struct ul_probe_stats){ .rounds = 100, .sent = 200, .answered = 198,
-					     .timeouts = 2, .errors = 0 };
+/* s as fn renders it (the JSON, the table or the metrics), in one buffer the tests share,
+ * emptied first; never cut short by a failed allocation. Valid until the next call. */
+static struct ul_buf out;
 
-	snprintf(b->name, sizeof(b->name), "isp2");
-	snprintf(b->ifname, sizeof(b->ifname), "ppp0");
-	b->state = UL_ST_DOWN;
-	b->carrier = false;
-	b->active = false;
-	b->tier = 2;
-	b->weight = 1;
-	b->rtt_ms = -1;
-	b->loss_pct = 100;
-	b->since_s = 3725.5;
-	b->transitions = 5;
-	b->probes = (struct ul_probe_stats){ .rounds = 7, .sent = 14, .answered = 0,
-					     .timeouts = 12, .errors = 2 };
-	s->links[0].traffic = (struct ul_link_traffic){ .tx_bytes = 12345678901ULL,
-							.rx_bytes = 2, .tx_packets = 3,
-							.rx_packets = 4, .connections = 5 };
+static const char *render(void (*fn)(const struct ul_status *, struct ul_buf *),
+			  const struct ul_status *s)
+{
+	ul_buf_reset(&out);
+	fn(s, &out);
+	assert_false(out.oom);
+	return out.p;
+}
+
+static int free_out(void **state)
+{
+	ul_buf_free(&out);
+	return 0;
 }
 
 static void test_json(void **state)
 {
-	struct ul_status s;
-	struct ul_buf b = { 0 };
-
-	(void)state;
-	sample(&s);
-	ul_status_json(&s, &b);
-	assert_false(b.oom);
-	assert_string_equal(b.p,
+	assert_string_equal(render(ul_status_json, &SAMPLE),
 		"{\"version\": \"1.0.0\", \"uptime_s\": 12.3, \"links\": ["
 		"{\"name\": \"isp1\", \"interface\": \"wan1\", \"state\": \"up\", "
 		"\"carrier\": true, \"active\": true, \"tier\": 1, \"weight\": 30, "
@@ -77,27 +76,19 @@ static void test_json(void **state)
 		"\"tx_bytes\": 0, \"rx_bytes\": 0, \"tx_packets\": 0, \"rx_packets\": 0, "
 		"\"connections\": 0}"
 		"]}\n");
-	ul_buf_free(&b);
 }
 
 static void test_json_numbers_and_escapes(void **state)
 {
 	struct ul_status s;
-	struct ul_buf b = { 0 };
 
-	(void)state;
-	memset(&s, 0, sizeof(s));
-	s.version = "1.0\"x";
+	one_link(&s, "1.0\"x", "a\"b\\c\n", "eth0");
 	s.uptime_s = 5;
-	s.n_links = 1;
-	snprintf(s.links[0].name, sizeof(s.links[0].name), "a\"b\\c\n");
-	snprintf(s.links[0].ifname, sizeof(s.links[0].ifname), "eth0");
 	s.links[0].state = UL_ST_DISABLED;
 	s.links[0].rtt_ms = 1.23456;
 	s.links[0].loss_pct = -0.0001;  /* rounds to zero: never "-0.0" */
 	s.links[0].since_s = 0.0005;
-	ul_status_json(&s, &b);
-	assert_string_equal(b.p,
+	assert_string_equal(render(ul_status_json, &s),
 		"{\"version\": \"1.0\\\"x\", \"uptime_s\": 5.0, \"links\": ["
 		"{\"name\": \"a\\\"b\\\\c\\u000a\", \"interface\": \"eth0\", "
 		"\"state\": \"disabled\", \"carrier\": false, \"active\": false, \"tier\": 0, "
@@ -106,47 +97,33 @@ static void test_json_numbers_and_escapes(void **state)
 		"\"rx_packets\": 0, \"connections\": 0}]}\n");
 
 	/* no links; a NaN never reaches the output as "nan" */
-	ul_buf_reset(&b);
 	s.n_links = 0;
 	s.version = "1.0.0";
 	s.uptime_s = NAN;
-	ul_status_json(&s, &b);
-	assert_string_equal(b.p, "{\"version\": \"1.0.0\", \"uptime_s\": 0.0, \"links\": []}\n");
-	ul_buf_free(&b);
+	assert_string_equal(render(ul_status_json, &s),
+			    "{\"version\": \"1.0.0\", \"uptime_s\": 0.0, \"links\": []}\n");
 }
 
 static void test_table(void **state)
 {
-	struct ul_status s;
-	struct ul_buf b = { 0 };
-
-	(void)state;
-	sample(&s);
-	ul_status_table(&s, &b);
-	assert_string_equal(b.p,
+	assert_string_equal(render(ul_status_table, &SAMPLE),
 		"LINK  IFACE  STATE  SINCE  RTT    LOSS  WEIGHT  TIER  ACTIVE\n"
 		"isp1  wan1   up     10s    1.4ms  0%    30      1     yes\n"
 		"isp2  ppp0   down   1h02m  -      100%  1       2     no\n");
-	ul_buf_free(&b);
 }
 
 /* The SINCE, RTT and LOSS cells for one link. */
 static void cells(double since, double rtt, double loss, const char *expect)
 {
 	struct ul_status s;
-	struct ul_buf b = { 0 };
 	char row[128];
 	const char *nl;
 
-	memset(&s, 0, sizeof(s));
-	s.n_links = 1;
-	snprintf(s.links[0].name, sizeof(s.links[0].name), "l");
-	snprintf(s.links[0].ifname, sizeof(s.links[0].ifname), "e");
+	one_link(&s, NULL, "l", "e");
 	s.links[0].since_s = since;
 	s.links[0].rtt_ms = rtt;
 	s.links[0].loss_pct = loss;
-	ul_status_table(&s, &b);
-	nl = strchr(b.p, '\n');
+	nl = strchr(render(ul_status_table, &s), '\n');
 	assert_non_null(nl);
 	/* columns: LINK IFACE STATE SINCE RTT LOSS ...; collapse the padding */
 	{
@@ -161,7 +138,6 @@ static void cells(double since, double rtt, double loss, const char *expect)
 					 n > 4 ? " " : "", tok);
 	}
 	assert_string_equal(row, expect);
-	ul_buf_free(&b);
 }
 
 static void test_table_cells(void **state)
@@ -235,90 +211,89 @@ static void check_exposition(const char *text)
 	}
 }
 
+/* Each of the lines is a whole line of text; the test fails naming the first that is not. */
+static void has_lines(const char *text, const char *const *lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!has_line(text, lines[i]))
+			fail_msg("no line '%s'", lines[i]);
+}
+
 static void test_metrics(void **state)
 {
-	struct ul_status s;
-	struct ul_buf b = { 0 };
+	static const char *const lines[] = {
+		"# TYPE uplinkd_link_state gauge",
+		"uplinkd_link_state{link=\"isp1\",state=\"init\"} 0",
+		"uplinkd_link_state{link=\"isp1\",state=\"up\"} 1",
+		"uplinkd_link_state{link=\"isp1\",state=\"down\"} 0",
+		"uplinkd_link_state{link=\"isp2\",state=\"down\"} 1",
+		"uplinkd_link_state{link=\"isp2\",state=\"disabled\"} 0",
+		"uplinkd_link_up{link=\"isp1\"} 1",
+		"uplinkd_link_up{link=\"isp2\"} 0",
+		"uplinkd_link_active{link=\"isp1\"} 1",
+		"uplinkd_link_active{link=\"isp2\"} 0",
+		"uplinkd_link_carrier{link=\"isp2\"} 0",
+		"uplinkd_link_rtt_seconds{link=\"isp1\"} 0.0014",
+		"uplinkd_link_loss_ratio{link=\"isp1\"} 0",
+		"uplinkd_link_loss_ratio{link=\"isp2\"} 1",
+		"# TYPE uplinkd_link_bytes_total counter",
+		"uplinkd_link_bytes_total{link=\"isp1\",direction=\"tx\"} 12345678901",
+		"uplinkd_link_bytes_total{link=\"isp1\",direction=\"rx\"} 2",
+		"uplinkd_link_packets_total{link=\"isp1\",direction=\"tx\"} 3",
+		"uplinkd_link_packets_total{link=\"isp2\",direction=\"rx\"} 0",
+		"uplinkd_link_connections_total{link=\"isp1\"} 5",
+		"# TYPE uplinkd_link_transitions_total counter",
+		"uplinkd_link_transitions_total{link=\"isp2\"} 5",
+		"uplinkd_link_weight{link=\"isp1\"} 30",
+		"uplinkd_probe_rounds_total{link=\"isp1\"} 100",
+		"uplinkd_probes_sent_total{link=\"isp1\"} 200",
+		"uplinkd_probes_answered_total{link=\"isp1\"} 198",
+		"uplinkd_probe_timeouts_total{link=\"isp2\"} 12",
+		"uplinkd_probe_errors_total{link=\"isp2\"} 2",
+		"uplinkd_reloads_total 3",
+		"uplinkd_reload_failures_total 1",
+		"uplinkd_uptime_seconds 12.3",
+		"uplinkd_build_info{version=\"1.0.0\"} 1",
+	};
+	struct ul_status s = SAMPLE;
+	const char *text = render(ul_status_metrics, &s);
 
-	(void)state;
-	sample(&s);
-	ul_status_metrics(&s, &b);
-	assert_false(b.oom);
-	check_exposition(b.p);
-
-	assert_true(has_line(b.p, "# TYPE uplinkd_link_state gauge"));
-	assert_true(has_line(b.p, "uplinkd_link_state{link=\"isp1\",state=\"init\"} 0"));
-	assert_true(has_line(b.p, "uplinkd_link_state{link=\"isp1\",state=\"up\"} 1"));
-	assert_true(has_line(b.p, "uplinkd_link_state{link=\"isp1\",state=\"down\"} 0"));
-	assert_true(has_line(b.p, "uplinkd_link_state{link=\"isp2\",state=\"down\"} 1"));
-	assert_true(has_line(b.p, "uplinkd_link_state{link=\"isp2\",state=\"disabled\"} 0"));
-	assert_true(has_line(b.p, "uplinkd_link_up{link=\"isp1\"} 1"));
-	assert_true(has_line(b.p, "uplinkd_link_up{link=\"isp2\"} 0"));
-	assert_true(has_line(b.p, "uplinkd_link_active{link=\"isp1\"} 1"));
-	assert_true(has_line(b.p, "uplinkd_link_active{link=\"isp2\"} 0"));
-	assert_true(has_line(b.p, "uplinkd_link_carrier{link=\"isp2\"} 0"));
-	assert_true(has_line(b.p, "uplinkd_link_rtt_seconds{link=\"isp1\"} 0.0014"));
-	assert_null(strstr(b.p, "uplinkd_link_rtt_seconds{link=\"isp2\"}"));
-	assert_true(has_line(b.p, "uplinkd_link_loss_ratio{link=\"isp1\"} 0"));
-	assert_true(has_line(b.p, "uplinkd_link_loss_ratio{link=\"isp2\"} 1"));
-	assert_true(has_line(b.p, "# TYPE uplinkd_link_bytes_total counter"));
-	assert_true(has_line(b.p, "uplinkd_link_bytes_total{link=\"isp1\",direction=\"tx\"} "
-				  "12345678901"));
-	assert_true(has_line(b.p, "uplinkd_link_bytes_total{link=\"isp1\",direction=\"rx\"} 2"));
-	assert_true(has_line(b.p, "uplinkd_link_packets_total{link=\"isp1\",direction=\"tx\"} 3"));
-	assert_true(has_line(b.p, "uplinkd_link_packets_total{link=\"isp2\",direction=\"rx\"} 0"));
-	assert_true(has_line(b.p, "uplinkd_link_connections_total{link=\"isp1\"} 5"));
-	assert_true(has_line(b.p, "# TYPE uplinkd_link_transitions_total counter"));
-	assert_true(has_line(b.p, "uplinkd_link_transitions_total{link=\"isp2\"} 5"));
-	assert_true(has_line(b.p, "uplinkd_link_weight{link=\"isp1\"} 30"));
-	assert_true(has_line(b.p, "uplinkd_probe_rounds_total{link=\"isp1\"} 100"));
-	assert_true(has_line(b.p, "uplinkd_probes_sent_total{link=\"isp1\"} 200"));
-	assert_true(has_line(b.p, "uplinkd_probes_answered_total{link=\"isp1\"} 198"));
-	assert_true(has_line(b.p, "uplinkd_probe_timeouts_total{link=\"isp2\"} 12"));
-	assert_true(has_line(b.p, "uplinkd_probe_errors_total{link=\"isp2\"} 2"));
-	assert_true(has_line(b.p, "uplinkd_reloads_total 3"));
-	assert_true(has_line(b.p, "uplinkd_reload_failures_total 1"));
-	assert_true(has_line(b.p, "uplinkd_uptime_seconds 12.3"));
-	assert_true(has_line(b.p, "uplinkd_build_info{version=\"1.0.0\"} 1"));
-	assert_true(b.p[b.len - 1] == '\n');
+	check_exposition(text);
+	has_lines(text, lines, sizeof(lines) / sizeof(lines[0]));
+	assert_null(strstr(text, "uplinkd_link_rtt_seconds{link=\"isp2\"}"));
+	assert_true(out.p[out.len - 1] == '\n');
 
 	/* no link knows its rtt: the family is left out altogether */
-	ul_buf_reset(&b);
 	s.links[0].rtt_ms = -1;
-	ul_status_metrics(&s, &b);
-	check_exposition(b.p);
-	assert_null(strstr(b.p, "uplinkd_link_rtt_seconds"));
-	ul_buf_free(&b);
+	text = render(ul_status_metrics, &s);
+	check_exposition(text);
+	assert_null(strstr(text, "uplinkd_link_rtt_seconds"));
 }
 
 static void test_metrics_escapes(void **state)
 {
+	static const char *const lines[] = {
+		"uplinkd_link_up{link=\"a\\\"b\\\\c\\nd\"} 0",
+		"uplinkd_link_rtt_seconds{link=\"a\\\"b\\\\c\\nd\"} 2",
+		"uplinkd_build_info{version=\"1\\\\2\\\"3\\n\"} 1",
+	};
 	struct ul_status s;
-	struct ul_buf b = { 0 };
+	const char *text;
 
-	(void)state;
-	memset(&s, 0, sizeof(s));
-	s.version = "1\\2\"3\n";
-	s.n_links = 1;
-	snprintf(s.links[0].name, sizeof(s.links[0].name), "a\"b\\c\nd");
+	one_link(&s, "1\\2\"3\n", "a\"b\\c\nd", "");
 	s.links[0].rtt_ms = 2000;
-	ul_status_metrics(&s, &b);
-	assert_true(has_line(b.p, "uplinkd_link_up{link=\"a\\\"b\\\\c\\nd\"} 0"));
-	assert_true(has_line(b.p, "uplinkd_link_rtt_seconds{link=\"a\\\"b\\\\c\\nd\"} 2"));
-	assert_true(has_line(b.p, "uplinkd_build_info{version=\"1\\\\2\\\"3\\n\"} 1"));
-	check_exposition(b.p);
-	ul_buf_free(&b);
+	text = render(ul_status_metrics, &s);
+	has_lines(text, lines, sizeof(lines) / sizeof(lines[0]));
+	check_exposition(text);
 }
 
 /* A dual-stack link: the "ipv6" object, the second table row, family labels. */
 static void test_ipv6(void **state)
 {
-	struct ul_status s;
-	struct ul_buf b = { 0 };
+	struct ul_status s = SAMPLE;
 	struct ul_status_link *a = &s.links[0];
+	const char *text;
 
-	(void)state;
-	sample(&s);
 	a->has_v6 = true;
 	a->v6.state = UL_ST_DOWN;
 	a->v6.active = false;
@@ -329,52 +304,31 @@ static void test_ipv6(void **state)
 	a->v6.since_s = 4.5;
 	a->v6.transitions = 3;
 	a->v6.probes.sent = 9;
-	ul_status_json(&s, &b);
-	ul_buf_put(&b, "", 1);
-	assert_non_null(strstr(b.p, "\"transitions\": 2, \"tx_bytes\": 12345678901, \"rx_bytes\": 2, \"tx_packets\": 3, "
+	text = render(ul_status_json, &s);
+	assert_non_null(strstr(text, "\"transitions\": 2, \"tx_bytes\": 12345678901, \"rx_bytes\": 2, \"tx_packets\": 3, "
 			      "\"rx_packets\": 4, \"connections\": 5, \"ipv6\": {\"state\": \"down\", "
 			       "\"active\": false, \"gateway\": \"fe80::1\", \"rtt_ms\": null, "
 			       "\"loss_pct\": 100.0, \"since_s\": 4.5, \"transitions\": 3}}, "
 			       "{\"name\": \"isp2\""));
-	assert_null(strstr(strstr(b.p, "isp2"), "ipv6"));   /* IPv4 only: no object */
-	ul_buf_free(&b);
+	assert_null(strstr(strstr(text, "isp2"), "ipv6"));   /* IPv4 only: no object */
 
-	ul_status_table(&s, &b);
-	ul_buf_put(&b, "", 1);
-	assert_non_null(strstr(b.p, "\nisp1    wan1     up     10s    1.4ms  0%    30      1     yes\n"
+	text = render(ul_status_table, &s);
+	assert_non_null(strstr(text, "\nisp1    wan1     up     10s    1.4ms  0%    30      1     yes\n"
 			       "  ipv6  fe80::1  down   4s     -      100%  30      1     no\n"
 			       "isp2    ppp0"));
-	ul_buf_free(&b);
 
-	ul_status_metrics(&s, &b);
-	ul_buf_put(&b, "", 1);
-	assert_non_null(strstr(b.p, "uplinkd_link_up{link=\"isp1\",family=\"ipv4\"} 1\n"
+	text = render(ul_status_metrics, &s);
+	assert_non_null(strstr(text, "uplinkd_link_up{link=\"isp1\",family=\"ipv4\"} 1\n"
 			       "uplinkd_link_up{link=\"isp1\",family=\"ipv6\"} 0\n"
 			       "uplinkd_link_up{link=\"isp2\",family=\"ipv4\"} 0\n"));
-	assert_non_null(strstr(b.p, "uplinkd_link_state{link=\"isp1\",family=\"ipv6\","
+	assert_non_null(strstr(text, "uplinkd_link_state{link=\"isp1\",family=\"ipv6\","
 			       "state=\"down\"} 1\n"));
-	assert_non_null(strstr(b.p, "uplinkd_probes_sent_total{link=\"isp1\",family=\"ipv6\"} 9\n"));
-	assert_non_null(strstr(b.p, "uplinkd_link_carrier{link=\"isp1\"} 1\n"));
-	ul_buf_free(&b);
+	assert_non_null(strstr(text, "uplinkd_probes_sent_total{link=\"isp1\",family=\"ipv6\"} 9\n"));
+	assert_non_null(strstr(text, "uplinkd_link_carrier{link=\"isp1\"} 1\n"));
 	/* without IPv6 anywhere: the 1.0 labels */
 	a->has_v6 = false;
-	ul_status_metrics(&s, &b);
-	ul_buf_put(&b, "", 1);
-	assert_null(strstr(b.p, "family="));
-	ul_buf_free(&b);
+	assert_null(strstr(render(ul_status_metrics, &s), "family="));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json),
-		cmocka_unit_test(test_json_numbers_and_escapes),
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_table_cells),
-		cmocka_unit_test(test_metrics),
-		cmocka_unit_test(test_metrics_escapes),
-		cmocka_unit_test(test_ipv6),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, free_out, test_json, test_json_numbers_and_escapes, test_table, test_table_cells,
+	test_metrics, test_metrics_escapes, test_ipv6)

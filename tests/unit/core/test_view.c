@@ -64,10 +64,28 @@ static void route_ev(struct ul_view *v, enum ul_kev_type type, int ifindex, cons
 	ul_view_apply(v, &ev);
 }
 
+/* The fixture of every test: the config CONF (a test may load another) and an empty view. */
+static struct ul_config *c;
+static struct ul_view *v;
+
+static int setup(void **state)
+{
+	c = tk_config(CONF);
+	v = calloc(1, sizeof(*v));
+	assert_non_null(v);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	ul_view_free(v);
+	free(v);
+	ul_config_free(c);
+	return 0;
+}
+
 static void absent_interface(void **state)
 {
-	struct ul_config *c = tk_config(CONF);
-	struct ul_view *v = calloc(1, sizeof(*v));
 	struct ul_link_rt rt = { .state = UL_ST_UP };
 
 	assert_string_equal(ul_view_link_rt(v, &c->links[0], &rt), "interface removed");
@@ -76,15 +94,10 @@ static void absent_interface(void **state)
 	assert_int_equal(rt.ifindex, 0);
 	assert_int_equal(rt.state, UL_ST_UP);   /* left to the caller */
 	assert_true(rt.has_gw);                 /* a static gateway is known anyway */
-	ul_view_free(v);
-	free(v);
-	ul_config_free(c);
 }
 
 static void down_reasons(void **state)
 {
-	struct ul_config *c = tk_config(CONF);
-	struct ul_view *v = calloc(1, sizeof(*v));
 	struct ul_link_rt rt = { 0 };
 
 	link_ev(v, UL_KEV_LINK, 5, "wan1", 0);
@@ -105,17 +118,12 @@ static void down_reasons(void **state)
 	assert_int_equal(rt.addr.plen, 32);             /* the host, not the subnet */
 	assert_true(ul_addr_eq(&rt.addr, &(struct ul_addr){ .family = AF_INET, .plen = 32,
 							     .bytes = { 192, 168, 1, 2 } }));
-	ul_view_free(v);
-	free(v);
-	ul_config_free(c);
 }
 
 /* The first address reported is the primary; deleting it promotes the next. IPv6 is
  * not kept. */
 static void addresses_in_order(void **state)
 {
-	struct ul_config *c = tk_config(CONF);
-	struct ul_view *v = calloc(1, sizeof(*v));
 	struct ul_link_rt rt = { 0 };
 	struct ul_addr want = addr("192.168.1.3");
 
@@ -132,9 +140,6 @@ static void addresses_in_order(void **state)
 	assert_string_equal(ul_view_link_rt(v, &c->links[0], &rt), "no address");
 	addr_ev(v, UL_KEV_ADDR_DEL, 9, "192.168.1.2/24");   /* unknown interface: no entry */
 	assert_int_equal(v->n_ifs, 1);
-	ul_view_free(v);
-	free(v);
-	ul_config_free(c);
 }
 
 /* A gateway pair: the link's shared (snat) address comes and goes with VRRP; the link
@@ -145,14 +150,11 @@ static void shared_address(void **state)
 		"lan = { interfaces = [ \"lan0\" ]; };\n"
 		"links = ( { name = \"isp1\"; interface = \"wan1\"; gateway = \"192.168.1.1\";"
 		" snat = \"192.168.1.10\"; } );\n";
-	struct ul_diag diag = { 0 };
-	struct ul_config *c = NULL;
-	struct ul_view *v = calloc(1, sizeof(*v));
 	struct ul_link_rt rt = { 0 }, before;
 	struct ul_addr own = addr("192.168.1.3"), vip = addr("192.168.1.10");
 
-	assert_non_null(v);
-	assert_int_equal(ul_config_parse_string(pair, "pair.conf", &c, &diag), 0);
+	ul_config_free(c);
+	c = tk_config(pair);
 	/* a restart on the master: the shared address is reported first */
 	link_ev(v, UL_KEV_LINK, 5, "wan1", UP);
 	addr_ev(v, UL_KEV_ADDR, 5, "192.168.1.10/24");
@@ -173,17 +175,12 @@ static void shared_address(void **state)
 	assert_null(ul_view_link_rt(v, &c->links[0], &rt));
 	assert_true(ul_addr_eq(&rt.addr, &own));
 	assert_true(ul_addr_eq(&rt.addrs[1], &vip));
-	ul_view_free(v);
-	free(v);
-	ul_config_free(c);
 }
 
 /* gateway = "auto": the lowest metric default route of the interface; a deleted
  * interface takes its routes along. */
 static void learned_gateway(void **state)
 {
-	struct ul_config *c = tk_config(CONF);
-	struct ul_view *v = calloc(1, sizeof(*v));
 	struct ul_link_rt rt = { 0 };
 	struct ul_addr g1 = addr("10.9.0.1"), g2 = addr("10.9.0.254");
 
@@ -208,9 +205,6 @@ static void learned_gateway(void **state)
 	assert_null(ul_view_gateway(v, 6));
 	assert_string_equal(ul_view_link_rt(v, &c->links[1], &rt), "interface removed");
 	assert_false(rt.has_gw);
-	ul_view_free(v);
-	free(v);
-	ul_config_free(c);
 }
 
 /* Nothing the kernel reports is dropped for want of room (1.0 stopped at 256 interfaces,
@@ -218,12 +212,9 @@ static void learned_gateway(void **state)
  * 100 default routes; the link still finds its own, and deletions shrink the lists. */
 static void no_limits(void **state)
 {
-	struct ul_config *c = tk_config(CONF);
-	struct ul_view *v = calloc(1, sizeof(*v));
 	struct ul_link_rt rt;
 	char a[32];
 
-	assert_non_null(v);
 	for (int i = 1; i <= 1000; i++) {
 		char name[IFNAMSIZ];
 
@@ -258,20 +249,7 @@ static void no_limits(void **state)
 	assert_int_equal(v->n_gws, 100);        /* its default route went with it */
 	ul_view_free(v);
 	assert_int_equal(v->n_ifs, 0);
-	free(v);
-	ul_config_free(c);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(absent_interface),
-		cmocka_unit_test(down_reasons),
-		cmocka_unit_test(addresses_in_order),
-		cmocka_unit_test(shared_address),
-		cmocka_unit_test(learned_gateway),
-		cmocka_unit_test(no_limits),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN_EACH(setup, teardown, absent_interface, down_reasons, addresses_in_order,
+	     shared_address, learned_gateway, no_limits)

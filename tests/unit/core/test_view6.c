@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "view6.h"
+#include "tk.h"
 
 /* An address event as the rtnetlink adapter makes it: usable is its verdict on scope and
  * flags (global, not tentative, failed or deprecated). */
@@ -131,12 +132,4 @@ static void test_routers(void **state)
 	free(v);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_addresses),
-		cmocka_unit_test(test_routers),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, test_addresses, test_routers)

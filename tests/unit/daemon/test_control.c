@@ -579,20 +579,9 @@ static void test_set_group(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_many_clients, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_silent_client, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_stale_and_busy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_client_request, setup, teardown),
-		cmocka_unit_test(test_permitted),
-		cmocka_unit_test_setup_teardown(test_authorization, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_set_group, setup, teardown),
-	};
-
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return TK_RUN(NULL, NULL, setup, teardown, test_parse, test_socket_file, test_requests,
+		      test_bad_requests, test_many_clients, test_silent_client,
+		      test_open_stale_and_busy, test_client_request, test_permitted,
+		      test_authorization, test_set_group);
 }

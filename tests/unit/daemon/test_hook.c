@@ -48,20 +48,6 @@ static int count_lines(const char *path)
 	return n;
 }
 
-static char *slurp(const char *path)
-{
-	static char buf[65536];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static void on_sigchld(struct ul_watch *w, uint32_t events)
 {
 	struct fix *f = w->data;
@@ -189,12 +175,12 @@ static void test_three_in_order(void **state)
 	sigprocmask(SIG_UNBLOCK, &usr1, NULL);
 	signal(SIGUSR2, SIG_DFL);
 
-	assert_string_equal(slurp(f->out),
+	assert_string_equal(tk_read(f->out),
 			    "isp1 up init [isp1]\n"
 			    "isp2 up init [isp1,isp2]\n"
 			    "isp3 down up []\n");
 	snprintf(file, sizeof(file), "%s/env.isp2", f->dir);
-	assert_string_equal(slurp(file),
+	assert_string_equal(tk_read(file),
 			    "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"
 			    "UPLINK_ACTIVE=isp1,isp2\n"
 			    "UPLINK_INTERFACE=wan2\n"
@@ -207,12 +193,12 @@ static void test_three_in_order(void **state)
 		 * cannot touch them, and some runtimes (ASan) leave them ignored. */
 		unsigned long long blk = 1, ign = 1;
 
-		assert_int_equal(sscanf(slurp(file), "SigBlk:%llx\nSigIgn:%llx", &blk, &ign), 2);
+		assert_int_equal(sscanf(tk_read(file), "SigBlk:%llx\nSigIgn:%llx", &blk, &ign), 2);
 		assert_true(blk == 0);
 		assert_true((ign & ~0x180000000ULL) == 0);
 	}
 	snprintf(file, sizeof(file), "%s/stdin.isp3", f->dir);
-	assert_string_equal(slurp(file), "/dev/null\n");
+	assert_string_equal(tk_read(file), "/dev/null\n");
 }
 
 static const char hanger[] =
@@ -253,10 +239,10 @@ static void test_timeout_kills(void **state)
 	/* killed after its 1 s, then the next one ran */
 	assert_true(ms >= 950);
 	assert_true(ms < 4000);
-	assert_string_equal(slurp(f->out), "after\n");
+	assert_string_equal(tk_read(f->out), "after\n");
 	/* the whole process group went: the sleep the hook started too */
 	snprintf(file, sizeof(file), "%s/sleep.pid", f->dir);
-	pid_s = slurp(file);
+	pid_s = tk_read(file);
 	assert_non_null(pid_s);
 	sleeper = (pid_t)atoi(pid_s);
 	assert_true(sleeper > 0);
@@ -281,7 +267,7 @@ static void test_queue_overflow(void **state)
 	}
 	run_until(f, 257, 60000);
 	/* e0 was running; of e1..e299 the 256 newest were kept */
-	text = slurp(f->out);
+	text = tk_read(f->out);
 	line = strtok(text, "\n");
 	assert_string_equal(line, "e0");
 	while ((line = strtok(NULL, "\n"))) {
@@ -327,7 +313,7 @@ static void test_disable_and_exec_failure(void **state)
 	assert_int_equal(ul_hooks_configure(f->h, path, 10), 0);
 	assert_int_equal(ul_hooks_event(f->h, "next", "wan1", "up", "init", ""), 0);
 	run_until(f, 1, 10000);
-	assert_string_equal(slurp(f->out), "next\n");
+	assert_string_equal(tk_read(f->out), "next\n");
 }
 
 /* An IPv6 transition: the 1.0 environment plus UPLINK_FAMILY=ipv6. */
@@ -341,9 +327,9 @@ static void test_family(void **state)
 	assert_int_equal(ul_hooks_event_family(f->h, "isp1", "wan1", "down", "up", "isp2", "ipv6"),
 			 0);
 	run_until(f, 1, 10000);
-	assert_string_equal(slurp(f->out), "isp1 down up [isp2]\n");
+	assert_string_equal(tk_read(f->out), "isp1 down up [isp2]\n");
 	snprintf(file, sizeof(file), "%s/env.isp1", f->dir);
-	assert_string_equal(slurp(file),
+	assert_string_equal(tk_read(file),
 			    "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"
 			    "UPLINK_ACTIVE=isp2\n"
 			    "UPLINK_FAMILY=ipv6\n"
@@ -416,7 +402,7 @@ static void test_exec_by_descriptor(void **state)
 	assert_int_equal(rename(evil, path), 0);
 	assert_int_equal(ul_hooks_event(f->h, "checked", "wan1", "up", "init", ""), 0);
 	run_until(f, 1, 10000);
-	assert_string_equal(slurp(f->out), "checked\n");
+	assert_string_equal(tk_read(f->out), "checked\n");
 }
 
 /* hook_user: the child runs as that user, with its groups and no capabilities. */
@@ -440,25 +426,12 @@ static void test_hook_user(void **state)
 	assert_int_equal(ul_hooks_configure_as(f->h, path, 10, "nobody"), 0);
 	assert_int_equal(ul_hooks_event(f->h, "u", "wan1", "up", "init", ""), 0);
 	run_until(f, 1, 10000);
-	assert_string_equal(slurp(f->out), "65534 65534 CapPrm:0000000000000000CapEff:"
+	assert_string_equal(tk_read(f->out), "65534 65534 CapPrm:0000000000000000CapEff:"
 			    "0000000000000000CapAmb:0000000000000000\n");
 	assert_int_equal(ul_hooks_configure_as(f->h, path, 10, "no-such-user-ul"), -ENOENT);
 	assert_int_equal(chmod(f->dir, 0700), 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_three_in_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timeout_kills, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_queue_overflow, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_disable_and_exec_failure, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_family, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_free_kills_running, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_untrusted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exec_by_descriptor, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hook_user, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN_EACH(setup, teardown, test_three_in_order, test_timeout_kills, test_queue_overflow,
+	     test_disable_and_exec_failure, test_family, test_free_kills_running,
+	     test_untrusted, test_exec_by_descriptor, test_hook_user)

@@ -102,11 +102,4 @@ static void host_checks(void **state)
 	rmdir(tmpl);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(host_checks),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, host_checks)

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "http.h"
+#include "tk.h"
 
 static int parse(const char *s, bool *head)
 {
@@ -188,12 +189,4 @@ static void test_server(void **state)
 	ul_loop_free(loop);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_server),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, test_parse, test_server)

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "idstore.h"
+#include "tk.h"
 
 static char dir[64], path[128], tmp[140];
 
@@ -143,13 +144,4 @@ static void assign_remembers(void **state)
 	ul_diag_free(&d);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(round_trip),
-		cmocka_unit_test(stale_tmp_and_symlink),
-		cmocka_unit_test(assign_remembers),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+TK_MAIN(setup, teardown, round_trip, stale_tmp_and_symlink, assign_remembers)

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "instance.h"
+#include "tk.h"
 
 static char name[64];
 
@@ -96,13 +97,4 @@ static void bad_names(void **state)
 	assert_int_equal(ul_instance_lock(longname, NULL), -EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(second_is_refused),
-		cmocka_unit_test(killed_holder_releases),
-		cmocka_unit_test(bad_names),
-	};
-
-	return cmocka_run_group_tests(tests, setup, NULL);
-}
+TK_MAIN(setup, NULL, second_is_refused, killed_holder_releases, bad_names)

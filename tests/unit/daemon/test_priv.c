@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "priv.h"
+#include "tk.h"
 
 /* "CapEff:\t0000000000003000" -> the value of one /proc/self/status field. */
 static unsigned long long status_field(const char *name)
@@ -111,11 +112,4 @@ static void test_drop(void **state)
 	assert_int_equal(in_child(setid_missing), 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_drop),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, test_drop)

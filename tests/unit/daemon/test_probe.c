@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "probe.h"
+#include "tk.h"
 
 /* Reference Internet checksum (RFC 1071), written independently of src/daemon/probe.c. */
 static uint16_t ref_csum(const uint8_t *b, size_t len)
@@ -201,6 +202,25 @@ static size_t ip_wrap(uint8_t *out, size_t ihl, const uint8_t *pl, size_t plen, 
 	return tot;
 }
 
+/* An IPv4 datagram around an ICMP reply that ul_probe_icmp_strip_ip must refuse. */
+struct bad_ip {
+	const char *what;
+	size_t ihl;
+	uint8_t proto;
+	size_t len;                     /* the length given (0: the datagram's) */
+	uint8_t set[2][2];              /* then these bytes changed: { offset, value } */
+	size_t n_set;
+};
+
+static const struct bad_ip refused[] = {
+	{ "header longer than the buffer", 7, 1, 27, { { 0 } }, 0 },
+	{ "ihl below 5", 5, 1, 0, { { 0, 0x44 } }, 1 },
+	{ "not IPv4", 5, 1, 0, { { 0, 0x65 } }, 1 },
+	{ "not ICMP", 5, 6, 0, { { 0 } }, 0 },
+	{ "a later fragment", 5, 1, 0, { { 7, 8 } }, 1 },
+	{ "tot_len smaller than the header", 6, 1, 0, { { 2, 0 }, { 3, 20 } }, 2 },
+};
+
 static void test_icmp_strip_ip(void **state)
 {
 	uint8_t icmp[64], pkt[256];
@@ -233,31 +253,19 @@ static void test_icmp_strip_ip(void **state)
 	r = ul_probe_icmp_strip_ip(pkt, &len);
 	assert_non_null(r);
 	assert_int_equal(len, n);
-	/* header longer than the buffer */
-	len = 27;
-	ip_wrap(pkt, 7, icmp, n, 1);
-	assert_null(ul_probe_icmp_strip_ip(pkt, &len));
-	/* ihl below 5 */
-	len = ip_wrap(pkt, 5, icmp, n, 1);
-	pkt[0] = 0x44;
-	assert_null(ul_probe_icmp_strip_ip(pkt, &len));
-	/* not IPv4 */
-	len = ip_wrap(pkt, 5, icmp, n, 1);
-	pkt[0] = 0x65;
-	assert_null(ul_probe_icmp_strip_ip(pkt, &len));
-	/* not ICMP */
-	len = ip_wrap(pkt, 5, icmp, n, 6);
-	assert_null(ul_probe_icmp_strip_ip(pkt, &len));
-	/* a later fragment */
-	len = ip_wrap(pkt, 5, icmp, n, 1);
-	pkt[7] = 8;
-	assert_null(ul_probe_icmp_strip_ip(pkt, &len));
-	/* tot_len smaller than the header */
-	len = ip_wrap(pkt, 6, icmp, n, 1);
-	pkt[2] = 0;
-	pkt[3] = 20;
-	assert_null(ul_probe_icmp_strip_ip(pkt, &len));
-	/* too short for any header */
+	/* refused: each datagram wrapped, its length (0: as wrapped), bytes then changed */
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		const struct bad_ip *c = &refused[i];
+
+		len = ip_wrap(pkt, c->ihl, icmp, n, c->proto);
+		if (c->len)
+			len = c->len;
+		for (size_t k = 0; k < c->n_set; k++)
+			pkt[c->set[k][0]] = c->set[k][1];
+		if (ul_probe_icmp_strip_ip(pkt, &len))
+			fail_msg("%s: not refused", c->what);
+	}
+	/* too short for any header (the last datagram above in the buffer) */
 	len = 19;
 	assert_null(ul_probe_icmp_strip_ip(pkt, &len));
 	assert_null(ul_probe_icmp_strip_ip(NULL, &len));
@@ -445,19 +453,5 @@ static void test_prober_args(void **state)
 	ul_loop_free(loop);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_icmp_build),
-		cmocka_unit_test(test_icmp_match),
-		cmocka_unit_test(test_icmp_forged),
-		cmocka_unit_test(test_icmp6),
-		cmocka_unit_test(test_icmp_strip_ip),
-		cmocka_unit_test(test_dns_build),
-		cmocka_unit_test(test_dns_match),
-		cmocka_unit_test(test_http_match),
-		cmocka_unit_test(test_prober_args),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, test_icmp_build, test_icmp_match, test_icmp_forged, test_icmp6,
+	test_icmp_strip_ip, test_dns_build, test_dns_match, test_http_match, test_prober_args)

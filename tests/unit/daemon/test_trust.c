@@ -18,6 +18,7 @@
 #include "config.h"
 #include "hostcheck.h"
 #include "trust.h"
+#include "tk.h"
 
 static char top[64];
 
@@ -192,12 +193,4 @@ static void test_host_keys(void **state)
 	rmdir(tmpl);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_trust),
-		cmocka_unit_test(test_host_keys),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, test_trust, test_host_keys)

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "klog.h"
+#include "tk.h"
 
 static char noted[256];
 static int noted_n;
@@ -53,11 +54,4 @@ static void failures_are_recorded_not_logged(void **state)
 	ul_klog_clear();
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(failures_are_recorded_not_logged),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, failures_are_recorded_not_logged)

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "nftwatch.h"
+#include "tk.h"
 
 #define OWN 4242
 #define OTHER 777
@@ -153,14 +154,4 @@ static void malformed(void **state)
 	assert_int_equal(ul_nft_event_parse(nlh, OWN, NULL, &ch), -EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(foreign_changes),
-		cmocka_unit_test(not_foreign_changes),
-		cmocka_unit_test(set_elements),
-		cmocka_unit_test(malformed),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, foreign_changes, not_foreign_changes, set_elements, malformed)

@@ -787,31 +787,10 @@ static void test_ct_flush_unmarked_bytes(void **state)
 	assert_null(ul_ct_build_flush_unmarked(buf, NULL, 0xff00, 9));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_route_single),
-		cmocka_unit_test(test_route_multipath),
-		cmocka_unit_test(test_route_p2p),
-		cmocka_unit_test(test_route_big_table_and_prefix),
-		cmocka_unit_test(test_route_bad_build),
-		cmocka_unit_test(test_route_parse_filters),
-		cmocka_unit_test(test_route_parse_malformed),
-		cmocka_unit_test(test_route_too_many_nexthops),
-		cmocka_unit_test(test_rule_suppress_main),
-		cmocka_unit_test(test_rule_fwmark),
-		cmocka_unit_test(test_rule_from_prefix),
-		cmocka_unit_test(test_rule_big_table_and_delete),
-		cmocka_unit_test(test_rule_kernel_dump),
-		cmocka_unit_test(test_rule_malformed),
-		cmocka_unit_test(test_kev_link),
-		cmocka_unit_test(test_kev_link_malformed),
-		cmocka_unit_test(test_kev_addr),
-		cmocka_unit_test(test_kev_route),
-		cmocka_unit_test(test_kev_rule_netconf),
-		cmocka_unit_test(test_ct_flush_bytes),
-		cmocka_unit_test(test_ct_flush_unmarked_bytes),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN(NULL, NULL, test_route_single, test_route_multipath, test_route_p2p,
+	test_route_big_table_and_prefix, test_route_bad_build, test_route_parse_filters,
+	test_route_parse_malformed, test_route_too_many_nexthops, test_rule_suppress_main,
+	test_rule_fwmark, test_rule_from_prefix, test_rule_big_table_and_delete,
+	test_rule_kernel_dump, test_rule_malformed, test_kev_link, test_kev_link_malformed,
+	test_kev_addr, test_kev_route, test_kev_rule_netconf, test_ct_flush_bytes,
+	test_ct_flush_unmarked_bytes)

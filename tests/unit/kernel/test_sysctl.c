@@ -43,26 +43,41 @@ static void put(struct fix *f, const char *key, const char *content)
 	fclose(fp);
 }
 
-static const char *get(const char *path)
-{
-	static char buf[256];
-	FILE *fp = fopen(path, "r");
-	size_t n;
-
-	if (!fp)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
-}
-
 static const char *key(struct fix *f, const char *k)
 {
 	static char path[256];
 
 	snprintf(path, sizeof(path), "%s/%s", f->root, k);
-	return get(path);
+	return tk_read(path);
+}
+
+/* A sysctl and the value its file must hold. */
+struct kv {
+	const char *key, *value;
+};
+
+/* A key and what a call must say of it (an errno, whether it is managed). */
+struct key_want {
+	const char *key;
+	int want;
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The end of a run: ul_sysctl_restore, then every key holds its value and the state file
+ * is gone; s freed. */
+static void end_restored(struct fix *f, struct ul_sysctl *s, const struct kv *kv, size_t n)
+{
+	ul_sysctl_restore(s);
+	for (size_t i = 0; i < n; i++) {
+		const char *got = key(f, kv[i].key);
+
+		if (!got || strcmp(got, kv[i].value))
+			fail_msg("%s: \"%s\" after the restore, wanted \"%s\"", kv[i].key,
+				 got ? got : "(missing)", kv[i].value);
+	}
+	assert_null(tk_read(f->state));
+	ul_sysctl_free(s);
 }
 
 static int setup(void **state)
@@ -104,11 +119,11 @@ static void test_ensure_and_restore(void **state)
 
 	assert_int_equal(ul_sysctl_new(f->sdir, &s), 0);
 	/* nothing changed yet: no state file (its directory is made when needed) */
-	assert_null(get(f->state));
+	assert_null(tk_read(f->state));
 
 	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/ip_forward", 1, 0), 0);
 	assert_string_equal(key(f, "net/ipv4/ip_forward"), "1\n");
-	assert_string_equal(get(f->state), "net/ipv4/ip_forward 0\n");
+	assert_string_equal(tk_read(f->state), "net/ipv4/ip_forward 0\n");
 
 	/* already as wanted: untouched, not recorded */
 	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/ip_forward", 1, 0), 0);
@@ -116,21 +131,18 @@ static void test_ensure_and_restore(void **state)
 	/* at least 1: 2 is fine too */
 	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/conf/wan1/rp_filter", 1, 1), 0);
 	assert_string_equal(key(f, "net/ipv4/conf/wan1/rp_filter"), "2\n");
-	assert_string_equal(get(f->state), "net/ipv4/ip_forward 0\n");
+	assert_string_equal(tk_read(f->state), "net/ipv4/ip_forward 0\n");
 
 	/* changed twice (1 -> 2 -> 0): the first original is the one kept */
 	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/conf/all/rp_filter", 2, 0), 0);
 	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/conf/all/rp_filter", 0, 0), 0);
 	assert_string_equal(key(f, "net/ipv4/conf/all/rp_filter"), "0\n");
-	assert_string_equal(get(f->state),
+	assert_string_equal(tk_read(f->state),
 			    "net/ipv4/ip_forward 0\nnet/ipv4/conf/all/rp_filter 1\n");
 
-	ul_sysctl_restore(s);
-	assert_string_equal(key(f, "net/ipv4/ip_forward"), "0\n");
-	assert_string_equal(key(f, "net/ipv4/conf/all/rp_filter"), "1\n");
-	assert_string_equal(key(f, "net/ipv4/conf/wan1/rp_filter"), "2\n");
-	assert_null(get(f->state));
-	ul_sysctl_free(s);
+	end_restored(f, s, (const struct kv[]){ { "net/ipv4/ip_forward", "0\n" },
+					       { "net/ipv4/conf/all/rp_filter", "1\n" },
+					       { "net/ipv4/conf/wan1/rp_filter", "2\n" } }, 3);
 }
 
 /* ul_sysctl_get: what the daemon reads before it sets accept_ra (a WAN interface's 0 is
@@ -150,40 +162,44 @@ static void test_get(void **state)
 	assert_int_equal(ul_sysctl_get(s, "net/ipv6/conf/nope/accept_ra", &v), -ENOENT);
 	assert_int_equal(ul_sysctl_get(s, "../x", &v), -EINVAL);
 	/* reading records nothing */
-	ul_sysctl_restore(s);
-	assert_string_equal(key(f, "net/ipv6/conf/wan1/accept_ra"), "1\n");
-	assert_null(get(f->state));
-	ul_sysctl_free(s);
+	end_restored(f, s, (const struct kv[]){ { "net/ipv6/conf/wan1/accept_ra", "1\n" } }, 1);
 }
 
 static void test_bad_keys(void **state)
 {
+	static const struct key_want bad[] = {
+		{ "", -EINVAL },
+		{ "/net/ipv4/ip_forward", -EINVAL },
+		{ "net/../../etc/passwd", -EINVAL },
+		{ "net/ipv4/./ip_forward", -EINVAL },
+		{ "net//ipv4", -EINVAL },
+		{ "net/ipv4/ip forward", -EINVAL },
+		{ "net/ipv4/", -EINVAL },
+		/* keys uplinkd does not manage are refused before they are even read */
+		{ "net/ipv4/nonexistent", -EPERM },
+		{ "net/ipv4/tcp_rmem", -EPERM },
+		{ "kernel/core_pattern", -EPERM },
+		{ "net/ipv4/conf/wan1/forwarding", -EPERM },
+		{ "net/ipv4/conf/a/b/rp_filter", -EPERM },
+		{ "net/ipv4/conf/nonexistent/rp_filter", -ENOENT },
+	};
 	struct fix *f = *state;
 	struct ul_sysctl *s;
 
 	assert_int_equal(ul_sysctl_new(f->sdir, &s), 0);
-	assert_int_equal(ul_sysctl_ensure(s, "", 1, 0), -EINVAL);
-	assert_int_equal(ul_sysctl_ensure(s, "/net/ipv4/ip_forward", 1, 0), -EINVAL);
-	assert_int_equal(ul_sysctl_ensure(s, "net/../../etc/passwd", 1, 0), -EINVAL);
-	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/./ip_forward", 1, 0), -EINVAL);
-	assert_int_equal(ul_sysctl_ensure(s, "net//ipv4", 1, 0), -EINVAL);
-	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/ip forward", 1, 0), -EINVAL);
-	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/", 1, 0), -EINVAL);
-	/* keys uplinkd does not manage are refused before they are even read */
-	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/nonexistent", 1, 0), -EPERM);
-	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/tcp_rmem", 1, 0), -EPERM);
-	assert_int_equal(ul_sysctl_ensure(s, "kernel/core_pattern", 1, 0), -EPERM);
-	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/conf/wan1/forwarding", 1, 0), -EPERM);
-	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/conf/a/b/rp_filter", 1, 0), -EPERM);
-	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/conf/nonexistent/rp_filter", 1, 0),
-			 -ENOENT);
+	for (size_t i = 0; i < N_OF(bad); i++) {
+		int err = ul_sysctl_ensure(s, bad[i].key, 1, 0);
+
+		if (err != bad[i].want)
+			fail_msg("ensure \"%s\": %d, wanted %d", bad[i].key, err, bad[i].want);
+	}
 	/* not a single number: refused, left alone */
 	put(f, "net/ipv4/conf/wan1/rp_filter", "1 2\n");
 	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/conf/wan1/rp_filter", 2, 0), -EINVAL);
 	assert_string_equal(key(f, "net/ipv4/conf/wan1/rp_filter"), "1 2\n");
 	assert_string_equal(key(f, "net/ipv4/tcp_rmem"), "4096\t131072\t6291456\n");
 	/* nothing was recorded */
-	assert_null(get(f->state));
+	assert_null(tk_read(f->state));
 	ul_sysctl_restore(s);
 	ul_sysctl_free(s);
 }
@@ -200,7 +216,7 @@ static void test_crash_recovery(void **state)
 	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/ip_forward", 1, 0), 0);
 	ul_sysctl_free(s);              /* "crash": no restore */
 	assert_string_equal(key(f, "net/ipv4/ip_forward"), "1\n");
-	assert_string_equal(get(f->state), "net/ipv4/ip_forward 0\n");
+	assert_string_equal(tk_read(f->state), "net/ipv4/ip_forward 0\n");
 
 	/* a damaged line in the file is skipped, the rest is used */
 	fp = fopen(f->state, "a");
@@ -220,19 +236,16 @@ static void test_crash_recovery(void **state)
 	assert_int_equal(ul_sysctl_new(f->sdir, &s), 0);
 	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/ip_forward", 1, 0), 0);
 	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/conf/all/rp_filter", 2, 0), 0);
-	assert_string_equal(get(f->state),
+	assert_string_equal(tk_read(f->state),
 			    "net/ipv4/ip_forward 0\nnet/ipv6/conf/wan1/accept_ra 2\n"
 			    "net/ipv4/conf/all/rp_filter 1\n");
-	ul_sysctl_restore(s);
-	assert_string_equal(key(f, "net/ipv4/ip_forward"), "0\n");
-	assert_string_equal(key(f, "net/ipv4/conf/all/rp_filter"), "1\n");
-	assert_string_equal(key(f, "net/ipv6/conf/wan1/accept_ra"), "2\n");
-	/* never written back */
-	assert_string_equal(key(f, "kernel/core_pattern"), "core\n");
-	assert_string_equal(key(f, "net/ipv4/tcp_syncookies"), "1\n");
-	assert_string_equal(key(f, "net/ipv4/conf/wan1/rp_filter"), "2\n");
-	assert_null(get(f->state));
-	ul_sysctl_free(s);
+	end_restored(f, s, (const struct kv[]){ { "net/ipv4/ip_forward", "0\n" },
+					       { "net/ipv4/conf/all/rp_filter", "1\n" },
+					       { "net/ipv6/conf/wan1/accept_ra", "2\n" },
+					       /* never written back */
+					       { "kernel/core_pattern", "core\n" },
+					       { "net/ipv4/tcp_syncookies", "1\n" },
+					       { "net/ipv4/conf/wan1/rp_filter", "2\n" } }, 6);
 }
 
 /* Without a state file the originals are kept in memory. */
@@ -326,33 +339,39 @@ static void test_untrusted_dir(void **state)
 	assert_int_equal(symlink(victim, path), 0);
 	assert_int_equal(ul_sysctl_new(f->sdir, &s), 0);
 	assert_int_equal(ul_sysctl_ensure(s, "net/ipv4/ip_forward", 1, 0), 0);
-	assert_string_equal(get(victim), "kernel/core_pattern 1\n");
-	assert_string_equal(get(f->state), "net/ipv4/ip_forward 0\n");
+	assert_string_equal(tk_read(victim), "kernel/core_pattern 1\n");
+	assert_string_equal(tk_read(f->state), "net/ipv4/ip_forward 0\n");
 	ul_sysctl_restore(s);
 	ul_sysctl_free(s);
 }
 
 static void test_managed(void **state)
 {
+	static const struct key_want keys[] = {
+		{ "net/ipv4/ip_forward", true },
+		{ "net/ipv4/fib_multipath_hash_policy", true },
+		{ "net/ipv6/fib_multipath_hash_policy", true },
+		{ "net/ipv4/conf/all/rp_filter", true },
+		{ "net/ipv4/conf/wan-1.100/rp_filter", true },
+		{ "net/ipv6/conf/wan1/forwarding", true },
+		{ "net/ipv6/conf/wan1/accept_ra", true },
+		{ "kernel/core_pattern", false },
+		{ "net/ipv4/tcp_syncookies", false },
+		{ "net/ipv4/conf/wan1/forwarding", false },
+		{ "net/ipv4/conf//rp_filter", false },
+		{ "net/ipv4/conf/../rp_filter", false },
+		{ "net/ipv4/conf/averyveryverylongname/rp_filter", false },
+		{ "net/ipv4/conf/wan1/rp_filter/x", false },
+		{ "net/ipv4/ip_forward/", false },
+	};
 	char dir[64], want[64];
 	struct stat st;
 
 	(void)state;
-	assert_true(ul_sysctl_managed("net/ipv4/ip_forward"));
-	assert_true(ul_sysctl_managed("net/ipv4/fib_multipath_hash_policy"));
-	assert_true(ul_sysctl_managed("net/ipv6/fib_multipath_hash_policy"));
-	assert_true(ul_sysctl_managed("net/ipv4/conf/all/rp_filter"));
-	assert_true(ul_sysctl_managed("net/ipv4/conf/wan-1.100/rp_filter"));
-	assert_true(ul_sysctl_managed("net/ipv6/conf/wan1/forwarding"));
-	assert_true(ul_sysctl_managed("net/ipv6/conf/wan1/accept_ra"));
-	assert_false(ul_sysctl_managed("kernel/core_pattern"));
-	assert_false(ul_sysctl_managed("net/ipv4/tcp_syncookies"));
-	assert_false(ul_sysctl_managed("net/ipv4/conf/wan1/forwarding"));
-	assert_false(ul_sysctl_managed("net/ipv4/conf//rp_filter"));
-	assert_false(ul_sysctl_managed("net/ipv4/conf/../rp_filter"));
-	assert_false(ul_sysctl_managed("net/ipv4/conf/averyveryverylongname/rp_filter"));
-	assert_false(ul_sysctl_managed("net/ipv4/conf/wan1/rp_filter/x"));
-	assert_false(ul_sysctl_managed("net/ipv4/ip_forward/"));
+	for (size_t i = 0; i < N_OF(keys); i++)
+		if (ul_sysctl_managed(keys[i].key) != keys[i].want)
+			fail_msg("%s: managed %d, wanted %d", keys[i].key, !keys[i].want,
+				 keys[i].want);
 
 	assert_int_equal(ul_sysctl_state_dir(dir, sizeof(dir)), 0);
 	assert_int_equal(stat("/proc/self/ns/net", &st), 0);
@@ -361,18 +380,6 @@ static void test_managed(void **state)
 	assert_int_equal(ul_sysctl_state_dir(dir, 10), -ENAMETOOLONG);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ensure_and_restore, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_get, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crash_recovery, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_state_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unwritable_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_untrusted_dir, setup, teardown),
-		cmocka_unit_test(test_managed),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TK_MAIN_EACH(setup, teardown, test_ensure_and_restore, test_get, test_bad_keys,
+	     test_crash_recovery, test_no_state_file, test_unwritable_state, test_untrusted_dir,
+	     test_managed)
