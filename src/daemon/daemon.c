@@ -1164,6 +1164,13 @@ int ul_daemon_reload(struct ul_daemon *d, struct ul_buf *why)
 		d->links[i].sysctl_done = false;
 	ensure_sysctls(d);
 	err = adopt_config(d, nc);
+	/* applied now, not on the next turn of the loop: `uplinkctl reload` (and systemd's
+	 * READY=1 after RELOADING=1) come back with the new configuration in the kernel, or
+	 * with its apply failed, logged and retried */
+	if (!err) {
+		ul_timer_cancel(d->loop, &d->apply_t);
+		on_apply(&d->apply_t);
+	}
 	ul_notify("READY=1");
 	if (err && why)
 		ul_buf_printf(why, "reload failed: %s", strerror(-err));

@@ -1196,10 +1196,11 @@ static void cmd_control(struct run *r, const char *req)
 	struct ul_buf body = { 0 };
 	int rc = ul_verbs_handle(r->d, req, &body);
 
-	fire_due(r);
+	/* the reply as the handler returns it, before what the loop does next */
 	put(&r->f, "reply %s:\n", rc ? errno_name(-rc) : "ok");
 	put_lines(&r->f, "  | ", body.p);
 	ul_buf_free(&body);
+	fire_due(r);
 }
 
 /* ul_daemon_reload itself (what SIGHUP and the reload verb call): its result and why. */
@@ -1211,10 +1212,10 @@ static void cmd_reload(struct run *r)
 	if (!r->started || r->stopped)
 		die(r, "reload: the daemon is not running");
 	rc = ul_daemon_reload(r->d, &why);
-	fire_due(r);
 	put(&r->f, "reload -> %s%s\n", rc ? "-" : "0", rc ? errno_name(-rc) : "");
 	put_lines(&r->f, "  | ", why.p);
 	ul_buf_free(&why);
+	fire_due(r);
 }
 
 static int signal_number(const char *s)
