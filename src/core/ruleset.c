@@ -435,6 +435,8 @@ static void print_set(FILE *f, const struct ul_set *s)
 		}
 		if (s->dynamic)
 			fprintf(f, "%sdynamic,timeout", sep);
+		else if (ul_set_gc_spaced(s))
+			fprintf(f, "%stimeout; gc-interval %uh", sep, UL_SET_GC_INTERVAL_MS / 3600000);
 		fputc(';', f);
 	}
 	if (s->dynamic)

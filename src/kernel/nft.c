@@ -130,6 +130,8 @@ static uint32_t set_flags(const struct ul_set *s)
 		f |= NFT_SET_INTERVAL;
 	if (s->dynamic)
 		f |= NFT_SET_TIMEOUT | NFT_SET_EVAL;
+	else if (ul_set_gc_spaced(s))
+		f |= NFT_SET_TIMEOUT;   /* for the gc-interval alone (ruleset.h) */
 	return f;
 }
 
@@ -367,6 +369,8 @@ static int build_set(struct bctx *c, const struct ul_set *s, uint32_t id,
 	if (s->dynamic) {
 		nftnl_set_set_u64(ns, NFTNL_SET_TIMEOUT, s->timeout_ms);
 		nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, DYN_SET_SIZE);
+	} else if (ul_set_gc_spaced(s)) {
+		nftnl_set_set_u32(ns, NFTNL_SET_GC_INTERVAL, UL_SET_GC_INTERVAL_MS);
 	}
 	nlh = msg_hdr(c, NFT_MSG_NEWSET, NLM_F_CREATE);
 	nftnl_set_nlmsg_build_payload(nlh, ns);

@@ -96,7 +96,7 @@ static const struct tk_plan_case cases[] = {
 			"2001:db8:2:100::/56 comment \"nat6 prefix isp2\"\n"
 			"\t\tmeta nfproto ipv4 oifname \"wan3\" masquerade\n"
 			"\t}\n",
-			"\tset lan_nets6 { type ipv6_addr; flags interval; elements = { "
+			"\tset lan_nets6 { type ipv6_addr; flags interval,timeout; gc-interval 1h; elements = { "
 			"2001:db8:3:100::/64, fd00:10::/64 } }\n" } } } },
 	/* A link's IPv6 fails while its IPv4 works: IPv6 leaves it, IPv4 stays. */
 	{ "ipv6_only_failure", DUAL, UP3, { UL_ST_DOWN, UL_ST_UP, UL_ST_UP }, true, .want = {

@@ -310,10 +310,10 @@ static void test_print(void **state)
 	assert_string_equal(out,
 		"table inet uplinkd {\n"
 		"\tset lan_ifs { type ifname; elements = { \"lan0\", \"lan1\" } }\n"
-		"\tset nets { type ipv4_addr; flags interval; elements = { 10.0.0.0/24, 10.0.1.5, "
+		"\tset nets { type ipv4_addr; flags interval,timeout; gc-interval 1h; elements = { 10.0.0.0/24, 10.0.1.5, "
 		"10.0.2.0-10.0.4.255 } }\n"
-		"\tset v6 { type ipv6_addr; flags interval; elements = { 2001:db8::/32 } }\n"
-		"\tset ports { type inet_service; flags interval; elements = { 25, 993-995 } }\n"
+		"\tset v6 { type ipv6_addr; flags interval,timeout; gc-interval 1h; elements = { 2001:db8::/32 } }\n"
+		"\tset ports { type inet_service; flags interval,timeout; gc-interval 1h; elements = { 25, 993-995 } }\n"
 		"\tset sticky_isp1 { type ipv4_addr; flags dynamic,timeout; timeout 600s; }\n"
 		"\tset fast { type ipv4_addr; flags dynamic,timeout; timeout 1500ms; }\n"
 		"\tchain pre {\n"

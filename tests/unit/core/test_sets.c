@@ -280,7 +280,7 @@ static void plan_sets(void **state)
 	assert_int_equal(ul_plan_build(c, rt, &p), 0);
 	t = nft_text(&p);
 	/* each set under its own name; the two /25s merged into one range */
-	expect_in(t, "set bank { type ipv4_addr; flags interval; elements = { 192.0.2.0/24, "
+	expect_in(t, "set bank { type ipv4_addr; flags interval,timeout; gc-interval 1h; elements = { 192.0.2.0/24, "
 		     "198.51.100.0/24 } }");
 	expect_in(t, "set streaming4 { type ipv4_addr; flags dynamic,timeout; timeout 3600s; }");
 	expect_in(t, "set streaming6 { type ipv6_addr; flags dynamic,timeout; timeout 3600s; }");
