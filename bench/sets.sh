@@ -179,5 +179,6 @@ $LOAD0 at the start, $LOAD1 at the end (other jobs shared the 2 CPUs).
   that is the reload's transaction row, most of the reload. A second walk, the kernel's scan for
   expired elements, ran at the first commit after each second, doubling a reload (29-47 ms);
   file sets are made with the timeout flag and gc-interval 1h for that reason (no element has a
-  timeout), which took the reload's transaction to 11-22 ms.
+  timeout). What is left is the array walk: rb_prev is half of the daemon's CPU in a reload
+  under perf, and its cache misses make the transaction row spread (11-41 ms in the runs here).
 EOS
