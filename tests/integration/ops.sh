@@ -89,7 +89,14 @@ r=$(printf 'sta\0tus\n' | lab_gw socat -t 2 - UNIX-CONNECT:"$sock")
 head -c 3000 /dev/urandom | lab_gw socat -t 1 - UNIX-CONNECT:"$sock" >/dev/null 2>&1
 pids=()
 for _ in $(seq 30); do lab_gw socat -T 5 /dev/null UNIX-CONNECT:"$sock" & pids+=($!); done
-lab_ctl status >/dev/null || lab_fail "status not answered while 30 idle clients hang on"
+# with more than its 16 client places taken a daemon says "ERR busy" (faults_control.sh) and
+# drops idle clients within its 2 s client timeout: status is answered within 3 s
+ok=0
+for _ in $(seq 30); do
+	out=$(lab_ctl status 2>&1) && { ok=1; break; }
+	case $out in *busy*|*"Broken pipe"*|*"reset"*) sleep 0.1 ;; *) break ;; esac
+done
+[ $ok = 1 ] || lab_fail "status not answered while 30 idle clients hang on: $out"
 wait "${pids[@]}"
 lab_ctl status >/dev/null || lab_fail "daemon does not answer after garbage"
 [ "$(stat -c %a "$sock")" = 660 ] || lab_fail "control socket mode $(stat -c %a "$sock")"
